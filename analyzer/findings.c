@@ -1,0 +1,238 @@
+#define _GNU_SOURCE
+#include "findings.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *ls_finding_kind_name(enum ls_finding_kind k)
+{
+    switch (k) {
+    case LS_FIND_LOCK_ORDER: return "lock-order-cycle";
+    }
+    return "unknown";
+}
+
+const char *ls_finding_title(enum ls_finding_kind k)
+{
+    switch (k) {
+    case LS_FIND_LOCK_ORDER: return "lock-order-inversion (potential deadlock)";
+    }
+    return "unknown";
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+void ls_fstack_build(struct ls_process *p, uint32_t stack_id, struct ls_fstack *out)
+{
+    out->n = 0;
+    out->frames = NULL;
+    const struct ls_stack *s = ls_find_stack(p, stack_id);
+    if (!s)
+        return;
+    struct ls_symbolizer *sym = ls_process_symbolizer(p);
+    size_t cap = 0;
+    for (uint32_t i = 0; i < s->depth; i++) {
+        struct ls_frame fr[16];
+        int n = ls_sym_code(sym, s->ips[i], fr, 16);
+        for (int j = 0; j < n; j++) {
+            LS_GROW(out->frames, cap, out->n + 1);
+            struct ls_fframe *f = &out->frames[out->n++];
+            f->function = dup_or_null(fr[j].function);
+            f->file = dup_or_null(fr[j].file);
+            f->line = fr[j].line;
+            f->column = fr[j].column;
+            f->module = dup_or_null(fr[j].module);
+            f->pc = fr[j].pc;
+            f->module_offset = fr[j].module_offset;
+            f->inlined = fr[j].inlined;
+        }
+        /* Below the thread's entry there is nothing of the program's. */
+        if (n > 0 && fr[n - 1].function &&
+            (strcmp(fr[n - 1].function, "start_thread") == 0 ||
+             strcmp(fr[n - 1].function, "__libc_start_call_main") == 0))
+            break;
+    }
+}
+
+static int is_system_path(const char *m)
+{
+    return !m || strncmp(m, "/lib/", 5) == 0 || strncmp(m, "/lib64/", 7) == 0 ||
+           strncmp(m, "/usr/lib/", 9) == 0 || strncmp(m, "/usr/lib64/", 11) == 0;
+}
+
+const struct ls_fframe *ls_fstack_user_frame(const struct ls_fstack *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (!is_system_path(s->frames[i].module) && s->frames[i].file)
+            return &s->frames[i];
+    return s->n ? &s->frames[0] : NULL;
+}
+
+void ls_fthread_build(struct ls_process *p, uint32_t tid, struct ls_fthread *out)
+{
+    memset(out, 0, sizeof *out);
+    out->tid = tid;
+    const struct ls_thread_info *t = ls_find_thread(p, tid);
+    if (!t)
+        return;
+    out->os_tid = t->os_tid;
+    out->name = dup_or_null(t->name);
+    out->parent = t->parent;
+    ls_fstack_build(p, t->create_stack, &out->created_at);
+}
+
+static void describe_site(struct strbuf *sb, const struct ls_fstack *s)
+{
+    const struct ls_fframe *f = ls_fstack_user_frame(s);
+    if (!f) {
+        sb_adds(sb, "an unknown place");
+        return;
+    }
+    sb_adds(sb, f->function ? f->function : "??");
+    if (f->file)
+        sb_printf(sb, " (%s:%d)", ls_basename(f->file), f->line);
+}
+
+void ls_flock_build(struct ls_process *p, uint32_t lock_id, struct ls_flock *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = lock_id;
+    const struct ls_lock_info *l = ls_find_lock(p, lock_id);
+    struct strbuf sb;
+    sb_init(&sb);
+    if (!l) {
+        out->kind = "lock";
+        sb_printf(&sb, "lock #%u", lock_id);
+        out->label = sb_detach(&sb);
+        return;
+    }
+    out->kind = ls_lock_kind_name(l->kind);
+    out->addr = l->addr;
+    out->name = ls_lock_symbol(p, l);
+    out->site_is_init = l->init_stack != 0;
+    ls_fstack_build(p, l->init_stack ? l->init_stack : l->first_stack, &out->site);
+    if (out->name) {
+        out->label = xstrdup(out->name);
+        return;
+    }
+    sb_printf(&sb, "%s %s at ", out->kind, out->site_is_init ? "initialized" : "first locked");
+    describe_site(&sb, &out->site);
+    out->label = sb_detach(&sb);
+}
+
+size_t ls_report_add_process(struct ls_report *r, const struct ls_process *p)
+{
+    LS_GROW(r->procs, r->cap_procs, r->nprocs + 1);
+    struct ls_fprocess *fp = &r->procs[r->nprocs];
+    memset(fp, 0, sizeof *fp);
+    fp->pid = p->pid;
+    fp->ppid = p->ppid;
+    fp->exe = xstrdup(p->exe ? p->exe : "");
+    struct strbuf sb;
+    sb_init(&sb);
+    for (int i = 0; i < p->argc; i++)
+        sb_printf(&sb, "%s%s", i ? " " : "", p->argv[i]);
+    fp->cmdline = sb_detach(&sb);
+    fp->trace = xstrdup(p->trace_path ? p->trace_path : "");
+    fp->ended = p->ended;
+    fp->nthreads = p->nthreads;
+    fp->nlocks = p->nlocks;
+    fp->nedges = p->nedges;
+    return r->nprocs++;
+}
+
+struct ls_finding *ls_report_add(struct ls_report *r)
+{
+    LS_GROW(r->findings, r->cap_findings, r->nfindings + 1);
+    struct ls_finding *f = &r->findings[r->nfindings++];
+    memset(f, 0, sizeof *f);
+    return f;
+}
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+    h = ls_fnv1a(h, s ? s : "", s ? strlen(s) + 1 : 1);
+    return h;
+}
+
+static uint64_t hash_frame(uint64_t h, const struct ls_fframe *f)
+{
+    if (!f)
+        return hash_str(h, "");
+    char line[32];
+    snprintf(line, sizeof line, "%d", f->line);
+    h = hash_str(h, f->function);
+    h = hash_str(h, f->file ? ls_basename(f->file) : NULL);
+    return hash_str(h, line);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Independent of addresses, pids, thread ids and of where the cycle
+ * happens to start: a sorted combination of per-edge hashes. */
+void ls_finding_set_id(struct ls_finding *f)
+{
+    uint64_t parts[64];
+    size_t n = 0;
+    for (size_t i = 0; i < f->nedges && n < 64; i++) {
+        const struct ls_fedge *e = &f->edges[i];
+        uint64_t h = LS_FNV_INIT;
+        h = hash_str(h, f->locks[e->from].label);
+        h = hash_str(h, f->locks[e->to].label);
+        h = hash_frame(h, ls_fstack_user_frame(&e->from_stack));
+        h = hash_frame(h, ls_fstack_user_frame(&e->to_stack));
+        parts[n++] = h;
+    }
+    qsort(parts, n, sizeof parts[0], cmp_u64);
+    uint64_t h = hash_str(LS_FNV_INIT, ls_finding_kind_name(f->kind));
+    h = ls_fnv1a(h, parts, n * sizeof parts[0]);
+    snprintf(f->id, sizeof f->id, "LS-%016llx", (unsigned long long)h);
+}
+
+static void free_stack(struct ls_fstack *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->frames[i].function);
+        free(s->frames[i].file);
+        free(s->frames[i].module);
+    }
+    free(s->frames);
+}
+
+void ls_report_free(struct ls_report *r)
+{
+    for (size_t i = 0; i < r->nfindings; i++) {
+        struct ls_finding *f = &r->findings[i];
+        for (size_t j = 0; j < f->nlocks; j++) {
+            free(f->locks[j].name);
+            free(f->locks[j].label);
+            free_stack(&f->locks[j].site);
+        }
+        for (size_t j = 0; j < f->nedges; j++) {
+            free(f->edges[j].thread.name);
+            free_stack(&f->edges[j].thread.created_at);
+            free_stack(&f->edges[j].from_stack);
+            free_stack(&f->edges[j].to_stack);
+        }
+        free(f->locks);
+        free(f->edges);
+        free(f->reason);
+    }
+    for (size_t i = 0; i < r->nprocs; i++) {
+        free(r->procs[i].exe);
+        free(r->procs[i].cmdline);
+        free(r->procs[i].trace);
+    }
+    free(r->findings);
+    free(r->procs);
+    memset(r, 0, sizeof *r);
+}

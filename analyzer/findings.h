@@ -1,0 +1,106 @@
+/*
+ * Findings: the one typed list every report is written from.  The checks
+ * build them (symbolized, self-contained: no pointers into the trace model);
+ * the renderers in reports/ only format them.
+ */
+#ifndef LS_FINDINGS_H
+#define LS_FINDINGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+enum ls_finding_kind {
+    LS_FIND_LOCK_ORDER = 1,   /* "lock-order-cycle" */
+};
+
+struct ls_fframe {
+    char *function;           /* NULL if unknown */
+    char *file;               /* NULL if unknown */
+    int line, column;
+    char *module;             /* NULL if outside every module */
+    uint64_t pc, module_offset;
+    int inlined;
+};
+
+struct ls_fstack {
+    size_t n;
+    struct ls_fframe *frames;
+};
+
+struct ls_fthread {
+    uint32_t tid;             /* lockscope's thread id (1 = main thread) */
+    uint32_t os_tid;
+    char *name;               /* NULL if unnamed */
+    uint32_t parent;          /* 0: none/unknown */
+    struct ls_fstack created_at;
+};
+
+struct ls_flock {
+    uint32_t id;
+    char *name;               /* the global symbol (noodle_lock), NULL if none */
+    char *label;              /* what the reports call it: name, else by site */
+    const char *kind;         /* "mutex", "recursive mutex", ... */
+    uint64_t addr;
+    int site_is_init;         /* site = where initialized (1) or first locked (0) */
+    struct ls_fstack site;
+};
+
+struct ls_fedge {
+    size_t from, to;          /* indexes into the finding's locks */
+    struct ls_fthread thread;
+    struct ls_fstack from_stack; /* where `from` was acquired */
+    struct ls_fstack to_stack;   /* where `to` was requested while holding it */
+    int from_approx;          /* from_stack's outer frames are approximate */
+    int timed;                /* `to` was requested with a timeout */
+};
+
+struct ls_fprocess {
+    uint32_t pid, ppid;
+    char *exe;
+    char *cmdline;            /* argv joined by spaces */
+    char *trace;              /* trace file path */
+    int ended;                /* exited normally */
+    size_t nthreads, nlocks, nedges;
+};
+
+struct ls_finding {
+    enum ls_finding_kind kind;
+    char id[24];              /* stable: from kind and symbolized locations */
+    const char *severity;     /* "error" or "warning" */
+    size_t proc;              /* index into the report's processes */
+    size_t nlocks;
+    struct ls_flock *locks;
+    size_t nedges;
+    struct ls_fedge *edges;
+    char *reason;             /* why it is real, one paragraph */
+    const struct ls_fframe *summary; /* first frame in the program's own code */
+};
+
+struct ls_report {
+    struct ls_fprocess *procs;
+    size_t nprocs, cap_procs;
+    struct ls_finding *findings;
+    size_t nfindings, cap_findings;
+    size_t dismissed_cycles;  /* cycles found but proved unable to deadlock */
+};
+
+const char *ls_finding_kind_name(enum ls_finding_kind k);
+const char *ls_finding_title(enum ls_finding_kind k);
+
+/* Building blocks for the checks. */
+void ls_fstack_build(struct ls_process *p, uint32_t stack_id, struct ls_fstack *out);
+void ls_fthread_build(struct ls_process *p, uint32_t tid, struct ls_fthread *out);
+void ls_flock_build(struct ls_process *p, uint32_t lock_id, struct ls_flock *out);
+/* The first frame in the program's own code (not in a system library),
+ * else the first frame; NULL for an empty stack. */
+const struct ls_fframe *ls_fstack_user_frame(const struct ls_fstack *s);
+/* Adds a process to the report; returns its index. */
+size_t ls_report_add_process(struct ls_report *r, const struct ls_process *p);
+struct ls_finding *ls_report_add(struct ls_report *r);
+/* Sets f->id from its kind, locks and symbolized sites. */
+void ls_finding_set_id(struct ls_finding *f);
+void ls_report_free(struct ls_report *r);
+
+#endif

@@ -1,0 +1,403 @@
+#define _GNU_SOURCE
+#include "lockgraph.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#define CYCLE_STEP_BUDGET 4000000u
+#define ASSIGN_STEP_BUDGET 200000u
+#define MAX_INSTANCES 256
+
+struct pair {
+    uint64_t key;             /* from index << 32 | to index */
+    int from, to;
+    const struct ls_edge **inst;
+    size_t n, cap;
+    UT_hash_handle hh;
+};
+
+struct node {
+    uint32_t lock;
+    struct pair **out;
+    size_t nout, cap;
+    /* Tarjan */
+    int index, low, on_stack, comp;
+};
+
+struct node_entry {
+    uint32_t lock;
+    int idx;
+    UT_hash_handle hh;
+};
+
+struct ls_graph {
+    struct node *nodes;
+    size_t n, cap;
+    struct node_entry *map;
+    struct pair *pairs;
+};
+
+struct ls_graph *ls_graph_new(void)
+{
+    return xcalloc(1, sizeof(struct ls_graph));
+}
+
+void ls_graph_free(struct ls_graph *g)
+{
+    if (!g)
+        return;
+    struct node_entry *e, *te;
+    HASH_ITER(hh, g->map, e, te) {
+        HASH_DEL(g->map, e);
+        free(e);
+    }
+    struct pair *p, *tp;
+    HASH_ITER(hh, g->pairs, p, tp) {
+        HASH_DEL(g->pairs, p);
+        free(p->inst);
+        free(p);
+    }
+    for (size_t i = 0; i < g->n; i++)
+        free(g->nodes[i].out);
+    free(g->nodes);
+    free(g);
+}
+
+size_t ls_graph_nodes(const struct ls_graph *g)
+{
+    return g->n;
+}
+
+static int node_of(struct ls_graph *g, uint32_t lock)
+{
+    struct node_entry *e;
+    HASH_FIND(hh, g->map, &lock, sizeof lock, e);
+    if (e)
+        return e->idx;
+    LS_GROW(g->nodes, g->cap, g->n + 1);
+    struct node *nd = &g->nodes[g->n];
+    memset(nd, 0, sizeof *nd);
+    nd->lock = lock;
+    e = xmalloc(sizeof *e);
+    e->lock = lock;
+    e->idx = (int)g->n;
+    HASH_ADD(hh, g->map, lock, sizeof e->lock, e);
+    return (int)g->n++;
+}
+
+void ls_graph_add_edge(struct ls_graph *g, const struct ls_edge *e)
+{
+    if (e->from == e->to)
+        return;
+    int a = node_of(g, e->from), b = node_of(g, e->to);
+    uint64_t key = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;
+    struct pair *p;
+    HASH_FIND(hh, g->pairs, &key, sizeof key, p);
+    if (!p) {
+        p = xcalloc(1, sizeof *p);
+        p->key = key;
+        p->from = a;
+        p->to = b;
+        HASH_ADD(hh, g->pairs, key, sizeof p->key, p);
+        struct node *nd = &g->nodes[a];
+        LS_GROW(nd->out, nd->cap, nd->nout + 1);
+        nd->out[nd->nout++] = p;
+    }
+    if (p->n < MAX_INSTANCES) {
+        LS_GROW(p->inst, p->cap, p->n + 1);
+        p->inst[p->n++] = e;
+    }
+}
+
+/* Strongly connected components (iterative Tarjan): a cycle lies inside
+ * one, and most lock graphs have none bigger than a single lock. */
+static void components(struct ls_graph *g)
+{
+    size_t n = g->n;
+    int *stack = xmalloc((n + 1) * sizeof *stack);
+    int *call = xmalloc((n + 1) * sizeof *call);
+    size_t *pos = xcalloc(n + 1, sizeof *pos);
+    size_t sp = 0, cp = 0;
+    int index = 0, comp = 0;
+    for (size_t i = 0; i < n; i++)
+        g->nodes[i].index = -1;
+    for (size_t root = 0; root < n; root++) {
+        if (g->nodes[root].index >= 0)
+            continue;
+        call[cp++] = (int)root;
+        g->nodes[root].index = g->nodes[root].low = index++;
+        stack[sp++] = (int)root;
+        g->nodes[root].on_stack = 1;
+        pos[root] = 0;
+        while (cp > 0) {
+            int v = call[cp - 1];
+            struct node *nv = &g->nodes[v];
+            if (pos[v] < nv->nout) {
+                int w = nv->out[pos[v]++]->to;
+                struct node *nw = &g->nodes[w];
+                if (nw->index < 0) {
+                    nw->index = nw->low = index++;
+                    stack[sp++] = w;
+                    nw->on_stack = 1;
+                    pos[w] = 0;
+                    call[cp++] = w;
+                } else if (nw->on_stack && nw->index < nv->low) {
+                    nv->low = nw->index;
+                }
+                continue;
+            }
+            if (nv->low == nv->index) {
+                int w;
+                do {
+                    w = stack[--sp];
+                    g->nodes[w].on_stack = 0;
+                    g->nodes[w].comp = comp;
+                } while (w != v);
+                comp++;
+            }
+            cp--;
+            if (cp > 0) {
+                struct node *parent = &g->nodes[call[cp - 1]];
+                if (nv->low < parent->low)
+                    parent->low = nv->low;
+            }
+        }
+    }
+    free(stack);
+    free(call);
+    free(pos);
+}
+
+struct search {
+    struct ls_graph *g;
+    struct ls_hb *hb;
+    int max_len;
+    ls_cycle_fn fn;
+    void *arg;
+    struct ls_graph_stats *stats;
+    size_t steps;
+    /* current path */
+    int *path;
+    struct pair **ppath;
+    char *on_path;
+    int len;
+    /* assignment */
+    const struct ls_edge **chosen;
+    uint32_t *locks;
+    size_t assign_steps;
+};
+
+static int contains(const uint32_t *a, uint32_t n, uint32_t x)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (a[i] == x)
+            return 1;
+    return 0;
+}
+
+/* A lock held by every chosen instance serializes them all. */
+static int common_gate(const struct ls_edge *const *chosen, int n)
+{
+    const struct ls_edge *first = chosen[0];
+    for (uint32_t i = 0; i < first->nheld; i++) {
+        uint32_t l = first->held[i];
+        int all = 1;
+        for (int j = 1; j < n && all; j++)
+            all = contains(chosen[j]->held, chosen[j]->nheld, l);
+        if (all)
+            return 1;
+    }
+    return 0;
+}
+
+static int assign(struct search *s, int k)
+{
+    if (++s->assign_steps > ASSIGN_STEP_BUDGET)
+        return 0;
+    if (k == s->len)
+        return !common_gate(s->chosen, s->len);
+    struct pair *p = s->ppath[k];
+    for (size_t i = 0; i < p->n; i++) {
+        const struct ls_edge *e = p->inst[i];
+        int ok = 1;
+        for (int j = 0; j < k && ok; j++)
+            ok = ls_hb_concurrent(s->hb, s->chosen[j]->tid, s->chosen[j]->epoch, e->tid,
+                                  e->epoch);
+        if (!ok)
+            continue;
+        s->chosen[k] = e;
+        if (assign(s, k + 1))
+            return 1;
+    }
+    return 0;
+}
+
+static void found_cycle(struct search *s)
+{
+    s->stats->cycles++;
+    s->assign_steps = 0;
+    if (!assign(s, 0)) {
+        s->stats->dismissed++;
+        return;
+    }
+    for (int i = 0; i < s->len; i++)
+        s->locks[i] = s->g->nodes[s->path[i]].lock;
+    struct ls_cycle c = {(size_t)s->len, s->locks, s->chosen};
+    s->stats->reported++;
+    s->fn(&c, s->arg);
+}
+
+/* Simple paths from the root through nodes greater than it, in its
+ * component; each elementary cycle is found exactly once. */
+static void dfs(struct search *s, int root, int v)
+{
+    struct node *nv = &s->g->nodes[v];
+    for (size_t i = 0; i < nv->nout; i++) {
+        if (++s->steps > CYCLE_STEP_BUDGET) {
+            s->stats->budget_exhausted = 1;
+            return;
+        }
+        struct pair *p = nv->out[i];
+        int w = p->to;
+        if (s->g->nodes[w].comp != s->g->nodes[root].comp)
+            continue;
+        if (w == root) {
+            s->ppath[s->len - 1] = p;
+            found_cycle(s);
+            continue;
+        }
+        if (w < root || s->on_path[w] || s->len >= s->max_len)
+            continue;
+        s->ppath[s->len - 1] = p;
+        s->path[s->len++] = w;
+        s->on_path[w] = 1;
+        dfs(s, root, w);
+        s->on_path[w] = 0;
+        s->len--;
+    }
+}
+
+void ls_graph_cycles(struct ls_graph *g, struct ls_hb *hb, int max_len, ls_cycle_fn fn,
+                     void *arg, struct ls_graph_stats *stats)
+{
+    memset(stats, 0, sizeof *stats);
+    if (g->n < 2 || max_len < 2)
+        return;
+    components(g);
+    /* Components with a single lock hold no cycle. */
+    size_t *size = xcalloc(g->n, sizeof *size);
+    for (size_t i = 0; i < g->n; i++)
+        size[g->nodes[i].comp]++;
+    struct search s = {
+        .g = g, .hb = hb, .max_len = max_len, .fn = fn, .arg = arg, .stats = stats,
+        .path = xmalloc((size_t)(max_len + 1) * sizeof(int)),
+        .ppath = xmalloc((size_t)(max_len + 1) * sizeof(struct pair *)),
+        .on_path = xcalloc(g->n, 1),
+        .chosen = xmalloc((size_t)(max_len + 1) * sizeof(struct ls_edge *)),
+        .locks = xmalloc((size_t)(max_len + 1) * sizeof(uint32_t)),
+    };
+    for (size_t r = 0; r < g->n && !stats->budget_exhausted; r++) {
+        if (size[g->nodes[r].comp] < 2)
+            continue;
+        s.len = 1;
+        s.path[0] = (int)r;
+        s.on_path[r] = 1;
+        dfs(&s, (int)r, (int)r);
+        s.on_path[r] = 0;
+    }
+    free(size);
+    free(s.path);
+    free(s.ppath);
+    free(s.on_path);
+    free(s.chosen);
+    free(s.locks);
+}
+
+/* ---- the check ---------------------------------------------------------- */
+
+struct check_ctx {
+    struct ls_process *p;
+    size_t proc;
+    struct ls_report *r;
+    size_t added;
+};
+
+static void thread_label(struct strbuf *sb, const struct ls_fthread *t)
+{
+    if (t->tid == 1)
+        sb_adds(sb, "the main thread");
+    else
+        sb_printf(sb, "T%u", t->tid - 1);
+}
+
+static char *explain(const struct ls_finding *f)
+{
+    struct strbuf sb;
+    sb_init(&sb);
+    for (size_t i = 0; i < f->nedges; i++) {
+        const struct ls_fedge *e = &f->edges[i];
+        if (i)
+            sb_adds(&sb, i + 1 == f->nedges ? ", and " : ", ");
+        struct strbuf t;
+        sb_init(&t);
+        thread_label(&t, &e->thread);
+        sb_printf(&sb, "%s can hold %s while it waits for %s", t.buf, f->locks[e->from].label,
+                  f->locks[e->to].label);
+        sb_free(&t);
+    }
+    sb_adds(&sb, ". These threads can run at the same time (none of them is created after "
+                 "another is joined), and no lock is held across all of these acquisitions, "
+                 "so nothing keeps them apart.");
+    return sb_detach(&sb);
+}
+
+static void on_cycle(const struct ls_cycle *c, void *arg)
+{
+    struct check_ctx *ctx = arg;
+    struct ls_finding *f = ls_report_add(ctx->r);
+    f->kind = LS_FIND_LOCK_ORDER;
+    f->severity = "error";
+    f->proc = ctx->proc;
+    f->nlocks = c->n;
+    f->locks = xcalloc(c->n, sizeof *f->locks);
+    f->nedges = c->n;
+    f->edges = xcalloc(c->n, sizeof *f->edges);
+    for (size_t i = 0; i < c->n; i++)
+        ls_flock_build(ctx->p, c->locks[i], &f->locks[i]);
+    for (size_t i = 0; i < c->n; i++) {
+        const struct ls_edge *e = c->edges[i];
+        struct ls_fedge *fe = &f->edges[i];
+        fe->from = i;
+        fe->to = (i + 1) % c->n;
+        ls_fthread_build(ctx->p, e->tid, &fe->thread);
+        ls_fstack_build(ctx->p, e->from_stack, &fe->from_stack);
+        ls_fstack_build(ctx->p, e->to_stack, &fe->to_stack);
+        fe->from_approx = (e->flags & LS_EDGE_FROM_APPROX) != 0;
+        fe->timed = (e->flags & LS_EDGE_TIMED) != 0;
+    }
+    f->summary = ls_fstack_user_frame(&f->edges[0].to_stack);
+    f->reason = explain(f);
+    ls_finding_set_id(f);
+    ctx->added++;
+}
+
+size_t ls_check_lock_order(struct ls_process *p, size_t proc_index, struct ls_report *r)
+{
+    struct ls_graph *g = ls_graph_new();
+    for (size_t i = 0; i < p->nedges; i++)
+        ls_graph_add_edge(g, &p->edges[i]);
+    struct ls_hb *hb = ls_hb_new(p);
+    struct check_ctx ctx = {p, proc_index, r, 0};
+    struct ls_graph_stats st;
+    ls_graph_cycles(g, hb, 8, on_cycle, &ctx, &st);
+    r->dismissed_cycles += st.dismissed;
+    if (st.budget_exhausted)
+        warning("lock-order search in '%s' stopped at its step budget; some cycles may be "
+                "missing",
+                p->trace_path ? p->trace_path : "trace");
+    ls_hb_free(hb);
+    ls_graph_free(g);
+    return ctx.added;
+}

@@ -1,0 +1,109 @@
+/*
+ * The model of one traced process, as read from its trace file: modules,
+ * stacks, threads, joins, locks and lock-order edges.  Built by the reader
+ * (reader.c); ids are the trace's own (per file, starting at 1).
+ */
+#ifndef LS_MODEL_H
+#define LS_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lockscope/trace.h"
+#include "symbolize.h"
+
+struct ls_stack {
+    uint32_t id;
+    uint32_t depth;
+    uint64_t *ips;
+};
+
+struct ls_thread_info {
+    uint32_t tid, os_tid, parent, parent_epoch, create_stack;
+    uint32_t end_epoch, exit_stack;
+    int ended;
+    char *name;
+};
+
+struct ls_join {
+    uint32_t joiner, joiner_epoch, joined, joined_epoch, stack;
+};
+
+struct ls_lock_info {
+    uint32_t id, kind;
+    uint64_t addr;
+    uint32_t init_stack, first_stack;
+};
+
+struct ls_edge {
+    uint32_t tid, epoch, from, to, from_stack, to_stack, flags, nheld;
+    uint32_t *held;
+};
+
+struct ls_module_rec {
+    uint32_t id;
+    uint64_t bias, start, end;
+    uint8_t *build_id;
+    uint32_t build_id_len;
+    char *path;
+};
+
+struct ls_note {
+    uint32_t code;
+    char *msg;
+};
+
+struct ls_process {
+    char *trace_path;
+    uint32_t pid, ppid, parent_tid;
+    uint64_t start_ns, end_ns;
+    int ended;                /* an END record was found */
+    int exit_status;          /* from END, -1 if unknown */
+    int cut;                  /* the file ended inside a record */
+    char *exe;
+    int argc;
+    char **argv;
+
+    struct ls_module_rec *modules;
+    size_t nmodules, cap_modules;
+    struct ls_stack *stacks;
+    size_t nstacks, cap_stacks;
+    struct ls_thread_info *threads;
+    size_t nthreads, cap_threads;
+    struct ls_join *joins;
+    size_t njoins, cap_joins;
+    struct ls_lock_info *locks;
+    size_t nlocks, cap_locks;
+    struct ls_edge *edges;
+    size_t nedges, cap_edges;
+    struct ls_note *notes;
+    size_t nnotes, cap_notes;
+
+    struct ls_symbolizer *sym; /* created on first use */
+    void *index;               /* id lookup tables (model.c) */
+};
+
+/* Reads a trace from memory.  On error returns -1 and writes a message of
+ * the form "offset N: what was wrong" into err.  A record cut off at the end
+ * of the data is tolerated (process->cut is set). */
+int ls_trace_parse(const void *data, size_t len, struct ls_process **out, char *err,
+                   size_t errlen);
+/* Reads a trace file; on error prints `trace 'PATH': ...` and returns -1. */
+int ls_trace_read(const char *path, struct ls_process **out);
+void ls_process_free(struct ls_process *p);
+
+/* Lookups by id (NULL if absent).  Valid after ls_process_index(). */
+void ls_process_index(struct ls_process *p);
+const struct ls_stack *ls_find_stack(const struct ls_process *p, uint32_t id);
+const struct ls_thread_info *ls_find_thread(const struct ls_process *p, uint32_t tid);
+const struct ls_lock_info *ls_find_lock(const struct ls_process *p, uint32_t id);
+
+/* The process's symbolizer, with its module map loaded. */
+struct ls_symbolizer *ls_process_symbolizer(struct ls_process *p);
+
+/* A display name for a lock: its global symbol (`noodle_lock`, or
+ * `table+16`), else NULL; the caller then names it by its site. */
+char *ls_lock_symbol(struct ls_process *p, const struct ls_lock_info *l);
+const char *ls_lock_kind_name(uint32_t kind);
+
+#endif

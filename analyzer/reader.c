@@ -1,0 +1,334 @@
+/*
+ * The trace reader: bytes -> struct ls_process.  Every length and count is
+ * checked against the data before use; a bad file gets a message with the
+ * offset and what was wrong, never a crash.
+ */
+#define _GNU_SOURCE
+#include "model.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct parser {
+    const unsigned char *data;
+    size_t len;
+    char *err;
+    size_t errlen;
+};
+
+__attribute__((format(printf, 3, 4))) static int fail(struct parser *ps, size_t off,
+                                                      const char *fmt, ...)
+{
+    int n = snprintf(ps->err, ps->errlen, "offset %zu: ", off);
+    if (n < 0 || (size_t)n >= ps->errlen)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ps->err + n, ps->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static const char *type_name(uint16_t t)
+{
+    switch (t) {
+    case LS_REC_PROCESS: return "process";
+    case LS_REC_MODULE: return "module";
+    case LS_REC_STACK: return "stack";
+    case LS_REC_THREAD: return "thread";
+    case LS_REC_JOIN: return "join";
+    case LS_REC_LOCK: return "lock";
+    case LS_REC_EDGE: return "edge";
+    case LS_REC_NOTE: return "note";
+    case LS_REC_END: return "end";
+    case LS_REC_THREAD_END: return "thread-end";
+    default: return "unknown";
+    }
+}
+
+/* A NUL-free copy of at most n bytes. */
+static char *copy_str(const unsigned char *p, size_t n)
+{
+    size_t l = strnlen((const char *)p, n);
+    return xstrndup((const char *)p, l);
+}
+
+static int parse_process(struct parser *ps, struct ls_process *pr, const unsigned char *p,
+                         size_t n, size_t off)
+{
+    struct ls_rec_process r;
+    memcpy(&r, p, sizeof r);
+    if (r.exe_len > n - sizeof r)
+        return fail(ps, off, "process record: executable path of %u bytes overruns the record",
+                    r.exe_len);
+    if (r.argc > 65536)
+        return fail(ps, off, "process record: %u arguments is not plausible", r.argc);
+    pr->pid = r.pid;
+    pr->ppid = r.ppid;
+    pr->parent_tid = r.parent_tid;
+    free(pr->exe);
+    pr->exe = copy_str(p + sizeof r, r.exe_len);
+    const unsigned char *a = p + sizeof r + r.exe_len, *end = p + n;
+    for (int i = 0; i < pr->argc; i++)
+        free(pr->argv[i]);
+    free(pr->argv);
+    pr->argv = xcalloc(r.argc + 1, sizeof *pr->argv);
+    pr->argc = 0;
+    for (uint32_t i = 0; i < r.argc && a < end; i++) {
+        size_t l = strnlen((const char *)a, (size_t)(end - a));
+        pr->argv[pr->argc++] = xstrndup((const char *)a, l);
+        a += l + 1;
+    }
+    return 0;
+}
+
+static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
+                        const unsigned char *p, size_t n, size_t off)
+{
+    static const size_t min_size[] = {
+        [LS_REC_PROCESS] = sizeof(struct ls_rec_process),
+        [LS_REC_MODULE] = sizeof(struct ls_rec_module),
+        [LS_REC_STACK] = sizeof(struct ls_rec_stack),
+        [LS_REC_THREAD] = sizeof(struct ls_rec_thread),
+        [LS_REC_JOIN] = sizeof(struct ls_rec_join),
+        [LS_REC_LOCK] = sizeof(struct ls_rec_lock),
+        [LS_REC_EDGE] = sizeof(struct ls_rec_edge),
+        [LS_REC_NOTE] = sizeof(struct ls_rec_note),
+        [LS_REC_END] = sizeof(struct ls_rec_end),
+        [LS_REC_THREAD_END] = sizeof(struct ls_rec_thread_end),
+    };
+    if (type < sizeof min_size / sizeof min_size[0] && n < min_size[type])
+        return fail(ps, off, "%s record of %zu bytes is shorter than %zu", type_name(type), n,
+                    min_size[type]);
+    switch (type) {
+    case LS_REC_PROCESS:
+        return parse_process(ps, pr, p, n, off);
+    case LS_REC_MODULE: {
+        struct ls_rec_module r;
+        memcpy(&r, p, sizeof r);
+        if (r.build_id_len > n - sizeof r || r.build_id_len > 256)
+            return fail(ps, off, "module record: build-id of %u bytes overruns the record",
+                        r.build_id_len);
+        LS_GROW(pr->modules, pr->cap_modules, pr->nmodules + 1);
+        struct ls_module_rec *m = &pr->modules[pr->nmodules++];
+        m->id = r.id;
+        m->bias = r.bias;
+        m->start = r.start;
+        m->end = r.end;
+        m->build_id_len = r.build_id_len;
+        m->build_id = xmalloc(r.build_id_len + 1);
+        memcpy(m->build_id, p + sizeof r, r.build_id_len);
+        m->path = copy_str(p + sizeof r + r.build_id_len, n - sizeof r - r.build_id_len);
+        return 0;
+    }
+    case LS_REC_STACK: {
+        struct ls_rec_stack r;
+        memcpy(&r, p, sizeof r);
+        if (r.id == 0)
+            return fail(ps, off, "stack record with id 0");
+        if (r.depth > LS_TRACE_MAX_FRAMES || r.depth * sizeof(uint64_t) > n - sizeof r)
+            return fail(ps, off, "stack record: %u frames do not fit in %zu bytes", r.depth, n);
+        LS_GROW(pr->stacks, pr->cap_stacks, pr->nstacks + 1);
+        struct ls_stack *s = &pr->stacks[pr->nstacks++];
+        s->id = r.id;
+        s->depth = r.depth;
+        s->ips = xmalloc(r.depth * sizeof(uint64_t) + 1);
+        memcpy(s->ips, p + sizeof r, r.depth * sizeof(uint64_t));
+        return 0;
+    }
+    case LS_REC_THREAD: {
+        struct ls_rec_thread r;
+        memcpy(&r, p, sizeof r);
+        if (r.tid == 0)
+            return fail(ps, off, "thread record with id 0");
+        if (r.name_len > n - sizeof r)
+            return fail(ps, off, "thread record: name of %u bytes overruns the record",
+                        r.name_len);
+        LS_GROW(pr->threads, pr->cap_threads, pr->nthreads + 1);
+        struct ls_thread_info *t = &pr->threads[pr->nthreads++];
+        t->tid = r.tid;
+        t->os_tid = r.os_tid;
+        t->parent = r.parent;
+        t->parent_epoch = r.parent_epoch;
+        t->create_stack = r.create_stack;
+        t->name = r.name_len ? copy_str(p + sizeof r, r.name_len) : NULL;
+        return 0;
+    }
+    case LS_REC_THREAD_END: {
+        struct ls_rec_thread_end r;
+        memcpy(&r, p, sizeof r);
+        /* Threads end after they start: the start record is already here. */
+        for (size_t i = pr->nthreads; i-- > 0;)
+            if (pr->threads[i].tid == r.tid) {
+                pr->threads[i].ended = 1;
+                pr->threads[i].end_epoch = r.epoch;
+                pr->threads[i].exit_stack = r.exit_stack;
+                break;
+            }
+        return 0;
+    }
+    case LS_REC_JOIN: {
+        struct ls_rec_join r;
+        memcpy(&r, p, sizeof r);
+        LS_GROW(pr->joins, pr->cap_joins, pr->njoins + 1);
+        pr->joins[pr->njoins++] = (struct ls_join){r.joiner, r.joiner_epoch, r.joined,
+                                                   r.joined_epoch, r.stack};
+        return 0;
+    }
+    case LS_REC_LOCK: {
+        struct ls_rec_lock r;
+        memcpy(&r, p, sizeof r);
+        if (r.id == 0)
+            return fail(ps, off, "lock record with id 0");
+        LS_GROW(pr->locks, pr->cap_locks, pr->nlocks + 1);
+        pr->locks[pr->nlocks++] = (struct ls_lock_info){r.id, r.kind, r.addr, r.init_stack,
+                                                        r.first_stack};
+        return 0;
+    }
+    case LS_REC_EDGE: {
+        struct ls_rec_edge r;
+        memcpy(&r, p, sizeof r);
+        if (r.nheld > 4096 || r.nheld * sizeof(uint32_t) > n - sizeof r)
+            return fail(ps, off, "edge record: %u held locks do not fit in %zu bytes", r.nheld,
+                        n);
+        if (r.from == 0 || r.to == 0)
+            return fail(ps, off, "edge record names lock 0");
+        LS_GROW(pr->edges, pr->cap_edges, pr->nedges + 1);
+        struct ls_edge *e = &pr->edges[pr->nedges++];
+        e->tid = r.tid;
+        e->epoch = r.epoch;
+        e->from = r.from;
+        e->to = r.to;
+        e->from_stack = r.from_stack;
+        e->to_stack = r.to_stack;
+        e->flags = r.flags;
+        e->nheld = r.nheld;
+        e->held = xmalloc(r.nheld * sizeof(uint32_t) + 1);
+        memcpy(e->held, p + sizeof r, r.nheld * sizeof(uint32_t));
+        return 0;
+    }
+    case LS_REC_NOTE: {
+        struct ls_rec_note r;
+        memcpy(&r, p, sizeof r);
+        if (r.msg_len > n - sizeof r)
+            return fail(ps, off, "note record: text of %u bytes overruns the record", r.msg_len);
+        LS_GROW(pr->notes, pr->cap_notes, pr->nnotes + 1);
+        pr->notes[pr->nnotes].code = r.code;
+        pr->notes[pr->nnotes++].msg = copy_str(p + sizeof r, r.msg_len);
+        return 0;
+    }
+    case LS_REC_END: {
+        struct ls_rec_end r;
+        memcpy(&r, p, sizeof r);
+        pr->ended = 1;
+        pr->end_ns = r.end_ns;
+        pr->exit_status = r.status;
+        return 0;
+    }
+    default:
+        return 0; /* a newer minor addition: skipped, its size is known */
+    }
+}
+
+int ls_trace_parse(const void *data, size_t len, struct ls_process **out, char *err,
+                   size_t errlen)
+{
+    struct parser ps = {data, len, err, errlen};
+    struct ls_file_header h;
+    *out = NULL;
+    if (len == 0)
+        return fail(&ps, 0, "the file is empty");
+    if (len < sizeof h)
+        return fail(&ps, 0, "%zu bytes is too short for a trace header", len);
+    memcpy(&h, data, sizeof h);
+    if (memcmp(h.magic, LS_TRACE_MAGIC, sizeof LS_TRACE_MAGIC) != 0)
+        return fail(&ps, 0, "not a lockscope trace (bad magic)");
+    if (h.version == 0 || h.version > LS_TRACE_VERSION)
+        return fail(&ps, 8, "trace format version %u is not supported (this lockscope reads "
+                            "version 1 to %u)",
+                    h.version, LS_TRACE_VERSION);
+    if (h.header_size < sizeof h || h.header_size > len || h.header_size % LS_TRACE_ALIGN)
+        return fail(&ps, 12, "bad header size %u", h.header_size);
+
+    struct ls_process *pr = xcalloc(1, sizeof *pr);
+    pr->pid = h.pid;
+    pr->ppid = h.ppid;
+    pr->start_ns = h.start_ns;
+    pr->exit_status = -1;
+    size_t off = h.header_size;
+    while (off < len) {
+        struct ls_rec_header rh;
+        if (len - off < sizeof rh) {
+            pr->cut = 1;
+            break;
+        }
+        memcpy(&rh, ps.data + off, sizeof rh);
+        if (rh.type == 0) {
+            fail(&ps, off, "invalid record type 0");
+            goto bad;
+        }
+        if (rh.size > LS_TRACE_MAX_RECORD) {
+            fail(&ps, off, "%s record claims %u bytes (more than the limit of %u)",
+                 type_name(rh.type), rh.size, LS_TRACE_MAX_RECORD);
+            goto bad;
+        }
+        size_t padded = ((size_t)rh.size + LS_TRACE_ALIGN - 1) & ~(size_t)(LS_TRACE_ALIGN - 1);
+        if (len - off - sizeof rh < rh.size) {
+            pr->cut = 1; /* the last record was cut off: the process was killed */
+            break;
+        }
+        if (parse_record(&ps, pr, rh.type, ps.data + off + sizeof rh, rh.size, off) != 0)
+            goto bad;
+        off += sizeof rh + padded;
+        if (off > len)
+            off = len;
+    }
+    ls_process_index(pr);
+    *out = pr;
+    return 0;
+bad:
+    ls_process_free(pr);
+    return -1;
+}
+
+int ls_trace_read(const char *path, struct ls_process **out)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return error("cannot open trace '%s': %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return error("cannot read trace '%s': not a regular file", path);
+    }
+    size_t len = (size_t)st.st_size, got = 0;
+    unsigned char *buf = xmalloc(len + 1);
+    while (got < len) {
+        ssize_t r = read(fd, buf + got, len - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    char err[512];
+    int rc = ls_trace_parse(buf, got, out, err, sizeof err);
+    free(buf);
+    if (rc != 0)
+        return error("trace '%s': %s", path, err);
+    (*out)->trace_path = xstrdup(path);
+    if ((*out)->cut)
+        warning("trace '%s' ends inside a record (the process was killed or crashed): "
+                "analyzing what was written before that",
+                path);
+    return 0;
+}

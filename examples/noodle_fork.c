@@ -1,0 +1,55 @@
+/*
+ * The seed's noodle/fork program, with timing that lets it finish.
+ *
+ * eat1 takes noodle_lock then fork_lock; eat2 takes fork_lock then
+ * noodle_lock.  Here eat2 waits a moment before it starts, so in practice
+ * every eat1 is done before any eat2 begins and the run completes, but the
+ * two orders can meet in another run: lockscope reports the cycle.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+
+pthread_mutex_t noodle_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t fork_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *eat1(void *arg)
+{
+    const char *name = arg;
+    pthread_mutex_lock(&noodle_lock);
+    printf("%s got the noodles\n", name);
+    pthread_mutex_lock(&fork_lock);
+    printf("%s got the fork\n", name);
+    printf("%s eats\n", name);
+    pthread_mutex_unlock(&fork_lock);
+    pthread_mutex_unlock(&noodle_lock);
+    return NULL;
+}
+
+static void *eat2(void *arg)
+{
+    const char *name = arg;
+    usleep(200 * 1000); /* let every eat1 finish first */
+    pthread_mutex_lock(&fork_lock);
+    printf("%s got the fork\n", name);
+    pthread_mutex_lock(&noodle_lock);
+    printf("%s got the noodles\n", name);
+    printf("%s eats\n", name);
+    pthread_mutex_unlock(&noodle_lock);
+    pthread_mutex_unlock(&fork_lock);
+    return NULL;
+}
+
+int main(void)
+{
+    const char *names[] = {"Nezha", "Egon", "Yuan"};
+    pthread_t t[6];
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    for (int i = 0; i < 3; i++) {
+        pthread_create(&t[2 * i], NULL, eat1, (void *)names[i]);
+        pthread_create(&t[2 * i + 1], NULL, eat2, (void *)names[i]);
+    }
+    for (int i = 0; i < 6; i++)
+        pthread_join(t[i], NULL);
+    return 0;
+}

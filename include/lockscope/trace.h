@@ -1,0 +1,191 @@
+/*
+ * The lockscope trace format: the one contract between the shim (preload/)
+ * and the analyzer (analyzer/).  Documented in docs/trace-format.md.
+ *
+ * A trace file is one process's record, written by liblockscope.so:
+ *
+ *   struct ls_file_header            (once, at offset 0)
+ *   { struct ls_rec_header; payload }  records, back to back, each padded
+ *                                    to a multiple of 8 bytes
+ *
+ * All integers are little-endian (the format is only written and read on
+ * x86-64 and other little-endian Linux machines).  Every struct below has a
+ * fixed layout without implicit padding; tests/unit/test_trace_layout.c pins
+ * their sizes and offsets.
+ *
+ * Identifiers (stack, lock, thread, module) are per file and start at 1;
+ * 0 means "none".  A record may refer to an id whose defining record comes
+ * later in the file (readers resolve references after reading everything).
+ *
+ * The on-disk record codes (LS_REC_*) are part of the format and never
+ * change meaning; in-memory enums of the shim and analyzer are separate.
+ * A reader must skip records of unknown type (their size is known), and
+ * must refuse files whose version is newer than it supports.
+ */
+#ifndef LOCKSCOPE_TRACE_H
+#define LOCKSCOPE_TRACE_H
+
+#include <stdint.h>
+
+#define LS_TRACE_MAGIC "LSTRACE"        /* 7 chars + NUL = 8 bytes */
+#define LS_TRACE_VERSION 1u
+#define LS_TRACE_ALIGN 8u
+/* Upper bound on one record's payload; anything larger is corruption. */
+#define LS_TRACE_MAX_RECORD (1u << 20)
+/* Upper bound on frames in one stack record. */
+#define LS_TRACE_MAX_FRAMES 64u
+
+struct ls_file_header {
+    char magic[8];            /* LS_TRACE_MAGIC, NUL-terminated */
+    uint32_t version;         /* LS_TRACE_VERSION */
+    uint32_t header_size;     /* sizeof(struct ls_file_header) */
+    uint32_t pid;
+    uint32_t ppid;
+    uint64_t start_ns;        /* CLOCK_REALTIME at process start */
+};
+
+struct ls_rec_header {
+    uint16_t type;            /* LS_REC_* */
+    uint16_t flags;           /* reserved, 0 */
+    uint32_t size;            /* payload bytes, excluding padding */
+};
+
+enum {
+    LS_REC_PROCESS = 1,
+    LS_REC_MODULE = 2,
+    LS_REC_STACK = 3,
+    LS_REC_THREAD = 4,
+    LS_REC_JOIN = 5,
+    LS_REC_LOCK = 6,
+    LS_REC_EDGE = 7,
+    LS_REC_NOTE = 8,
+    LS_REC_END = 9,
+    LS_REC_THREAD_END = 10,
+};
+
+/* LS_REC_PROCESS: followed by exe_len bytes of the executable's path, then
+ * argc NUL-terminated argument strings. */
+struct ls_rec_process {
+    uint32_t pid;
+    uint32_t ppid;
+    uint32_t argc;
+    uint32_t exe_len;
+    uint32_t parent_tid;      /* forked from this thread of the parent, 0 after exec/at start */
+    uint32_t reserved;
+};
+
+/* LS_REC_MODULE: a loaded ELF object.  Followed by build_id_len bytes of
+ * build-id, then the path, NUL-terminated.  bias is the load bias
+ * (dlpi_addr): runtime address = ELF virtual address + bias. */
+struct ls_rec_module {
+    uint32_t id;
+    uint32_t build_id_len;
+    uint64_t bias;
+    uint64_t start;           /* lowest mapped address of its PT_LOAD segments */
+    uint64_t end;             /* one past the highest */
+};
+
+/* LS_REC_STACK: followed by depth uint64_t return addresses, innermost
+ * first.  Every entry is a return address into the caller (symbolize at
+ * address - 1); the shim's own frames are already removed. */
+struct ls_rec_stack {
+    uint32_t id;
+    uint32_t depth;
+};
+
+/* LS_REC_THREAD: a thread of the process started (or is the main thread).
+ * Followed by name_len bytes of the thread's name (may be 0).
+ * Happens-before from thread creation: every event of `parent` at an epoch
+ * <= parent_epoch happened before this thread started. */
+struct ls_rec_thread {
+    uint32_t tid;             /* lockscope thread id, 1 = main thread */
+    uint32_t os_tid;          /* gettid() */
+    uint32_t parent;          /* creating thread's tid, 0 for the main thread */
+    uint32_t parent_epoch;
+    uint32_t create_stack;    /* where pthread_create was called, 0 if unknown */
+    uint32_t name_len;
+};
+
+/* LS_REC_JOIN: `joiner` joined `joined`; every event of `joined` at an epoch
+ * <= joined_epoch happened before the joiner's events at epochs > joiner_epoch. */
+struct ls_rec_join {
+    uint32_t joiner;
+    uint32_t joiner_epoch;    /* the joiner's epoch before the join */
+    uint32_t joined;
+    uint32_t joined_epoch;    /* the joined thread's final epoch */
+    uint32_t stack;
+    uint32_t reserved;
+};
+
+/* LS_REC_THREAD_END: thread `tid` finished at `epoch`; exit_stack is where it
+ * called pthread_exit (0 when it returned from its start routine). */
+struct ls_rec_thread_end {
+    uint32_t tid;
+    uint32_t epoch;
+    uint32_t exit_stack;
+    uint32_t reserved;
+};
+
+/* Lock kinds (LS_REC_LOCK.kind). */
+enum {
+    LS_LOCK_MUTEX = 1,
+    LS_LOCK_MUTEX_RECURSIVE = 2,
+    LS_LOCK_MUTEX_ERRORCHECK = 3,
+    LS_LOCK_RWLOCK = 4,
+    LS_LOCK_SPIN = 5,
+};
+
+/* LS_REC_LOCK: a lock (one generation of a sync object at an address).
+ * A lock destroyed and initialized again at the same address gets a new id. */
+struct ls_rec_lock {
+    uint32_t id;
+    uint32_t kind;            /* LS_LOCK_* */
+    uint64_t addr;
+    uint32_t init_stack;      /* where it was initialized, 0 if statically */
+    uint32_t first_stack;     /* where it was first locked, 0 if not yet */
+};
+
+/* Edge flags (LS_REC_EDGE.flags). */
+enum {
+    LS_EDGE_TIMED = 1u << 0,  /* the acquisition of `to` had a timeout */
+    LS_EDGE_FROM_APPROX = 1u << 1, /* from_stack's outer frames are where the
+                                      acquiring function's caller is now */
+};
+
+/* LS_REC_EDGE: thread `tid`, holding lock `from` (and the nheld locks that
+ * follow the record, `from` among them), asked for lock `to`.  Written the
+ * first time this thread asks for `to` while holding exactly this set.
+ * from_stack: where `from` was acquired; to_stack: where `to` is acquired. */
+struct ls_rec_edge {
+    uint32_t tid;
+    uint32_t epoch;           /* the thread's create/join epoch */
+    uint32_t from;
+    uint32_t to;
+    uint32_t from_stack;
+    uint32_t to_stack;
+    uint32_t flags;           /* LS_EDGE_* */
+    uint32_t nheld;           /* followed by nheld uint32_t lock ids */
+};
+
+/* LS_REC_NOTE: something the reader must know about the recording, e.g. a
+ * table that filled up.  Followed by msg_len bytes of text. */
+enum {
+    LS_NOTE_INFO = 0,
+    LS_NOTE_DROPPED = 1,      /* some events were not recorded */
+    LS_NOTE_DISABLED = 2,     /* recording stopped at this point */
+};
+
+struct ls_rec_note {
+    uint32_t code;            /* LS_NOTE_* */
+    uint32_t msg_len;
+};
+
+/* LS_REC_END: the process ended normally (exit or return from main).  A file
+ * without it was cut off (killed, crashed before the flush). */
+struct ls_rec_end {
+    uint64_t end_ns;          /* CLOCK_REALTIME */
+    int32_t status;           /* exit status if known, else -1 */
+    uint32_t reserved;
+};
+
+#endif

@@ -1,0 +1,372 @@
+/*
+ * Locks, the held-lock stack and lock-order edges.
+ *
+ * Hot path (an acquisition whose edges this thread has seen before): a
+ * per-thread direct-mapped lookup of the lock, a scan of the held stack for
+ * recursion, one probe of the per-thread edge set per held lock, a push.
+ * No syscall, no malloc, no unwinding, no shared writes.  Everything else
+ * (a new lock, a new edge) takes the slow path, which unwinds, interns the
+ * stacks and writes records.
+ */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define TABLE_BITS 20
+#define TABLE_SIZE (1u << TABLE_BITS)
+#define MAX_PROBE 128
+
+static struct ls_lock *table;
+static _Atomic uint32_t next_lock_id = 1;
+static struct ls_spin table_init_spin;
+
+static inline uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static struct ls_lock *table_get(void)
+{
+    struct ls_lock *tb = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
+    if (likely(tb))
+        return tb;
+    ls_spin_lock(&table_init_spin);
+    if (!table) {
+        /* Reserved, not committed: pages appear as locks land in them. */
+        void *p = mmap(NULL, (size_t)TABLE_SIZE * sizeof(struct ls_lock), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p != MAP_FAILED)
+            __atomic_store_n(&table, (struct ls_lock *)p, __ATOMIC_RELEASE);
+    }
+    ls_spin_unlock(&table_init_spin);
+    return table;
+}
+
+static struct ls_lock *table_find_or_add(uintptr_t addr, uint32_t kind)
+{
+    struct ls_lock *tb = table_get();
+    if (!tb)
+        return NULL;
+    uint32_t h = (uint32_t)mix64(addr) & (TABLE_SIZE - 1);
+    for (int i = 0; i < MAX_PROBE; i++) {
+        struct ls_lock *e = &tb[(h + (uint32_t)i) & (TABLE_SIZE - 1)];
+        uintptr_t cur = atomic_load_explicit(&e->addr, memory_order_acquire);
+        if (cur == addr)
+            return e;
+        if (cur == 0) {
+            uintptr_t zero = 0;
+            if (atomic_compare_exchange_strong(&e->addr, &zero, addr)) {
+                e->kind = kind;
+                return e;
+            }
+            if (zero == addr)
+                return e;
+        }
+    }
+    static _Atomic int warned;
+    if (!atomic_exchange(&warned, 1)) {
+        ls_warn("lockscope: warning: lock table full; further locks are not tracked");
+        ls_writer_note(LS_NOTE_DROPPED, "lock table full; further locks are not tracked");
+    }
+    return NULL;
+}
+
+struct ls_lock *ls_lock_get(struct ls_thread *t, const void *addr, uint32_t kind)
+{
+    uintptr_t a = (uintptr_t)addr;
+    uint32_t slot = (uint32_t)((a >> 3) ^ (a >> 12)) & (LS_LCACHE - 1);
+    if (likely(t->lcache[slot].addr == a))
+        return t->lcache[slot].lk;
+    struct ls_lock *lk = table_find_or_add(a, kind);
+    if (lk) {
+        t->lcache[slot].addr = a;
+        t->lcache[slot].lk = lk;
+    }
+    return lk;
+}
+
+static void write_lock_record(struct ls_lock *lk, uint32_t id)
+{
+    struct ls_rec_lock r = {
+        .id = id,
+        .kind = lk->kind,
+        .addr = atomic_load(&lk->addr),
+        .init_stack = lk->init_stack,
+        .first_stack = lk->first_stack,
+    };
+    lk->written_gen = ls_file_gen;
+    ls_writer_record(LS_REC_LOCK, &r, sizeof r, NULL, 0, NULL, 0);
+}
+
+/* Assigns the lock's id on first use of this generation: a new lock site,
+ * so its stack is worth capturing. */
+static uint32_t lock_id_slow(struct ls_lock *lk)
+{
+    int saved = errno;
+    ls_guard++;
+    uint32_t stack = ls_stack_here();
+    ls_spin_lock(&lk->spin);
+    uint32_t id = atomic_load(&lk->id);
+    if (id == 0) {
+        id = atomic_fetch_add(&next_lock_id, 1);
+        if (!lk->init_stack)
+            lk->first_stack = stack;
+        else
+            lk->first_stack = 0;
+        write_lock_record(lk, id);
+        atomic_store(&lk->id, id);
+    }
+    ls_spin_unlock(&lk->spin);
+    ls_guard--;
+    errno = saved;
+    return id;
+}
+
+uint32_t ls_lock_id(struct ls_lock *lk)
+{
+    uint32_t id = atomic_load_explicit(&lk->id, memory_order_acquire);
+    return likely(id) ? id : lock_id_slow(lk);
+}
+
+void ls_lock_ensure_written(struct ls_lock *lk)
+{
+    if (lk->written_gen == ls_file_gen)
+        return;
+    ls_spin_lock(&lk->spin);
+    uint32_t id = atomic_load(&lk->id);
+    if (id && lk->written_gen != ls_file_gen)
+        write_lock_record(lk, id);
+    ls_spin_unlock(&lk->spin);
+}
+
+void ls_lock_init_event(struct ls_lock *lk, uint32_t kind)
+{
+    int saved = errno;
+    ls_guard++;
+    uint32_t stack = ls_stack_here();
+    ls_spin_lock(&lk->spin);
+    lk->kind = kind;
+    lk->init_stack = stack;
+    lk->first_stack = 0;
+    atomic_store(&lk->id, 0); /* a new generation; its id comes with first use */
+    ls_spin_unlock(&lk->spin);
+    ls_guard--;
+    errno = saved;
+}
+
+void ls_lock_destroy_event(struct ls_lock *lk)
+{
+    ls_spin_lock(&lk->spin);
+    atomic_store(&lk->id, 0);
+    lk->init_stack = 0;
+    ls_spin_unlock(&lk->spin);
+}
+
+void ls_locks_after_fork_child(void)
+{
+    table_init_spin.v = 0;
+    /* Lock records are written again, lazily, when an edge names them
+     * (written_gen no longer matches ls_file_gen). */
+}
+
+/* ---- the per-thread edge set ------------------------------------------ */
+
+static inline uint32_t edge_hash(uint64_t key, uint64_t hh, uint32_t cap)
+{
+    return (uint32_t)mix64(key ^ (hh * 0x9E3779B97F4A7C15ULL)) & (cap - 1);
+}
+
+static inline int edge_seen(const struct ls_thread *t, uint64_t key, uint64_t hh)
+{
+    uint32_t cap = t->edge_cap;
+    for (uint32_t i = edge_hash(key, hh, cap);; i = (i + 1) & (cap - 1)) {
+        const struct ls_edge_slot *s = &t->edges[i];
+        if (s->key == key && s->hh == hh)
+            return 1;
+        if (s->key == 0)
+            return 0;
+    }
+}
+
+static void edge_insert_raw(struct ls_edge_slot *edges, uint32_t cap, uint64_t key, uint64_t hh)
+{
+    for (uint32_t i = edge_hash(key, hh, cap);; i = (i + 1) & (cap - 1)) {
+        if (edges[i].key == 0) {
+            edges[i].key = key;
+            edges[i].hh = hh;
+            return;
+        }
+        if (edges[i].key == key && edges[i].hh == hh)
+            return;
+    }
+}
+
+/* Returns 0, or -1 when the set cannot grow (the edge is then written again
+ * next time: more records, nothing lost). */
+static int edge_insert(struct ls_thread *t, uint64_t key, uint64_t hh)
+{
+    if ((t->edge_count + 1) * 2 > t->edge_cap) {
+        uint32_t ncap = t->edge_cap * 2;
+        struct ls_edge_slot *n = ls_arena_alloc((size_t)ncap * sizeof *n);
+        if (!n)
+            return -1;
+        for (uint32_t i = 0; i < t->edge_cap; i++)
+            if (t->edges[i].key)
+                edge_insert_raw(n, ncap, t->edges[i].key, t->edges[i].hh);
+        if ((size_t)t->edge_cap * sizeof *n > (1u << 20))
+            munmap(t->edges, (size_t)t->edge_cap * sizeof *n);
+        t->edges = n;
+        t->edge_cap = ncap;
+    }
+    edge_insert_raw(t->edges, t->edge_cap, key, hh);
+    t->edge_count++;
+    return 0;
+}
+
+/* ---- acquire / release ------------------------------------------------- */
+
+static inline uint64_t held_mix(uint32_t id)
+{
+    return mix64(id);
+}
+
+/* Where held lock h was acquired: its return address, then the frames of
+ * the current stack that enclose the acquiring call.  While the function
+ * that took h is still running (the usual case: it now takes another lock)
+ * its frame has the same stack pointer as then, so the result is exact;
+ * otherwise the outer frames show where its caller is now (flagged). */
+static void held_stack(struct ls_held *h, const struct ls_frame_sp *cur, int n)
+{
+    uint64_t ips[LS_TRACE_MAX_FRAMES];
+    int k = 0, i = 0;
+    ips[k++] = h->ret_ip;
+    while (i < n && cur[i].sp < h->cfa)
+        i++;
+    h->approx = 0;
+    if (i < n && cur[i].sp == h->cfa)
+        i++; /* same frame as then: its return address is ret_ip */
+    else if (i < n)
+        h->approx = 1;
+    for (; i < n && k < ls_opt.stack_depth; i++)
+        ips[k++] = cur[i].ip;
+    h->stack = ls_stack_intern(ips, k);
+    h->stack_gen = ls_file_gen;
+}
+
+static void new_edges(struct ls_thread *t, struct ls_lock *lk, uint32_t id, int flags)
+{
+    int saved = errno;
+    ls_guard++;
+    struct ls_frame_sp cur[LS_TRACE_MAX_FRAMES];
+    uint64_t ips[LS_TRACE_MAX_FRAMES];
+    int n = ls_unwind(cur, (int)LS_TRACE_MAX_FRAMES);
+    int kept = n < ls_opt.stack_depth ? n : ls_opt.stack_depth;
+    for (int i = 0; i < kept; i++)
+        ips[i] = cur[i].ip;
+    uint32_t to_stack = ls_stack_intern(ips, kept);
+    uint32_t held_ids[LS_MAX_HELD];
+    for (uint32_t i = 0; i < t->nheld; i++)
+        held_ids[i] = t->held[i].id;
+    ls_lock_ensure_written(lk);
+    for (uint32_t i = 0; i < t->nheld; i++) {
+        struct ls_held *h = &t->held[i];
+        uint64_t key = ((uint64_t)h->id << 32) | id;
+        if (edge_seen(t, key, t->heldhash))
+            continue;
+        if (!h->stack || h->stack_gen != ls_file_gen)
+            held_stack(h, cur, n);
+        ls_lock_ensure_written(h->lk);
+        struct ls_rec_edge r = {
+            .tid = t->tid,
+            .epoch = t->epoch,
+            .from = h->id,
+            .to = id,
+            .from_stack = h->stack,
+            .to_stack = to_stack,
+            .flags = ((flags & LS_ACQ_TIMED) ? LS_EDGE_TIMED : 0) |
+                     (h->approx ? LS_EDGE_FROM_APPROX : 0),
+            .nheld = t->nheld,
+        };
+        ls_writer_record(LS_REC_EDGE, &r, sizeof r, held_ids, t->nheld * sizeof(uint32_t), NULL,
+                         0);
+        edge_insert(t, key, t->heldhash);
+    }
+    ls_guard--;
+    errno = saved;
+}
+
+int ls_acquire_pre(struct ls_thread *t, struct ls_lock *lk, int flags, uint64_t ret,
+                   uint64_t cfa)
+{
+    uint32_t id = ls_lock_id(lk);
+    uint32_t n = t->nheld;
+    for (uint32_t i = n; i-- > 0;)
+        if (t->held[i].lk == lk && t->held[i].id == id)
+            return 1;
+    if ((flags & LS_ACQ_TRY) || n == 0)
+        return 0;
+    uint64_t hh = t->heldhash;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t key = ((uint64_t)t->held[i].id << 32) | id;
+        if (unlikely(!edge_seen(t, key, hh))) {
+            new_edges(t, lk, id, flags);
+            break;
+        }
+    }
+    return 0;
+}
+
+void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, uint64_t ret, uint64_t cfa)
+{
+    uint32_t id = ls_lock_id(lk);
+    uint32_t n = t->nheld;
+    for (uint32_t i = n; i-- > 0;)
+        if (t->held[i].lk == lk && t->held[i].id == id) {
+            t->held[i].count++;
+            return;
+        }
+    if (unlikely(n == LS_MAX_HELD)) {
+        if (t->overflow++ == 0) {
+            ls_warn("lockscope: warning: a thread holds more than %d locks; deeper ones are "
+                    "not tracked",
+                    LS_MAX_HELD);
+            ls_writer_note(LS_NOTE_DROPPED, "held-lock stack full; deeper locks not tracked");
+        }
+        return;
+    }
+    struct ls_held *h = &t->held[n];
+    h->lk = lk;
+    h->id = id;
+    h->count = 1;
+    h->ret_ip = ret;
+    h->cfa = cfa;
+    h->stack = 0;
+    t->heldhash ^= held_mix(id);
+    t->nheld = n + 1;
+}
+
+void ls_release(struct ls_thread *t, struct ls_lock *lk)
+{
+    uint32_t n = t->nheld;
+    for (uint32_t i = n; i-- > 0;) {
+        struct ls_held *h = &t->held[i];
+        if (h->lk != lk)
+            continue;
+        if (--h->count > 0)
+            return;
+        t->heldhash ^= held_mix(h->id);
+        memmove(h, h + 1, (n - i - 1) * sizeof *h);
+        t->nheld = n - 1;
+        return;
+    }
+    if (t->overflow)
+        t->overflow--;
+}

@@ -1,0 +1,122 @@
+/*
+ * LOCKSCOPE_OPTIONS, in the sanitizer syntax: key=value pairs separated by
+ * ':' or whitespace.  Parsed once in the constructor, without malloc.
+ */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct ls_options ls_opt = {
+    .out_dir = ".",
+    .stack_depth = 32,
+    .verbosity = 0,
+    .enabled = 1,
+};
+
+static const struct {
+    const char *key;
+    const char *help;
+} known[] = {
+    {"out", "directory for the trace files (default: $LOCKSCOPE_OUT, else .)"},
+    {"stack_depth", "frames kept per stack, 1-64 (default 32)"},
+    {"verbosity", "0 quiet, 1 say where the trace goes (default 0)"},
+    {"enable", "0 makes the shim a pass-through (default 1)"},
+    {"help", "1 prints this list and runs the program untraced"},
+};
+
+static int parse_int(const char *v, size_t n, int lo, int hi, int *out)
+{
+    char buf[32];
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, v, n);
+    buf[n] = 0;
+    char *end;
+    long x = strtol(buf, &end, 10);
+    if (*end || x < lo || x > hi)
+        return -1;
+    *out = (int)x;
+    return 0;
+}
+
+static void print_help(void)
+{
+    ls_warn("lockscope: options (LOCKSCOPE_OPTIONS=key=value:key=value):");
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        ls_warn("  %-12s %s", known[i].key, known[i].help);
+}
+
+/* One key=value pair; returns 1 for help=1. */
+static int apply(const char *k, size_t kn, const char *v, size_t vn)
+{
+#define IS(name) (kn == sizeof(name) - 1 && memcmp(k, name, kn) == 0)
+    int x;
+    if (IS("out")) {
+        if (vn == 0 || vn >= sizeof ls_opt.out_dir)
+            ls_warn("lockscope: warning: option 'out' needs a directory of at most %zu bytes",
+                    sizeof ls_opt.out_dir - 1);
+        else {
+            memcpy(ls_opt.out_dir, v, vn);
+            ls_opt.out_dir[vn] = 0;
+        }
+    } else if (IS("stack_depth")) {
+        if (parse_int(v, vn, 1, (int)LS_TRACE_MAX_FRAMES, &x) == 0)
+            ls_opt.stack_depth = x;
+        else
+            ls_warn("lockscope: warning: option 'stack_depth' must be 1-%u", LS_TRACE_MAX_FRAMES);
+    } else if (IS("verbosity")) {
+        if (parse_int(v, vn, 0, 3, &x) == 0)
+            ls_opt.verbosity = x;
+        else
+            ls_warn("lockscope: warning: option 'verbosity' must be 0-3");
+    } else if (IS("enable")) {
+        if (parse_int(v, vn, 0, 1, &x) == 0)
+            ls_opt.enabled = x;
+        else
+            ls_warn("lockscope: warning: option 'enable' must be 0 or 1");
+    } else if (IS("help")) {
+        if (parse_int(v, vn, 0, 1, &x) == 0 && x) {
+            print_help();
+            return 1;
+        }
+    } else {
+        ls_warn("lockscope: warning: unknown option '%.*s' (help=1 lists them)", (int)kn, k);
+    }
+    return 0;
+#undef IS
+}
+
+int ls_options_parse(const char *s)
+{
+    const char *env_out = getenv("LOCKSCOPE_OUT");
+    if (env_out && *env_out)
+        ls_strlcpy(ls_opt.out_dir, env_out, sizeof ls_opt.out_dir);
+    if (!s)
+        return 0;
+    int help = 0;
+    while (*s) {
+        while (*s == ':' || *s == ' ' || *s == '\t' || *s == '\n')
+            s++;
+        if (!*s)
+            break;
+        const char *k = s;
+        while (*s && *s != '=' && *s != ':' && *s != ' ' && *s != '\t' && *s != '\n')
+            s++;
+        size_t kn = (size_t)(s - k);
+        const char *v = s;
+        size_t vn = 0;
+        if (*s == '=') {
+            v = ++s;
+            while (*s && *s != ':' && *s != ' ' && *s != '\t' && *s != '\n')
+                s++;
+            vn = (size_t)(s - v);
+        } else {
+            ls_warn("lockscope: warning: option '%.*s' has no value", (int)kn, k);
+            continue;
+        }
+        help |= apply(k, kn, v, vn);
+    }
+    return help;
+}

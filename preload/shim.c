@@ -1,0 +1,343 @@
+/*
+ * liblockscope.so: start-up, real-symbol resolution, shutdown, fatal
+ * signals, fork, and the few utilities every part of the shim uses.
+ */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+struct ls_real ls_real;
+_Atomic int ls_active;
+
+/* glibc's own aliases of the mutex entry points.  Used only while dlsym is
+ * still resolving (dlsym may allocate, and a program's malloc may lock):
+ * they reach libc without going through the dynamic symbol lookup. */
+extern int __pthread_mutex_lock(pthread_mutex_t *);
+extern int __pthread_mutex_unlock(pthread_mutex_t *);
+extern int __pthread_mutex_trylock(pthread_mutex_t *);
+extern int __pthread_mutex_init(pthread_mutex_t *, const pthread_mutexattr_t *);
+extern int __pthread_mutex_destroy(pthread_mutex_t *);
+
+static void *next_sym(const char *name, void *fallback)
+{
+    void *p = dlsym(RTLD_NEXT, name);
+    return p ? p : fallback;
+}
+
+void ls_resolve_real(void)
+{
+    static _Atomic int state; /* 0 not yet, 1 in progress, 2 done */
+    if (atomic_load_explicit(&state, memory_order_acquire) == 2)
+        return;
+    /* Bootstrap values first: a lock taken while dlsym runs below lands on
+     * these instead of a NULL pointer. */
+    if (!ls_real.mutex_lock) {
+        ls_real.mutex_lock = __pthread_mutex_lock;
+        ls_real.mutex_unlock = __pthread_mutex_unlock;
+        ls_real.mutex_trylock = __pthread_mutex_trylock;
+        ls_real.mutex_init = __pthread_mutex_init;
+        ls_real.mutex_destroy = __pthread_mutex_destroy;
+    }
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&state, &expected, 1))
+        return; /* another thread (or a nested call) is resolving */
+    struct ls_real r;
+    r.mutex_init = next_sym("pthread_mutex_init", __pthread_mutex_init);
+    r.mutex_destroy = next_sym("pthread_mutex_destroy", __pthread_mutex_destroy);
+    r.mutex_lock = next_sym("pthread_mutex_lock", __pthread_mutex_lock);
+    r.mutex_trylock = next_sym("pthread_mutex_trylock", __pthread_mutex_trylock);
+    r.mutex_unlock = next_sym("pthread_mutex_unlock", __pthread_mutex_unlock);
+    r.mutex_timedlock = next_sym("pthread_mutex_timedlock", NULL);
+    r.mutex_clocklock = next_sym("pthread_mutex_clocklock", NULL);
+    r.create = next_sym("pthread_create", NULL);
+    r.join = next_sym("pthread_join", NULL);
+    r.tryjoin_np = next_sym("pthread_tryjoin_np", NULL);
+    r.timedjoin_np = next_sym("pthread_timedjoin_np", NULL);
+    r.detach = next_sym("pthread_detach", NULL);
+    r.exit = next_sym("pthread_exit", NULL);
+    ls_real = r;
+    atomic_store_explicit(&state, 2, memory_order_release);
+    if (!r.create || !r.join || !r.exit || !r.mutex_timedlock)
+        ls_disable("cannot resolve the pthread functions");
+}
+
+void ls_warn(const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof buf - 2)
+        n = sizeof buf - 2;
+    buf[n++] = '\n';
+    int saved = errno;
+    ssize_t w = write(2, buf, (size_t)n);
+    (void)w;
+    errno = saved;
+}
+
+void ls_disable(const char *what)
+{
+    static _Atomic int once;
+    atomic_store(&ls_active, 0);
+    if (atomic_exchange(&once, 1))
+        return;
+    ls_warn("lockscope: warning: %s; tracing disabled", what);
+    ls_writer_note(LS_NOTE_DISABLED, what);
+    ls_writer_flush();
+}
+
+void ls_spin_lock(struct ls_spin *l)
+{
+    for (int i = 0;; i++) {
+        int z = 0;
+        if (atomic_compare_exchange_weak_explicit(&l->v, &z, 1, memory_order_acquire,
+                                                  memory_order_relaxed))
+            return;
+        if (i > 64)
+            sched_yield();
+        else
+            __builtin_ia32_pause();
+    }
+}
+
+int ls_spin_trylock(struct ls_spin *l)
+{
+    int z = 0;
+    return atomic_compare_exchange_strong_explicit(&l->v, &z, 1, memory_order_acquire,
+                                                   memory_order_relaxed);
+}
+
+void ls_spin_unlock(struct ls_spin *l)
+{
+    atomic_store_explicit(&l->v, 0, memory_order_release);
+}
+
+/* A bump allocator over mmap'd chunks: the shim must not call malloc (the
+ * program's malloc may take the very lock being wrapped). */
+static struct ls_spin arena_spin;
+static char *arena_cur, *arena_end;
+
+void *ls_arena_alloc(size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (n > (1u << 20)) {
+        void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        return p == MAP_FAILED ? NULL : p;
+    }
+    ls_spin_lock(&arena_spin);
+    if ((size_t)(arena_end - arena_cur) < n) {
+        size_t chunk = 4u << 20;
+        void *p = mmap(NULL, chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) {
+            ls_spin_unlock(&arena_spin);
+            return NULL;
+        }
+        arena_cur = p;
+        arena_end = arena_cur + chunk;
+    }
+    void *r = arena_cur;
+    arena_cur += n;
+    ls_spin_unlock(&arena_spin);
+    return r;
+}
+
+size_t ls_strlcpy(char *dst, const char *src, size_t n)
+{
+    size_t len = strlen(src);
+    if (n) {
+        size_t c = len < n - 1 ? len : n - 1;
+        memcpy(dst, src, c);
+        dst[c] = 0;
+    }
+    return len;
+}
+
+uint64_t ls_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- fatal signals ---------------------------------------------------
+ * On a crash the trace is flushed, then the program's own disposition runs
+ * (its handler, or the default action re-raised with the handler reset). */
+static const int fatal_sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTERM, SIGINT, SIGQUIT};
+static struct sigaction old_act[NSIG];
+
+static void on_fatal(int sig, siginfo_t *si, void *uc)
+{
+    int saved = errno;
+    ls_writer_flush_async();
+    struct sigaction *o = &old_act[sig];
+    if (o->sa_flags & SA_SIGINFO) {
+        if (o->sa_sigaction) {
+            o->sa_sigaction(sig, si, uc);
+            errno = saved;
+            return;
+        }
+    } else if (o->sa_handler != SIG_DFL && o->sa_handler != SIG_IGN) {
+        o->sa_handler(sig);
+        errno = saved;
+        return;
+    } else if (o->sa_handler == SIG_IGN) {
+        errno = saved;
+        return;
+    }
+    /* Default action: restore it and let the signal take effect.  For a
+     * fault the faulting instruction runs again on return and the default
+     * action kills the process; for others, raise it again. */
+    signal(sig, SIG_DFL);
+    if (sig != SIGSEGV && sig != SIGBUS && sig != SIGILL && sig != SIGFPE)
+        raise(sig);
+    errno = saved;
+}
+
+static void install_fatal_handlers(void)
+{
+    for (size_t i = 0; i < sizeof fatal_sigs / sizeof fatal_sigs[0]; i++) {
+        int sig = fatal_sigs[i];
+        struct sigaction sa, old;
+        if (sigaction(sig, NULL, &old) != 0)
+            continue;
+        /* A program started with a signal ignored keeps it ignored. */
+        if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_IGN)
+            continue;
+        old_act[sig] = old;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = on_fatal;
+        sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sig, &sa, NULL);
+    }
+}
+
+/* The program installing its own handler later replaces ours; the trace is
+ * then still flushed at exit, just not at that crash. */
+int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+    __attribute__((visibility("default")));
+int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
+    if (!real_sigaction)
+        real_sigaction = dlsym(RTLD_NEXT, "sigaction");
+    if (!real_sigaction) {
+        errno = ENOSYS;
+        return -1;
+    }
+    /* While our crash handler is installed, the program's handler is kept
+     * as the one to chain to, and the program sees its own previous one. */
+    if (sig > 0 && sig < NSIG && act && ls_guard == 0) {
+        struct sigaction cur;
+        if (real_sigaction(sig, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+            cur.sa_sigaction == on_fatal) {
+            if (old)
+                *old = old_act[sig];
+            old_act[sig] = *act;
+            return 0;
+        }
+    }
+    return real_sigaction(sig, act, old);
+}
+
+/* ---- fork ------------------------------------------------------------- */
+static void before_fork(void)
+{
+    if (atomic_load(&ls_active))
+        ls_writer_flush();
+}
+
+static void after_fork_child(void)
+{
+    if (!atomic_load(&ls_active))
+        return;
+    ls_file_gen++;
+    ls_stacks_after_fork_child();
+    ls_locks_after_fork_child();
+    ls_threads_map_after_fork_child();
+    ls_writer_after_fork_child();
+    ls_threads_after_fork_child();
+}
+
+/* ---- start and end ---------------------------------------------------- */
+static int exit_status = -1;
+
+static void at_exit_flush(void)
+{
+    if (!atomic_load(&ls_active))
+        return;
+    ls_guard++;
+    ls_writer_end(exit_status);
+    ls_guard--;
+}
+
+/* exit(3) passes through here so the END record can carry the status. */
+void exit(int status) __attribute__((noreturn, visibility("default")));
+void exit(int status)
+{
+    static void (*real_exit)(int) __attribute__((noreturn));
+    if (!real_exit)
+        real_exit = dlsym(RTLD_NEXT, "exit");
+    exit_status = status;
+    real_exit(status);
+}
+
+void ls_init(void)
+{
+    static _Atomic int done;
+    if (atomic_exchange(&done, 1))
+        return;
+    ls_guard++;
+    ls_resolve_real();
+    /* Set-uid and other secure-execution processes are left alone. */
+    if (getauxval(AT_SECURE)) {
+        ls_guard--;
+        return;
+    }
+    if (ls_options_parse(getenv("LOCKSCOPE_OPTIONS")) || !ls_opt.enabled) {
+        ls_guard--;
+        return;
+    }
+    ls_modules_init();
+    ls_stacks_init();
+    if (ls_writer_open() != 0) {
+        ls_guard--;
+        return;
+    }
+    ls_threads_init();
+    if (!ls_thread_new(0, 0, 0)) {
+        ls_guard--;
+        ls_disable("cannot allocate thread state");
+        return;
+    }
+    install_fatal_handlers();
+    pthread_atfork(before_fork, NULL, after_fork_child);
+    atexit(at_exit_flush);
+    atomic_store(&ls_active, 1);
+    ls_guard--;
+}
+
+__attribute__((constructor(101))) static void ls_constructor(void)
+{
+    ls_init();
+}
+
+__attribute__((destructor)) static void ls_destructor(void)
+{
+    at_exit_flush();
+}

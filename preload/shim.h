@@ -1,0 +1,211 @@
+/*
+ * Internal interfaces of liblockscope.so, the preloaded shim.
+ *
+ * Rules every file here follows (the shim lives inside someone else's
+ * program):
+ *  - no malloc, no stdio, no locks of the program's kind: memory comes from
+ *    mmap (ls_arena_alloc), output from write(2), mutual exclusion from
+ *    ls_spin (never held across a call that can block on the program);
+ *  - return values and errno of wrapped calls are the program's, untouched;
+ *  - on any internal failure: ls_disable("what"), one warning, tracing off.
+ */
+#ifndef LS_SHIM_H
+#define LS_SHIM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "lockscope/trace.h"
+
+#define LS_HIDDEN __attribute__((visibility("hidden")))
+#define LS_TLS __attribute__((tls_model("initial-exec")))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* ---- real functions (shim.c) ---------------------------------------- */
+struct ls_real {
+    int (*mutex_init)(pthread_mutex_t *, const pthread_mutexattr_t *);
+    int (*mutex_destroy)(pthread_mutex_t *);
+    int (*mutex_lock)(pthread_mutex_t *);
+    int (*mutex_trylock)(pthread_mutex_t *);
+    int (*mutex_timedlock)(pthread_mutex_t *, const struct timespec *);
+    int (*mutex_clocklock)(pthread_mutex_t *, clockid_t, const struct timespec *);
+    int (*mutex_unlock)(pthread_mutex_t *);
+    int (*create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+    int (*join)(pthread_t, void **);
+    int (*tryjoin_np)(pthread_t, void **);
+    int (*timedjoin_np)(pthread_t, void **, const struct timespec *);
+    int (*detach)(pthread_t);
+    void (*exit)(void *) __attribute__((noreturn));
+};
+extern struct ls_real ls_real LS_HIDDEN;
+
+/* Resolves every real symbol (idempotent, safe to call from any wrapper
+ * before the constructor ran). */
+void ls_resolve_real(void) LS_HIDDEN;
+
+/* 1 while recording; 0 before init, after ls_disable, in set-uid processes. */
+extern _Atomic int ls_active LS_HIDDEN;
+void ls_disable(const char *what) LS_HIDDEN;
+void ls_warn(const char *fmt, ...) LS_HIDDEN __attribute__((format(printf, 1, 2)));
+void ls_init(void) LS_HIDDEN;
+
+/* ---- options (options.c) -------------------------------------------- */
+struct ls_options {
+    char out_dir[4096];       /* out=; default $LOCKSCOPE_OUT or "." */
+    int stack_depth;          /* stack_depth= frames kept per stack */
+    int verbosity;            /* verbosity= */
+    int enabled;              /* enable=0 turns the shim into a pass-through */
+};
+extern struct ls_options ls_opt LS_HIDDEN;
+/* Parses LOCKSCOPE_OPTIONS (sanitizer syntax).  Returns 1 if help=1 was
+ * given (the help has been printed). */
+int ls_options_parse(const char *s) LS_HIDDEN;
+
+/* ---- small utilities (shim.c) --------------------------------------- */
+struct ls_spin { _Atomic int v; };
+void ls_spin_lock(struct ls_spin *l) LS_HIDDEN;
+void ls_spin_unlock(struct ls_spin *l) LS_HIDDEN;
+int ls_spin_trylock(struct ls_spin *l) LS_HIDDEN;
+/* Zeroed memory from mmap; never freed (until fork/exit).  NULL on failure. */
+void *ls_arena_alloc(size_t n) LS_HIDDEN;
+size_t ls_strlcpy(char *dst, const char *src, size_t n) LS_HIDDEN;
+uint64_t ls_now_ns(void) LS_HIDDEN;
+
+/* ---- trace writer (writer.c) ---------------------------------------- */
+int ls_writer_open(void) LS_HIDDEN;
+/* Appends one record; payload given as up to three pieces. */
+void ls_writer_record(uint16_t type, const void *a, size_t alen, const void *b,
+                      size_t blen, const void *c, size_t clen) LS_HIDDEN;
+void ls_writer_flush(void) LS_HIDDEN;
+/* From a signal handler: flush if the buffer is not in use. */
+void ls_writer_flush_async(void) LS_HIDDEN;
+void ls_writer_end(int status) LS_HIDDEN;
+void ls_writer_after_fork_child(void) LS_HIDDEN;
+void ls_writer_note(uint32_t code, const char *msg) LS_HIDDEN;
+/* Bumped in a forked child: ids written under an older generation must be
+ * written again into the child's own file. */
+extern uint32_t ls_file_gen LS_HIDDEN;
+
+/* ---- modules (modules.c) -------------------------------------------- */
+void ls_modules_init(void) LS_HIDDEN;
+/* Makes sure every address is covered by a recorded module; rescans the
+ * loaded objects when one is not. */
+void ls_modules_cover(const uint64_t *ips, int n) LS_HIDDEN;
+void ls_modules_rewrite(void) LS_HIDDEN;
+int ls_in_self(uintptr_t ip) LS_HIDDEN;
+
+/* ---- stacks (stacks.c) ---------------------------------------------- */
+struct ls_frame_sp {
+    uint64_t ip;              /* return address */
+    uint64_t sp;              /* the frame's stack pointer at that call */
+};
+void ls_stacks_init(void) LS_HIDDEN;
+/* Unwinds the calling thread, dropping the shim's own frames. */
+int ls_unwind(struct ls_frame_sp *out, int max) LS_HIDDEN;
+/* Interns a stack, writing its record the first time; returns its id. */
+uint32_t ls_stack_intern(const uint64_t *ips, int depth) LS_HIDDEN;
+uint32_t ls_stack_here(void) LS_HIDDEN;
+void ls_stacks_after_fork_child(void) LS_HIDDEN;
+
+/* ---- threads (tls.c) ------------------------------------------------ */
+#define LS_MAX_HELD 128
+#define LS_LCACHE 256
+
+struct ls_lock;
+
+struct ls_held {
+    struct ls_lock *lk;
+    uint32_t id;              /* lock id when acquired */
+    uint32_t count;           /* recursion depth */
+    uint64_t ret_ip;          /* return address of the acquiring call */
+    uint64_t cfa;             /* caller's stack pointer at that call */
+    uint32_t stack;           /* acquisition stack, captured lazily */
+    uint32_t stack_gen;       /* ls_file_gen when `stack` was interned */
+    uint32_t approx;          /* stack's outer frames are approximate */
+};
+
+struct ls_edge_slot { uint64_t key; uint64_t hh; };
+
+struct ls_thread {
+    uint32_t tid;
+    uint32_t epoch;           /* create/join epoch */
+    uint32_t os_tid;
+    uint32_t nheld;
+    uint32_t overflow;        /* acquisitions not kept: held stack full */
+    uint64_t heldhash;        /* xor of mixed ids of held locks */
+    struct ls_held held[LS_MAX_HELD];
+    struct { uintptr_t addr; struct ls_lock *lk; } lcache[LS_LCACHE];
+    /* seen (from, to, held-set) edges: open addressing, grows by mmap */
+    struct ls_edge_slot *edges;
+    uint32_t edge_cap, edge_count;
+    int exited;
+    /* set by the creating thread for the new one */
+    void *(*start_fn)(void *);
+    void *start_arg;
+    uint32_t parent, parent_epoch, create_stack;
+    _Atomic uint32_t life;    /* LS_LIFE_* */
+};
+enum { LS_LIFE_EXITED = 1, LS_LIFE_RELEASED = 2 }; /* released: joined or detached */
+
+extern __thread struct ls_thread *ls_self LS_HIDDEN LS_TLS;
+extern __thread int ls_guard LS_HIDDEN LS_TLS;
+
+/* Thread-state lifecycle. */
+/* A state for a thread about to be created (tid assigned), and its start
+ * in that thread; ls_thread_new does both for the calling thread. */
+struct ls_thread *ls_thread_alloc(void) LS_HIDDEN;
+void ls_thread_start(struct ls_thread *t) LS_HIDDEN;
+struct ls_thread *ls_thread_new(uint32_t parent, uint32_t parent_epoch,
+                                uint32_t create_stack) LS_HIDDEN;
+void ls_thread_finish(struct ls_thread *t, uint32_t exit_stack) LS_HIDDEN;
+uint32_t ls_thread_next_tid(void) LS_HIDDEN;
+/* The thread will run no more program code through the shim: its state
+ * may serve a new thread.  Sets ls_self to NULL and raises ls_guard so
+ * that late calls (TLS destructors) pass straight through. */
+void ls_thread_leave(struct ls_thread *t) LS_HIDDEN;
+/* Sets a LS_LIFE_* bit; the state is recycled once both are set. */
+void ls_thread_life(struct ls_thread *t, uint32_t bit) LS_HIDDEN;
+void ls_threads_init(void) LS_HIDDEN;
+void ls_threads_map_after_fork_child(void) LS_HIDDEN;
+/* The calling thread's state, created on first use for threads the shim
+ * did not see start (created before it loaded, or by C11 thrd_create). */
+struct ls_thread *ls_current_slow(void) LS_HIDDEN;
+void ls_threads_after_fork_child(void) LS_HIDDEN;
+
+/* ---- locks (locks.c) ------------------------------------------------ */
+struct ls_lock {
+    _Atomic uintptr_t addr;
+    _Atomic uint32_t id;      /* current generation's id; 0 = not yet assigned */
+    uint32_t kind;            /* LS_LOCK_* */
+    uint32_t written_gen;     /* ls_file_gen its record was written under */
+    uint32_t init_stack;
+    uint32_t first_stack;
+    struct ls_spin spin;      /* guards id assignment and record writing */
+};
+
+/* The lock at addr, created on first sight.  NULL if the table is full. */
+struct ls_lock *ls_lock_get(struct ls_thread *t, const void *addr, uint32_t kind);
+uint32_t ls_lock_id(struct ls_lock *lk) LS_HIDDEN;
+void ls_lock_init_event(struct ls_lock *lk, uint32_t kind) LS_HIDDEN;
+void ls_lock_destroy_event(struct ls_lock *lk) LS_HIDDEN;
+/* Makes sure lock `id`'s record is in the current file. */
+void ls_lock_ensure_written(struct ls_lock *lk) LS_HIDDEN;
+
+/* Acquire protocol, called by every wrapper:
+ *   pre  = ls_acquire_pre(t, lk, flags, ret, cfa)   before the real call
+ *   then ls_acquire_post(t, lk, ret, cfa) on success.
+ * pre returns 1 if this is a recursive re-acquisition of a lock the thread
+ * holds (no edge). */
+enum { LS_ACQ_TRY = 1, LS_ACQ_TIMED = 2 };
+int ls_acquire_pre(struct ls_thread *t, struct ls_lock *lk, int flags,
+                   uint64_t ret, uint64_t cfa) LS_HIDDEN;
+void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, uint64_t ret,
+                     uint64_t cfa) LS_HIDDEN;
+void ls_release(struct ls_thread *t, struct ls_lock *lk) LS_HIDDEN;
+void ls_locks_after_fork_child(void) LS_HIDDEN;
+
+#endif

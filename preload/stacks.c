@@ -1,0 +1,115 @@
+/*
+ * Stacks: captured with libunwind only when something is new, interned by
+ * content (uthash) into ids, and written to the trace once per id.
+ */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#include <string.h>
+
+/* uthash allocates from the shim's arena, never from the program's malloc. */
+#define uthash_malloc(sz) ls_arena_alloc(sz)
+#define uthash_free(ptr, sz) ((void)(ptr), (void)(sz))
+#define HASH_NONFATAL_OOM 1
+#include <uthash.h>
+
+struct stack_entry {
+    UT_hash_handle hh;
+    uint32_t id;
+    uint32_t depth;
+    uint64_t ips[];
+};
+
+static struct stack_entry *table;
+static struct ls_spin spin;
+static uint32_t next_id = 1;
+
+int ls_unwind(struct ls_frame_sp *out, int max)
+{
+    unw_context_t ctx;
+    unw_cursor_t cur;
+    if (max > (int)LS_TRACE_MAX_FRAMES)
+        max = (int)LS_TRACE_MAX_FRAMES;
+    if (unw_getcontext(&ctx) != 0 || unw_init_local(&cur, &ctx) != 0)
+        return 0;
+    int n = 0;
+    /* Keep up to max of the program's frames: the shim's own (the wrapper,
+     * the thread trampoline) are left out.  The bound on steps protects
+     * against a corrupt stack. */
+    for (int steps = 0; n < max && steps < 256; steps++) {
+        if (unw_step(&cur) <= 0)
+            break;
+        unw_word_t ip, sp;
+        if (unw_get_reg(&cur, UNW_REG_IP, &ip) != 0 || unw_get_reg(&cur, UNW_REG_SP, &sp) != 0)
+            break;
+        if (ip == 0)
+            break;
+        if (ls_in_self(ip))
+            continue;
+        out[n].ip = ip;
+        out[n].sp = sp;
+        n++;
+    }
+    return n;
+}
+
+uint32_t ls_stack_intern(const uint64_t *ips, int depth)
+{
+    if (depth <= 0)
+        return 0;
+    if (depth > (int)LS_TRACE_MAX_FRAMES)
+        depth = (int)LS_TRACE_MAX_FRAMES;
+    size_t klen = (size_t)depth * sizeof(uint64_t);
+    struct stack_entry *e;
+    ls_spin_lock(&spin);
+    HASH_FIND(hh, table, ips, klen, e);
+    if (e) {
+        uint32_t id = e->id;
+        ls_spin_unlock(&spin);
+        return id;
+    }
+    e = ls_arena_alloc(sizeof *e + klen);
+    if (!e) {
+        ls_spin_unlock(&spin);
+        ls_disable("out of memory for stacks");
+        return 0;
+    }
+    e->id = next_id++;
+    e->depth = (uint32_t)depth;
+    memcpy(e->ips, ips, klen);
+    HASH_ADD_KEYPTR(hh, table, e->ips, klen, e);
+    uint32_t id = e->id;
+    struct ls_rec_stack r = {.id = id, .depth = (uint32_t)depth};
+    ls_spin_unlock(&spin);
+    ls_modules_cover(ips, depth);
+    ls_writer_record(LS_REC_STACK, &r, sizeof r, ips, klen, NULL, 0);
+    return id;
+}
+
+uint32_t ls_stack_here(void)
+{
+    struct ls_frame_sp f[LS_TRACE_MAX_FRAMES];
+    uint64_t ips[LS_TRACE_MAX_FRAMES];
+    int n = ls_unwind(f, ls_opt.stack_depth);
+    for (int i = 0; i < n; i++)
+        ips[i] = f[i].ip;
+    return ls_stack_intern(ips, n);
+}
+
+void ls_stacks_init(void)
+{
+    /* The first unwind finds and parses unwind tables (through
+     * dl_iterate_phdr); doing it here keeps that work out of the program's
+     * first lock call. */
+    struct ls_frame_sp f[4];
+    ls_unwind(f, 4);
+}
+
+void ls_stacks_after_fork_child(void)
+{
+    spin.v = 0;
+    table = NULL; /* the parent's ids belong to the parent's file */
+    next_id = 1;
+}

@@ -1,0 +1,194 @@
+/*
+ * pthread_create / join / detach / exit: thread identities and the
+ * create/join happens-before order (epochs), which lets the analyzer tell
+ * threads that can run at the same time from those that cannot.
+ */
+#define _GNU_SOURCE
+#include "shim.h"
+#include "wrap.h"
+
+#include <string.h>
+
+/* pthread_t -> state of a joinable thread, until it is joined or detached. */
+#define MAP_SIZE (1u << 16)
+static struct {
+    pthread_t th;
+    struct ls_thread *t;
+} map[MAP_SIZE];
+static struct ls_spin map_spin;
+#define TOMB ((struct ls_thread *)1)
+
+static uint32_t map_hash(pthread_t th)
+{
+    uint64_t x = (uint64_t)th;
+    x ^= x >> 29;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    return (uint32_t)(x >> 32) & (MAP_SIZE - 1);
+}
+
+static int map_put(pthread_t th, struct ls_thread *t)
+{
+    ls_spin_lock(&map_spin);
+    uint32_t h = map_hash(th);
+    for (uint32_t i = 0; i < MAP_SIZE; i++) {
+        uint32_t k = (h + i) & (MAP_SIZE - 1);
+        if (map[k].t == NULL || map[k].t == TOMB) {
+            map[k].th = th;
+            map[k].t = t;
+            ls_spin_unlock(&map_spin);
+            return 0;
+        }
+    }
+    ls_spin_unlock(&map_spin);
+    return -1;
+}
+
+static struct ls_thread *map_take(pthread_t th)
+{
+    ls_spin_lock(&map_spin);
+    uint32_t h = map_hash(th);
+    for (uint32_t i = 0; i < MAP_SIZE; i++) {
+        uint32_t k = (h + i) & (MAP_SIZE - 1);
+        if (map[k].t == NULL)
+            break;
+        if (map[k].t != TOMB && pthread_equal(map[k].th, th)) {
+            struct ls_thread *t = map[k].t;
+            map[k].t = TOMB;
+            ls_spin_unlock(&map_spin);
+            return t;
+        }
+    }
+    ls_spin_unlock(&map_spin);
+    return NULL;
+}
+
+static void thread_end(struct ls_thread *t, uint32_t exit_stack)
+{
+    ls_thread_finish(t, exit_stack);
+    ls_thread_leave(t);
+    ls_thread_life(t, LS_LIFE_EXITED);
+}
+
+static void *trampoline(void *arg)
+{
+    struct ls_thread *t = arg;
+    ls_thread_start(t);
+    void *ret = t->start_fn(t->start_arg);
+    if (ls_self == t)
+        thread_end(t, 0);
+    return ret;
+}
+
+LS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
+                             void *arg)
+{
+    LS_ENSURE_REAL(create);
+    struct ls_thread *t = ls_enter();
+    struct ls_thread *child;
+    if (!t || !(child = ls_thread_alloc()))
+        return ls_real.create(th, attr, fn, arg);
+    ls_guard++;
+    child->create_stack = ls_stack_here();
+    ls_guard--;
+    child->start_fn = fn;
+    child->start_arg = arg;
+    child->parent = t->tid;
+    child->parent_epoch = t->epoch;
+    int detached = 0;
+    if (attr)
+        pthread_attr_getdetachstate(attr, &detached);
+    if (detached == PTHREAD_CREATE_DETACHED)
+        atomic_fetch_or(&child->life, LS_LIFE_RELEASED);
+    t->epoch++;
+    int r = ls_real.create(th, attr, trampoline, child);
+    if (r != 0) {
+        atomic_fetch_or(&child->life, LS_LIFE_RELEASED);
+        ls_thread_life(child, LS_LIFE_EXITED);
+        return r;
+    }
+    if (detached != PTHREAD_CREATE_DETACHED && map_put(*th, child) != 0) {
+        static _Atomic int warned;
+        if (!atomic_exchange(&warned, 1))
+            ls_warn("lockscope: warning: too many unjoined threads; joins are not all tracked");
+    }
+    return r;
+}
+
+static void joined(struct ls_thread *t, pthread_t th)
+{
+    struct ls_thread *child = map_take(th);
+    if (!child)
+        return;
+    if (t) {
+        ls_guard++;
+        struct ls_rec_join r = {
+            .joiner = t->tid,
+            .joiner_epoch = t->epoch,
+            .joined = child->tid,
+            .joined_epoch = child->epoch,
+            .stack = 0,
+        };
+        ls_writer_record(LS_REC_JOIN, &r, sizeof r, NULL, 0, NULL, 0);
+        t->epoch++;
+        ls_guard--;
+    }
+    ls_thread_life(child, LS_LIFE_RELEASED);
+}
+
+LS_EXPORT int pthread_join(pthread_t th, void **ret)
+{
+    LS_ENSURE_REAL(join);
+    int r = ls_real.join(th, ret);
+    if (r == 0)
+        joined(ls_enter(), th);
+    return r;
+}
+
+LS_EXPORT int pthread_tryjoin_np(pthread_t th, void **ret)
+{
+    LS_ENSURE_REAL(tryjoin_np);
+    int r = ls_real.tryjoin_np(th, ret);
+    if (r == 0)
+        joined(ls_enter(), th);
+    return r;
+}
+
+LS_EXPORT int pthread_timedjoin_np(pthread_t th, void **ret, const struct timespec *abstime)
+{
+    LS_ENSURE_REAL(timedjoin_np);
+    int r = ls_real.timedjoin_np(th, ret, abstime);
+    if (r == 0)
+        joined(ls_enter(), th);
+    return r;
+}
+
+LS_EXPORT int pthread_detach(pthread_t th)
+{
+    LS_ENSURE_REAL(detach);
+    int r = ls_real.detach(th);
+    if (r == 0) {
+        struct ls_thread *child = map_take(th);
+        if (child)
+            ls_thread_life(child, LS_LIFE_RELEASED);
+    }
+    return r;
+}
+
+LS_EXPORT void pthread_exit(void *ret)
+{
+    LS_ENSURE_REAL(exit);
+    struct ls_thread *t = ls_enter();
+    if (t) {
+        ls_guard++;
+        uint32_t st = ls_stack_here();
+        ls_guard--;
+        thread_end(t, st);
+    }
+    ls_real.exit(ret);
+}
+
+void ls_threads_map_after_fork_child(void)
+{
+    map_spin.v = 0;
+    memset(map, 0, sizeof map);
+}

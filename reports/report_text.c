@@ -1,0 +1,136 @@
+/*
+ * The text report, in the layout users know from ThreadSanitizer and
+ * lockdep: a WARNING header, each edge with both acquisition stacks as
+ * numbered frames, the locks and threads involved, why the cycle is real,
+ * and a SUMMARY line.
+ */
+#define _GNU_SOURCE
+#include "reports.h"
+
+#include <string.h>
+
+static void thread_name(FILE *out, const struct ls_fthread *t)
+{
+    if (t->tid == 1)
+        fprintf(out, "main thread");
+    else
+        fprintf(out, "thread T%u", t->tid - 1);
+    if (t->name)
+        fprintf(out, " '%s'", t->name);
+}
+
+static void frame_line(FILE *out, size_t i, const struct ls_fframe *f)
+{
+    fprintf(out, "    #%zu %s", i, f->function ? f->function : "<unknown>");
+    if (f->file) {
+        fprintf(out, " %s:%d", f->file, f->line);
+        if (f->column > 0)
+            fprintf(out, ":%d", f->column);
+    }
+    if (f->module)
+        fprintf(out, " (%s+0x%llx)", strrchr(f->module, '/') ? strrchr(f->module, '/') + 1
+                                                                : f->module,
+                (unsigned long long)f->module_offset);
+    else
+        fprintf(out, " (0x%llx)", (unsigned long long)f->pc);
+    if (f->inlined)
+        fprintf(out, " [inlined]");
+    fputc('\n', out);
+}
+
+static void stack(FILE *out, const struct ls_fstack *s)
+{
+    if (s->n == 0) {
+        fprintf(out, "    <no stack recorded>\n");
+        return;
+    }
+    for (size_t i = 0; i < s->n; i++)
+        frame_line(out, i, &s->frames[i]);
+}
+
+static void lock_order(FILE *out, const struct ls_report *r, const struct ls_finding *f)
+{
+    const struct ls_fprocess *p = &r->procs[f->proc];
+    fprintf(out, "==================\n");
+    fprintf(out, "WARNING: lockscope: %s (pid=%u)\n", ls_finding_title(f->kind), p->pid);
+    fprintf(out, "  Cycle in lock order graph: ");
+    for (size_t i = 0; i < f->nlocks; i++)
+        fprintf(out, "%s => ", f->locks[i].label);
+    fprintf(out, "%s\n\n", f->locks[0].label);
+    for (size_t i = 0; i < f->nedges; i++) {
+        const struct ls_fedge *e = &f->edges[i];
+        const struct ls_flock *from = &f->locks[e->from], *to = &f->locks[e->to];
+        fprintf(out, "  %s acquires %s while holding %s:\n", i == 0 ? "First," : "Then,",
+                to->label, from->label);
+        fprintf(out, "  %s requested in ", to->label);
+        thread_name(out, &e->thread);
+        fprintf(out, "%s:\n", e->timed ? " (with a timeout)" : "");
+        stack(out, &e->to_stack);
+        fprintf(out, "  %s acquired earlier by the same thread%s:\n", from->label,
+                e->from_approx ? " (outer frames: where its caller is now)" : "");
+        stack(out, &e->from_stack);
+        fputc('\n', out);
+    }
+    fprintf(out, "  Locks:\n");
+    for (size_t i = 0; i < f->nlocks; i++) {
+        const struct ls_flock *l = &f->locks[i];
+        fprintf(out, "    %s: %s at 0x%llx", l->label, l->kind, (unsigned long long)l->addr);
+        if (l->site.n == 0) {
+            fprintf(out, ", statically initialized\n");
+            continue;
+        }
+        fprintf(out, ", %s at:\n", l->site_is_init ? "initialized" : "first locked");
+        stack(out, &l->site);
+    }
+    fprintf(out, "\n  Threads:\n");
+    for (size_t i = 0; i < f->nedges; i++) {
+        const struct ls_fthread *t = &f->edges[i].thread;
+        int seen = 0;
+        for (size_t j = 0; j < i; j++)
+            seen |= f->edges[j].thread.tid == t->tid;
+        if (seen)
+            continue;
+        fprintf(out, "  ");
+        thread_name(out, t);
+        if (t->tid == 1) {
+            fprintf(out, " (the process's first thread)\n");
+            continue;
+        }
+        fprintf(out, " (tid=%u) created by ", t->os_tid);
+        if (t->parent == 1)
+            fprintf(out, "main thread");
+        else if (t->parent)
+            fprintf(out, "thread T%u", t->parent - 1);
+        else
+            fprintf(out, "an unknown thread");
+        fprintf(out, " at:\n");
+        stack(out, &t->created_at);
+    }
+    fprintf(out, "\n  Why this can deadlock: %s\n", f->reason);
+    fprintf(out, "\nSUMMARY: lockscope: %s", ls_finding_title(f->kind));
+    if (f->summary) {
+        if (f->summary->file)
+            fprintf(out, " %s:%d", f->summary->file, f->summary->line);
+        fprintf(out, " in %s", f->summary->function ? f->summary->function : "<unknown>");
+    }
+    fprintf(out, " [%s]\n==================\n", f->id);
+}
+
+void ls_report_text(FILE *out, const struct ls_report *r)
+{
+    for (size_t i = 0; i < r->nfindings; i++)
+        lock_order(out, r, &r->findings[i]);
+    size_t threads = 0, locks = 0;
+    for (size_t i = 0; i < r->nprocs; i++) {
+        threads += r->procs[i].nthreads;
+        locks += r->procs[i].nlocks;
+    }
+    fprintf(out, "lockscope: %zu finding%s in %zu process%s (%zu thread%s, %zu lock%s)",
+            r->nfindings, r->nfindings == 1 ? "" : "s", r->nprocs, r->nprocs == 1 ? "" : "es",
+            threads, threads == 1 ? "" : "s", locks, locks == 1 ? "" : "s");
+    if (r->dismissed_cycles)
+        fprintf(out, "; %zu lock-order cycle%s dismissed: %s", r->dismissed_cycles,
+                r->dismissed_cycles == 1 ? "" : "s",
+                "one thread, a common gate lock, or threads that never overlap");
+    fputc('\n', out);
+}
