@@ -10,6 +10,7 @@ const char *ls_finding_kind_name(enum ls_finding_kind k)
 {
     switch (k) {
     case LS_FIND_LOCK_ORDER: return "lock-order-cycle";
+    case LS_FIND_DEADLOCK: return "deadlock";
     }
     return "unknown";
 }
@@ -18,6 +19,7 @@ const char *ls_finding_title(enum ls_finding_kind k)
 {
     switch (k) {
     case LS_FIND_LOCK_ORDER: return "lock-order-inversion (potential deadlock)";
+    case LS_FIND_DEADLOCK: return "deadlock (threads waiting for each other)";
     }
     return "unknown";
 }
@@ -125,6 +127,16 @@ void ls_flock_build(struct ls_process *p, uint32_t lock_id, struct ls_flock *out
     out->label = sb_detach(&sb);
 }
 
+size_t ls_finding_lock(struct ls_finding *f, struct ls_process *p, uint32_t lock_id)
+{
+    for (size_t i = 0; i < f->nlocks; i++)
+        if (f->locks[i].id == lock_id)
+            return i;
+    f->locks = xrealloc(f->locks, (f->nlocks + 1) * sizeof *f->locks);
+    ls_flock_build(p, lock_id, &f->locks[f->nlocks]);
+    return f->nlocks++;
+}
+
 size_t ls_report_add_process(struct ls_report *r, const struct ls_process *p)
 {
     LS_GROW(r->procs, r->cap_procs, r->nprocs + 1);
@@ -183,6 +195,13 @@ void ls_finding_set_id(struct ls_finding *f)
 {
     uint64_t parts[64];
     size_t n = 0;
+    for (size_t i = 0; i < f->nwaiters && n < 64; i++) {
+        const struct ls_fwaiter *w = &f->waiters[i];
+        uint64_t h = LS_FNV_INIT;
+        h = hash_str(h, w->join ? "join" : f->locks[w->lock].label);
+        h = hash_frame(h, ls_fstack_user_frame(&w->wait_stack));
+        parts[n++] = h;
+    }
     for (size_t i = 0; i < f->nedges && n < 64; i++) {
         const struct ls_fedge *e = &f->edges[i];
         uint64_t h = LS_FNV_INIT;
@@ -223,6 +242,16 @@ void ls_report_free(struct ls_report *r)
             free_stack(&f->edges[j].from_stack);
             free_stack(&f->edges[j].to_stack);
         }
+        for (size_t j = 0; j < f->nwaiters; j++) {
+            struct ls_fwaiter *w = &f->waiters[j];
+            free(w->thread.name);
+            free_stack(&w->thread.created_at);
+            free_stack(&w->wait_stack);
+            for (size_t k = 0; k < w->nheld; k++)
+                free_stack(&w->held[k].stack);
+            free(w->held);
+        }
+        free(f->waiters);
         free(f->locks);
         free(f->edges);
         free(f->reason);

@@ -13,6 +13,7 @@
 
 enum ls_finding_kind {
     LS_FIND_LOCK_ORDER = 1,   /* "lock-order-cycle" */
+    LS_FIND_DEADLOCK = 2,     /* "deadlock": seen while it happened */
 };
 
 struct ls_fframe {
@@ -56,6 +57,22 @@ struct ls_fedge {
     int timed;                /* `to` was requested with a timeout */
 };
 
+struct ls_fheld {
+    size_t lock;              /* index into the finding's locks */
+    struct ls_fstack stack;   /* where it was acquired */
+};
+
+/* One thread of a live deadlock: what it waits for, where, what it holds. */
+struct ls_fwaiter {
+    struct ls_fthread thread;
+    int join;                 /* waits in pthread_join (else for a lock) */
+    size_t lock;              /* the lock waited for (index), SIZE_MAX for a join */
+    uint32_t waits_on;        /* thread id: the lock's owner or the joined thread */
+    struct ls_fstack wait_stack;
+    size_t nheld;
+    struct ls_fheld *held;
+};
+
 struct ls_fprocess {
     uint32_t pid, ppid;
     char *exe;
@@ -74,6 +91,12 @@ struct ls_finding {
     struct ls_flock *locks;
     size_t nedges;
     struct ls_fedge *edges;
+    size_t nwaiters;          /* deadlock: the threads, in wait-for order */
+    struct ls_fwaiter *waiters;
+    int self;                 /* deadlock: one thread relocking its own mutex */
+    int ended;                /* deadlock: lockscope ended the program */
+    int exit_status;          /* deadlock: with this status */
+    char related[24];         /* the other finding about the same locks, or "" */
     char *reason;             /* why it is real, one paragraph */
     const struct ls_fframe *summary; /* first frame in the program's own code */
 };
@@ -93,6 +116,8 @@ const char *ls_finding_title(enum ls_finding_kind k);
 void ls_fstack_build(struct ls_process *p, uint32_t stack_id, struct ls_fstack *out);
 void ls_fthread_build(struct ls_process *p, uint32_t tid, struct ls_fthread *out);
 void ls_flock_build(struct ls_process *p, uint32_t lock_id, struct ls_flock *out);
+/* Index of lock_id in f->locks, adding it if missing. */
+size_t ls_finding_lock(struct ls_finding *f, struct ls_process *p, uint32_t lock_id);
 /* The first frame in the program's own code (not in a system library),
  * else the first frame; NULL for an empty stack. */
 const struct ls_fframe *ls_fstack_user_frame(const struct ls_fstack *s);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "deadlock.h"
 #include "lockgraph.h"
 #include "reports.h"
 #include "util.h"
@@ -112,7 +113,10 @@ int ls_analyze(char **args, int n, const char *json_path, struct ls_report *r)
                     "running): analyzing what it wrote",
                     paths[i]);
         size_t pi = ls_report_add_process(r, p);
+        size_t first = r->nfindings;
+        ls_check_deadlocks(p, pi, r);
         ls_check_lock_order(p, pi, r);
+        ls_link_deadlocks(r, first);
         ls_process_free(p);
     }
     for (size_t i = 0; i < npaths; i++)

@@ -158,6 +158,12 @@ void ls_process_free(struct ls_process *p)
         free(p->edges[i].held);
     for (size_t i = 0; i < p->nnotes; i++)
         free(p->notes[i].msg);
+    for (size_t i = 0; i < p->ndeadlocks; i++) {
+        for (uint32_t j = 0; j < p->deadlocks[i].nthreads; j++)
+            free(p->deadlocks[i].threads[j].held);
+        free(p->deadlocks[i].threads);
+    }
+    free(p->deadlocks);
     for (int i = 0; i < p->argc; i++)
         free(p->argv[i]);
     free(p->argv);

@@ -53,12 +53,26 @@ struct ls_note {
     char *msg;
 };
 
+struct ls_deadlock_thread {
+    uint32_t tid, wait_kind, wait_lock, wait_thread, wait_stack, nheld;
+    struct ls_rec_held *held;
+};
+
+/* A deadlock the shim saw happen. */
+struct ls_deadlock {
+    uint32_t flags;           /* LS_DEADLOCK_* */
+    int exit_status;
+    uint32_t nthreads;
+    struct ls_deadlock_thread *threads;
+};
+
 struct ls_process {
     char *trace_path;
     uint32_t pid, ppid, parent_tid;
     uint64_t start_ns, end_ns;
     int ended;                /* an END record was found */
     int exit_status;          /* from END, -1 if unknown */
+    int execed;               /* ended by exec'ing another program */
     int cut;                  /* the file ended inside a record */
     char *exe;
     int argc;
@@ -78,6 +92,8 @@ struct ls_process {
     size_t nedges, cap_edges;
     struct ls_note *notes;
     size_t nnotes, cap_notes;
+    struct ls_deadlock *deadlocks;
+    size_t ndeadlocks, cap_deadlocks;
 
     struct ls_symbolizer *sym; /* created on first use */
     void *index;               /* id lookup tables (model.c) */

@@ -48,6 +48,7 @@ static const char *type_name(uint16_t t)
     case LS_REC_EDGE: return "edge";
     case LS_REC_NOTE: return "note";
     case LS_REC_END: return "end";
+    case LS_REC_DEADLOCK: return "deadlock";
     case LS_REC_THREAD_END: return "thread-end";
     default: return "unknown";
     }
@@ -89,6 +90,44 @@ static int parse_process(struct parser *ps, struct ls_process *pr, const unsigne
     return 0;
 }
 
+static int parse_deadlock(struct parser *ps, struct ls_process *pr, const unsigned char *p,
+                          size_t n, size_t off)
+{
+    struct ls_rec_deadlock r;
+    memcpy(&r, p, sizeof r);
+    if (r.nthreads == 0 || r.nthreads > 4096)
+        return fail(ps, off, "deadlock record with %u threads", r.nthreads);
+    struct ls_deadlock d = {r.flags, r.exit_status, 0, NULL};
+    d.threads = xcalloc(r.nthreads, sizeof *d.threads);
+    size_t pos = sizeof r;
+    for (uint32_t i = 0; i < r.nthreads; i++) {
+        struct ls_rec_deadlock_thread dt;
+        if (n - pos < sizeof dt)
+            break; /* the shim stops adding threads when its buffer is full */
+        memcpy(&dt, p + pos, sizeof dt);
+        pos += sizeof dt;
+        if (dt.nheld > 4096 || dt.nheld * sizeof(struct ls_rec_held) > n - pos) {
+            for (uint32_t j = 0; j < d.nthreads; j++)
+                free(d.threads[j].held);
+            free(d.threads);
+            return fail(ps, off, "deadlock record: %u held locks overrun the record", dt.nheld);
+        }
+        struct ls_deadlock_thread *t = &d.threads[d.nthreads++];
+        t->tid = dt.tid;
+        t->wait_kind = dt.wait_kind;
+        t->wait_lock = dt.wait_lock;
+        t->wait_thread = dt.wait_thread;
+        t->wait_stack = dt.wait_stack;
+        t->nheld = dt.nheld;
+        t->held = xmalloc(dt.nheld * sizeof *t->held + 1);
+        memcpy(t->held, p + pos, dt.nheld * sizeof *t->held);
+        pos += dt.nheld * sizeof *t->held;
+    }
+    LS_GROW(pr->deadlocks, pr->cap_deadlocks, pr->ndeadlocks + 1);
+    pr->deadlocks[pr->ndeadlocks++] = d;
+    return 0;
+}
+
 static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
                         const unsigned char *p, size_t n, size_t off)
 {
@@ -103,6 +142,7 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         [LS_REC_NOTE] = sizeof(struct ls_rec_note),
         [LS_REC_END] = sizeof(struct ls_rec_end),
         [LS_REC_THREAD_END] = sizeof(struct ls_rec_thread_end),
+        [LS_REC_DEADLOCK] = sizeof(struct ls_rec_deadlock),
     };
     if (type < sizeof min_size / sizeof min_size[0] && n < min_size[type])
         return fail(ps, off, "%s record of %zu bytes is shorter than %zu", type_name(type), n,
@@ -230,8 +270,11 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         pr->ended = 1;
         pr->end_ns = r.end_ns;
         pr->exit_status = r.status;
+        pr->execed = (r.flags & LS_END_EXEC) != 0;
         return 0;
     }
+    case LS_REC_DEADLOCK:
+        return parse_deadlock(ps, pr, p, n, off);
     default:
         return 0; /* a newer minor addition: skipped, its size is known */
     }

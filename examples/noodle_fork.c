@@ -16,9 +16,9 @@ pthread_mutex_t fork_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *eat1(void *arg)
 {
     const char *name = arg;
-    pthread_mutex_lock(&noodle_lock);
+    pthread_mutex_lock(&noodle_lock); /* @eat1_noodle */
     printf("%s got the noodles\n", name);
-    pthread_mutex_lock(&fork_lock);
+    pthread_mutex_lock(&fork_lock); /* @eat1_fork */
     printf("%s got the fork\n", name);
     printf("%s eats\n", name);
     pthread_mutex_unlock(&fork_lock);
@@ -30,9 +30,9 @@ static void *eat2(void *arg)
 {
     const char *name = arg;
     usleep(200 * 1000); /* let every eat1 finish first */
-    pthread_mutex_lock(&fork_lock);
+    pthread_mutex_lock(&fork_lock); /* @eat2_fork */
     printf("%s got the fork\n", name);
-    pthread_mutex_lock(&noodle_lock);
+    pthread_mutex_lock(&noodle_lock); /* @eat2_noodle */
     printf("%s got the noodles\n", name);
     printf("%s eats\n", name);
     pthread_mutex_unlock(&noodle_lock);

@@ -261,6 +261,25 @@ static void held_stack(struct ls_held *h, const struct ls_frame_sp *cur, int n)
     h->stack_gen = ls_file_gen;
 }
 
+uint32_t ls_capture_wait_stacks(struct ls_thread *t)
+{
+    int saved = errno;
+    struct ls_frame_sp cur[LS_TRACE_MAX_FRAMES];
+    uint64_t ips[LS_TRACE_MAX_FRAMES];
+    int n = ls_unwind(cur, (int)LS_TRACE_MAX_FRAMES);
+    int kept = n < ls_opt.stack_depth ? n : ls_opt.stack_depth;
+    for (int i = 0; i < kept; i++)
+        ips[i] = cur[i].ip;
+    uint32_t here = ls_stack_intern(ips, kept);
+    for (uint32_t i = 0; i < t->nheld; i++) {
+        struct ls_held *h = &t->held[i];
+        if (!h->stack || h->stack_gen != ls_file_gen)
+            held_stack(h, cur, n);
+    }
+    errno = saved;
+    return here;
+}
+
 static void new_edges(struct ls_thread *t, struct ls_lock *lk, uint32_t id, int flags)
 {
     int saved = errno;

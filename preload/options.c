@@ -13,6 +13,9 @@ struct ls_options ls_opt = {
     .stack_depth = 32,
     .verbosity = 0,
     .enabled = 1,
+    .deadlock = 2,
+    .deadlock_exitcode = 86,
+    .deadlock_check_ms = 200,
 };
 
 static const struct {
@@ -23,6 +26,10 @@ static const struct {
     {"stack_depth", "frames kept per stack, 1-64 (default 32)"},
     {"verbosity", "0 quiet, 1 say where the trace goes (default 0)"},
     {"enable", "0 makes the shim a pass-through (default 1)"},
+    {"deadlock", "exit: report a live deadlock and end the program (default); report: report and "
+                 "keep waiting; off"},
+    {"deadlock_exitcode", "status of a program ended for a deadlock (default 86)"},
+    {"deadlock_check_ms", "how often a waiting thread checks for a deadlock, 10-5000 (default 200)"},
     {"help", "1 prints this list and runs the program untraced"},
 };
 
@@ -76,6 +83,25 @@ static int apply(const char *k, size_t kn, const char *v, size_t vn)
             ls_opt.enabled = x;
         else
             ls_warn("lockscope: warning: option 'enable' must be 0 or 1");
+    } else if (IS("deadlock")) {
+        if (vn == 4 && memcmp(v, "exit", 4) == 0)
+            ls_opt.deadlock = 2;
+        else if (vn == 6 && memcmp(v, "report", 6) == 0)
+            ls_opt.deadlock = 1;
+        else if (vn == 3 && memcmp(v, "off", 3) == 0)
+            ls_opt.deadlock = 0;
+        else
+            ls_warn("lockscope: warning: option 'deadlock' must be exit, report or off");
+    } else if (IS("deadlock_exitcode")) {
+        if (parse_int(v, vn, 1, 255, &x) == 0)
+            ls_opt.deadlock_exitcode = x;
+        else
+            ls_warn("lockscope: warning: option 'deadlock_exitcode' must be 1-255");
+    } else if (IS("deadlock_check_ms")) {
+        if (parse_int(v, vn, 10, 5000, &x) == 0)
+            ls_opt.deadlock_check_ms = x;
+        else
+            ls_warn("lockscope: warning: option 'deadlock_check_ms' must be 10-5000");
     } else if (IS("help")) {
         if (parse_int(v, vn, 0, 1, &x) == 0 && x) {
             print_help();

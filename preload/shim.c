@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 struct ls_real ls_real;
@@ -64,6 +65,7 @@ void ls_resolve_real(void)
     r.join = next_sym("pthread_join", NULL);
     r.tryjoin_np = next_sym("pthread_tryjoin_np", NULL);
     r.timedjoin_np = next_sym("pthread_timedjoin_np", NULL);
+    r.clockjoin_np = next_sym("pthread_clockjoin_np", NULL);
     r.detach = next_sym("pthread_detach", NULL);
     r.exit = next_sym("pthread_exit", NULL);
     ls_real = r;
@@ -282,7 +284,7 @@ static void at_exit_flush(void)
     if (!atomic_load(&ls_active))
         return;
     ls_guard++;
-    ls_writer_end(exit_status);
+    ls_writer_end(exit_status, 0);
     ls_guard--;
 }
 
@@ -295,6 +297,30 @@ void exit(int status)
         real_exit = dlsym(RTLD_NEXT, "exit");
     exit_status = status;
     real_exit(status);
+}
+
+/* _exit skips atexit handlers and stdio, and must go on doing so; only the
+ * trace's own buffer is written out (a forked child commonly ends this way). */
+void _exit(int status) __attribute__((noreturn, visibility("default")));
+void _exit(int status)
+{
+    static void (*real__exit)(int) __attribute__((noreturn));
+    if (!real__exit)
+        real__exit = dlsym(RTLD_NEXT, "_exit");
+    if (atomic_load(&ls_active)) {
+        ls_guard++;
+        ls_writer_end(status, 0);
+    }
+    if (real__exit)
+        real__exit(status);
+    syscall(SYS_exit_group, status);
+    __builtin_unreachable();
+}
+
+void _Exit(int status) __attribute__((noreturn, visibility("default")));
+void _Exit(int status)
+{
+    _exit(status);
 }
 
 void ls_init(void)

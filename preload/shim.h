@@ -38,6 +38,7 @@ struct ls_real {
     int (*join)(pthread_t, void **);
     int (*tryjoin_np)(pthread_t, void **);
     int (*timedjoin_np)(pthread_t, void **, const struct timespec *);
+    int (*clockjoin_np)(pthread_t, void **, clockid_t, const struct timespec *);
     int (*detach)(pthread_t);
     void (*exit)(void *) __attribute__((noreturn));
 };
@@ -59,6 +60,9 @@ struct ls_options {
     int stack_depth;          /* stack_depth= frames kept per stack */
     int verbosity;            /* verbosity= */
     int enabled;              /* enable=0 turns the shim into a pass-through */
+    int deadlock;             /* deadlock=exit|report|off: 2, 1, 0 */
+    int deadlock_exitcode;    /* status a program ended for a deadlock exits with */
+    int deadlock_check_ms;    /* how often a waiting thread looks for a cycle */
 };
 extern struct ls_options ls_opt LS_HIDDEN;
 /* Parses LOCKSCOPE_OPTIONS (sanitizer syntax).  Returns 1 if help=1 was
@@ -83,7 +87,9 @@ void ls_writer_record(uint16_t type, const void *a, size_t alen, const void *b,
 void ls_writer_flush(void) LS_HIDDEN;
 /* From a signal handler: flush if the buffer is not in use. */
 void ls_writer_flush_async(void) LS_HIDDEN;
-void ls_writer_end(int status) LS_HIDDEN;
+/* Writes the END record (once) and flushes. */
+void ls_writer_end(int status, uint32_t flags) LS_HIDDEN;
+void ls_writer_exec_failed(void) LS_HIDDEN;
 void ls_writer_after_fork_child(void) LS_HIDDEN;
 void ls_writer_note(uint32_t code, const char *msg) LS_HIDDEN;
 /* Bumped in a forked child: ids written under an older generation must be
@@ -148,6 +154,15 @@ struct ls_thread {
     void *start_arg;
     uint32_t parent, parent_epoch, create_stack;
     _Atomic uint32_t life;    /* LS_LIFE_* */
+    /* what the thread is blocked on, published only once it has to wait
+     * (deadlock.c); read by other waiting threads */
+    _Atomic uint32_t wait_kind; /* LS_WAIT_*, 0 = running */
+    _Atomic uint32_t wait_gen;  /* bumped at every new wait */
+    struct ls_lock *wait_lk;
+    const pthread_mutex_t *wait_mutex;
+    struct ls_thread *wait_thread;
+    _Atomic uint32_t wait_stack; /* set by the waiter after its first timeout */
+    uint32_t registry_slot;
 };
 enum { LS_LIFE_EXITED = 1, LS_LIFE_RELEASED = 2 }; /* released: joined or detached */
 
@@ -207,5 +222,20 @@ void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, uint64_t ret,
                      uint64_t cfa) LS_HIDDEN;
 void ls_release(struct ls_thread *t, struct ls_lock *lk) LS_HIDDEN;
 void ls_locks_after_fork_child(void) LS_HIDDEN;
+
+/* ---- live deadlocks (deadlock.c) ------------------------------------- */
+void ls_registry_add(struct ls_thread *t) LS_HIDDEN;
+void ls_registry_remove(struct ls_thread *t) LS_HIDDEN;
+void ls_registry_after_fork_child(struct ls_thread *self) LS_HIDDEN;
+/* The blocking part of a mutex lock: publish the wait, block in slices,
+ * check for a wait-for cycle between slices.  Returns the real result. */
+int ls_wait_mutex(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m) LS_HIDDEN;
+/* pthread_join's blocking part, likewise. */
+int ls_wait_join(struct ls_thread *t, struct ls_thread *child, pthread_t th, void **ret) LS_HIDDEN;
+/* A thread locking a plain mutex it already holds: reported at once. */
+void ls_self_deadlock(struct ls_thread *t, struct ls_lock *lk) LS_HIDDEN;
+/* Interns the stacks of the calling thread's held locks (if not yet) and
+ * returns the id of its current stack (from locks.c). */
+uint32_t ls_capture_wait_stacks(struct ls_thread *t) LS_HIDDEN;
 
 #endif

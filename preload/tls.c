@@ -96,6 +96,7 @@ void ls_thread_start(struct ls_thread *t)
     ls_self = t;
     if (have_exit_key)
         pthread_setspecific(exit_key, (void *)1);
+    ls_registry_add(t);
     emit_thread(t);
 }
 
@@ -116,6 +117,7 @@ void ls_thread_finish(struct ls_thread *t, uint32_t exit_stack)
     if (!t || t->exited)
         return;
     t->exited = 1;
+    ls_registry_remove(t);
     struct ls_rec_thread_end r = {.tid = t->tid, .epoch = t->epoch, .exit_stack = exit_stack};
     ls_writer_record(LS_REC_THREAD_END, &r, sizeof r, NULL, 0, NULL, 0);
 }
@@ -168,5 +170,6 @@ void ls_threads_after_fork_child(void)
     t->parent = 0;
     t->parent_epoch = 0;
     t->create_stack = 0;
+    ls_registry_after_fork_child(t);
     emit_thread(t);
 }

@@ -8,6 +8,8 @@
 #include "shim.h"
 #include "wrap.h"
 
+#include <errno.h>
+
 static uint32_t mutex_kind(const pthread_mutex_t *m)
 {
     /* glibc keeps the type in the low bits of __kind, also for statically
@@ -47,8 +49,9 @@ LS_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
     return ls_real.mutex_destroy(m);
 }
 
-/* The common body of the blocking variants. */
-#define ACQUIRE(flags, call)                                                        \
+/* The common body of every acquiring call: `call` is made untraced when
+ * the thread or lock is not tracked, traced otherwise. */
+#define ACQUIRE(flags, call, traced_call)                                           \
     do {                                                                            \
         struct ls_thread *t = ls_enter();                                           \
         struct ls_lock *lk;                                                         \
@@ -56,36 +59,56 @@ LS_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
             return call;                                                            \
         uint64_t ret = (uint64_t)(uintptr_t)__builtin_return_address(0);            \
         uint64_t cfa = (uint64_t)(uintptr_t)__builtin_dwarf_cfa();                  \
-        ls_acquire_pre(t, lk, flags, ret, cfa);                                     \
-        int r = call;                                                               \
+        int held = ls_acquire_pre(t, lk, flags, ret, cfa);                          \
+        int r = traced_call;                                                        \
         if (r == 0)                                                                 \
             ls_acquire_post(t, lk, ret, cfa);                                       \
         return r;                                                                   \
     } while (0)
 
+/* A plain (non-recursive, non-error-checking) mutex locked again by the
+ * thread that owns it never returns. */
+static int relocks_own(struct ls_thread *t, pthread_mutex_t *m)
+{
+    return mutex_kind(m) == LS_LOCK_MUTEX && (uint32_t)m->__data.__owner == t->os_tid;
+}
+
+/* Only a thread that has to wait pays for deadlock detection: try first. */
+static int lock_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m, int held)
+{
+    if (unlikely(held) && relocks_own(t, m))
+        ls_self_deadlock(t, lk);
+    int r = ls_real.mutex_trylock(m);
+    if (likely(r != EBUSY))
+        return r;
+    return ls_wait_mutex(t, lk, m);
+}
+
 LS_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
     LS_ENSURE_REAL(mutex_lock);
-    ACQUIRE(0, ls_real.mutex_lock(m));
+    ACQUIRE(0, ls_real.mutex_lock(m), lock_blocking(t, lk, m, held));
 }
 
 LS_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
     LS_ENSURE_REAL(mutex_trylock);
-    ACQUIRE(LS_ACQ_TRY, ls_real.mutex_trylock(m));
+    ACQUIRE(LS_ACQ_TRY, ls_real.mutex_trylock(m), ((void)held, ls_real.mutex_trylock(m)));
 }
 
 LS_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
 {
     LS_ENSURE_REAL(mutex_timedlock);
-    ACQUIRE(LS_ACQ_TIMED, ls_real.mutex_timedlock(m, abstime));
+    ACQUIRE(LS_ACQ_TIMED, ls_real.mutex_timedlock(m, abstime),
+            ((void)held, ls_real.mutex_timedlock(m, abstime)));
 }
 
 LS_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
                                       const struct timespec *abstime)
 {
     LS_ENSURE_REAL(mutex_clocklock);
-    ACQUIRE(LS_ACQ_TIMED, ls_real.mutex_clocklock(m, clk, abstime));
+    ACQUIRE(LS_ACQ_TIMED, ls_real.mutex_clocklock(m, clk, abstime),
+            ((void)held, ls_real.mutex_clocklock(m, clk, abstime)));
 }
 
 LS_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)

@@ -43,7 +43,7 @@ static int map_put(pthread_t th, struct ls_thread *t)
     return -1;
 }
 
-static struct ls_thread *map_take(pthread_t th)
+static struct ls_thread *map_find(pthread_t th, int take)
 {
     ls_spin_lock(&map_spin);
     uint32_t h = map_hash(th);
@@ -53,7 +53,8 @@ static struct ls_thread *map_take(pthread_t th)
             break;
         if (map[k].t != TOMB && pthread_equal(map[k].th, th)) {
             struct ls_thread *t = map[k].t;
-            map[k].t = TOMB;
+            if (take)
+                map[k].t = TOMB;
             ls_spin_unlock(&map_spin);
             return t;
         }
@@ -116,7 +117,7 @@ LS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 
 static void joined(struct ls_thread *t, pthread_t th)
 {
-    struct ls_thread *child = map_take(th);
+    struct ls_thread *child = map_find(th, 1);
     if (!child)
         return;
     if (t) {
@@ -138,9 +139,12 @@ static void joined(struct ls_thread *t, pthread_t th)
 LS_EXPORT int pthread_join(pthread_t th, void **ret)
 {
     LS_ENSURE_REAL(join);
-    int r = ls_real.join(th, ret);
+    struct ls_thread *t = ls_enter();
+    if (!t)
+        return ls_real.join(th, ret);
+    int r = ls_wait_join(t, map_find(th, 0), th, ret);
     if (r == 0)
-        joined(ls_enter(), th);
+        joined(t, th);
     return r;
 }
 
@@ -167,7 +171,7 @@ LS_EXPORT int pthread_detach(pthread_t th)
     LS_ENSURE_REAL(detach);
     int r = ls_real.detach(th);
     if (r == 0) {
-        struct ls_thread *child = map_take(th);
+        struct ls_thread *child = map_find(th, 1);
         if (child)
             ls_thread_life(child, LS_LIFE_RELEASED);
     }

@@ -238,16 +238,24 @@ int ls_writer_open(void)
     return 0;
 }
 
-void ls_writer_end(int status)
+void ls_writer_end(int status, uint32_t flags)
 {
     ls_spin_lock(&spin);
     if (!ended && fd >= 0) {
-        struct ls_rec_end e = {.end_ns = ls_now_ns(), .status = status};
+        struct ls_rec_end e = {.end_ns = ls_now_ns(), .status = status, .flags = flags};
         ended = 1;
         append_locked(LS_REC_END, &e, sizeof e, NULL, 0, NULL, 0);
     }
     flush_locked();
     ls_spin_unlock(&spin);
+}
+
+void ls_writer_exec_failed(void)
+{
+    ls_spin_lock(&spin);
+    ended = 0;
+    ls_spin_unlock(&spin);
+    ls_writer_note(LS_NOTE_INFO, "exec failed; the process goes on");
 }
 
 /* In a forked child: the parent's unflushed records are the parent's (it

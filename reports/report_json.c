@@ -120,7 +120,37 @@ static void jfinding(FILE *out, const struct ls_report *r, const struct ls_findi
         fprintf(out, ",\"from_stack_approximate\":%s,\"timed\":%s}",
                 e->from_approx ? "true" : "false", e->timed ? "true" : "false");
     }
-    fputs("],\"reason\":", out);
+    fputs("]", out);
+    if (f->kind == LS_FIND_DEADLOCK) {
+        fprintf(out, ",\"self\":%s,\"ended_program\":%s,\"exit_status\":%d,\"threads\":[",
+                f->self ? "true" : "false", f->ended ? "true" : "false", f->exit_status);
+        for (size_t i = 0; i < f->nwaiters; i++) {
+            const struct ls_fwaiter *w = &f->waiters[i];
+            if (i)
+                fputc(',', out);
+            fputs("{\"thread\":", out);
+            jthread(out, &w->thread);
+            fprintf(out, ",\"waits_for\":{\"kind\":\"%s\",\"lock\":", w->join ? "join" : "lock");
+            jstr(out, w->join ? NULL : f->locks[w->lock].label);
+            fprintf(out, ",\"thread\":%u},\"wait_stack\":", w->waits_on);
+            jstack(out, &w->wait_stack);
+            fputs(",\"holds\":[", out);
+            for (size_t j = 0; j < w->nheld; j++) {
+                if (j)
+                    fputc(',', out);
+                fputs("{\"lock\":", out);
+                jstr(out, f->locks[w->held[j].lock].label);
+                fputs(",\"stack\":", out);
+                jstack(out, &w->held[j].stack);
+                fputc('}', out);
+            }
+            fputs("]}", out);
+        }
+        fputc(']', out);
+    }
+    fputs(",\"related\":", out);
+    jstr(out, f->related[0] ? f->related : NULL);
+    fputs(",\"reason\":", out);
     jstr(out, f->reason);
     fputs(",\"summary\":", out);
     if (f->summary) {
@@ -160,11 +190,13 @@ void ls_report_json(FILE *out, const struct ls_report *r)
         fputc('\n', out);
         jfinding(out, r, &r->findings[i]);
     }
-    size_t lo = 0;
-    for (size_t i = 0; i < r->nfindings; i++)
+    size_t lo = 0, dl = 0;
+    for (size_t i = 0; i < r->nfindings; i++) {
         lo += r->findings[i].kind == LS_FIND_LOCK_ORDER;
+        dl += r->findings[i].kind == LS_FIND_DEADLOCK;
+    }
     fprintf(out,
-            "],\n\"summary\":{\"findings\":%zu,\"by_kind\":{\"lock-order-cycle\":%zu},"
-            "\"dismissed_cycles\":%zu}}\n",
-            r->nfindings, lo, r->dismissed_cycles);
+            "],\n\"summary\":{\"findings\":%zu,\"by_kind\":{\"lock-order-cycle\":%zu,"
+            "\"deadlock\":%zu},\"dismissed_cycles\":%zu}}\n",
+            r->nfindings, lo, dl, r->dismissed_cycles);
 }

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "reports.h"
 
+#include <stdint.h>
 #include <string.h>
 
 static void thread_name(FILE *out, const struct ls_fthread *t)
@@ -48,11 +49,95 @@ static void stack(FILE *out, const struct ls_fstack *s)
         frame_line(out, i, &s->frames[i]);
 }
 
-static void lock_order(FILE *out, const struct ls_report *r, const struct ls_finding *f)
+static void short_thread(FILE *out, uint32_t tid)
+{
+    if (tid == 1)
+        fprintf(out, "main thread");
+    else if (tid)
+        fprintf(out, "thread T%u", tid - 1);
+    else
+        fprintf(out, "an untraced thread");
+}
+
+static void threads_section(FILE *out, const struct ls_fthread *const *ts, size_t n)
+{
+    fprintf(out, "  Threads:\n");
+    for (size_t i = 0; i < n; i++) {
+        const struct ls_fthread *t = ts[i];
+        int seen = 0;
+        for (size_t j = 0; j < i; j++)
+            seen |= ts[j]->tid == t->tid;
+        if (seen)
+            continue;
+        fprintf(out, "  ");
+        thread_name(out, t);
+        if (t->tid == 1) {
+            fprintf(out, " (the process's first thread)\n");
+            continue;
+        }
+        fprintf(out, " (tid=%u) created by ", t->os_tid);
+        short_thread(out, t->parent);
+        fprintf(out, " at:\n");
+        stack(out, &t->created_at);
+    }
+}
+
+static void header(FILE *out, const struct ls_report *r, const struct ls_finding *f)
 {
     const struct ls_fprocess *p = &r->procs[f->proc];
     fprintf(out, "==================\n");
     fprintf(out, "WARNING: lockscope: %s (pid=%u)\n", ls_finding_title(f->kind), p->pid);
+    if (r->nprocs > 1)
+        fprintf(out, "  In process %u: %s\n", p->pid, p->cmdline);
+}
+
+static void footer(FILE *out, const struct ls_finding *f)
+{
+    fprintf(out, "\nSUMMARY: lockscope: %s", ls_finding_title(f->kind));
+    if (f->summary) {
+        if (f->summary->file)
+            fprintf(out, " %s:%d", f->summary->file, f->summary->line);
+        fprintf(out, " in %s", f->summary->function ? f->summary->function : "<unknown>");
+    }
+    fprintf(out, " [%s]\n==================\n", f->id);
+}
+
+static void deadlock(FILE *out, const struct ls_report *r, const struct ls_finding *f)
+{
+    header(out, r, f);
+    const struct ls_fthread *ts[64];
+    size_t nts = 0;
+    for (size_t i = 0; i < f->nwaiters; i++) {
+        const struct ls_fwaiter *w = &f->waiters[i];
+        fprintf(out, "  ");
+        thread_name(out, &w->thread);
+        if (w->join) {
+            fprintf(out, " waits to join ");
+            short_thread(out, w->waits_on);
+        } else {
+            fprintf(out, " waits for %s, held by ", f->locks[w->lock].label);
+            short_thread(out, w->waits_on);
+        }
+        fprintf(out, ", here:\n");
+        stack(out, &w->wait_stack);
+        for (size_t j = 0; j < w->nheld; j++) {
+            fprintf(out, "  It holds %s, acquired here:\n", f->locks[w->held[j].lock].label);
+            stack(out, &w->held[j].stack);
+        }
+        fputc('\n', out);
+        if (nts < 64)
+            ts[nts++] = &w->thread;
+    }
+    threads_section(out, ts, nts);
+    fprintf(out, "\n  What happened: %s\n", f->reason);
+    if (f->related[0])
+        fprintf(out, "  The same locks form the lock-order cycle reported as %s.\n", f->related);
+    footer(out, f);
+}
+
+static void lock_order(FILE *out, const struct ls_report *r, const struct ls_finding *f)
+{
+    header(out, r, f);
     fprintf(out, "  Cycle in lock order graph: ");
     for (size_t i = 0; i < f->nlocks; i++)
         fprintf(out, "%s => ", f->locks[i].label);
@@ -82,44 +167,27 @@ static void lock_order(FILE *out, const struct ls_report *r, const struct ls_fin
         fprintf(out, ", %s at:\n", l->site_is_init ? "initialized" : "first locked");
         stack(out, &l->site);
     }
-    fprintf(out, "\n  Threads:\n");
-    for (size_t i = 0; i < f->nedges; i++) {
-        const struct ls_fthread *t = &f->edges[i].thread;
-        int seen = 0;
-        for (size_t j = 0; j < i; j++)
-            seen |= f->edges[j].thread.tid == t->tid;
-        if (seen)
-            continue;
-        fprintf(out, "  ");
-        thread_name(out, t);
-        if (t->tid == 1) {
-            fprintf(out, " (the process's first thread)\n");
-            continue;
-        }
-        fprintf(out, " (tid=%u) created by ", t->os_tid);
-        if (t->parent == 1)
-            fprintf(out, "main thread");
-        else if (t->parent)
-            fprintf(out, "thread T%u", t->parent - 1);
-        else
-            fprintf(out, "an unknown thread");
-        fprintf(out, " at:\n");
-        stack(out, &t->created_at);
-    }
+    fputc('\n', out);
+    const struct ls_fthread *ts[64];
+    size_t nts = 0;
+    for (size_t i = 0; i < f->nedges && nts < 64; i++)
+        ts[nts++] = &f->edges[i].thread;
+    threads_section(out, ts, nts);
     fprintf(out, "\n  Why this can deadlock: %s\n", f->reason);
-    fprintf(out, "\nSUMMARY: lockscope: %s", ls_finding_title(f->kind));
-    if (f->summary) {
-        if (f->summary->file)
-            fprintf(out, " %s:%d", f->summary->file, f->summary->line);
-        fprintf(out, " in %s", f->summary->function ? f->summary->function : "<unknown>");
-    }
-    fprintf(out, " [%s]\n==================\n", f->id);
+    if (f->related[0])
+        fprintf(out, "  It happened in this run: see the deadlock reported as %s.\n", f->related);
+    footer(out, f);
 }
 
 void ls_report_text(FILE *out, const struct ls_report *r)
 {
-    for (size_t i = 0; i < r->nfindings; i++)
-        lock_order(out, r, &r->findings[i]);
+    for (size_t i = 0; i < r->nfindings; i++) {
+        const struct ls_finding *f = &r->findings[i];
+        if (f->kind == LS_FIND_DEADLOCK)
+            deadlock(out, r, f);
+        else
+            lock_order(out, r, f);
+    }
     size_t threads = 0, locks = 0;
     for (size_t i = 0; i < r->nprocs; i++) {
         threads += r->procs[i].nthreads;

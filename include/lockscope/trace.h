@@ -61,6 +61,7 @@ enum {
     LS_REC_NOTE = 8,
     LS_REC_END = 9,
     LS_REC_THREAD_END = 10,
+    LS_REC_DEADLOCK = 11,
 };
 
 /* LS_REC_PROCESS: followed by exe_len bytes of the executable's path, then
@@ -180,12 +181,49 @@ struct ls_rec_note {
     uint32_t msg_len;
 };
 
-/* LS_REC_END: the process ended normally (exit or return from main).  A file
- * without it was cut off (killed, crashed before the flush). */
+/* LS_REC_END: the process ended normally (exit or return from main) or is
+ * about to exec another program (LS_END_EXEC; the new program writes a file
+ * of its own).  A file without it was cut off (killed, crashed before the
+ * flush). */
+enum { LS_END_EXEC = 1u << 0 };
+
 struct ls_rec_end {
     uint64_t end_ns;          /* CLOCK_REALTIME */
     int32_t status;           /* exit status if known, else -1 */
+    uint32_t flags;           /* LS_END_* */
+};
+
+/* LS_REC_DEADLOCK: a deadlock seen while it happened.  Followed by nthreads
+ * entries, each a struct ls_rec_deadlock_thread followed by its nheld
+ * struct ls_rec_held. */
+enum {
+    LS_DEADLOCK_SELF = 1u << 0,   /* one thread relocking a mutex it holds */
+    LS_DEADLOCK_ENDED = 1u << 1,  /* the shim ended the program */
+};
+enum {
+    LS_WAIT_LOCK = 1,             /* waits for lock wait_lock */
+    LS_WAIT_JOIN = 2,             /* waits in pthread_join for wait_thread */
+};
+
+struct ls_rec_deadlock {
+    uint32_t nthreads;
+    uint32_t flags;               /* LS_DEADLOCK_* */
+    int32_t exit_status;          /* status the program was ended with, or -1 */
     uint32_t reserved;
+};
+
+struct ls_rec_deadlock_thread {
+    uint32_t tid;
+    uint32_t wait_kind;           /* LS_WAIT_* */
+    uint32_t wait_lock;           /* lock id, LS_WAIT_LOCK */
+    uint32_t wait_thread;         /* thread id: the lock's owner, or the joined thread */
+    uint32_t wait_stack;          /* where the thread waits */
+    uint32_t nheld;
+};
+
+struct ls_rec_held {
+    uint32_t lock;
+    uint32_t stack;               /* where it was acquired */
 };
 
 #endif

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Run one program under `lockscope run` and check what it reports.
+
+Usage: run_case.py --lockscope BIN [checks...] -- PROGRAM [ARGS...]
+
+Checks (all optional):
+  --status N         lockscope's exit status
+  --findings N       number of findings in the JSON report
+  --kind K           every finding has this kind
+  --locks a,b        the first finding's locks, by name, as a set
+  --lock-labels a,b  the same, by label (for locks without a symbol: prefix match)
+  --sites F:@m,...   the first finding's acquisition sites (frame 0 of every
+                     from_stack and to_stack) are exactly the lines of the
+                     markers `@m` in source file F (found under --src-dir)
+  --host-same        the program's stdout is byte for byte the same as in a
+                     run without lockscope (and its status too, if no finding)
+  --stderr-has S     lockscope's stderr contains S
+  --processes N      number of traced processes
+  --finding-in-cmd S the first finding's process command line contains S
+  --timeout SEC      fail if the run takes longer (default 60)
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+
+def fail(msg, out=None):
+    print("FAIL: " + msg)
+    if out is not None:
+        print("---- lockscope stderr ----")
+        print(out)
+    sys.exit(1)
+
+
+def marker_lines(src_dir, fname, markers):
+    path = None
+    for root, _, files in os.walk(src_dir):
+        if fname in files:
+            path = os.path.join(root, fname)
+            break
+    if not path:
+        fail("source file %s not found under %s" % (fname, src_dir))
+    lines = {}
+    with open(path, encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            for m in re.findall(r"@([A-Za-z0-9_]+)", line):
+                lines.setdefault(m, set()).add(i)
+    out = set()
+    for m in markers:
+        if m not in lines:
+            fail("marker @%s not in %s" % (m, path))
+        out |= lines[m]
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lockscope", required=True)
+    ap.add_argument("--src-dir", default=os.path.join(os.path.dirname(__file__), "..", ".."))
+    ap.add_argument("--status", type=int)
+    ap.add_argument("--findings", type=int)
+    ap.add_argument("--kind")
+    ap.add_argument("--locks")
+    ap.add_argument("--lock-labels")
+    ap.add_argument("--sites")
+    ap.add_argument("--host-same", action="store_true")
+    ap.add_argument("--stderr-has", action="append", default=[])
+    ap.add_argument("--processes", type=int)
+    ap.add_argument("--finding-in-cmd")
+    ap.add_argument("--timeout", type=float, default=60)
+    ap.add_argument("--env", action="append", default=[])
+    ap.add_argument("prog", nargs=argparse.REMAINDER)
+    a = ap.parse_args()
+    prog = a.prog[1:] if a.prog and a.prog[0] == "--" else a.prog
+    if not prog:
+        fail("no program given")
+    env = dict(os.environ)
+    for kv in a.env:
+        k, _, v = kv.partition("=")
+        env[k] = v
+
+    with tempfile.TemporaryDirectory(prefix="lockscope-e2e.") as tmp:
+        js = os.path.join(tmp, "report.json")
+        cmd = [a.lockscope, "run", "--out", os.path.join(tmp, "traces"), "--json", js, "--"] + prog
+        try:
+            r = subprocess.run(cmd, capture_output=True, timeout=a.timeout, env=env)
+        except subprocess.TimeoutExpired:
+            fail("timed out after %gs: %s" % (a.timeout, " ".join(cmd)))
+        err = r.stderr.decode(errors="replace")
+        if a.status is not None and r.returncode != a.status:
+            fail("exit status %d, expected %d" % (r.returncode, a.status), err)
+        for s in a.stderr_has:
+            if s not in err:
+                fail("stderr lacks %r" % s, err)
+        try:
+            with open(js, encoding="utf-8") as f:
+                rep = json.load(f)
+        except (OSError, ValueError) as e:
+            fail("cannot read the JSON report: %s" % e, err)
+        finds = rep["findings"]
+        if a.findings is not None and len(finds) != a.findings:
+            fail("%d findings, expected %d" % (len(finds), a.findings), err)
+        if a.processes is not None and len(rep["processes"]) != a.processes:
+            fail("%d processes, expected %d" % (len(rep["processes"]), a.processes), err)
+        if a.kind:
+            for f in finds:
+                if f["kind"] != a.kind:
+                    fail("finding of kind %s, expected %s" % (f["kind"], a.kind), err)
+        if a.locks:
+            names = {l["name"] for l in finds[0]["locks"]}
+            if names != set(a.locks.split(",")):
+                fail("locks %s, expected %s" % (sorted(map(str, names)), a.locks), err)
+        if a.lock_labels:
+            labels = [l["label"] for l in finds[0]["locks"]]
+            for want in a.lock_labels.split(","):
+                if not any(l.startswith(want) for l in labels):
+                    fail("no lock labelled %r in %s" % (want, labels), err)
+        if a.sites:
+            fname, _, marks = a.sites.partition(":")
+            want = marker_lines(a.src_dir, fname, [m.lstrip("@") for m in marks.split(",")])
+            got = set()
+            for e in finds[0]["edges"]:
+                for st in (e["from_stack"], e["to_stack"]):
+                    if not st:
+                        fail("an edge has an empty stack", err)
+                    fr = st[0]
+                    if not fr["file"] or os.path.basename(fr["file"]) != fname:
+                        fail("frame 0 is %s:%s, expected in %s" % (fr["file"], fr["line"], fname), err)
+                    got.add(fr["line"])
+            if got != want:
+                fail("acquisition lines %s, expected %s" % (sorted(got), sorted(want)), err)
+        if a.finding_in_cmd:
+            p = rep["processes"][finds[0]["process"]]
+            if a.finding_in_cmd not in p["command"]:
+                fail("finding's process is %r, expected one running %r" % (p["command"], a.finding_in_cmd), err)
+        if a.host_same:
+            try:
+                n = subprocess.run(prog, capture_output=True, timeout=a.timeout)
+            except subprocess.TimeoutExpired:
+                fail("the native run timed out")
+            if n.stdout != r.stdout:
+                fail("stdout differs with lockscope:\n%r\nwithout:\n%r" % (r.stdout[:400], n.stdout[:400]), err)
+            if not finds and n.returncode != r.returncode:
+                fail("status %d with lockscope, %d without" % (r.returncode, n.returncode), err)
+    print("ok: %s" % " ".join(prog))
+
+
+if __name__ == "__main__":
+    main()
