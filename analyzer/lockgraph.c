@@ -221,6 +221,10 @@ static int assign(struct search *s, int k)
     struct pair *p = s->ppath[k];
     for (size_t i = 0; i < p->n; i++) {
         const struct ls_edge *e = p->inst[i];
+        /* A timed acquisition gives up by itself: it cannot hold a
+         * deadlock together for good. */
+        if (e->flags & LS_EDGE_TIMED)
+            continue;
         int ok = 1;
         for (int j = 0; j < k && ok; j++)
             ok = ls_hb_concurrent(s->hb, s->chosen[j]->tid, s->chosen[j]->epoch, e->tid,

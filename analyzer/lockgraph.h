@@ -9,7 +9,8 @@
  *   - the instances' threads can run at the same time (no create/join
  *     order between any two of the points, see hb.h),
  *   - no lock is held across all of them (a common "gate" lock would
- *     serialize them).
+ *     serialize them),
+ *   - none is a timed acquisition (it gives up by itself).
  * Elementary cycles of 2..max_len locks are enumerated inside strongly
  * connected components only, each once (rooted at its smallest node), with
  * a step budget that keeps the search bounded on large graphs.

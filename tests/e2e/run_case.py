@@ -18,6 +18,11 @@ Checks (all optional):
   --processes N      number of traced processes
   --finding-in-cmd S the first finding's process command line contains S
   --timeout SEC      fail if the run takes longer (default 60)
+  --count K=N        exactly N findings of kind K
+  --waits-for a,b    the deadlock finding's threads wait for exactly these locks
+                     ("join" for a thread waiting in pthread_join)
+  --self-deadlock    the deadlock finding is a self-deadlock
+  --related          the deadlock and the lock-order cycle are linked
 """
 import argparse
 import json
@@ -73,6 +78,10 @@ def main():
     ap.add_argument("--finding-in-cmd")
     ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("--env", action="append", default=[])
+    ap.add_argument("--count", action="append", default=[])
+    ap.add_argument("--waits-for")
+    ap.add_argument("--self-deadlock", action="store_true")
+    ap.add_argument("--related", action="store_true")
     ap.add_argument("prog", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     prog = a.prog[1:] if a.prog and a.prog[0] == "--" else a.prog
@@ -133,6 +142,32 @@ def main():
                     got.add(fr["line"])
             if got != want:
                 fail("acquisition lines %s, expected %s" % (sorted(got), sorted(want)), err)
+        for kv in a.count:
+            k, _, n = kv.partition("=")
+            got = sum(1 for f in finds if f["kind"] == k)
+            if got != int(n):
+                fail("%d findings of kind %s, expected %s" % (got, k, n), err)
+        dls = [f for f in finds if f["kind"] == "deadlock"]
+        if a.waits_for or a.self_deadlock or a.related:
+            if not dls:
+                fail("no deadlock finding", err)
+            d = dls[0]
+        if a.waits_for:
+            got = sorted(t["waits_for"]["lock"] or "join" for t in d["threads"])
+            if got != sorted(a.waits_for.split(",")):
+                fail("threads wait for %s, expected %s" % (got, a.waits_for), err)
+            for t in d["threads"]:
+                if not t["wait_stack"] or not t["wait_stack"][0]["file"]:
+                    fail("a waiting thread has no symbolized wait stack", err)
+                for h in t["holds"]:
+                    if not h["stack"] or not h["stack"][0]["file"]:
+                        fail("a held lock has no symbolized stack", err)
+        if a.self_deadlock and not d["self"]:
+            fail("the deadlock is not marked as a self-deadlock", err)
+        if a.related:
+            cyc = [f for f in finds if f["kind"] == "lock-order-cycle"]
+            if not cyc or d["related"] != cyc[0]["id"] or cyc[0]["related"] != d["id"]:
+                fail("deadlock and lock-order cycle are not linked", err)
         if a.finding_in_cmd:
             p = rep["processes"][finds[0]["process"]]
             if a.finding_in_cmd not in p["command"]:
