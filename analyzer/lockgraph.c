@@ -6,15 +6,24 @@
 #include <string.h>
 #include <uthash.h>
 
+/* Bounds that keep the search fast on graphs of thousands of locks: DFS
+ * steps, instance-assignment steps per cycle and in all, cycles examined. */
 #define CYCLE_STEP_BUDGET 4000000u
-#define ASSIGN_STEP_BUDGET 200000u
+#define ASSIGN_STEP_BUDGET 20000u
+#define TOTAL_ASSIGN_BUDGET 20000000u
+#define MAX_CYCLES 200000u
 #define MAX_INSTANCES 256
+#define MAX_ALWAYS 8
 
 struct pair {
     uint64_t key;             /* from index << 32 | to index */
     int from, to;
     const struct ls_edge **inst;
     size_t n, cap;
+    /* locks held by every instance: a cycle whose pairs all share one is
+     * dismissed without trying instance combinations */
+    uint32_t always[MAX_ALWAYS];
+    int nalways;
     UT_hash_handle hh;
 };
 
@@ -87,6 +96,14 @@ static int node_of(struct ls_graph *g, uint32_t lock)
     return (int)g->n++;
 }
 
+static int contains(const uint32_t *a, uint32_t n, uint32_t x)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (a[i] == x)
+            return 1;
+    return 0;
+}
+
 void ls_graph_add_edge(struct ls_graph *g, const struct ls_edge *e)
 {
     if (e->from == e->to)
@@ -104,6 +121,16 @@ void ls_graph_add_edge(struct ls_graph *g, const struct ls_edge *e)
         struct node *nd = &g->nodes[a];
         LS_GROW(nd->out, nd->cap, nd->nout + 1);
         nd->out[nd->nout++] = p;
+    }
+    if (p->n == 0) {
+        for (uint32_t i = 0; i < e->nheld && p->nalways < MAX_ALWAYS; i++)
+            p->always[p->nalways++] = e->held[i];
+    } else {
+        int k = 0;
+        for (int i = 0; i < p->nalways; i++)
+            if (contains(e->held, e->nheld, p->always[i]))
+                p->always[k++] = p->always[i];
+        p->nalways = k;
     }
     if (p->n < MAX_INSTANCES) {
         LS_GROW(p->inst, p->cap, p->n + 1);
@@ -187,15 +214,8 @@ struct search {
     const struct ls_edge **chosen;
     uint32_t *locks;
     size_t assign_steps;
+    size_t total_assign_steps;
 };
-
-static int contains(const uint32_t *a, uint32_t n, uint32_t x)
-{
-    for (uint32_t i = 0; i < n; i++)
-        if (a[i] == x)
-            return 1;
-    return 0;
-}
 
 /* A lock held by every chosen instance serializes them all. */
 static int common_gate(const struct ls_edge *const *chosen, int n)
@@ -216,6 +236,10 @@ static int assign(struct search *s, int k)
 {
     if (++s->assign_steps > ASSIGN_STEP_BUDGET)
         return 0;
+    if (++s->total_assign_steps > TOTAL_ASSIGN_BUDGET) {
+        s->stats->budget_exhausted = 1;
+        return 0;
+    }
     if (k == s->len)
         return !common_gate(s->chosen, s->len);
     struct pair *p = s->ppath[k];
@@ -238,11 +262,27 @@ static int assign(struct search *s, int k)
     return 0;
 }
 
+/* A lock held by every instance of every edge of the cycle. */
+static int always_gated(const struct search *s)
+{
+    const struct pair *first = s->ppath[0];
+    for (int i = 0; i < first->nalways; i++) {
+        int all = 1;
+        for (int j = 1; j < s->len && all; j++)
+            all = contains(s->ppath[j]->always, (uint32_t)s->ppath[j]->nalways, first->always[i]);
+        if (all)
+            return 1;
+    }
+    return 0;
+}
+
 static void found_cycle(struct search *s)
 {
     s->stats->cycles++;
+    if (s->stats->cycles >= MAX_CYCLES)
+        s->stats->budget_exhausted = 1;
     s->assign_steps = 0;
-    if (!assign(s, 0)) {
+    if (always_gated(s) || !assign(s, 0)) {
         s->stats->dismissed++;
         return;
     }
@@ -259,6 +299,8 @@ static void dfs(struct search *s, int root, int v)
 {
     struct node *nv = &s->g->nodes[v];
     for (size_t i = 0; i < nv->nout; i++) {
+        if (s->stats->budget_exhausted)
+            return;
         if (++s->steps > CYCLE_STEP_BUDGET) {
             s->stats->budget_exhausted = 1;
             return;

@@ -280,17 +280,35 @@ uint32_t ls_capture_wait_stacks(struct ls_thread *t)
     return here;
 }
 
-static void new_edges(struct ls_thread *t, struct ls_lock *lk, uint32_t id, int flags)
+/* held h's stack when the current call comes from the same activation of
+ * the same function that took h (same caller stack pointer, same function):
+ * h's return address, then the current stack's outer frames.  Exact, and
+ * needs no step-by-step unwind. */
+static int held_stack_fast(struct ls_held *h, const uint64_t *ips, int n, uint64_t cfa)
+{
+    if (h->cfa != cfa || n == 0 || !ls_same_function(h->ret_ip, ips[0]))
+        return 0;
+    uint64_t from[LS_TRACE_MAX_FRAMES];
+    int k = 0;
+    from[k++] = h->ret_ip;
+    for (int i = 1; i < n && k < ls_opt.stack_depth; i++)
+        from[k++] = ips[i];
+    h->stack = ls_stack_intern(from, k);
+    h->stack_gen = ls_file_gen;
+    h->approx = 0;
+    return 1;
+}
+
+static void new_edges(struct ls_thread *t, struct ls_lock *lk, uint32_t id, int flags,
+                      uint64_t cfa)
 {
     int saved = errno;
     ls_guard++;
-    struct ls_frame_sp cur[LS_TRACE_MAX_FRAMES];
     uint64_t ips[LS_TRACE_MAX_FRAMES];
-    int n = ls_unwind(cur, (int)LS_TRACE_MAX_FRAMES);
-    int kept = n < ls_opt.stack_depth ? n : ls_opt.stack_depth;
-    for (int i = 0; i < kept; i++)
-        ips[i] = cur[i].ip;
+    int kept = ls_backtrace(ips, ls_opt.stack_depth);
     uint32_t to_stack = ls_stack_intern(ips, kept);
+    struct ls_frame_sp cur[LS_TRACE_MAX_FRAMES];
+    int ncur = -1; /* the slow unwind, done at most once and only if needed */
     uint32_t held_ids[LS_MAX_HELD];
     for (uint32_t i = 0; i < t->nheld; i++)
         held_ids[i] = t->held[i].id;
@@ -300,8 +318,11 @@ static void new_edges(struct ls_thread *t, struct ls_lock *lk, uint32_t id, int 
         uint64_t key = ((uint64_t)h->id << 32) | id;
         if (edge_seen(t, key, t->heldhash))
             continue;
-        if (!h->stack || h->stack_gen != ls_file_gen)
-            held_stack(h, cur, n);
+        if ((!h->stack || h->stack_gen != ls_file_gen) && !held_stack_fast(h, ips, kept, cfa)) {
+            if (ncur < 0)
+                ncur = ls_unwind(cur, (int)LS_TRACE_MAX_FRAMES);
+            held_stack(h, cur, ncur);
+        }
         ls_lock_ensure_written(h->lk);
         struct ls_rec_edge r = {
             .tid = t->tid,
@@ -336,7 +357,7 @@ int ls_acquire_pre(struct ls_thread *t, struct ls_lock *lk, int flags, uint64_t 
     for (uint32_t i = 0; i < n; i++) {
         uint64_t key = ((uint64_t)t->held[i].id << 32) | id;
         if (unlikely(!edge_seen(t, key, hh))) {
-            new_edges(t, lk, id, flags);
+            new_edges(t, lk, id, flags, cfa);
             break;
         }
     }

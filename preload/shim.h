@@ -112,6 +112,11 @@ struct ls_frame_sp {
 void ls_stacks_init(void) LS_HIDDEN;
 /* Unwinds the calling thread, dropping the shim's own frames. */
 int ls_unwind(struct ls_frame_sp *out, int max) LS_HIDDEN;
+/* The calling thread's return addresses, the shim's own left out: the
+ * fast way, without stack pointers. */
+int ls_backtrace(uint64_t *ips, int max) LS_HIDDEN;
+/* 1 if both return addresses lie in the same function. */
+int ls_same_function(uint64_t a, uint64_t b) LS_HIDDEN;
 /* Interns a stack, writing its record the first time; returns its id. */
 uint32_t ls_stack_intern(const uint64_t *ips, int depth) LS_HIDDEN;
 uint32_t ls_stack_here(void) LS_HIDDEN;

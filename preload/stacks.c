@@ -55,6 +55,53 @@ int ls_unwind(struct ls_frame_sp *out, int max)
     return n;
 }
 
+int ls_backtrace(uint64_t *ips, int max)
+{
+    void *raw[LS_TRACE_MAX_FRAMES + 16];
+    if (max > (int)LS_TRACE_MAX_FRAMES)
+        max = (int)LS_TRACE_MAX_FRAMES;
+    /* unw_backtrace caches frame layouts per address: much cheaper than a
+     * step-by-step unwind once the program's code has been seen. */
+    int n = unw_backtrace(raw, max + 16);
+    int k = 0;
+    for (int i = 0; i < n && k < max; i++) {
+        uint64_t ip = (uint64_t)(uintptr_t)raw[i];
+        if (ip == 0)
+            break;
+        if (ls_in_self(ip))
+            continue;
+        ips[k++] = ip;
+    }
+    return k;
+}
+
+/* Start of the function containing return address ip, 0 if unknown.
+ * libunwind's lookup takes a global lock with signals masked, so the
+ * answers are kept in a small per-thread cache: lock call sites are few. */
+static __thread struct {
+    uint64_t ip, start;
+} fn_cache[64] LS_TLS;
+
+static uint64_t function_start(uint64_t ip)
+{
+    unsigned slot = (unsigned)((ip >> 2) ^ (ip >> 9)) & 63;
+    if (fn_cache[slot].ip == ip)
+        return fn_cache[slot].start;
+    unw_proc_info_t pi;
+    uint64_t start = 0;
+    if (unw_get_proc_info_by_ip(unw_local_addr_space, ip - 1, &pi, NULL) == 0)
+        start = pi.start_ip;
+    fn_cache[slot].ip = ip;
+    fn_cache[slot].start = start;
+    return start;
+}
+
+int ls_same_function(uint64_t a, uint64_t b)
+{
+    uint64_t sa = function_start(a);
+    return sa != 0 && sa == function_start(b);
+}
+
 uint32_t ls_stack_intern(const uint64_t *ips, int depth)
 {
     if (depth <= 0)
@@ -90,21 +137,23 @@ uint32_t ls_stack_intern(const uint64_t *ips, int depth)
 
 uint32_t ls_stack_here(void)
 {
-    struct ls_frame_sp f[LS_TRACE_MAX_FRAMES];
     uint64_t ips[LS_TRACE_MAX_FRAMES];
-    int n = ls_unwind(f, ls_opt.stack_depth);
-    for (int i = 0; i < n; i++)
-        ips[i] = f[i].ip;
+    int n = ls_backtrace(ips, ls_opt.stack_depth);
     return ls_stack_intern(ips, n);
 }
 
 void ls_stacks_init(void)
 {
+    /* A per-thread cache needs no lock and no signal masking (the global
+     * one blocks signals around every access: two syscalls per unwind). */
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
     /* The first unwind finds and parses unwind tables (through
      * dl_iterate_phdr); doing it here keeps that work out of the program's
      * first lock call. */
     struct ls_frame_sp f[4];
+    uint64_t ips[4];
     ls_unwind(f, 4);
+    ls_backtrace(ips, 4);
 }
 
 void ls_stacks_after_fork_child(void)
