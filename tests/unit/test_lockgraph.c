@@ -233,8 +233,8 @@ Test(lockgraph, gate_deep_in_a_big_held_set)
     world_init(&w, 8);
     spawn(&w, 2);
     spawn(&w, 3);
-    const uint32_t many[] = {21, 22, 23, 24, 25, 26, 27, G}, g[] = {G};
-    edge_g(&w, 2, A, B, many, 8);
+    const uint32_t many[] = {21, 22, 23, 24, 25, 26, 27, 28, G}, g[] = {G};
+    edge_g(&w, 2, A, B, many, 9);
     edge_g(&w, 3, B, A, g, 1);
     struct results r;
     struct ls_graph_stats st = run(&w, 8, &r);

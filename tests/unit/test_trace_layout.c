@@ -1,0 +1,287 @@
+/*
+ * Pins the on-disk layout of include/lockscope/trace.h: sizes, offsets, no
+ * implicit padding, and the numeric codes.  The shim and the analyzer only
+ * share this header, so a change here silently breaks every trace on disk;
+ * if one of these fails, bump LS_TRACE_VERSION instead of editing the test.
+ */
+#include <criterion/criterion.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "lockscope/trace.h"
+
+#define MSIZE(type, m) sizeof(((type *)0)->m)
+#define OFF(type, m, want) \
+    cr_assert_eq(offsetof(type, m), (size_t)(want), #type "." #m " is at %zu, not %zu", \
+                 offsetof(type, m), (size_t)(want))
+#define FIELD(type, m, off, size) \
+    do { \
+        OFF(type, m, off); \
+        cr_assert_eq(MSIZE(type, m), (size_t)(size), #type "." #m " has %zu bytes, not %zu", \
+                     MSIZE(type, m), (size_t)(size)); \
+    } while (0)
+/* Records are padded to 8 and followed by u64 arrays (stack ips), so every
+ * record struct keeps that alignment. */
+#define SIZE(type, want) \
+    do { \
+        cr_assert_eq(sizeof(type), (size_t)(want), "sizeof(" #type ") is %zu, not %zu", \
+                     sizeof(type), (size_t)(want)); \
+        cr_assert_eq(sizeof(type) % LS_TRACE_ALIGN, 0u); \
+    } while (0)
+
+Test(trace_layout, constants)
+{
+    cr_assert_eq(sizeof LS_TRACE_MAGIC, 8u);
+    cr_assert_str_eq(LS_TRACE_MAGIC, "LSTRACE");
+    cr_assert_eq(LS_TRACE_VERSION, 1u);
+    cr_assert_eq(LS_TRACE_ALIGN, 8u);
+    cr_assert_eq(LS_TRACE_MAX_RECORD, 1048576u);
+    cr_assert_eq(LS_TRACE_MAX_FRAMES, 64u);
+}
+
+Test(trace_layout, file_header)
+{
+    typedef struct ls_file_header T;
+    SIZE(T, 32);
+    FIELD(T, magic, 0, 8);
+    FIELD(T, version, 8, 4);
+    FIELD(T, header_size, 12, 4);
+    FIELD(T, pid, 16, 4);
+    FIELD(T, ppid, 20, 4);
+    FIELD(T, start_ns, 24, 8);
+    cr_assert_eq(MSIZE(T, magic) + MSIZE(T, version) + MSIZE(T, header_size) + MSIZE(T, pid) +
+                     MSIZE(T, ppid) + MSIZE(T, start_ns),
+                 sizeof(T), "implicit padding in struct ls_file_header");
+}
+
+Test(trace_layout, rec_header)
+{
+    typedef struct ls_rec_header T;
+    SIZE(T, 8);
+    FIELD(T, type, 0, 2);
+    FIELD(T, flags, 2, 2);
+    FIELD(T, size, 4, 4);
+    cr_assert_eq(MSIZE(T, type) + MSIZE(T, flags) + MSIZE(T, size), sizeof(T));
+}
+
+Test(trace_layout, rec_process)
+{
+    typedef struct ls_rec_process T;
+    SIZE(T, 24);
+    FIELD(T, pid, 0, 4);
+    FIELD(T, ppid, 4, 4);
+    FIELD(T, argc, 8, 4);
+    FIELD(T, exe_len, 12, 4);
+    FIELD(T, parent_tid, 16, 4);
+    FIELD(T, reserved, 20, 4);
+    cr_assert_eq(MSIZE(T, pid) + MSIZE(T, ppid) + MSIZE(T, argc) + MSIZE(T, exe_len) +
+                     MSIZE(T, parent_tid) + MSIZE(T, reserved),
+                 sizeof(T));
+}
+
+Test(trace_layout, rec_module)
+{
+    typedef struct ls_rec_module T;
+    SIZE(T, 32);
+    FIELD(T, id, 0, 4);
+    FIELD(T, build_id_len, 4, 4);
+    FIELD(T, bias, 8, 8);
+    FIELD(T, start, 16, 8);
+    FIELD(T, end, 24, 8);
+    cr_assert_eq(MSIZE(T, id) + MSIZE(T, build_id_len) + MSIZE(T, bias) + MSIZE(T, start) +
+                     MSIZE(T, end),
+                 sizeof(T));
+}
+
+Test(trace_layout, rec_stack)
+{
+    typedef struct ls_rec_stack T;
+    SIZE(T, 8);
+    FIELD(T, id, 0, 4);
+    FIELD(T, depth, 4, 4);
+    cr_assert_eq(MSIZE(T, id) + MSIZE(T, depth), sizeof(T));
+}
+
+Test(trace_layout, rec_thread)
+{
+    typedef struct ls_rec_thread T;
+    SIZE(T, 24);
+    FIELD(T, tid, 0, 4);
+    FIELD(T, os_tid, 4, 4);
+    FIELD(T, parent, 8, 4);
+    FIELD(T, parent_epoch, 12, 4);
+    FIELD(T, create_stack, 16, 4);
+    FIELD(T, name_len, 20, 4);
+    cr_assert_eq(MSIZE(T, tid) + MSIZE(T, os_tid) + MSIZE(T, parent) + MSIZE(T, parent_epoch) +
+                     MSIZE(T, create_stack) + MSIZE(T, name_len),
+                 sizeof(T));
+}
+
+Test(trace_layout, rec_join)
+{
+    typedef struct ls_rec_join T;
+    SIZE(T, 24);
+    FIELD(T, joiner, 0, 4);
+    FIELD(T, joiner_epoch, 4, 4);
+    FIELD(T, joined, 8, 4);
+    FIELD(T, joined_epoch, 12, 4);
+    FIELD(T, stack, 16, 4);
+    FIELD(T, reserved, 20, 4);
+    cr_assert_eq(MSIZE(T, joiner) + MSIZE(T, joiner_epoch) + MSIZE(T, joined) +
+                     MSIZE(T, joined_epoch) + MSIZE(T, stack) + MSIZE(T, reserved),
+                 sizeof(T));
+}
+
+Test(trace_layout, rec_thread_end)
+{
+    typedef struct ls_rec_thread_end T;
+    SIZE(T, 16);
+    FIELD(T, tid, 0, 4);
+    FIELD(T, epoch, 4, 4);
+    FIELD(T, exit_stack, 8, 4);
+    FIELD(T, reserved, 12, 4);
+    cr_assert_eq(MSIZE(T, tid) + MSIZE(T, epoch) + MSIZE(T, exit_stack) + MSIZE(T, reserved),
+                 sizeof(T));
+}
+
+Test(trace_layout, rec_lock)
+{
+    typedef struct ls_rec_lock T;
+    SIZE(T, 24);
+    FIELD(T, id, 0, 4);
+    FIELD(T, kind, 4, 4);
+    FIELD(T, addr, 8, 8);
+    FIELD(T, init_stack, 16, 4);
+    FIELD(T, first_stack, 20, 4);
+    cr_assert_eq(MSIZE(T, id) + MSIZE(T, kind) + MSIZE(T, addr) + MSIZE(T, init_stack) +
+                     MSIZE(T, first_stack),
+                 sizeof(T));
+}
+
+Test(trace_layout, rec_edge)
+{
+    typedef struct ls_rec_edge T;
+    SIZE(T, 32);
+    FIELD(T, tid, 0, 4);
+    FIELD(T, epoch, 4, 4);
+    FIELD(T, from, 8, 4);
+    FIELD(T, to, 12, 4);
+    FIELD(T, from_stack, 16, 4);
+    FIELD(T, to_stack, 20, 4);
+    FIELD(T, flags, 24, 4);
+    FIELD(T, nheld, 28, 4);
+    cr_assert_eq(MSIZE(T, tid) + MSIZE(T, epoch) + MSIZE(T, from) + MSIZE(T, to) +
+                     MSIZE(T, from_stack) + MSIZE(T, to_stack) + MSIZE(T, flags) +
+                     MSIZE(T, nheld),
+                 sizeof(T));
+}
+
+Test(trace_layout, rec_note)
+{
+    typedef struct ls_rec_note T;
+    SIZE(T, 8);
+    FIELD(T, code, 0, 4);
+    FIELD(T, msg_len, 4, 4);
+    cr_assert_eq(MSIZE(T, code) + MSIZE(T, msg_len), sizeof(T));
+}
+
+Test(trace_layout, rec_end)
+{
+    typedef struct ls_rec_end T;
+    SIZE(T, 16);
+    FIELD(T, end_ns, 0, 8);
+    FIELD(T, status, 8, 4);
+    FIELD(T, flags, 12, 4);
+    cr_assert_eq(MSIZE(T, end_ns) + MSIZE(T, status) + MSIZE(T, flags), sizeof(T));
+    /* status is signed: -1 means unknown. */
+    struct ls_rec_end r = {.status = -1};
+    cr_assert_lt(r.status, 0);
+}
+
+Test(trace_layout, rec_deadlock)
+{
+    typedef struct ls_rec_deadlock T;
+    SIZE(T, 16);
+    FIELD(T, nthreads, 0, 4);
+    FIELD(T, flags, 4, 4);
+    FIELD(T, exit_status, 8, 4);
+    FIELD(T, reserved, 12, 4);
+    cr_assert_eq(MSIZE(T, nthreads) + MSIZE(T, flags) + MSIZE(T, exit_status) +
+                     MSIZE(T, reserved),
+                 sizeof(T));
+    struct ls_rec_deadlock r = {.exit_status = -1};
+    cr_assert_lt(r.exit_status, 0);
+}
+
+/* The deadlock record's entries follow each other: each keeps alignment. */
+Test(trace_layout, rec_deadlock_thread_and_held)
+{
+    typedef struct ls_rec_deadlock_thread T;
+    SIZE(T, 24);
+    FIELD(T, tid, 0, 4);
+    FIELD(T, wait_kind, 4, 4);
+    FIELD(T, wait_lock, 8, 4);
+    FIELD(T, wait_thread, 12, 4);
+    FIELD(T, wait_stack, 16, 4);
+    FIELD(T, nheld, 20, 4);
+    cr_assert_eq(MSIZE(T, tid) + MSIZE(T, wait_kind) + MSIZE(T, wait_lock) +
+                     MSIZE(T, wait_thread) + MSIZE(T, wait_stack) + MSIZE(T, nheld),
+                 sizeof(T));
+
+    typedef struct ls_rec_held H;
+    SIZE(H, 8);
+    FIELD(H, lock, 0, 4);
+    FIELD(H, stack, 4, 4);
+    cr_assert_eq(MSIZE(H, lock) + MSIZE(H, stack), sizeof(H));
+}
+
+Test(trace_layout, record_codes)
+{
+    cr_assert_eq(LS_REC_PROCESS, 1);
+    cr_assert_eq(LS_REC_MODULE, 2);
+    cr_assert_eq(LS_REC_STACK, 3);
+    cr_assert_eq(LS_REC_THREAD, 4);
+    cr_assert_eq(LS_REC_JOIN, 5);
+    cr_assert_eq(LS_REC_LOCK, 6);
+    cr_assert_eq(LS_REC_EDGE, 7);
+    cr_assert_eq(LS_REC_NOTE, 8);
+    cr_assert_eq(LS_REC_END, 9);
+    cr_assert_eq(LS_REC_THREAD_END, 10);
+    cr_assert_eq(LS_REC_DEADLOCK, 11);
+}
+
+/* Lock kinds and the flag and code fields are written to disk too. */
+Test(trace_layout, field_codes)
+{
+    cr_assert_eq(LS_LOCK_MUTEX, 1);
+    cr_assert_eq(LS_LOCK_MUTEX_RECURSIVE, 2);
+    cr_assert_eq(LS_LOCK_MUTEX_ERRORCHECK, 3);
+    cr_assert_eq(LS_LOCK_RWLOCK, 4);
+    cr_assert_eq(LS_LOCK_SPIN, 5);
+
+    cr_assert_eq(LS_EDGE_TIMED, 1u);
+    cr_assert_eq(LS_EDGE_FROM_APPROX, 2u);
+
+    cr_assert_eq(LS_NOTE_INFO, 0);
+    cr_assert_eq(LS_NOTE_DROPPED, 1);
+    cr_assert_eq(LS_NOTE_DISABLED, 2);
+
+    cr_assert_eq(LS_END_EXEC, 1u);
+
+    cr_assert_eq(LS_DEADLOCK_SELF, 1u);
+    cr_assert_eq(LS_DEADLOCK_ENDED, 2u);
+    cr_assert_eq(LS_WAIT_LOCK, 1);
+    cr_assert_eq(LS_WAIT_JOIN, 2);
+}
+
+/* Little-endian on disk: the reader memcpy()s records straight into these
+ * structs, which is only right on a little-endian host. */
+Test(trace_layout, host_is_little_endian)
+{
+    struct ls_rec_header h;
+    const unsigned char bytes[8] = {0x07, 0x00, 0x00, 0x00, 0x20, 0x01, 0x00, 0x00};
+    memcpy(&h, bytes, sizeof h);
+    cr_assert_eq(h.type, LS_REC_EDGE);
+    cr_assert_eq(h.flags, 0);
+    cr_assert_eq(h.size, 0x120u);
+}
