@@ -11,14 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void waiter_label(struct strbuf *sb, uint32_t tid)
+static const char *wait_name(uint32_t kind)
 {
-    if (tid == 1)
-        sb_adds(sb, "the main thread");
-    else if (tid)
-        sb_printf(sb, "T%u", tid - 1);
-    else
-        sb_adds(sb, "an untraced thread");
+    switch (kind) {
+    case LS_WAIT_JOIN: return "join";
+    case LS_WAIT_LOCK_READ: return "read-lock";
+    case LS_WAIT_COND: return "condvar";
+    case LS_WAIT_SEM: return "semaphore";
+    case LS_WAIT_BARRIER: return "barrier";
+    default: return "lock";
+    }
 }
 
 static char *explain(const struct ls_finding *f)
@@ -27,7 +29,7 @@ static char *explain(const struct ls_finding *f)
     sb_init(&sb);
     if (f->self) {
         const struct ls_fwaiter *w = &f->waiters[0];
-        waiter_label(&sb, w->thread.tid);
+        ls_thread_label(&sb, w->thread.tid);
         sb_printf(&sb, " locks %s, a %s it already holds: a mutex of this type is not "
                        "recursive, so the thread waits for itself forever.",
                   f->locks[w->lock].label, f->locks[w->lock].kind);
@@ -36,16 +38,15 @@ static char *explain(const struct ls_finding *f)
             const struct ls_fwaiter *w = &f->waiters[i];
             if (i)
                 sb_adds(&sb, i + 1 == f->nwaiters ? ", and " : ", ");
-            waiter_label(&sb, w->thread.tid);
-            if (w->join) {
-                sb_adds(&sb, " waits to join ");
-            } else {
-                sb_printf(&sb, " waits for %s, held by ", f->locks[w->lock].label);
-            }
-            waiter_label(&sb, w->waits_on);
+            ls_thread_label(&sb, w->thread.tid);
+            ls_describe_wait(&sb, f, w);
         }
-        sb_adds(&sb, ". None of them can go on, so none will ever release what the others "
-                     "wait for.");
+        if (f->kind == LS_FIND_STALL)
+            sb_adds(&sb, ". Every thread of the process is blocked, and none of these waits "
+                         "can end unless another thread acts: nothing ever will.");
+        else
+            sb_adds(&sb, ". None of them can go on, so none will ever release what the "
+                         "others wait for.");
     }
     if (f->ended)
         sb_printf(&sb, " lockscope ended the program with status %d.", f->exit_status);
@@ -56,7 +57,7 @@ static void add_finding(struct ls_process *p, size_t proc, struct ls_report *r,
                         const struct ls_deadlock *d)
 {
     struct ls_finding *f = ls_report_add(r);
-    f->kind = LS_FIND_DEADLOCK;
+    f->kind = (d->flags & LS_DEADLOCK_STALL) ? LS_FIND_STALL : LS_FIND_DEADLOCK;
     f->severity = "error";
     f->proc = proc;
     f->self = (d->flags & LS_DEADLOCK_SELF) != 0;
@@ -69,7 +70,8 @@ static void add_finding(struct ls_process *p, size_t proc, struct ls_report *r,
         struct ls_fwaiter *w = &f->waiters[i];
         ls_fthread_build(p, dt->tid, &w->thread);
         w->join = dt->wait_kind == LS_WAIT_JOIN;
-        w->lock = w->join ? SIZE_MAX : ls_finding_lock(f, p, dt->wait_lock);
+        w->wait = wait_name(dt->wait_kind);
+        w->lock = dt->wait_lock ? ls_finding_lock(f, p, dt->wait_lock) : SIZE_MAX;
         w->waits_on = dt->wait_thread;
         ls_fstack_build(p, dt->wait_stack, &w->wait_stack);
         w->nheld = dt->nheld;
@@ -111,7 +113,8 @@ void ls_link_deadlocks(struct ls_report *r, size_t first)
                 continue;
             int all = 1;
             for (size_t k = 0; k < d->nwaiters && all; k++)
-                all = d->waiters[k].join || has_lock(c, d->locks[d->waiters[k].lock].id);
+                all = d->waiters[k].lock == SIZE_MAX ||
+                      has_lock(c, d->locks[d->waiters[k].lock].id);
             if (!all)
                 continue;
             memcpy(d->related, c->id, sizeof d->related);

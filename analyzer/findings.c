@@ -11,6 +11,7 @@ const char *ls_finding_kind_name(enum ls_finding_kind k)
     switch (k) {
     case LS_FIND_LOCK_ORDER: return "lock-order-cycle";
     case LS_FIND_DEADLOCK: return "deadlock";
+    case LS_FIND_STALL: return "stall";
     }
     return "unknown";
 }
@@ -20,6 +21,7 @@ const char *ls_finding_title(enum ls_finding_kind k)
     switch (k) {
     case LS_FIND_LOCK_ORDER: return "lock-order-inversion (potential deadlock)";
     case LS_FIND_DEADLOCK: return "deadlock (threads waiting for each other)";
+    case LS_FIND_STALL: return "stall (every thread blocked, none can wake the others)";
     }
     return "unknown";
 }
@@ -127,6 +129,38 @@ void ls_flock_build(struct ls_process *p, uint32_t lock_id, struct ls_flock *out
     out->label = sb_detach(&sb);
 }
 
+/* "the main thread", "T1", ... */
+void ls_thread_label(struct strbuf *sb, uint32_t tid)
+{
+    if (tid == 1)
+        sb_adds(sb, "the main thread");
+    else if (tid)
+        sb_printf(sb, "T%u", tid - 1);
+    else
+        sb_adds(sb, "an untraced thread");
+}
+
+void ls_describe_wait(struct strbuf *sb, const struct ls_finding *f, const struct ls_fwaiter *w)
+{
+    const char *lock = w->lock != SIZE_MAX ? f->locks[w->lock].label : "a lock";
+    if (!strcmp(w->wait, "join")) {
+        sb_adds(sb, " waits to join ");
+        ls_thread_label(sb, w->waits_on);
+    } else if (!strcmp(w->wait, "condvar")) {
+        sb_printf(sb, " waits on a condition variable (with %s)", lock);
+    } else if (!strcmp(w->wait, "semaphore")) {
+        sb_adds(sb, " waits on a semaphore");
+    } else if (!strcmp(w->wait, "barrier")) {
+        sb_adds(sb, " waits at a barrier");
+    } else {
+        sb_printf(sb, " waits %sfor %s", !strcmp(w->wait, "read-lock") ? "to read " : "", lock);
+        if (w->waits_on) {
+            sb_adds(sb, ", held by ");
+            ls_thread_label(sb, w->waits_on);
+        }
+    }
+}
+
 size_t ls_finding_lock(struct ls_finding *f, struct ls_process *p, uint32_t lock_id)
 {
     for (size_t i = 0; i < f->nlocks; i++)
@@ -198,7 +232,8 @@ void ls_finding_set_id(struct ls_finding *f)
     for (size_t i = 0; i < f->nwaiters && n < 64; i++) {
         const struct ls_fwaiter *w = &f->waiters[i];
         uint64_t h = LS_FNV_INIT;
-        h = hash_str(h, w->join ? "join" : f->locks[w->lock].label);
+        h = hash_str(h, w->wait);
+        h = hash_str(h, w->lock != SIZE_MAX ? f->locks[w->lock].label : NULL);
         h = hash_frame(h, ls_fstack_user_frame(&w->wait_stack));
         parts[n++] = h;
     }

@@ -14,6 +14,7 @@
 enum ls_finding_kind {
     LS_FIND_LOCK_ORDER = 1,   /* "lock-order-cycle" */
     LS_FIND_DEADLOCK = 2,     /* "deadlock": seen while it happened */
+    LS_FIND_STALL = 3,        /* "stall": every thread blocked, nobody left to wake them */
 };
 
 struct ls_fframe {
@@ -65,9 +66,10 @@ struct ls_fheld {
 /* One thread of a live deadlock: what it waits for, where, what it holds. */
 struct ls_fwaiter {
     struct ls_fthread thread;
-    int join;                 /* waits in pthread_join (else for a lock) */
-    size_t lock;              /* the lock waited for (index), SIZE_MAX for a join */
-    uint32_t waits_on;        /* thread id: the lock's owner or the joined thread */
+    int join;                 /* waits in pthread_join */
+    const char *wait;         /* "lock", "read-lock", "join", "condvar", "semaphore", "barrier" */
+    size_t lock;              /* the lock waited for (index; a condvar's mutex), or SIZE_MAX */
+    uint32_t waits_on;        /* thread id: the lock's owner or the joined thread, 0 if none */
     struct ls_fstack wait_stack;
     size_t nheld;
     struct ls_fheld *held;
@@ -121,6 +123,12 @@ size_t ls_finding_lock(struct ls_finding *f, struct ls_process *p, uint32_t lock
 /* The first frame in the program's own code (not in a system library),
  * else the first frame; NULL for an empty stack. */
 const struct ls_fframe *ls_fstack_user_frame(const struct ls_fstack *s);
+struct strbuf;
+/* "the main thread", "T1", ...; tid 0: "an untraced thread". */
+void ls_thread_label(struct strbuf *sb, uint32_t tid);
+/* What a deadlocked thread waits for: " waits for noodle_lock, held by T2",
+ * " waits to join T1", " waits on a condition variable (with m)", ... */
+void ls_describe_wait(struct strbuf *sb, const struct ls_finding *f, const struct ls_fwaiter *w);
 /* Adds a process to the report; returns its index. */
 size_t ls_report_add_process(struct ls_report *r, const struct ls_process *p);
 struct ls_finding *ls_report_add(struct ls_report *r);

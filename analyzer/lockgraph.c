@@ -232,6 +232,14 @@ static int common_gate(const struct ls_edge *const *chosen, int n)
     return 0;
 }
 
+/* Edge a asks for lock L, edge b holds L while asking for the next one.  If
+ * a asks for a read hold and b holds L for reading, a is not blocked by b
+ * (readers share; glibc's default rwlocks prefer readers). */
+static int shared_hand_off(const struct ls_edge *a, const struct ls_edge *b)
+{
+    return (a->flags & LS_EDGE_TO_READ) && (b->flags & LS_EDGE_FROM_READ);
+}
+
 static int assign(struct search *s, int k)
 {
     if (++s->assign_steps > ASSIGN_STEP_BUDGET)
@@ -241,13 +249,16 @@ static int assign(struct search *s, int k)
         return 0;
     }
     if (k == s->len)
-        return !common_gate(s->chosen, s->len);
+        return !shared_hand_off(s->chosen[s->len - 1], s->chosen[0]) &&
+               !common_gate(s->chosen, s->len);
     struct pair *p = s->ppath[k];
     for (size_t i = 0; i < p->n; i++) {
         const struct ls_edge *e = p->inst[i];
         /* A timed acquisition gives up by itself: it cannot hold a
          * deadlock together for good. */
         if (e->flags & LS_EDGE_TIMED)
+            continue;
+        if (k > 0 && shared_hand_off(s->chosen[k - 1], e))
             continue;
         int ok = 1;
         for (int j = 0; j < k && ok; j++)

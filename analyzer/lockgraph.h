@@ -10,7 +10,9 @@
  *     order between any two of the points, see hb.h),
  *   - no lock is held across all of them (a common "gate" lock would
  *     serialize them),
- *   - none is a timed acquisition (it gives up by itself).
+ *   - none is a timed acquisition (it gives up by itself),
+ *   - no lock of the cycle is asked for reading by one edge while the next
+ *     edge holds it for reading (readers do not block readers).
  * Elementary cycles of 2..max_len locks are enumerated inside strongly
  * connected components only, each once (rooted at its smallest node), with
  * a step budget that keeps the search bounded on large graphs.

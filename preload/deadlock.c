@@ -3,120 +3,188 @@
  * every thread's wait and held locks, flush the trace and (by default) end
  * the program instead of letting it hang.
  *
- * Only threads that have to wait pay: the wrapper tries the lock first and
- * calls ls_wait_mutex only when it is busy.  A waiting thread publishes what
- * it waits for, then blocks in slices of deadlock_check_ms; after each slice
- * it follows the wait-for chain (lock -> owner thread -> what that thread
- * waits for ...).  A chain that comes back to the thread is a cycle; it is
- * reported when the same cycle, with the same waits (wait_gen), is seen in
- * two consecutive checks: nobody in it made progress for a whole slice.
+ * Only threads that have to wait pay: a wrapper tries first and publishes a
+ * wait (ls_wait_begin) only when it must block.  Threads waiting for
+ * something with an owner (a lock, a join) block in slices of
+ * deadlock_check_ms and, after each slice, search the wait-for graph for a
+ * cycle through themselves (lock -> the threads holding it -> what they wait
+ * for ...).  A cycle is reported when the same cycle, with the same waits
+ * (wait_gen), is found in two consecutive checks: nobody in it moved for a
+ * whole slice.
+ *
+ * Waits without an owner (condition variables, semaphores, barriers) cannot
+ * form such cycles; they are not sliced (a sliced condvar wait could lose a
+ * wakeup).  A watchdog thread, started the first time such a wait happens,
+ * looks for stalls: every traced thread blocked, none moving for stall_ms.
  */
 #define _GNU_SOURCE
 #include "shim.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #define MAX_THREADS 65536
 #define MAX_CYCLE 64
+#define MAX_BLOCKERS 16
 
 static struct ls_thread *_Atomic registry[MAX_THREADS];
-static _Atomic uint32_t registry_hint;
+static _Atomic uint32_t registry_used; /* slots below this may be in use */
+static struct ls_spin registry_spin;
 static _Atomic int reported;
 
 void ls_registry_add(struct ls_thread *t)
 {
-    uint32_t start = atomic_fetch_add(&registry_hint, 1);
-    for (uint32_t i = 0; i < MAX_THREADS; i++) {
-        uint32_t k = (start + i) % MAX_THREADS;
-        struct ls_thread *expected = NULL;
-        if (atomic_compare_exchange_strong(&registry[k], &expected, t)) {
+    ls_spin_lock(&registry_spin);
+    uint32_t used = atomic_load(&registry_used);
+    for (uint32_t k = 0; k < MAX_THREADS; k++) {
+        if (atomic_load_explicit(&registry[k], memory_order_relaxed) == NULL) {
+            atomic_store(&registry[k], t);
             t->registry_slot = k + 1;
+            if (k + 1 > used)
+                atomic_store(&registry_used, k + 1);
+            ls_spin_unlock(&registry_spin);
             return;
         }
     }
-    t->registry_slot = 0; /* not found by others: it cannot be part of a reported cycle */
+    ls_spin_unlock(&registry_spin);
+    t->registry_slot = 0; /* unseen by the others: never part of a reported cycle */
 }
 
 void ls_registry_remove(struct ls_thread *t)
 {
+    atomic_store(&t->wait_kind, 0);
     if (t->registry_slot) {
         atomic_store(&registry[t->registry_slot - 1], NULL);
         t->registry_slot = 0;
     }
-    atomic_store(&t->wait_kind, 0);
 }
 
 void ls_registry_after_fork_child(struct ls_thread *self)
 {
-    for (uint32_t i = 0; i < MAX_THREADS; i++)
+    uint32_t used = atomic_load(&registry_used);
+    for (uint32_t i = 0; i < used; i++)
         atomic_store_explicit(&registry[i], NULL, memory_order_relaxed);
+    atomic_store(&registry_used, 0);
+    registry_spin.v = 0;
     atomic_store(&reported, 0);
     if (self)
         ls_registry_add(self);
 }
 
+#define FOR_EACH_THREAD(var)                                                        \
+    for (uint32_t i_ = 0, n_ = atomic_load(&registry_used); i_ < n_; i_++)         \
+        for (struct ls_thread *var = atomic_load_explicit(&registry[i_], memory_order_acquire); \
+             var; var = NULL)
+
 static struct ls_thread *thread_by_os_tid(uint32_t os_tid)
 {
     if (!os_tid)
         return NULL;
-    for (uint32_t i = 0; i < MAX_THREADS; i++) {
-        struct ls_thread *t = atomic_load_explicit(&registry[i], memory_order_acquire);
-        if (t && t->os_tid == os_tid)
+    FOR_EACH_THREAD(t)
+        if (t->os_tid == os_tid)
             return t;
-    }
     return NULL;
 }
 
-/* Whom t is waiting for right now, or NULL. */
-static struct ls_thread *waits_for(struct ls_thread *t)
+/* 1 if t holds lock lk (in any mode), 2 if for reading. */
+static int holds(const struct ls_thread *t, const struct ls_lock *lk)
 {
-    switch (atomic_load_explicit(&t->wait_kind, memory_order_acquire)) {
-    case LS_WAIT_LOCK: {
-        /* glibc keeps the owner's kernel thread id in every mutex type. */
-        const volatile int *owner = &t->wait_mutex->__data.__owner;
-        return thread_by_os_tid((uint32_t)(*owner & 0x3fffffff));
-    }
+    uint32_t n = t->nheld;
+    if (n > LS_MAX_HELD)
+        return 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (t->held[i].lk == lk)
+            return t->held[i].read ? 2 : 1;
+    return 0;
+}
+
+/* The threads that t waits for right now.  Other threads' held stacks are
+ * read without a lock: what matters is stable only while those threads are
+ * blocked themselves, and a cycle is confirmed twice before it counts. */
+static int blockers(struct ls_thread *t, struct ls_thread **out)
+{
+    int n = 0;
+    uint32_t kind = atomic_load_explicit(&t->wait_kind, memory_order_acquire);
+    struct ls_lock *lk = t->wait_lk;
+    switch (kind) {
     case LS_WAIT_JOIN:
-        return t->wait_thread;
+        if (t->wait_thread)
+            out[n++] = t->wait_thread;
+        return n;
+    case LS_WAIT_LOCK:
+    case LS_WAIT_LOCK_READ:
+        if (!lk)
+            return 0;
+        if (lk->kind == LS_LOCK_MUTEX || lk->kind == LS_LOCK_MUTEX_RECURSIVE ||
+            lk->kind == LS_LOCK_MUTEX_ERRORCHECK) {
+            /* glibc keeps the owner's kernel thread id in every mutex type. */
+            const volatile int *owner = &((const pthread_mutex_t *)t->wait_obj)->__data.__owner;
+            struct ls_thread *o = thread_by_os_tid((uint32_t)(*owner & 0x3fffffff));
+            if (o && o != t)
+                out[n++] = o;
+            return n;
+        }
+        /* rwlocks and spinlocks: whoever holds it in a conflicting mode.  A
+         * reader is not blocked by other readers (glibc's default rwlock
+         * prefers readers). */
+        FOR_EACH_THREAD(o) {
+            if (o == t || n == MAX_BLOCKERS)
+                continue;
+            int h = holds(o, lk);
+            if (h == 1 || (h == 2 && kind == LS_WAIT_LOCK))
+                out[n++] = o;
+        }
+        return n;
     default:
-        return NULL;
+        return 0;
     }
 }
 
 struct cycle {
     int n;
     struct ls_thread *t[MAX_CYCLE];
+    struct ls_thread *next[MAX_CYCLE]; /* whom t[i] waits for in this cycle */
     uint32_t gen[MAX_CYCLE];
 };
 
-/* The wait-for cycle through `self`, if there is one. */
-static int find_cycle(struct ls_thread *self, struct cycle *c)
+/* Depth-first search of the wait-for graph for a path from `cur` back to
+ * c->t[0]. */
+static int dfs(struct cycle *c, struct ls_thread *cur, int depth)
 {
-    c->n = 0;
-    struct ls_thread *cur = self;
-    while (c->n < MAX_CYCLE) {
-        c->t[c->n] = cur;
-        c->gen[c->n] = atomic_load(&cur->wait_gen);
-        c->n++;
-        struct ls_thread *next = waits_for(cur);
-        if (!next)
-            return 0;
-        if (next == self)
+    c->t[depth] = cur;
+    c->gen[depth] = atomic_load(&cur->wait_gen);
+    if (depth + 1 >= MAX_CYCLE)
+        return 0;
+    struct ls_thread *b[MAX_BLOCKERS];
+    int nb = blockers(cur, b);
+    for (int i = 0; i < nb; i++) {
+        c->next[depth] = b[i];
+        if (b[i] == c->t[0]) {
+            c->n = depth + 1;
             return 1;
-        for (int i = 1; i < c->n; i++)
-            if (c->t[i] == next)
-                return 0; /* a cycle not through self: its members report it */
-        cur = next;
+        }
+        int seen = 0;
+        for (int j = 1; j <= depth && !seen; j++)
+            seen = c->t[j] == b[i];
+        if (!seen && dfs(c, b[i], depth + 1))
+            return 1;
     }
     return 0;
 }
 
+static int find_cycle(struct ls_thread *self, struct cycle *c)
+{
+    c->n = 0;
+    c->t[0] = self;
+    return dfs(c, self, 0);
+}
+
 static int same_cycle(const struct cycle *a, const struct cycle *b)
 {
-    if (a->n != b->n)
+    if (a->n != b->n || a->n == 0)
         return 0;
     for (int i = 0; i < a->n; i++)
         if (a->t[i] != b->t[i] || a->gen[i] != b->gen[i])
@@ -126,42 +194,43 @@ static int same_cycle(const struct cycle *a, const struct cycle *b)
 
 static void write_record(struct cycle *c, uint32_t flags, int status)
 {
-    /* Every member publishes its stacks after its first slice; the record is
-     * built from what they published. */
+    /* Every member published its stacks when it started waiting or after its
+     * first slice; the record is built from what they published. */
     static char buf[LS_TRACE_MAX_RECORD / 4];
     size_t off = 0;
-    struct ls_rec_deadlock h = {.nthreads = (uint32_t)c->n, .flags = flags, .exit_status = status};
-    memcpy(buf, &h, sizeof h);
+    struct ls_rec_deadlock h = {.nthreads = 0, .flags = flags, .exit_status = status};
     off += sizeof h;
     for (int i = 0; i < c->n; i++) {
         struct ls_thread *t = c->t[i];
-        struct ls_thread *next = (flags & LS_DEADLOCK_SELF) ? t : waits_for(t);
         uint32_t kind = atomic_load(&t->wait_kind);
+        uint32_t nheld = t->nheld <= LS_MAX_HELD ? t->nheld : 0;
         struct ls_rec_deadlock_thread dt = {
             .tid = t->tid,
             .wait_kind = kind,
-            .wait_lock = kind == LS_WAIT_LOCK && t->wait_lk ? ls_lock_id(t->wait_lk) : 0,
-            .wait_thread = next ? next->tid : 0,
+            .wait_lock = t->wait_lk ? ls_lock_id(t->wait_lk) : 0,
+            .wait_thread = c->next[i] ? c->next[i]->tid : 0,
             .wait_stack = atomic_load(&t->wait_stack),
-            .nheld = t->nheld,
+            .nheld = nheld,
         };
-        if (off + sizeof dt + t->nheld * sizeof(struct ls_rec_held) > sizeof buf)
+        if (off + sizeof dt + nheld * sizeof(struct ls_rec_held) > sizeof buf)
             break;
         if (t->wait_lk)
             ls_lock_ensure_written(t->wait_lk);
         memcpy(buf + off, &dt, sizeof dt);
         off += sizeof dt;
-        for (uint32_t j = 0; j < t->nheld; j++) {
+        for (uint32_t j = 0; j < nheld; j++) {
             struct ls_rec_held rh = {.lock = t->held[j].id, .stack = t->held[j].stack};
             ls_lock_ensure_written(t->held[j].lk);
             memcpy(buf + off, &rh, sizeof rh);
             off += sizeof rh;
         }
+        h.nthreads++;
     }
+    memcpy(buf, &h, sizeof h);
     ls_writer_record(LS_REC_DEADLOCK, buf, off, NULL, 0, NULL, 0);
 }
 
-/* Threads are named as in the reports: "main thread", T1, T2, ... */
+/* Threads are named as in the reports: "the main thread", T1, T2, ... */
 static const char *thread_label(const struct ls_thread *t, char *buf, size_t n)
 {
     if (!t)
@@ -173,37 +242,50 @@ static const char *thread_label(const struct ls_thread *t, char *buf, size_t n)
     return buf;
 }
 
-static void describe(struct cycle *c, int self)
+static const char *wait_words(uint32_t kind)
+{
+    switch (kind) {
+    case LS_WAIT_JOIN: return "to join";
+    case LS_WAIT_LOCK_READ: return "to read-lock a lock held by";
+    case LS_WAIT_COND: return "on a condition variable";
+    case LS_WAIT_SEM: return "on a semaphore";
+    case LS_WAIT_BARRIER: return "at a barrier";
+    default: return "for a lock held by";
+    }
+}
+
+static void describe(struct cycle *c, uint32_t flags)
 {
     char line[1024], a[32], b[32];
     size_t n = 0;
-    if (self) {
-        ls_warn("lockscope: self-deadlock: %s locks a mutex it already holds",
+    if (flags & LS_DEADLOCK_SELF) {
+        ls_warn("lockscope: self-deadlock: %s locks again a lock it already holds",
                 thread_label(c->t[0], a, sizeof a));
         return;
     }
     for (int i = 0; i < c->n && n < sizeof line - 128; i++) {
         struct ls_thread *t = c->t[i];
-        int join = atomic_load(&t->wait_kind) == LS_WAIT_JOIN;
-        int w = snprintf(line + n, sizeof line - n, "%s%s waits %s %s", i ? ", " : "",
-                         thread_label(t, a, sizeof a),
-                         join ? "to join" : "for a lock held by",
-                         thread_label(waits_for(t), b, sizeof b));
+        uint32_t kind = atomic_load(&t->wait_kind);
+        int owned = kind == LS_WAIT_JOIN || kind == LS_WAIT_LOCK || kind == LS_WAIT_LOCK_READ;
+        int w = snprintf(line + n, sizeof line - n, "%s%s waits %s%s%s", i ? ", " : "",
+                         thread_label(t, a, sizeof a), wait_words(kind), owned ? " " : "",
+                         owned ? thread_label(c->next[i], b, sizeof b) : "");
         if (w > 0)
             n += (size_t)w;
     }
-    ls_warn("lockscope: deadlock: %s", line);
+    ls_warn("lockscope: %s: %s", (flags & LS_DEADLOCK_STALL) ? "stall" : "deadlock", line);
 }
 
-/* Called once a cycle is confirmed; does not return when ending the program. */
+/* Called once a deadlock is confirmed; does not return when ending the
+ * program. */
 static void handle(struct cycle *c, uint32_t flags)
 {
     if (atomic_exchange(&reported, 1))
-        return; /* another member reported this deadlock */
+        return; /* reported already (by another member) */
     int end = ls_opt.deadlock == 2;
     int status = end ? ls_opt.deadlock_exitcode : -1;
     write_record(c, flags | (end ? LS_DEADLOCK_ENDED : 0), status);
-    describe(c, (flags & LS_DEADLOCK_SELF) != 0);
+    describe(c, flags);
     if (!end) {
         ls_writer_flush();
         return;
@@ -244,48 +326,159 @@ static void deadline_in(struct timespec *ts, int ms)
     }
 }
 
-/* One slice has passed: look for a cycle through t, confirm it on the next. */
-static void after_slice(struct ls_thread *t, struct cycle *prev)
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- stalls ------------------------------------------------------------ */
+
+/* Every traced thread blocked since at least stall_ms ago. */
+static int find_stall(struct cycle *c)
+{
+    uint64_t now = mono_ms();
+    c->n = 0;
+    int any_ownerless = 0;
+    FOR_EACH_THREAD(t) {
+        uint32_t kind = atomic_load_explicit(&t->wait_kind, memory_order_acquire);
+        if (!kind || now - t->wait_since_ms < (uint64_t)ls_opt.stall_ms)
+            return 0;
+        any_ownerless |= kind == LS_WAIT_COND || kind == LS_WAIT_SEM || kind == LS_WAIT_BARRIER;
+        if (c->n < MAX_CYCLE) {
+            c->t[c->n] = t;
+            c->gen[c->n] = atomic_load(&t->wait_gen);
+            struct ls_thread *b[MAX_BLOCKERS];
+            c->next[c->n] = blockers(t, b) > 0 ? b[0] : NULL;
+            c->n++;
+        }
+    }
+    /* Without an ownerless wait, the lock waiters find the cycle themselves. */
+    return c->n > 0 && any_ownerless;
+}
+
+static pthread_t watchdog;
+static _Atomic int watchdog_started;
+
+static void *watchdog_main(void *arg)
+{
+    ls_guard = 1; /* nothing this thread does is the program's */
+    struct cycle prev = {0}, c;
+    for (;;) {
+        struct timespec ts = {ls_opt.deadlock_check_ms / 1000,
+                              (long)(ls_opt.deadlock_check_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        if (!atomic_load(&ls_active) || atomic_load(&reported))
+            continue;
+        if (!find_stall(&c)) {
+            prev.n = 0;
+            continue;
+        }
+        if (same_cycle(&c, &prev) && members_published(&c))
+            handle(&c, LS_DEADLOCK_STALL);
+        prev = c;
+    }
+    return arg;
+}
+
+static void start_watchdog(void)
+{
+    if (atomic_exchange(&watchdog_started, 1) || !ls_real.create)
+        return;
+    /* All signals blocked: the program's signals must reach its own threads. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&a, 256 * 1024);
+    ls_guard++;
+    if (ls_real.create(&watchdog, &a, watchdog_main, NULL) != 0)
+        atomic_store(&watchdog_started, 0);
+    ls_guard--;
+    pthread_attr_destroy(&a);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void ls_deadlock_after_fork_child(void)
+{
+    atomic_store(&watchdog_started, 0); /* the watchdog did not survive the fork */
+}
+
+/* ---- waits ------------------------------------------------------------- */
+
+void ls_wait_begin(struct ls_thread *t, uint32_t kind, struct ls_lock *lk, const void *obj,
+                   struct ls_thread *other)
+{
+    t->wait_lk = lk;
+    t->wait_obj = obj;
+    t->wait_thread = other;
+    t->wait_since_ms = mono_ms();
+    atomic_store(&t->wait_stack, 0);
+    atomic_fetch_add(&t->wait_gen, 1);
+    atomic_store_explicit(&t->wait_kind, kind, memory_order_release);
+    if (kind == LS_WAIT_COND || kind == LS_WAIT_SEM || kind == LS_WAIT_BARRIER) {
+        /* Nobody can look at this wait from inside it: publish now. */
+        if (ls_opt.deadlock && ls_opt.stall_ms > 0) {
+            publish_stacks(t);
+            start_watchdog();
+        }
+    }
+}
+
+void ls_wait_end(struct ls_thread *t)
+{
+    atomic_store_explicit(&t->wait_kind, 0, memory_order_release);
+}
+
+void ls_wait_slice(struct ls_thread *t, struct ls_wait_state *st)
 {
     publish_stacks(t);
     struct cycle c;
     if (!find_cycle(t, &c)) {
-        prev->n = 0;
+        st->n = 0;
         return;
     }
-    if (same_cycle(&c, prev) && members_published(&c)) {
-        handle(&c, 0);
-        prev->n = 0;
-        return;
+    if (st->n == c.n && members_published(&c)) {
+        int same = 1;
+        for (int i = 0; i < c.n && same; i++)
+            same = st->t[i] == c.t[i] && st->gen[i] == c.gen[i];
+        if (same) {
+            handle(&c, 0);
+            st->n = 0;
+            return;
+        }
     }
-    *prev = c;
+    st->n = c.n < LS_WAIT_STATE_MAX ? c.n : 0;
+    for (int i = 0; i < st->n; i++) {
+        st->t[i] = c.t[i];
+        st->gen[i] = c.gen[i];
+    }
 }
 
-static void begin_wait(struct ls_thread *t, uint32_t kind)
+void ls_wait_deadline(struct timespec *ts)
 {
-    atomic_store(&t->wait_stack, 0);
-    atomic_fetch_add(&t->wait_gen, 1);
-    atomic_store_explicit(&t->wait_kind, kind, memory_order_release);
+    deadline_in(ts, ls_opt.deadlock_check_ms);
 }
 
 int ls_wait_mutex(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m)
 {
     if (!ls_opt.deadlock || !ls_real.mutex_clocklock)
         return ls_real.mutex_lock(m);
-    t->wait_lk = lk;
-    t->wait_mutex = m;
-    begin_wait(t, LS_WAIT_LOCK);
-    struct cycle prev = {0};
+    ls_wait_begin(t, LS_WAIT_LOCK, lk, m, NULL);
+    struct ls_wait_state st = {0};
     int r;
     for (;;) {
         struct timespec ts;
-        deadline_in(&ts, ls_opt.deadlock_check_ms);
+        ls_wait_deadline(&ts);
         r = ls_real.mutex_clocklock(m, CLOCK_MONOTONIC, &ts);
         if (r != ETIMEDOUT)
             break;
-        after_slice(t, &prev);
+        ls_wait_slice(t, &st);
     }
-    atomic_store_explicit(&t->wait_kind, 0, memory_order_release);
+    ls_wait_end(t);
     return r;
 }
 
@@ -293,32 +486,31 @@ int ls_wait_join(struct ls_thread *t, struct ls_thread *child, pthread_t th, voi
 {
     if (!ls_opt.deadlock || !child || !ls_real.clockjoin_np)
         return ls_real.join(th, ret);
-    t->wait_thread = child;
-    begin_wait(t, LS_WAIT_JOIN);
-    struct cycle prev = {0};
+    ls_wait_begin(t, LS_WAIT_JOIN, NULL, NULL, child);
+    struct ls_wait_state st = {0};
     int r;
     for (;;) {
         struct timespec ts;
-        deadline_in(&ts, ls_opt.deadlock_check_ms);
+        ls_wait_deadline(&ts);
         r = ls_real.clockjoin_np(th, ret, CLOCK_MONOTONIC, &ts);
         if (r != ETIMEDOUT)
             break;
-        after_slice(t, &prev);
+        ls_wait_slice(t, &st);
     }
-    atomic_store_explicit(&t->wait_kind, 0, memory_order_release);
+    ls_wait_end(t);
     return r;
 }
 
-void ls_self_deadlock(struct ls_thread *t, struct ls_lock *lk)
+void ls_self_deadlock(struct ls_thread *t, struct ls_lock *lk, const void *obj, uint32_t kind)
 {
     if (!ls_opt.deadlock)
         return;
-    t->wait_lk = lk;
-    begin_wait(t, LS_WAIT_LOCK);
+    ls_wait_begin(t, kind, lk, obj, t);
     publish_stacks(t);
     struct cycle c = {.n = 1};
     c.t[0] = t;
+    c.next[0] = t;
     c.gen[0] = atomic_load(&t->wait_gen);
     handle(&c, LS_DEADLOCK_SELF);
-    atomic_store(&t->wait_kind, 0);
+    ls_wait_end(t);
 }

@@ -233,10 +233,13 @@ static int edge_insert(struct ls_thread *t, uint64_t key, uint64_t hh)
 
 /* ---- acquire / release ------------------------------------------------- */
 
-static inline uint64_t held_mix(uint32_t id)
+/* The held set's hash covers the mode each lock is held in. */
+static inline uint64_t held_mix(uint32_t id, int read)
 {
-    return mix64(id);
+    return mix64(id | (read ? 1ULL << 40 : 0));
 }
+
+#define TO_READ_SALT 0x5bd1e9955bd1e995ULL
 
 /* Where held lock h was acquired: its return address, then the frames of
  * the current stack that enclose the acquiring call.  While the function
@@ -300,7 +303,7 @@ static int held_stack_fast(struct ls_held *h, const uint64_t *ips, int n, uint64
 }
 
 static void new_edges(struct ls_thread *t, struct ls_lock *lk, uint32_t id, int flags,
-                      uint64_t cfa)
+                      uint64_t cfa, uint64_t hh)
 {
     int saved = errno;
     ls_guard++;
@@ -316,7 +319,7 @@ static void new_edges(struct ls_thread *t, struct ls_lock *lk, uint32_t id, int 
     for (uint32_t i = 0; i < t->nheld; i++) {
         struct ls_held *h = &t->held[i];
         uint64_t key = ((uint64_t)h->id << 32) | id;
-        if (edge_seen(t, key, t->heldhash))
+        if (edge_seen(t, key, hh))
             continue;
         if ((!h->stack || h->stack_gen != ls_file_gen) && !held_stack_fast(h, ips, kept, cfa)) {
             if (ncur < 0)
@@ -332,12 +335,13 @@ static void new_edges(struct ls_thread *t, struct ls_lock *lk, uint32_t id, int 
             .from_stack = h->stack,
             .to_stack = to_stack,
             .flags = ((flags & LS_ACQ_TIMED) ? LS_EDGE_TIMED : 0) |
-                     (h->approx ? LS_EDGE_FROM_APPROX : 0),
+                     (h->approx ? LS_EDGE_FROM_APPROX : 0) |
+                     (h->read ? LS_EDGE_FROM_READ : 0) | ((flags & LS_ACQ_READ) ? LS_EDGE_TO_READ : 0),
             .nheld = t->nheld,
         };
         ls_writer_record(LS_REC_EDGE, &r, sizeof r, held_ids, t->nheld * sizeof(uint32_t), NULL,
                          0);
-        edge_insert(t, key, t->heldhash);
+        edge_insert(t, key, hh);
     }
     ls_guard--;
     errno = saved;
@@ -350,21 +354,22 @@ int ls_acquire_pre(struct ls_thread *t, struct ls_lock *lk, int flags, uint64_t 
     uint32_t n = t->nheld;
     for (uint32_t i = n; i-- > 0;)
         if (t->held[i].lk == lk && t->held[i].id == id)
-            return 1;
+            return t->held[i].read ? LS_HELD_READ : LS_HELD_WRITE;
     if ((flags & LS_ACQ_TRY) || n == 0)
         return 0;
-    uint64_t hh = t->heldhash;
+    uint64_t hh = t->heldhash ^ ((flags & LS_ACQ_READ) ? TO_READ_SALT : 0);
     for (uint32_t i = 0; i < n; i++) {
         uint64_t key = ((uint64_t)t->held[i].id << 32) | id;
         if (unlikely(!edge_seen(t, key, hh))) {
-            new_edges(t, lk, id, flags, cfa);
+            new_edges(t, lk, id, flags, cfa, hh);
             break;
         }
     }
     return 0;
 }
 
-void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, uint64_t ret, uint64_t cfa)
+void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, int flags, uint64_t ret,
+                     uint64_t cfa)
 {
     uint32_t id = ls_lock_id(lk);
     uint32_t n = t->nheld;
@@ -389,7 +394,8 @@ void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, uint64_t ret, uint
     h->ret_ip = ret;
     h->cfa = cfa;
     h->stack = 0;
-    t->heldhash ^= held_mix(id);
+    h->read = (flags & LS_ACQ_READ) != 0;
+    t->heldhash ^= held_mix(id, h->read);
     t->nheld = n + 1;
 }
 
@@ -402,7 +408,7 @@ void ls_release(struct ls_thread *t, struct ls_lock *lk)
             continue;
         if (--h->count > 0)
             return;
-        t->heldhash ^= held_mix(h->id);
+        t->heldhash ^= held_mix(h->id, h->read);
         memmove(h, h + 1, (n - i - 1) * sizeof *h);
         t->nheld = n - 1;
         return;

@@ -16,6 +16,7 @@ struct ls_options ls_opt = {
     .deadlock = 2,
     .deadlock_exitcode = 86,
     .deadlock_check_ms = 200,
+    .stall_ms = 5000,
 };
 
 static const struct {
@@ -30,6 +31,8 @@ static const struct {
                  "keep waiting; off"},
     {"deadlock_exitcode", "status of a program ended for a deadlock (default 86)"},
     {"deadlock_check_ms", "how often a waiting thread checks for a deadlock, 10-5000 (default 200)"},
+    {"stall_ms", "every thread blocked this long (one in a condvar, semaphore or barrier "
+                 "wait) is reported as a stall; 0 turns it off (default 5000)"},
     {"help", "1 prints this list and runs the program untraced"},
 };
 
@@ -102,6 +105,11 @@ static int apply(const char *k, size_t kn, const char *v, size_t vn)
             ls_opt.deadlock_check_ms = x;
         else
             ls_warn("lockscope: warning: option 'deadlock_check_ms' must be 10-5000");
+    } else if (IS("stall_ms")) {
+        if (parse_int(v, vn, 0, 3600000, &x) == 0)
+            ls_opt.stall_ms = x;
+        else
+            ls_warn("lockscope: warning: option 'stall_ms' must be 0-3600000");
     } else if (IS("help")) {
         if (parse_int(v, vn, 0, 1, &x) == 0 && x) {
             print_help();

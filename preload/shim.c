@@ -36,6 +36,14 @@ static void *next_sym(const char *name, void *fallback)
     return p ? p : fallback;
 }
 
+/* pthread_cond_* exist in two versions; programs linked against glibc
+ * 2.3.2 or later use the newer one, and so must we. */
+static void *next_cond(const char *name)
+{
+    void *p = dlvsym(RTLD_NEXT, name, "GLIBC_2.3.2");
+    return p ? p : dlsym(RTLD_NEXT, name);
+}
+
 void ls_resolve_real(void)
 {
     static _Atomic int state; /* 0 not yet, 1 in progress, 2 done */
@@ -68,9 +76,32 @@ void ls_resolve_real(void)
     r.clockjoin_np = next_sym("pthread_clockjoin_np", NULL);
     r.detach = next_sym("pthread_detach", NULL);
     r.exit = next_sym("pthread_exit", NULL);
+    r.rwlock_init = next_sym("pthread_rwlock_init", NULL);
+    r.rwlock_destroy = next_sym("pthread_rwlock_destroy", NULL);
+    r.rwlock_rdlock = next_sym("pthread_rwlock_rdlock", NULL);
+    r.rwlock_wrlock = next_sym("pthread_rwlock_wrlock", NULL);
+    r.rwlock_tryrdlock = next_sym("pthread_rwlock_tryrdlock", NULL);
+    r.rwlock_trywrlock = next_sym("pthread_rwlock_trywrlock", NULL);
+    r.rwlock_timedrdlock = next_sym("pthread_rwlock_timedrdlock", NULL);
+    r.rwlock_timedwrlock = next_sym("pthread_rwlock_timedwrlock", NULL);
+    r.rwlock_clockrdlock = next_sym("pthread_rwlock_clockrdlock", NULL);
+    r.rwlock_clockwrlock = next_sym("pthread_rwlock_clockwrlock", NULL);
+    r.rwlock_unlock = next_sym("pthread_rwlock_unlock", NULL);
+    r.spin_init = next_sym("pthread_spin_init", NULL);
+    r.spin_destroy = next_sym("pthread_spin_destroy", NULL);
+    r.spin_lock = next_sym("pthread_spin_lock", NULL);
+    r.spin_trylock = next_sym("pthread_spin_trylock", NULL);
+    r.spin_unlock = next_sym("pthread_spin_unlock", NULL);
+    r.cond_wait = next_cond("pthread_cond_wait");
+    r.cond_timedwait = next_cond("pthread_cond_timedwait");
+    r.cond_clockwait = next_sym("pthread_cond_clockwait", NULL);
+    r.sem_wait = next_sym("sem_wait", NULL);
+    r.sem_trywait = next_sym("sem_trywait", NULL);
+    r.barrier_wait = next_sym("pthread_barrier_wait", NULL);
     ls_real = r;
     atomic_store_explicit(&state, 2, memory_order_release);
-    if (!r.create || !r.join || !r.exit || !r.mutex_timedlock)
+    if (!r.create || !r.join || !r.exit || !r.mutex_timedlock || !r.rwlock_rdlock ||
+        !r.spin_lock || !r.cond_wait || !r.cond_timedwait || !r.sem_wait || !r.barrier_wait)
         ls_disable("cannot resolve the pthread functions");
 }
 
@@ -272,6 +303,7 @@ static void after_fork_child(void)
     ls_stacks_after_fork_child();
     ls_locks_after_fork_child();
     ls_threads_map_after_fork_child();
+    ls_deadlock_after_fork_child();
     ls_writer_after_fork_child();
     ls_threads_after_fork_child();
 }

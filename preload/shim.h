@@ -41,6 +41,28 @@ struct ls_real {
     int (*clockjoin_np)(pthread_t, void **, clockid_t, const struct timespec *);
     int (*detach)(pthread_t);
     void (*exit)(void *) __attribute__((noreturn));
+    int (*rwlock_init)(pthread_rwlock_t *, const pthread_rwlockattr_t *);
+    int (*rwlock_destroy)(pthread_rwlock_t *);
+    int (*rwlock_rdlock)(pthread_rwlock_t *);
+    int (*rwlock_wrlock)(pthread_rwlock_t *);
+    int (*rwlock_tryrdlock)(pthread_rwlock_t *);
+    int (*rwlock_trywrlock)(pthread_rwlock_t *);
+    int (*rwlock_timedrdlock)(pthread_rwlock_t *, const struct timespec *);
+    int (*rwlock_timedwrlock)(pthread_rwlock_t *, const struct timespec *);
+    int (*rwlock_clockrdlock)(pthread_rwlock_t *, clockid_t, const struct timespec *);
+    int (*rwlock_clockwrlock)(pthread_rwlock_t *, clockid_t, const struct timespec *);
+    int (*rwlock_unlock)(pthread_rwlock_t *);
+    int (*spin_init)(pthread_spinlock_t *, int);
+    int (*spin_destroy)(pthread_spinlock_t *);
+    int (*spin_lock)(pthread_spinlock_t *);
+    int (*spin_trylock)(pthread_spinlock_t *);
+    int (*spin_unlock)(pthread_spinlock_t *);
+    int (*cond_wait)(pthread_cond_t *, pthread_mutex_t *);
+    int (*cond_timedwait)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *);
+    int (*cond_clockwait)(pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *);
+    int (*sem_wait)(void *);
+    int (*sem_trywait)(void *);
+    int (*barrier_wait)(pthread_barrier_t *);
 };
 extern struct ls_real ls_real LS_HIDDEN;
 
@@ -63,6 +85,7 @@ struct ls_options {
     int deadlock;             /* deadlock=exit|report|off: 2, 1, 0 */
     int deadlock_exitcode;    /* status a program ended for a deadlock exits with */
     int deadlock_check_ms;    /* how often a waiting thread looks for a cycle */
+    int stall_ms;             /* every thread blocked this long: a stall (0: off) */
 };
 extern struct ls_options ls_opt LS_HIDDEN;
 /* Parses LOCKSCOPE_OPTIONS (sanitizer syntax).  Returns 1 if help=1 was
@@ -137,6 +160,7 @@ struct ls_held {
     uint32_t stack;           /* acquisition stack, captured lazily */
     uint32_t stack_gen;       /* ls_file_gen when `stack` was interned */
     uint32_t approx;          /* stack's outer frames are approximate */
+    uint32_t read;            /* held for reading (rwlock) */
 };
 
 struct ls_edge_slot { uint64_t key; uint64_t hh; };
@@ -164,8 +188,9 @@ struct ls_thread {
     _Atomic uint32_t wait_kind; /* LS_WAIT_*, 0 = running */
     _Atomic uint32_t wait_gen;  /* bumped at every new wait */
     struct ls_lock *wait_lk;
-    const pthread_mutex_t *wait_mutex;
+    const void *wait_obj;     /* the mutex, rwlock, condvar, ... itself */
     struct ls_thread *wait_thread;
+    uint64_t wait_since_ms;   /* CLOCK_MONOTONIC */
     _Atomic uint32_t wait_stack; /* set by the waiter after its first timeout */
     uint32_t registry_slot;
 };
@@ -220,10 +245,12 @@ void ls_lock_ensure_written(struct ls_lock *lk) LS_HIDDEN;
  *   then ls_acquire_post(t, lk, ret, cfa) on success.
  * pre returns 1 if this is a recursive re-acquisition of a lock the thread
  * holds (no edge). */
-enum { LS_ACQ_TRY = 1, LS_ACQ_TIMED = 2 };
+enum { LS_ACQ_TRY = 1, LS_ACQ_TIMED = 2, LS_ACQ_READ = 4 };
+/* Returns 0 if the thread does not hold lk, LS_HELD_WRITE or LS_HELD_READ. */
+enum { LS_HELD_WRITE = 1, LS_HELD_READ = 2 };
 int ls_acquire_pre(struct ls_thread *t, struct ls_lock *lk, int flags,
                    uint64_t ret, uint64_t cfa) LS_HIDDEN;
-void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, uint64_t ret,
+void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, int flags, uint64_t ret,
                      uint64_t cfa) LS_HIDDEN;
 void ls_release(struct ls_thread *t, struct ls_lock *lk) LS_HIDDEN;
 void ls_locks_after_fork_child(void) LS_HIDDEN;
@@ -232,13 +259,31 @@ void ls_locks_after_fork_child(void) LS_HIDDEN;
 void ls_registry_add(struct ls_thread *t) LS_HIDDEN;
 void ls_registry_remove(struct ls_thread *t) LS_HIDDEN;
 void ls_registry_after_fork_child(struct ls_thread *self) LS_HIDDEN;
-/* The blocking part of a mutex lock: publish the wait, block in slices,
- * check for a wait-for cycle between slices.  Returns the real result. */
+/* Publishing a wait: kind LS_WAIT_*, the lock (if any), the object, the
+ * thread waited for (joins).  Waits without an owner publish their stack at
+ * once and start the stall watchdog. */
+void ls_wait_begin(struct ls_thread *t, uint32_t kind, struct ls_lock *lk, const void *obj,
+                   struct ls_thread *other) LS_HIDDEN;
+void ls_wait_end(struct ls_thread *t) LS_HIDDEN;
+/* For sliced waits: the deadline of the next slice, and the check to run
+ * after a slice timed out (state carried between slices). */
+#define LS_WAIT_STATE_MAX 64
+struct ls_wait_state {
+    int n;
+    struct ls_thread *t[LS_WAIT_STATE_MAX];
+    uint32_t gen[LS_WAIT_STATE_MAX];
+};
+void ls_wait_deadline(struct timespec *ts) LS_HIDDEN;
+void ls_wait_slice(struct ls_thread *t, struct ls_wait_state *st) LS_HIDDEN;
+/* The blocking part of a mutex lock / pthread_join, sliced as above.
+ * Returns the real call's result. */
 int ls_wait_mutex(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m) LS_HIDDEN;
-/* pthread_join's blocking part, likewise. */
 int ls_wait_join(struct ls_thread *t, struct ls_thread *child, pthread_t th, void **ret) LS_HIDDEN;
-/* A thread locking a plain mutex it already holds: reported at once. */
-void ls_self_deadlock(struct ls_thread *t, struct ls_lock *lk) LS_HIDDEN;
+/* A thread locking again a lock it holds where that never returns (plain
+ * mutex; write lock over its own read lock): reported at once. */
+void ls_self_deadlock(struct ls_thread *t, struct ls_lock *lk, const void *obj,
+                      uint32_t kind) LS_HIDDEN;
+void ls_deadlock_after_fork_child(void) LS_HIDDEN;
 /* Interns the stacks of the calling thread's held locks (if not yet) and
  * returns the id of its current stack (from locks.c). */
 uint32_t ls_capture_wait_stacks(struct ls_thread *t) LS_HIDDEN;

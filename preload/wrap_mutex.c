@@ -62,7 +62,7 @@ LS_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
         int held = ls_acquire_pre(t, lk, flags, ret, cfa);                          \
         int r = traced_call;                                                        \
         if (r == 0)                                                                 \
-            ls_acquire_post(t, lk, ret, cfa);                                       \
+            ls_acquire_post(t, lk, flags, ret, cfa);                                \
         return r;                                                                   \
     } while (0)
 
@@ -77,7 +77,7 @@ static int relocks_own(struct ls_thread *t, pthread_mutex_t *m)
 static int lock_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m, int held)
 {
     if (unlikely(held) && relocks_own(t, m))
-        ls_self_deadlock(t, lk);
+        ls_self_deadlock(t, lk, m, LS_WAIT_LOCK);
     int r = ls_real.mutex_trylock(m);
     if (likely(r != EBUSY))
         return r;

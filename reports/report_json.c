@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "reports.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #ifndef LS_VERSION
@@ -121,17 +122,19 @@ static void jfinding(FILE *out, const struct ls_report *r, const struct ls_findi
                 e->from_approx ? "true" : "false", e->timed ? "true" : "false");
     }
     fputs("]", out);
-    if (f->kind == LS_FIND_DEADLOCK) {
-        fprintf(out, ",\"self\":%s,\"ended_program\":%s,\"exit_status\":%d,\"threads\":[",
-                f->self ? "true" : "false", f->ended ? "true" : "false", f->exit_status);
+    if (f->kind == LS_FIND_DEADLOCK || f->kind == LS_FIND_STALL) {
+        fprintf(out, ",\"self\":%s,\"stall\":%s,\"ended_program\":%s,\"exit_status\":%d,"
+                     "\"threads\":[",
+                f->self ? "true" : "false", f->kind == LS_FIND_STALL ? "true" : "false",
+                f->ended ? "true" : "false", f->exit_status);
         for (size_t i = 0; i < f->nwaiters; i++) {
             const struct ls_fwaiter *w = &f->waiters[i];
             if (i)
                 fputc(',', out);
             fputs("{\"thread\":", out);
             jthread(out, &w->thread);
-            fprintf(out, ",\"waits_for\":{\"kind\":\"%s\",\"lock\":", w->join ? "join" : "lock");
-            jstr(out, w->join ? NULL : f->locks[w->lock].label);
+            fprintf(out, ",\"waits_for\":{\"kind\":\"%s\",\"lock\":", w->wait);
+            jstr(out, w->lock != SIZE_MAX ? f->locks[w->lock].label : NULL);
             fprintf(out, ",\"thread\":%u},\"wait_stack\":", w->waits_on);
             jstack(out, &w->wait_stack);
             fputs(",\"holds\":[", out);
@@ -190,13 +193,14 @@ void ls_report_json(FILE *out, const struct ls_report *r)
         fputc('\n', out);
         jfinding(out, r, &r->findings[i]);
     }
-    size_t lo = 0, dl = 0;
+    size_t lo = 0, dl = 0, st = 0;
     for (size_t i = 0; i < r->nfindings; i++) {
         lo += r->findings[i].kind == LS_FIND_LOCK_ORDER;
         dl += r->findings[i].kind == LS_FIND_DEADLOCK;
+        st += r->findings[i].kind == LS_FIND_STALL;
     }
     fprintf(out,
             "],\n\"summary\":{\"findings\":%zu,\"by_kind\":{\"lock-order-cycle\":%zu,"
-            "\"deadlock\":%zu},\"dismissed_cycles\":%zu}}\n",
-            r->nfindings, lo, dl, r->dismissed_cycles);
+            "\"deadlock\":%zu,\"stall\":%zu},\"dismissed_cycles\":%zu}}\n",
+            r->nfindings, lo, dl, st, r->dismissed_cycles);
 }

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "reports.h"
+#include "util.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -111,14 +112,11 @@ static void deadlock(FILE *out, const struct ls_report *r, const struct ls_findi
         const struct ls_fwaiter *w = &f->waiters[i];
         fprintf(out, "  ");
         thread_name(out, &w->thread);
-        if (w->join) {
-            fprintf(out, " waits to join ");
-            short_thread(out, w->waits_on);
-        } else {
-            fprintf(out, " waits for %s, held by ", f->locks[w->lock].label);
-            short_thread(out, w->waits_on);
-        }
-        fprintf(out, ", here:\n");
+        struct strbuf sb;
+        sb_init(&sb);
+        ls_describe_wait(&sb, f, w);
+        fprintf(out, "%s, here:\n", sb.buf);
+        sb_free(&sb);
         stack(out, &w->wait_stack);
         for (size_t j = 0; j < w->nheld; j++) {
             fprintf(out, "  It holds %s, acquired here:\n", f->locks[w->held[j].lock].label);
@@ -183,7 +181,7 @@ void ls_report_text(FILE *out, const struct ls_report *r)
 {
     for (size_t i = 0; i < r->nfindings; i++) {
         const struct ls_finding *f = &r->findings[i];
-        if (f->kind == LS_FIND_DEADLOCK)
+        if (f->kind == LS_FIND_DEADLOCK || f->kind == LS_FIND_STALL)
             deadlock(out, r, f);
         else
             lock_order(out, r, f);

@@ -197,12 +197,18 @@ struct ls_rec_end {
  * entries, each a struct ls_rec_deadlock_thread followed by its nheld
  * struct ls_rec_held. */
 enum {
-    LS_DEADLOCK_SELF = 1u << 0,   /* one thread relocking a mutex it holds */
+    LS_DEADLOCK_SELF = 1u << 0,   /* one thread relocking a lock it holds */
     LS_DEADLOCK_ENDED = 1u << 1,  /* the shim ended the program */
+    LS_DEADLOCK_STALL = 1u << 2,  /* not a cycle: every thread blocked in waits
+                                     that nobody is left to end */
 };
 enum {
-    LS_WAIT_LOCK = 1,             /* waits for lock wait_lock */
+    LS_WAIT_LOCK = 1,             /* waits for lock wait_lock (write/exclusive) */
     LS_WAIT_JOIN = 2,             /* waits in pthread_join for wait_thread */
+    LS_WAIT_LOCK_READ = 3,        /* waits for a read (shared) hold of wait_lock */
+    LS_WAIT_COND = 4,             /* waits on a condition variable (wait_lock: its mutex) */
+    LS_WAIT_SEM = 5,              /* waits on a semaphore */
+    LS_WAIT_BARRIER = 6,          /* waits at a barrier */
 };
 
 struct ls_rec_deadlock {
@@ -224,6 +230,13 @@ struct ls_rec_deadlock_thread {
 struct ls_rec_held {
     uint32_t lock;
     uint32_t stack;               /* where it was acquired */
+};
+
+/* Flags of a held lock in ls_rec_edge's held list are not recorded; the
+ * mode of the two locks of an edge is in its flags: */
+enum {
+    LS_EDGE_FROM_READ = 1u << 2,  /* `from` is held for reading (rwlock) */
+    LS_EDGE_TO_READ = 1u << 3,    /* `to` is requested for reading */
 };
 
 #endif

@@ -82,6 +82,7 @@ def main():
     ap.add_argument("--waits-for")
     ap.add_argument("--self-deadlock", action="store_true")
     ap.add_argument("--related", action="store_true")
+    ap.add_argument("--stall", action="store_true")
     ap.add_argument("prog", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     prog = a.prog[1:] if a.prog and a.prog[0] == "--" else a.prog
@@ -147,13 +148,13 @@ def main():
             got = sum(1 for f in finds if f["kind"] == k)
             if got != int(n):
                 fail("%d findings of kind %s, expected %s" % (got, k, n), err)
-        dls = [f for f in finds if f["kind"] == "deadlock"]
-        if a.waits_for or a.self_deadlock or a.related:
+        dls = [f for f in finds if f["kind"] in ("deadlock", "stall")]
+        if a.waits_for or a.self_deadlock or a.related or a.stall:
             if not dls:
                 fail("no deadlock finding", err)
             d = dls[0]
         if a.waits_for:
-            got = sorted(t["waits_for"]["lock"] or "join" for t in d["threads"])
+            got = sorted(t["waits_for"]["lock"] or t["waits_for"]["kind"] for t in d["threads"])
             if got != sorted(a.waits_for.split(",")):
                 fail("threads wait for %s, expected %s" % (got, a.waits_for), err)
             for t in d["threads"]:
@@ -162,6 +163,8 @@ def main():
                 for h in t["holds"]:
                     if not h["stack"] or not h["stack"][0]["file"]:
                         fail("a held lock has no symbolized stack", err)
+        if a.stall and not d.get("stall"):
+            fail("the deadlock is not marked as a stall", err)
         if a.self_deadlock and not d["self"]:
             fail("the deadlock is not marked as a self-deadlock", err)
         if a.related:

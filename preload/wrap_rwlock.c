@@ -1,0 +1,237 @@
+/*
+ * pthread_rwlock_* and pthread_spin_* wrappers: the same protocol as the
+ * mutexes (wrap_mutex.c), with the mode of each hold recorded (readers do
+ * not block readers) and live-deadlock waits published when they block.
+ */
+#define _GNU_SOURCE
+#include "shim.h"
+#include "wrap.h"
+
+#include <errno.h>
+
+#define RET_CFA                                                                     \
+    uint64_t ret = (uint64_t)(uintptr_t)__builtin_return_address(0);                \
+    uint64_t cfa = (uint64_t)(uintptr_t)__builtin_dwarf_cfa()
+
+LS_EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *a)
+{
+    LS_ENSURE_REAL(rwlock_init);
+    int r = ls_real.rwlock_init(l, a);
+    struct ls_thread *t = ls_enter();
+    struct ls_lock *lk;
+    if (t && r == 0 && (lk = ls_lock_get(t, l, LS_LOCK_RWLOCK)))
+        ls_lock_init_event(lk, LS_LOCK_RWLOCK);
+    return r;
+}
+
+LS_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
+{
+    LS_ENSURE_REAL(rwlock_destroy);
+    struct ls_thread *t = ls_enter();
+    struct ls_lock *lk;
+    if (t && (lk = ls_lock_get(t, l, LS_LOCK_RWLOCK)))
+        ls_lock_destroy_event(lk);
+    return ls_real.rwlock_destroy(l);
+}
+
+/* Blocking acquisition: try first, then wait in slices, looking for a
+ * deadlock between them.  A write request over the thread's own read hold
+ * never returns: reported at once (glibc returns EDEADLK itself for the
+ * other self-relocks). */
+static int rw_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_rwlock_t *l, int read,
+                       int held)
+{
+    if (unlikely(held == LS_HELD_READ) && !read)
+        ls_self_deadlock(t, lk, l, LS_WAIT_LOCK);
+    int r = read ? ls_real.rwlock_tryrdlock(l) : ls_real.rwlock_trywrlock(l);
+    if (likely(r != EBUSY))
+        return r;
+    if (held || !ls_opt.deadlock || !ls_real.rwlock_clockrdlock || !ls_real.rwlock_clockwrlock)
+        return read ? ls_real.rwlock_rdlock(l) : ls_real.rwlock_wrlock(l);
+    ls_wait_begin(t, read ? LS_WAIT_LOCK_READ : LS_WAIT_LOCK, lk, l, NULL);
+    struct ls_wait_state st = {0};
+    for (;;) {
+        struct timespec ts;
+        ls_wait_deadline(&ts);
+        r = read ? ls_real.rwlock_clockrdlock(l, CLOCK_MONOTONIC, &ts)
+                 : ls_real.rwlock_clockwrlock(l, CLOCK_MONOTONIC, &ts);
+        if (r != ETIMEDOUT)
+            break;
+        ls_wait_slice(t, &st);
+    }
+    ls_wait_end(t);
+    return r;
+}
+
+#define RW_ACQUIRE(flags, untraced, traced)                                         \
+    do {                                                                            \
+        struct ls_thread *t = ls_enter();                                           \
+        struct ls_lock *lk;                                                         \
+        if (!t || !(lk = ls_lock_get(t, l, LS_LOCK_RWLOCK)))                        \
+            return untraced;                                                        \
+        RET_CFA;                                                                    \
+        int held = ls_acquire_pre(t, lk, flags, ret, cfa);                          \
+        (void)held;                                                                 \
+        int r = traced;                                                             \
+        if (r == 0)                                                                 \
+            ls_acquire_post(t, lk, flags, ret, cfa);                                \
+        return r;                                                                   \
+    } while (0)
+
+LS_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
+{
+    LS_ENSURE_REAL(rwlock_rdlock);
+    RW_ACQUIRE(LS_ACQ_READ, ls_real.rwlock_rdlock(l), rw_blocking(t, lk, l, 1, held));
+}
+
+LS_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
+{
+    LS_ENSURE_REAL(rwlock_wrlock);
+    RW_ACQUIRE(0, ls_real.rwlock_wrlock(l), rw_blocking(t, lk, l, 0, held));
+}
+
+LS_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
+{
+    LS_ENSURE_REAL(rwlock_tryrdlock);
+    RW_ACQUIRE(LS_ACQ_READ | LS_ACQ_TRY, ls_real.rwlock_tryrdlock(l), ls_real.rwlock_tryrdlock(l));
+}
+
+LS_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
+{
+    LS_ENSURE_REAL(rwlock_trywrlock);
+    RW_ACQUIRE(LS_ACQ_TRY, ls_real.rwlock_trywrlock(l), ls_real.rwlock_trywrlock(l));
+}
+
+LS_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *abst)
+{
+    LS_ENSURE_REAL(rwlock_timedrdlock);
+    RW_ACQUIRE(LS_ACQ_READ | LS_ACQ_TIMED, ls_real.rwlock_timedrdlock(l, abst),
+               ls_real.rwlock_timedrdlock(l, abst));
+}
+
+LS_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *abst)
+{
+    LS_ENSURE_REAL(rwlock_timedwrlock);
+    RW_ACQUIRE(LS_ACQ_TIMED, ls_real.rwlock_timedwrlock(l, abst),
+               ls_real.rwlock_timedwrlock(l, abst));
+}
+
+LS_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t c,
+                                         const struct timespec *abst)
+{
+    LS_ENSURE_REAL(rwlock_clockrdlock);
+    RW_ACQUIRE(LS_ACQ_READ | LS_ACQ_TIMED, ls_real.rwlock_clockrdlock(l, c, abst),
+               ls_real.rwlock_clockrdlock(l, c, abst));
+}
+
+LS_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t c,
+                                         const struct timespec *abst)
+{
+    LS_ENSURE_REAL(rwlock_clockwrlock);
+    RW_ACQUIRE(LS_ACQ_TIMED, ls_real.rwlock_clockwrlock(l, c, abst),
+               ls_real.rwlock_clockwrlock(l, c, abst));
+}
+
+LS_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
+{
+    LS_ENSURE_REAL(rwlock_unlock);
+    struct ls_thread *t = ls_enter();
+    struct ls_lock *lk;
+    if (t && (lk = ls_lock_get(t, l, LS_LOCK_RWLOCK)))
+        ls_release(t, lk);
+    return ls_real.rwlock_unlock(l);
+}
+
+/* ---- spinlocks: a spinning thread waits too --------------------------- */
+
+LS_EXPORT int pthread_spin_init(pthread_spinlock_t *l, int pshared)
+{
+    LS_ENSURE_REAL(spin_init);
+    int r = ls_real.spin_init(l, pshared);
+    struct ls_thread *t = ls_enter();
+    struct ls_lock *lk;
+    if (t && r == 0 && (lk = ls_lock_get(t, (const void *)l, LS_LOCK_SPIN)))
+        ls_lock_init_event(lk, LS_LOCK_SPIN);
+    return r;
+}
+
+LS_EXPORT int pthread_spin_destroy(pthread_spinlock_t *l)
+{
+    LS_ENSURE_REAL(spin_destroy);
+    struct ls_thread *t = ls_enter();
+    struct ls_lock *lk;
+    if (t && (lk = ls_lock_get(t, (const void *)l, LS_LOCK_SPIN)))
+        ls_lock_destroy_event(lk);
+    return ls_real.spin_destroy(l);
+}
+
+static int spin_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_spinlock_t *l,
+                         int held)
+{
+    if (unlikely(held))
+        ls_self_deadlock(t, lk, (const void *)l, LS_WAIT_LOCK);
+    int r = ls_real.spin_trylock(l);
+    if (likely(r != EBUSY) || !ls_opt.deadlock)
+        return r == EBUSY ? ls_real.spin_lock(l) : r;
+    ls_wait_begin(t, LS_WAIT_LOCK, lk, (const void *)l, NULL);
+    struct ls_wait_state st = {0};
+    struct timespec next;
+    ls_wait_deadline(&next);
+    for (unsigned i = 1;; i++) {
+        r = ls_real.spin_trylock(l);
+        if (r != EBUSY)
+            break;
+        __builtin_ia32_pause();
+        if ((i & 1023) == 0) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (now.tv_sec > next.tv_sec ||
+                (now.tv_sec == next.tv_sec && now.tv_nsec >= next.tv_nsec)) {
+                ls_wait_slice(t, &st);
+                ls_wait_deadline(&next);
+            }
+        }
+    }
+    ls_wait_end(t);
+    return r;
+}
+
+LS_EXPORT int pthread_spin_lock(pthread_spinlock_t *l)
+{
+    LS_ENSURE_REAL(spin_lock);
+    struct ls_thread *t = ls_enter();
+    struct ls_lock *lk;
+    if (!t || !(lk = ls_lock_get(t, (const void *)l, LS_LOCK_SPIN)))
+        return ls_real.spin_lock(l);
+    RET_CFA;
+    int held = ls_acquire_pre(t, lk, 0, ret, cfa);
+    int r = spin_blocking(t, lk, l, held);
+    if (r == 0)
+        ls_acquire_post(t, lk, 0, ret, cfa);
+    return r;
+}
+
+LS_EXPORT int pthread_spin_trylock(pthread_spinlock_t *l)
+{
+    LS_ENSURE_REAL(spin_trylock);
+    struct ls_thread *t = ls_enter();
+    struct ls_lock *lk;
+    if (!t || !(lk = ls_lock_get(t, (const void *)l, LS_LOCK_SPIN)))
+        return ls_real.spin_trylock(l);
+    RET_CFA;
+    ls_acquire_pre(t, lk, LS_ACQ_TRY, ret, cfa);
+    int r = ls_real.spin_trylock(l);
+    if (r == 0)
+        ls_acquire_post(t, lk, 0, ret, cfa);
+    return r;
+}
+
+LS_EXPORT int pthread_spin_unlock(pthread_spinlock_t *l)
+{
+    LS_ENSURE_REAL(spin_unlock);
+    struct ls_thread *t = ls_enter();
+    struct ls_lock *lk;
+    if (t && (lk = ls_lock_get(t, (const void *)l, LS_LOCK_SPIN)))
+        ls_release(t, lk);
+    return ls_real.spin_unlock(l);
+}
