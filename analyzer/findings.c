@@ -12,6 +12,7 @@ const char *ls_finding_kind_name(enum ls_finding_kind k)
     case LS_FIND_LOCK_ORDER: return "lock-order-cycle";
     case LS_FIND_DEADLOCK: return "deadlock";
     case LS_FIND_STALL: return "stall";
+    case LS_FIND_MISUSE: return "misuse";
     }
     return "unknown";
 }
@@ -22,6 +23,7 @@ const char *ls_finding_title(enum ls_finding_kind k)
     case LS_FIND_LOCK_ORDER: return "lock-order-inversion (potential deadlock)";
     case LS_FIND_DEADLOCK: return "deadlock (threads waiting for each other)";
     case LS_FIND_STALL: return "stall (every thread blocked, none can wake the others)";
+    case LS_FIND_MISUSE: return "pthread API misuse";
     }
     return "unknown";
 }
@@ -237,6 +239,10 @@ void ls_finding_set_id(struct ls_finding *f)
         h = hash_frame(h, ls_fstack_user_frame(&w->wait_stack));
         parts[n++] = h;
     }
+    if (f->rule) {
+        uint64_t h = hash_str(LS_FNV_INIT, f->rule);
+        parts[n++] = hash_frame(h, ls_fstack_user_frame(&f->stack));
+    }
     for (size_t i = 0; i < f->nedges && n < 64; i++) {
         const struct ls_fedge *e = &f->edges[i];
         uint64_t h = LS_FNV_INIT;
@@ -262,35 +268,49 @@ static void free_stack(struct ls_fstack *s)
     free(s->frames);
 }
 
+static void free_finding(struct ls_finding *f)
+{
+    for (size_t j = 0; j < f->nlocks; j++) {
+        free(f->locks[j].name);
+        free(f->locks[j].label);
+        free_stack(&f->locks[j].site);
+    }
+    for (size_t j = 0; j < f->nedges; j++) {
+        free(f->edges[j].thread.name);
+        free_stack(&f->edges[j].thread.created_at);
+        free_stack(&f->edges[j].from_stack);
+        free_stack(&f->edges[j].to_stack);
+    }
+    for (size_t j = 0; j < f->nwaiters; j++) {
+        struct ls_fwaiter *w = &f->waiters[j];
+        free(w->thread.name);
+        free_stack(&w->thread.created_at);
+        free_stack(&w->wait_stack);
+        for (size_t k = 0; k < w->nheld; k++)
+            free_stack(&w->held[k].stack);
+        free(w->held);
+    }
+    free(f->waiters);
+    free(f->thread.name);
+    free_stack(&f->thread.created_at);
+    free_stack(&f->stack);
+    free_stack(&f->stack2);
+    free(f->locks);
+    free(f->edges);
+    free(f->reason);
+}
+
+void ls_report_pop(struct ls_report *r)
+{
+    if (r->nfindings == 0)
+        BUG("ls_report_pop on an empty report");
+    free_finding(&r->findings[--r->nfindings]);
+}
+
 void ls_report_free(struct ls_report *r)
 {
-    for (size_t i = 0; i < r->nfindings; i++) {
-        struct ls_finding *f = &r->findings[i];
-        for (size_t j = 0; j < f->nlocks; j++) {
-            free(f->locks[j].name);
-            free(f->locks[j].label);
-            free_stack(&f->locks[j].site);
-        }
-        for (size_t j = 0; j < f->nedges; j++) {
-            free(f->edges[j].thread.name);
-            free_stack(&f->edges[j].thread.created_at);
-            free_stack(&f->edges[j].from_stack);
-            free_stack(&f->edges[j].to_stack);
-        }
-        for (size_t j = 0; j < f->nwaiters; j++) {
-            struct ls_fwaiter *w = &f->waiters[j];
-            free(w->thread.name);
-            free_stack(&w->thread.created_at);
-            free_stack(&w->wait_stack);
-            for (size_t k = 0; k < w->nheld; k++)
-                free_stack(&w->held[k].stack);
-            free(w->held);
-        }
-        free(f->waiters);
-        free(f->locks);
-        free(f->edges);
-        free(f->reason);
-    }
+    for (size_t i = 0; i < r->nfindings; i++)
+        free_finding(&r->findings[i]);
     for (size_t i = 0; i < r->nprocs; i++) {
         free(r->procs[i].exe);
         free(r->procs[i].cmdline);

@@ -15,6 +15,7 @@ enum ls_finding_kind {
     LS_FIND_LOCK_ORDER = 1,   /* "lock-order-cycle" */
     LS_FIND_DEADLOCK = 2,     /* "deadlock": seen while it happened */
     LS_FIND_STALL = 3,        /* "stall": every thread blocked, nobody left to wake them */
+    LS_FIND_MISUSE = 4,       /* "misuse": a pthread call used wrongly (rule says which) */
 };
 
 struct ls_fframe {
@@ -99,6 +100,11 @@ struct ls_finding {
     int ended;                /* deadlock: lockscope ended the program */
     int exit_status;          /* deadlock: with this status */
     char related[24];         /* the other finding about the same locks, or "" */
+    const char *rule;         /* misuse: stable rule id ("errorcheck-relock") */
+    struct ls_fthread thread; /* misuse: the thread that made the call */
+    struct ls_fstack stack;   /* misuse: where the call was made */
+    struct ls_fstack stack2;  /* misuse: the other place involved (stack2_what) */
+    const char *stack2_what;  /* misuse: e.g. "the lock was taken here" */
     char *reason;             /* why it is real, one paragraph */
     const struct ls_fframe *summary; /* first frame in the program's own code */
 };
@@ -132,6 +138,8 @@ void ls_describe_wait(struct strbuf *sb, const struct ls_finding *f, const struc
 /* Adds a process to the report; returns its index. */
 size_t ls_report_add_process(struct ls_report *r, const struct ls_process *p);
 struct ls_finding *ls_report_add(struct ls_report *r);
+/* Removes (and frees) the last finding added. */
+void ls_report_pop(struct ls_report *r);
 /* Sets f->id from its kind, locks and symbolized sites. */
 void ls_finding_set_id(struct ls_finding *f);
 void ls_report_free(struct ls_report *r);

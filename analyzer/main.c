@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "deadlock.h"
 #include "lockgraph.h"
+#include "misuse.h"
 #include "reports.h"
 #include "util.h"
 
@@ -116,6 +117,7 @@ int ls_analyze(char **args, int n, const char *json_path, struct ls_report *r)
         size_t first = r->nfindings;
         ls_check_deadlocks(p, pi, r);
         ls_check_lock_order(p, pi, r);
+        ls_check_misuse(p, pi, r);
         ls_link_deadlocks(r, first);
         ls_process_free(p);
     }

@@ -164,6 +164,7 @@ void ls_process_free(struct ls_process *p)
         free(p->deadlocks[i].threads);
     }
     free(p->deadlocks);
+    free(p->misuses);
     for (int i = 0; i < p->argc; i++)
         free(p->argv[i]);
     free(p->argv);

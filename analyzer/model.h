@@ -66,6 +66,11 @@ struct ls_deadlock {
     struct ls_deadlock_thread *threads;
 };
 
+struct ls_misuse_rec {
+    uint32_t rule, tid, lock, stack, lock_stack;
+    int32_t result;
+};
+
 struct ls_process {
     char *trace_path;
     uint32_t pid, ppid, parent_tid;
@@ -94,6 +99,8 @@ struct ls_process {
     size_t nnotes, cap_notes;
     struct ls_deadlock *deadlocks;
     size_t ndeadlocks, cap_deadlocks;
+    struct ls_misuse_rec *misuses;
+    size_t nmisuses, cap_misuses;
 
     struct ls_symbolizer *sym; /* created on first use */
     void *index;               /* id lookup tables (model.c) */

@@ -49,6 +49,7 @@ static const char *type_name(uint16_t t)
     case LS_REC_NOTE: return "note";
     case LS_REC_END: return "end";
     case LS_REC_DEADLOCK: return "deadlock";
+    case LS_REC_MISUSE: return "misuse";
     case LS_REC_THREAD_END: return "thread-end";
     default: return "unknown";
     }
@@ -143,6 +144,7 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         [LS_REC_END] = sizeof(struct ls_rec_end),
         [LS_REC_THREAD_END] = sizeof(struct ls_rec_thread_end),
         [LS_REC_DEADLOCK] = sizeof(struct ls_rec_deadlock),
+        [LS_REC_MISUSE] = sizeof(struct ls_rec_misuse),
     };
     if (type < sizeof min_size / sizeof min_size[0] && n < min_size[type])
         return fail(ps, off, "%s record of %zu bytes is shorter than %zu", type_name(type), n,
@@ -275,6 +277,14 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
     }
     case LS_REC_DEADLOCK:
         return parse_deadlock(ps, pr, p, n, off);
+    case LS_REC_MISUSE: {
+        struct ls_rec_misuse r;
+        memcpy(&r, p, sizeof r);
+        LS_GROW(pr->misuses, pr->cap_misuses, pr->nmisuses + 1);
+        pr->misuses[pr->nmisuses++] =
+            (struct ls_misuse_rec){r.rule, r.tid, r.lock, r.stack, r.lock_stack, r.result};
+        return 0;
+    }
     default:
         return 0; /* a newer minor addition: skipped, its size is known */
     }

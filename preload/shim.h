@@ -253,6 +253,10 @@ int ls_acquire_pre(struct ls_thread *t, struct ls_lock *lk, int flags,
 void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, int flags, uint64_t ret,
                      uint64_t cfa) LS_HIDDEN;
 void ls_release(struct ls_thread *t, struct ls_lock *lk) LS_HIDDEN;
+/* Records a misuse (LS_MISUSE_*) at the caller's site `ret`, once per rule
+ * and site. */
+void ls_misuse(struct ls_thread *t, uint32_t rule, struct ls_lock *lk, uint64_t ret,
+               int result) LS_HIDDEN;
 void ls_locks_after_fork_child(void) LS_HIDDEN;
 
 /* ---- live deadlocks (deadlock.c) ------------------------------------- */

@@ -63,6 +63,8 @@ LS_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
         int r = traced_call;                                                        \
         if (r == 0)                                                                 \
             ls_acquire_post(t, lk, flags, ret, cfa);                                \
+        else if (r == EDEADLK && held)                                              \
+            ls_misuse(t, LS_MISUSE_ERRORCHECK_RELOCK, lk, ret, r);                  \
         return r;                                                                   \
     } while (0)
 

@@ -151,6 +151,18 @@ static void jfinding(FILE *out, const struct ls_report *r, const struct ls_findi
         }
         fputc(']', out);
     }
+    if (f->kind == LS_FIND_MISUSE) {
+        fputs(",\"rule\":", out);
+        jstr(out, f->rule);
+        fputs(",\"thread\":", out);
+        jthread(out, &f->thread);
+        fputs(",\"stack\":", out);
+        jstack(out, &f->stack);
+        fputs(",\"other_stack\":", out);
+        jstack(out, &f->stack2);
+        fputs(",\"other_stack_what\":", out);
+        jstr(out, f->stack2_what);
+    }
     fputs(",\"related\":", out);
     jstr(out, f->related[0] ? f->related : NULL);
     fputs(",\"reason\":", out);
@@ -193,14 +205,15 @@ void ls_report_json(FILE *out, const struct ls_report *r)
         fputc('\n', out);
         jfinding(out, r, &r->findings[i]);
     }
-    size_t lo = 0, dl = 0, st = 0;
+    size_t lo = 0, dl = 0, st = 0, mi = 0;
     for (size_t i = 0; i < r->nfindings; i++) {
         lo += r->findings[i].kind == LS_FIND_LOCK_ORDER;
         dl += r->findings[i].kind == LS_FIND_DEADLOCK;
         st += r->findings[i].kind == LS_FIND_STALL;
+        mi += r->findings[i].kind == LS_FIND_MISUSE;
     }
     fprintf(out,
             "],\n\"summary\":{\"findings\":%zu,\"by_kind\":{\"lock-order-cycle\":%zu,"
-            "\"deadlock\":%zu,\"stall\":%zu},\"dismissed_cycles\":%zu}}\n",
-            r->nfindings, lo, dl, st, r->dismissed_cycles);
+            "\"deadlock\":%zu,\"stall\":%zu,\"misuse\":%zu},\"dismissed_cycles\":%zu}}\n",
+            r->nfindings, lo, dl, st, mi, r->dismissed_cycles);
 }

@@ -133,6 +133,21 @@ static void deadlock(FILE *out, const struct ls_report *r, const struct ls_findi
     footer(out, f);
 }
 
+static void misuse(FILE *out, const struct ls_report *r, const struct ls_finding *f)
+{
+    header(out, r, f);
+    fprintf(out, "  Rule: %s\n  In ", f->rule);
+    thread_name(out, &f->thread);
+    fprintf(out, ", here:\n");
+    stack(out, &f->stack);
+    if (f->stack2.n) {
+        fprintf(out, "  Before that, %s:\n", f->stack2_what);
+        stack(out, &f->stack2);
+    }
+    fprintf(out, "\n  What happened: %s\n", f->reason);
+    footer(out, f);
+}
+
 static void lock_order(FILE *out, const struct ls_report *r, const struct ls_finding *f)
 {
     header(out, r, f);
@@ -183,6 +198,8 @@ void ls_report_text(FILE *out, const struct ls_report *r)
         const struct ls_finding *f = &r->findings[i];
         if (f->kind == LS_FIND_DEADLOCK || f->kind == LS_FIND_STALL)
             deadlock(out, r, f);
+        else if (f->kind == LS_FIND_MISUSE)
+            misuse(out, r, f);
         else
             lock_order(out, r, f);
     }

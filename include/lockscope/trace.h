@@ -62,6 +62,7 @@ enum {
     LS_REC_END = 9,
     LS_REC_THREAD_END = 10,
     LS_REC_DEADLOCK = 11,
+    LS_REC_MISUSE = 12,
 };
 
 /* LS_REC_PROCESS: followed by exe_len bytes of the executable's path, then
@@ -237,6 +238,21 @@ struct ls_rec_held {
 enum {
     LS_EDGE_FROM_READ = 1u << 2,  /* `from` is held for reading (rwlock) */
     LS_EDGE_TO_READ = 1u << 3,    /* `to` is requested for reading */
+};
+
+/* LS_REC_MISUSE: the program used a pthread call wrongly.  Written once per
+ * rule and call site (return address). */
+enum {
+    LS_MISUSE_ERRORCHECK_RELOCK = 1, /* error-checking mutex locked again by its owner (EDEADLK) */
+};
+
+struct ls_rec_misuse {
+    uint32_t rule;                /* LS_MISUSE_* */
+    uint32_t tid;
+    uint32_t lock;                /* the lock involved, 0 if none */
+    uint32_t stack;               /* where the call was made */
+    uint32_t lock_stack;          /* where the thread took the lock before, 0 if n/a */
+    int32_t result;               /* what the call returned (an errno value), 0 if n/a */
 };
 
 #endif

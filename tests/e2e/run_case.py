@@ -83,6 +83,8 @@ def main():
     ap.add_argument("--self-deadlock", action="store_true")
     ap.add_argument("--related", action="store_true")
     ap.add_argument("--stall", action="store_true")
+    ap.add_argument("--rule")
+    ap.add_argument("--misuse-sites")
     ap.add_argument("prog", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     prog = a.prog[1:] if a.prog and a.prog[0] == "--" else a.prog
@@ -171,6 +173,18 @@ def main():
             cyc = [f for f in finds if f["kind"] == "lock-order-cycle"]
             if not cyc or d["related"] != cyc[0]["id"] or cyc[0]["related"] != d["id"]:
                 fail("deadlock and lock-order cycle are not linked", err)
+        if a.rule and finds[0].get("rule") != a.rule:
+            fail("rule %r, expected %r" % (finds[0].get("rule"), a.rule), err)
+        if a.misuse_sites:
+            fname, _, marks = a.misuse_sites.partition(":")
+            ms = marks.split(",")
+            f0 = finds[0]
+            for st, mark in ((f0["stack"], ms[0]), (f0["other_stack"], ms[1] if len(ms) > 1 else None)):
+                if mark is None:
+                    continue
+                want = marker_lines(a.src_dir, fname, [mark.lstrip("@")])
+                if not st or st[0]["line"] not in want or os.path.basename(st[0]["file"] or "") != fname:
+                    fail("misuse stack starts at %s, expected %s:%s" % (st[0] if st else None, fname, sorted(want)), err)
         if a.finding_in_cmd:
             p = rep["processes"][finds[0]["process"]]
             if a.finding_in_cmd not in p["command"]:
