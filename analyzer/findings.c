@@ -13,6 +13,7 @@ const char *ls_finding_kind_name(enum ls_finding_kind k)
     case LS_FIND_DEADLOCK: return "deadlock";
     case LS_FIND_STALL: return "stall";
     case LS_FIND_MISUSE: return "misuse";
+    case LS_FIND_RACE: return "data-race";
     }
     return "unknown";
 }
@@ -24,6 +25,7 @@ const char *ls_finding_title(enum ls_finding_kind k)
     case LS_FIND_DEADLOCK: return "deadlock (threads waiting for each other)";
     case LS_FIND_STALL: return "stall (every thread blocked, none can wake the others)";
     case LS_FIND_MISUSE: return "pthread API misuse";
+    case LS_FIND_RACE: return "data race";
     }
     return "unknown";
 }
@@ -191,6 +193,10 @@ size_t ls_report_add_process(struct ls_report *r, const struct ls_process *p)
     fp->nthreads = p->nthreads;
     fp->nlocks = p->nlocks;
     fp->nedges = p->nedges;
+    fp->watch_status = p->watch_status;
+    fp->watch_msg = p->watch_msg ? xstrdup(p->watch_msg) : NULL;
+    fp->accesses = p->naccesses;
+    fp->watch_candidates = p->watch_candidates;
     return r->nprocs++;
 }
 
@@ -238,6 +244,12 @@ void ls_finding_set_id(struct ls_finding *f)
         h = hash_str(h, w->lock != SIZE_MAX ? f->locks[w->lock].label : NULL);
         h = hash_frame(h, ls_fstack_user_frame(&w->wait_stack));
         parts[n++] = h;
+    }
+    if (f->kind == LS_FIND_RACE) {
+        uint64_t h = hash_str(LS_FNV_INIT, f->var.name);
+        for (int i = 0; i < 2; i++)
+            parts[n++] = hash_frame(hash_str(h, f->access[i].write ? "w" : "r"),
+                                    ls_fstack_user_frame(&f->access[i].stack));
     }
     if (f->rule) {
         uint64_t h = hash_str(LS_FNV_INIT, f->rule);
@@ -295,6 +307,13 @@ static void free_finding(struct ls_finding *f)
     free_stack(&f->thread.created_at);
     free_stack(&f->stack);
     free_stack(&f->stack2);
+    free(f->var.name);
+    for (int i = 0; i < 2; i++) {
+        free(f->access[i].thread.name);
+        free_stack(&f->access[i].thread.created_at);
+        free_stack(&f->access[i].stack);
+        free(f->access[i].held);
+    }
     free(f->locks);
     free(f->edges);
     free(f->reason);
@@ -315,6 +334,10 @@ void ls_report_free(struct ls_report *r)
         free(r->procs[i].exe);
         free(r->procs[i].cmdline);
         free(r->procs[i].trace);
+        free(r->procs[i].watch_msg);
+        for (size_t j = 0; j < r->procs[i].nsampled; j++)
+            free(r->procs[i].sampled[j].name);
+        free(r->procs[i].sampled);
     }
     free(r->findings);
     free(r->procs);

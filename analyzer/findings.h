@@ -16,6 +16,7 @@ enum ls_finding_kind {
     LS_FIND_DEADLOCK = 2,     /* "deadlock": seen while it happened */
     LS_FIND_STALL = 3,        /* "stall": every thread blocked, nobody left to wake them */
     LS_FIND_MISUSE = 4,       /* "misuse": a pthread call used wrongly (rule says which) */
+    LS_FIND_RACE = 5,         /* "data-race": two unordered accesses, one a write */
 };
 
 struct ls_fframe {
@@ -76,6 +77,23 @@ struct ls_fwaiter {
     struct ls_fheld *held;
 };
 
+/* One side of a data race. */
+struct ls_faccess {
+    struct ls_fthread thread;
+    int write;                /* 1 write, 0 read */
+    struct ls_fstack stack;   /* frame 0: the accessing instruction */
+    size_t nheld;
+    size_t *held;             /* indexes into the finding's locks */
+};
+
+struct ls_fvar {
+    char *name;               /* the global variable (`n`) */
+    uint64_t addr;            /* the address watched */
+    uint64_t size;            /* the variable's size */
+    uint64_t offset;          /* of the watched address inside it */
+    uint32_t watched;         /* bytes watched there */
+};
+
 struct ls_fprocess {
     uint32_t pid, ppid;
     char *exe;
@@ -83,6 +101,16 @@ struct ls_fprocess {
     char *trace;              /* trace file path */
     int ended;                /* exited normally */
     size_t nthreads, nlocks, nedges;
+    int watch_status;         /* LS_WATCH_* (0: not recorded) */
+    char *watch_msg;          /* why races were not checked, if they were not */
+    size_t accesses;          /* sampled accesses */
+    uint32_t watch_candidates;
+    struct ls_fsampled {
+        char *name;           /* a watched global */
+        size_t reads, writes; /* accesses sampled on it */
+        int atomic;           /* _Atomic: synchronization, never reported */
+    } *sampled;
+    size_t nsampled;
 };
 
 struct ls_finding {
@@ -105,6 +133,8 @@ struct ls_finding {
     struct ls_fstack stack;   /* misuse: where the call was made */
     struct ls_fstack stack2;  /* misuse: the other place involved (stack2_what) */
     const char *stack2_what;  /* misuse: e.g. "the lock was taken here" */
+    struct ls_fvar var;       /* data-race: the variable */
+    struct ls_faccess access[2]; /* data-race: the earlier-recorded side, then the other */
     char *reason;             /* why it is real, one paragraph */
     const struct ls_fframe *summary; /* first frame in the program's own code */
 };

@@ -10,31 +10,48 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "deadlock.h"
 #include "lockgraph.h"
 #include "misuse.h"
+#include "race.h"
 #include "reports.h"
 #include "util.h"
 
 static const char usage_text[] =
-    "usage: lockscope run [--out DIR] [--json FILE] [--exitcode N] [--] PROGRAM [ARGS...]\n"
-    "       lockscope analyze [--json FILE] [--exitcode N] TRACE_OR_DIR...\n"
+    "usage: lockscope run [OPTIONS] [--out DIR] [--no-html] [--] PROGRAM [ARGS...]\n"
+    "       lockscope analyze [OPTIONS] TRACE_OR_DIR...\n"
     "       lockscope --help | --version\n"
     "\n"
     "  run       run PROGRAM with liblockscope.so preloaded (it and every process it\n"
-    "            starts), then analyze the traces and report on stderr\n"
+    "            starts), then analyze the traces and report on stderr; an HTML\n"
+    "            report is written into the trace directory\n"
     "  analyze   analyze trace files, or every *.trace file in a directory\n"
     "\n"
-    "  --out DIR      where the traces go (created if missing; default: a new\n"
-    "                 private directory under $TMPDIR)\n"
-    "  --json FILE    also write the findings as JSON (docs/json-report.md)\n"
-    "  --exitcode N   exit status when something is found (default 66)\n"
+    "  --out DIR            where the traces go (created if missing; default: a new\n"
+    "                       private directory under $TMPDIR)\n"
+    "  --no-html            run: no HTML report in the trace directory\n"
     "\n"
-    "exit status: the program's own status (run) or 0 (analyze) when nothing is\n"
-    "found; 66 or --exitcode N when something is; 2 for a usage error or a trace\n"
-    "that cannot be read.\n";
+    "OPTIONS (docs/reports.md):\n"
+    "  --json FILE          also write the findings as JSON (docs/json-report.md)\n"
+    "  --html FILE          write a self-contained HTML report to FILE\n"
+    "  --sarif FILE         write SARIF 2.1.0 (for code scanning)\n"
+    "  --junit FILE         write JUnit XML: one testcase per process\n"
+    "  --srcroot DIR        SARIF: source paths relative to DIR (default: the\n"
+    "                       current directory)\n"
+    "  --suppressions FILE  hide findings matched by FILE's race:, deadlock: and\n"
+    "                       misuse: lines (default: $LOCKSCOPE_SUPPRESSIONS)\n"
+    "  --baseline OLD.json  only findings not in this earlier JSON report fail\n"
+    "  --fail-on KINDS      comma list of finding kinds that fail the run (default:\n"
+    "                       all; also 'none'): lock-order-cycle, deadlock, ...\n"
+    "  --exitcode N         exit status when something fails the run (default 66)\n"
+    "\n"
+    "exit status: the program's own status (run) or 0 (analyze) when nothing fails\n"
+    "the run; 66 or --exitcode N when a finding does; 2 for a usage error, a trace\n"
+    "that cannot be read, a bad suppressions or baseline file, or a report file that\n"
+    "cannot be written.\n";
 
 void ls_usage_error(const char *fmt, ...)
 {
@@ -95,11 +112,62 @@ static int collect(char **args, int n, char ***out, size_t *nout)
     return 0;
 }
 
-int ls_analyze(char **args, int n, const char *json_path, struct ls_report *r)
+/* What the checks below cover, for the reports' "checked / not checked"
+ * section.  Keep it in step with the checks that ls_analyze() runs. */
+static void describe_scope(struct ls_report_ctx *ctx)
+{
+    static const char *const checked[] = {
+        "lock-order cycles (potential deadlocks), in every traced process",
+        "deadlocks and stalls seen while the program ran (the shim's watchdog)",
+        "pthread API misuse recorded by the shim (e.g. an error-checking mutex relocked "
+        "by its owner)",
+        "data races on global variables, from memory accesses sampled with hardware "
+        "watchpoints, where the kernel allows them (see the processes' notes)",
+    };
+    static const char *const not_checked[] = {
+        "data races on heap and stack memory: only global variables are watched, and "
+        "accesses are sampled, so a race that did not hit a watchpoint is not seen",
+        "a per-thread timeline: the trace records no timing of events, so none is shown",
+        "statically linked and set-uid programs: the shim cannot be loaded into them, so "
+        "what they do is not recorded (see the notes below when one was started)",
+        "C11 threads (mtx_*, cnd_*): glibc implements them without the pthread calls "
+        "the shim interposes",
+    };
+    for (size_t i = 0; i < sizeof checked / sizeof checked[0]; i++)
+        ctx->checked[ctx->nchecked++] = checked[i];
+    for (size_t i = 0; i < sizeof not_checked / sizeof not_checked[0]; i++)
+        ctx->not_checked[ctx->nnot_checked++] = not_checked[i];
+}
+
+static void add_process_info(struct ls_report_ctx *ctx, size_t pi, const struct ls_process *p)
+{
+    ctx->px = xrealloc(ctx->px, (pi + 1) * sizeof *ctx->px);
+    ctx->npx = pi + 1;
+    struct ls_rproc *x = &ctx->px[pi];
+    memset(x, 0, sizeof *x);
+    x->start_ns = p->start_ns;
+    x->end_ns = p->ended ? p->end_ns : 0;
+    x->exit_status = p->exit_status;
+    x->execed = p->execed;
+    for (size_t i = 0; i < p->nnotes; i++) {
+        struct strbuf sb;
+        sb_init(&sb);
+        if (p->notes[i].code == LS_NOTE_DROPPED)
+            sb_adds(&sb, "some events were not recorded: ");
+        else if (p->notes[i].code == LS_NOTE_DISABLED)
+            sb_adds(&sb, "recording stopped: ");
+        sb_adds(&sb, p->notes[i].msg ? p->notes[i].msg : "");
+        x->notes = xrealloc(x->notes, (x->nnotes + 1) * sizeof *x->notes);
+        x->notes[x->nnotes++] = sb_detach(&sb);
+    }
+}
+
+int ls_analyze(char **args, int n, struct ls_report *r, struct ls_report_ctx *ctx)
 {
     char **paths;
     size_t npaths;
     memset(r, 0, sizeof *r);
+    describe_scope(ctx);
     if (collect(args, n, &paths, &npaths) != 0)
         return -1;
     int rc = 0;
@@ -114,27 +182,19 @@ int ls_analyze(char **args, int n, const char *json_path, struct ls_report *r)
                     "running): analyzing what it wrote",
                     paths[i]);
         size_t pi = ls_report_add_process(r, p);
+        add_process_info(ctx, pi, p);
         size_t first = r->nfindings;
         ls_check_deadlocks(p, pi, r);
         ls_check_lock_order(p, pi, r);
         ls_check_misuse(p, pi, r);
+        ls_check_races(p, pi, r);
         ls_link_deadlocks(r, first);
         ls_process_free(p);
     }
     for (size_t i = 0; i < npaths; i++)
         free(paths[i]);
     free(paths);
-    if (rc != 0)
-        return -1;
-    if (json_path) {
-        FILE *f = fopen(json_path, "w");
-        if (!f)
-            return error("cannot write '%s': %s", json_path, strerror(errno));
-        ls_report_json(f, r);
-        if (fclose(f) != 0)
-            return error("cannot write '%s': %s", json_path, strerror(errno));
-    }
-    return 0;
+    return rc;
 }
 
 int ls_parse_exitcode(const char *s)
@@ -147,35 +207,303 @@ int ls_parse_exitcode(const char *s)
     return (int)v;
 }
 
+void ls_opts_init(struct ls_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->exitcode = 66;
+    o->fail_on_all = 1;
+}
+
+void ls_opts_free(struct ls_opts *o)
+{
+    ls_supp_free(&o->supp);
+    ls_baseline_free(&o->base);
+    free(o->fail_on_buf);
+}
+
+static void parse_fail_on(struct ls_opts *o, const char *arg)
+{
+    enum ls_finding_kind kinds[LS_RCTX_MAX_LIST];
+    size_t nk = ls_rkinds(kinds, LS_RCTX_MAX_LIST);
+    struct strbuf known;
+    sb_init(&known);
+    for (size_t i = 0; i < nk; i++)
+        sb_printf(&known, "%s%s", i ? ", " : "", ls_finding_kind_name(kinds[i]));
+    free(o->fail_on_buf);
+    o->fail_on_buf = xstrdup(arg);
+    o->nfail_on = 0;
+    o->fail_on_all = 0;
+    int none = 0;
+    for (char *save = NULL, *k = strtok_r(o->fail_on_buf, ",", &save); k;
+         k = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(k, "all")) {
+            o->fail_on_all = 1;
+            continue;
+        }
+        if (!strcmp(k, "none")) {
+            none = 1;
+            continue;
+        }
+        size_t i = 0;
+        while (i < nk && strcmp(ls_finding_kind_name(kinds[i]), k) != 0)
+            i++;
+        if (i == nk)
+            ls_usage_error("--fail-on: unknown finding kind '%s' (known: %s; or all, none)", k,
+                           known.buf);
+        o->fail_on[o->nfail_on++] = ls_finding_kind_name(kinds[i]);
+    }
+    if (!o->fail_on_all && !none && o->nfail_on == 0)
+        ls_usage_error("--fail-on needs a comma-separated list of kinds (known: %s; or all, "
+                       "none), not '%s'",
+                       known.buf, arg);
+    if (none && (o->fail_on_all || o->nfail_on))
+        ls_usage_error("--fail-on: 'none' cannot be combined with other kinds in '%s'", arg);
+    sb_free(&known);
+}
+
+int ls_opts_handle(struct ls_opts *o, int c, const char *arg, char **argv)
+{
+    switch (c) {
+    case LS_OPT_JSON: o->json = arg; return 1;
+    case LS_OPT_HTML: o->html = arg; return 1;
+    case LS_OPT_SARIF: o->sarif = arg; return 1;
+    case LS_OPT_JUNIT: o->junit = arg; return 1;
+    case LS_OPT_SUPPRESSIONS: o->suppressions = arg; return 1;
+    case LS_OPT_BASELINE: o->baseline = arg; return 1;
+    case LS_OPT_SRCROOT: o->srcroot = arg; return 1;
+    case LS_OPT_FAIL_ON: parse_fail_on(o, arg); return 1;
+    case LS_OPT_EXITCODE: o->exitcode = ls_parse_exitcode(arg); return 1;
+    case 'h': fputs(usage_text, stdout); exit(0);
+    case ':': ls_usage_error("option '%s' needs an argument", argv[optind - 1]);
+    case '?': ls_usage_error("unknown option '%s'", argv[optind - 1]);
+    }
+    return 0;
+}
+
+int ls_opts_load(struct ls_opts *o)
+{
+    const char *supp = o->suppressions;
+    if (!supp) {
+        const char *env = getenv("LOCKSCOPE_SUPPRESSIONS");
+        if (env && *env)
+            supp = env;
+    }
+    if (supp && ls_supp_load(&o->supp, supp) != 0)
+        return -1;
+    if (o->baseline && ls_baseline_load(&o->base, o->baseline) != 0)
+        return -1;
+    return 0;
+}
+
+static int kind_fails(const struct ls_opts *o, const char *kind)
+{
+    if (o->fail_on_all)
+        return 1;
+    for (size_t i = 0; i < o->nfail_on; i++)
+        if (!strcmp(o->fail_on[i], kind))
+            return 1;
+    return 0;
+}
+
+static void count_kind(struct ls_rcount *c, size_t *n, const char *kind)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if (!strcmp(c[i].kind, kind)) {
+            c[i].n++;
+            return;
+        }
+    }
+    if (*n < LS_RCTX_MAX_LIST)
+        c[(*n)++] = (struct ls_rcount){kind, 1};
+}
+
+/* Moves the suppressed findings out of r (they are counted, not shown). */
+static void apply_suppressions(struct ls_opts *o, struct ls_report *r, struct ls_report_ctx *ctx)
+{
+    struct ls_report gone;
+    memset(&gone, 0, sizeof gone);
+    size_t kept = 0;
+    for (size_t i = 0; i < r->nfindings; i++) {
+        struct ls_finding *f = &r->findings[i];
+        struct ls_supp_rule *rule = ls_supp_match(&o->supp, f);
+        if (!rule) {
+            if (kept != i)
+                r->findings[kept] = *f;
+            kept++;
+            continue;
+        }
+        rule->hits++;
+        ctx->suppressed++;
+        count_kind(ctx->suppressed_by_kind, &ctx->nsuppressed_kinds,
+                   ls_finding_kind_name(f->kind));
+        /* The finding owns its memory: hand it to a report that frees it. */
+        *ls_report_add(&gone) = *f;
+    }
+    r->nfindings = kept;
+    ls_report_free(&gone);
+    if (o->supp.file)
+        ctx->supp_file = xstrdup(o->supp.file);
+    ctx->nsupps = o->supp.n;
+    ctx->supps = xcalloc(o->supp.n + 1, sizeof *ctx->supps);
+    for (size_t i = 0; i < o->supp.n; i++) {
+        const struct ls_supp_rule *s = &o->supp.rules[i];
+        ctx->supps[i] = (struct ls_rsupp){xstrdup(s->text), xstrdup(s->file), s->line, s->hits};
+    }
+}
+
+/* A process that ends by exec'ing should be followed by a trace of the
+ * program it became (same pid, started later).  When there is none, the new
+ * program could not be traced: statically linked, set-uid (the dynamic
+ * loader ignores LD_PRELOAD there, and the shim does nothing in AT_SECURE
+ * processes), or started with LD_PRELOAD removed from its environment. */
+static void note_untraced_execs(const struct ls_report *r, struct ls_report_ctx *ctx)
+{
+    for (size_t i = 0; i < r->nprocs; i++) {
+        if (!ctx->px[i].execed)
+            continue;
+        int followed = 0;
+        for (size_t j = 0; j < r->nprocs && !followed; j++)
+            followed = j != i && r->procs[j].pid == r->procs[i].pid &&
+                       ctx->px[j].start_ns >= ctx->px[i].end_ns;
+        if (followed)
+            continue;
+        struct strbuf sb;
+        sb_init(&sb);
+        sb_printf(&sb, "process %u (%s) exec'd a program that wrote no trace: it was not "
+                       "checked (a statically linked or set-uid program, or one started "
+                       "without LD_PRELOAD)",
+                  r->procs[i].pid, ls_rproc_command(&r->procs[i]));
+        ctx->notes = xrealloc(ctx->notes, (ctx->nnotes + 1) * sizeof *ctx->notes);
+        ctx->notes[ctx->nnotes++] = sb_detach(&sb);
+        struct ls_rproc *x = &ctx->px[i];
+        x->notes = xrealloc(x->notes, (x->nnotes + 1) * sizeof *x->notes);
+        x->notes[x->nnotes++] = xstrdup("it exec'd a program that wrote no trace (statically "
+                                        "linked or set-uid?): that program was not checked");
+    }
+}
+
+/* Where races could not be checked, the process's row says why. */
+static void note_race_coverage(const struct ls_report *r, struct ls_report_ctx *ctx)
+{
+    for (size_t i = 0; i < r->nprocs && i < ctx->npx; i++) {
+        if (!r->procs[i].watch_msg || !*r->procs[i].watch_msg)
+            continue;
+        struct strbuf sb;
+        sb_init(&sb);
+        sb_printf(&sb, "data races not checked: %s", r->procs[i].watch_msg);
+        struct ls_rproc *x = &ctx->px[i];
+        x->notes = xrealloc(x->notes, (x->nnotes + 1) * sizeof *x->notes);
+        x->notes[x->nnotes++] = sb_detach(&sb);
+    }
+}
+
+static double traces_duration(const struct ls_report *r, const struct ls_report_ctx *ctx)
+{
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (size_t i = 0; i < r->nprocs; i++) {
+        if (ctx->px[i].start_ns && ctx->px[i].start_ns < lo)
+            lo = ctx->px[i].start_ns;
+        if (ctx->px[i].end_ns > hi)
+            hi = ctx->px[i].end_ns;
+    }
+    return lo != UINT64_MAX && hi > lo ? (double)(hi - lo) / 1e9 : -1;
+}
+
+typedef void (*renderer)(FILE *, const struct ls_report *, const struct ls_report_ctx *);
+
+static int write_report(const char *path, renderer fn, const struct ls_report *r,
+                        const struct ls_report_ctx *ctx)
+{
+    if (!path)
+        return 0;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return error("cannot write report '%s': %s", path, strerror(errno));
+    fn(f, r, ctx);
+    if (ferror(f) | (fclose(f) != 0))
+        return error("cannot write report '%s': %s", path, strerror(errno));
+    return 0;
+}
+
+int ls_finish(struct ls_opts *o, struct ls_report *r, struct ls_report_ctx *ctx, FILE *text_out)
+{
+    apply_suppressions(o, r, ctx);
+    note_untraced_execs(r, ctx);
+    note_race_coverage(r, ctx);
+    if (ctx->duration_s < 0)
+        ctx->duration_s = traces_duration(r, ctx);
+    ctx->fail_on_all = o->fail_on_all;
+    ctx->nfail_on = o->nfail_on;
+    for (size_t i = 0; i < o->nfail_on; i++)
+        ctx->fail_on[i] = o->fail_on[i];
+    if (o->baseline)
+        ctx->baseline_file = xstrdup(o->baseline);
+    if (o->srcroot) {
+        char *abs = realpath(o->srcroot, NULL);
+        ctx->srcroot = abs ? abs : xstrdup(o->srcroot);
+    } else {
+        ctx->srcroot = getcwd(NULL, 0);
+    }
+    ctx->fx = xcalloc(r->nfindings + 1, sizeof *ctx->fx);
+    ctx->nfx = r->nfindings;
+    for (size_t i = 0; i < r->nfindings; i++) {
+        const struct ls_finding *f = &r->findings[i];
+        struct ls_rfinding *x = &ctx->fx[i];
+        x->suppress = ls_supp_suggest(f);
+        if (o->baseline) {
+            x->baseline = ls_baseline_has(&o->base, f->id) ? LS_BASELINE_KNOWN : LS_BASELINE_NEW;
+            if (x->baseline == LS_BASELINE_KNOWN)
+                ctx->baseline_known++;
+            else
+                ctx->baseline_new++;
+        }
+        x->fails = kind_fails(o, ls_finding_kind_name(f->kind)) &&
+                   x->baseline != LS_BASELINE_KNOWN;
+        ctx->failing += x->fails;
+    }
+    if (o->baseline)
+        ctx->baseline_gone = ls_baseline_gone(&o->base);
+    if (o->html)
+        ctx->html_path = xstrdup(o->html);
+    int rc = 0;
+    rc |= write_report(o->json, ls_report_json, r, ctx);
+    rc |= write_report(ctx->html_path, ls_report_html, r, ctx);
+    rc |= write_report(o->sarif, ls_report_sarif, r, ctx);
+    rc |= write_report(o->junit, ls_report_junit, r, ctx);
+    ls_report_text(text_out, r, ctx);
+    return rc ? -1 : (int)ctx->failing;
+}
+
 static int cmd_analyze(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", required_argument, NULL, 'j'},
-        {"exitcode", required_argument, NULL, 'e'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *json = NULL;
-    int exitcode = 66, c;
+    static const struct option opts[] = {LS_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+    struct ls_opts o;
+    ls_opts_init(&o);
+    int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'j': json = optarg; break;
-        case 'e': exitcode = ls_parse_exitcode(optarg); break;
-        case 'h': fputs(usage_text, stdout); return 0;
-        default: ls_usage_error("unknown option '%s'", argv[optind - 1]);
-        }
+    /* Options may come after the traces: `analyze DIR --json x`. */
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (!ls_opts_handle(&o, c, optarg, argv))
+            ls_usage_error("unknown option '%s'", argv[optind - 1]);
     }
     if (optind >= argc)
         ls_usage_error("analyze needs at least one trace file or directory");
-    struct ls_report r;
-    if (ls_analyze(argv + optind, argc - optind, json, &r) != 0) {
-        ls_report_free(&r);
+    if (ls_opts_load(&o) != 0) {
+        ls_opts_free(&o);
         return 2;
     }
-    ls_report_text(stdout, &r);
-    int status = r.nfindings ? exitcode : 0;
+    struct ls_report r;
+    struct ls_report_ctx ctx = {.status = -1, .duration_s = -1};
+    int status;
+    if (ls_analyze(argv + optind, argc - optind, &r, &ctx) != 0) {
+        status = 2;
+    } else {
+        int failing = ls_finish(&o, &r, &ctx, stdout);
+        status = failing < 0 ? 2 : failing > 0 ? o.exitcode : 0;
+    }
     ls_report_free(&r);
+    ls_report_ctx_free(&ctx);
+    ls_opts_free(&o);
     return status;
 }
 

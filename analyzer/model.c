@@ -165,6 +165,13 @@ void ls_process_free(struct ls_process *p)
     }
     free(p->deadlocks);
     free(p->misuses);
+    for (size_t i = 0; i < p->nclocks; i++)
+        free(p->clocks[i].v);
+    free(p->clocks);
+    for (size_t i = 0; i < p->naccesses; i++)
+        free(p->accesses[i].held);
+    free(p->accesses);
+    free(p->watch_msg);
     for (int i = 0; i < p->argc; i++)
         free(p->argv[i]);
     free(p->argv);

@@ -71,6 +71,18 @@ struct ls_misuse_rec {
     int32_t result;
 };
 
+struct ls_clock_rec {
+    uint32_t tid, version, n;
+    uint32_t *v;
+};
+
+struct ls_access_rec {
+    uint32_t tid, epoch, clock_version, flags;
+    uint64_t addr;
+    uint32_t size, stack, nheld;
+    uint32_t *held;
+};
+
 struct ls_process {
     char *trace_path;
     uint32_t pid, ppid, parent_tid;
@@ -101,6 +113,13 @@ struct ls_process {
     size_t ndeadlocks, cap_deadlocks;
     struct ls_misuse_rec *misuses;
     size_t nmisuses, cap_misuses;
+    struct ls_clock_rec *clocks;
+    size_t nclocks, cap_clocks;
+    struct ls_access_rec *accesses;
+    size_t naccesses, cap_accesses;
+    int watch_status;         /* LS_WATCH_*, 0 if the trace does not say */
+    uint32_t watch_candidates, watch_classify, watch_sync;
+    char *watch_msg;
 
     struct ls_symbolizer *sym; /* created on first use */
     void *index;               /* id lookup tables (model.c) */

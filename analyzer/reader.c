@@ -50,6 +50,10 @@ static const char *type_name(uint16_t t)
     case LS_REC_END: return "end";
     case LS_REC_DEADLOCK: return "deadlock";
     case LS_REC_MISUSE: return "misuse";
+    case LS_REC_CLOCK: return "clock";
+    case LS_REC_ACCESS: return "access";
+    case LS_REC_WATCH: return "watch";
+    case LS_REC_THREAD_NAME: return "thread-name";
     case LS_REC_THREAD_END: return "thread-end";
     default: return "unknown";
     }
@@ -145,6 +149,10 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         [LS_REC_THREAD_END] = sizeof(struct ls_rec_thread_end),
         [LS_REC_DEADLOCK] = sizeof(struct ls_rec_deadlock),
         [LS_REC_MISUSE] = sizeof(struct ls_rec_misuse),
+        [LS_REC_CLOCK] = sizeof(struct ls_rec_clock),
+        [LS_REC_ACCESS] = sizeof(struct ls_rec_access),
+        [LS_REC_WATCH] = sizeof(struct ls_rec_watch),
+        [LS_REC_THREAD_NAME] = sizeof(struct ls_rec_thread_name),
     };
     if (type < sizeof min_size / sizeof min_size[0] && n < min_size[type])
         return fail(ps, off, "%s record of %zu bytes is shorter than %zu", type_name(type), n,
@@ -277,6 +285,67 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
     }
     case LS_REC_DEADLOCK:
         return parse_deadlock(ps, pr, p, n, off);
+    case LS_REC_THREAD_NAME: {
+        struct ls_rec_thread_name r;
+        memcpy(&r, p, sizeof r);
+        if (r.name_len > n - sizeof r)
+            return fail(ps, off, "thread-name record: name of %u bytes overruns the record",
+                        r.name_len);
+        for (size_t i = pr->nthreads; i-- > 0;)
+            if (pr->threads[i].tid == r.tid) {
+                free(pr->threads[i].name);
+                pr->threads[i].name = copy_str(p + sizeof r, r.name_len);
+                break;
+            }
+        return 0;
+    }
+    case LS_REC_CLOCK: {
+        struct ls_rec_clock r;
+        memcpy(&r, p, sizeof r);
+        if (r.n > (1u << 20) || r.n * sizeof(uint32_t) > n - sizeof r)
+            return fail(ps, off, "clock record: %u entries do not fit in %zu bytes", r.n, n);
+        LS_GROW(pr->clocks, pr->cap_clocks, pr->nclocks + 1);
+        struct ls_clock_rec *c = &pr->clocks[pr->nclocks++];
+        c->tid = r.tid;
+        c->version = r.version;
+        c->n = r.n;
+        c->v = xmalloc(r.n * sizeof(uint32_t) + 1);
+        memcpy(c->v, p + sizeof r, r.n * sizeof(uint32_t));
+        return 0;
+    }
+    case LS_REC_ACCESS: {
+        struct ls_rec_access r;
+        memcpy(&r, p, sizeof r);
+        if (r.nheld > 4096 || r.nheld * sizeof(uint32_t) > n - sizeof r)
+            return fail(ps, off, "access record: %u held locks do not fit in %zu bytes", r.nheld,
+                        n);
+        LS_GROW(pr->accesses, pr->cap_accesses, pr->naccesses + 1);
+        struct ls_access_rec *a = &pr->accesses[pr->naccesses++];
+        a->tid = r.tid;
+        a->epoch = r.epoch;
+        a->clock_version = r.clock_version;
+        a->flags = r.flags;
+        a->addr = r.addr;
+        a->size = r.size;
+        a->stack = r.stack;
+        a->nheld = r.nheld;
+        a->held = xmalloc(r.nheld * sizeof(uint32_t) + 1);
+        memcpy(a->held, p + sizeof r, r.nheld * sizeof(uint32_t));
+        return 0;
+    }
+    case LS_REC_WATCH: {
+        struct ls_rec_watch r;
+        memcpy(&r, p, sizeof r);
+        if (r.msg_len > n - sizeof r)
+            return fail(ps, off, "watch record: text of %u bytes overruns the record", r.msg_len);
+        pr->watch_status = (int)r.status;
+        pr->watch_candidates = r.candidates;
+        pr->watch_classify = r.classify;
+        pr->watch_sync = r.sync;
+        free(pr->watch_msg);
+        pr->watch_msg = copy_str(p + sizeof r, r.msg_len);
+        return 0;
+    }
     case LS_REC_MISUSE: {
         struct ls_rec_misuse r;
         memcpy(&r, p, sizeof r);

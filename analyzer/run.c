@@ -3,7 +3,9 @@
  * analyze what it (and every process it started) recorded, report.
  */
 #define _GNU_SOURCE
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -12,9 +14,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "symbolize.h"
 #include "reports.h"
 #include "util.h"
 
@@ -80,6 +84,115 @@ static void set_preload(const char *shim)
     sb_free(&sb);
 }
 
+/* Finds PROGRAM as execvp would; NULL if not found. */
+static char *resolve_program(const char *prog)
+{
+    if (strchr(prog, '/'))
+        return xstrdup(prog);
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/bin:/usr/bin";
+    char *copy = xstrdup(path);
+    char *found = NULL;
+    for (char *save = NULL, *d = strtok_r(copy, ":", &save); d && !found;
+         d = strtok_r(NULL, ":", &save)) {
+        struct strbuf sb;
+        sb_init(&sb);
+        sb_printf(&sb, "%s/%s", *d ? d : ".", prog);
+        if (access(sb.buf, X_OK) == 0)
+            found = sb_detach(&sb);
+        else
+            sb_free(&sb);
+    }
+    free(copy);
+    return found;
+}
+
+/* The program's _Atomic globals are its own synchronization: the shim
+ * follows them (LOCKSCOPE_SYNC_VARS=EXE:name,...) so that data published
+ * through them is not taken for a race.  The shim has no DWARF reader; the
+ * command reads the debug information once, here. */
+static void set_sync_vars(const char *path)
+{
+    char *real = path ? realpath(path, NULL) : NULL;
+    char *names = real ? ls_atomic_globals(real) : NULL;
+    if (names && *names) {
+        struct strbuf sb;
+        sb_init(&sb);
+        sb_printf(&sb, "%s:%s", real, names);
+        setenv("LOCKSCOPE_SYNC_VARS", sb.buf, 1);
+        sb_free(&sb);
+    } else {
+        unsetenv("LOCKSCOPE_SYNC_VARS");
+    }
+    free(names);
+    free(real);
+}
+
+/* Why the shim cannot be loaded into the program at path, or NULL if it
+ * can (or the file is not an ELF executable, e.g. a script: its
+ * interpreter is what runs). */
+static const char *untraceable(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return NULL;
+    if (st.st_mode & S_ISUID)
+        return "set-uid";
+    if (st.st_mode & S_ISGID)
+        return "set-gid";
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    const char *why = NULL;
+    Elf64_Ehdr eh;
+    if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
+        !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+        eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr) &&
+        (eh.e_type == ET_EXEC || eh.e_type == ET_DYN)) {
+        int interp = 0, dynamic = 0;
+        for (unsigned i = 0; i < eh.e_phnum; i++) {
+            Elf64_Phdr ph;
+            off_t at = (off_t)(eh.e_phoff + i * sizeof ph);
+            if (pread(fd, &ph, sizeof ph, at) != (ssize_t)sizeof ph)
+                break;
+            interp |= ph.p_type == PT_INTERP;
+            dynamic |= ph.p_type == PT_DYNAMIC;
+        }
+        /* A shared library run as a program has neither; a static-pie
+         * binary has PT_DYNAMIC but no interpreter. */
+        if (!interp && (eh.e_type == ET_EXEC || dynamic))
+            why = "statically linked";
+    }
+    close(fd);
+    return why;
+}
+
+static char *join_command(char **argv)
+{
+    struct strbuf sb;
+    sb_init(&sb);
+    for (int i = 0; argv[i]; i++) {
+        if (i)
+            sb_adds(&sb, " ");
+        const char *a = argv[i];
+        if (*a && !a[strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                               "-_./=:,+@%")]) {
+            sb_adds(&sb, a);
+            continue;
+        }
+        sb_adds(&sb, "'");
+        for (; *a; a++) {
+            if (*a == '\'')
+                sb_adds(&sb, "'\\''");
+            else
+                sb_add(&sb, a, 1);
+        }
+        sb_adds(&sb, "'");
+    }
+    return sb_detach(&sb);
+}
+
 static pid_t child_pid;
 
 static void forward_signal(int sig)
@@ -88,37 +201,63 @@ static void forward_signal(int sig)
         kill(child_pid, sig);
 }
 
+static void add_note(struct ls_report_ctx *ctx, char *note)
+{
+    ctx->notes = xrealloc(ctx->notes, (ctx->nnotes + 1) * sizeof *ctx->notes);
+    ctx->notes[ctx->nnotes++] = note;
+}
+
 int ls_cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"out", required_argument, NULL, 'o'},
-        {"json", required_argument, NULL, 'j'},
-        {"exitcode", required_argument, NULL, 'e'},
-        {"help", no_argument, NULL, 'h'},
+        {"no-html", no_argument, NULL, LS_OPT_NO_HTML},
+        LS_COMMON_OPTIONS,
         {NULL, 0, NULL, 0},
     };
-    const char *out = NULL, *json = NULL;
-    int exitcode = 66, c;
+    struct ls_opts o;
+    ls_opts_init(&o);
+    const char *out = NULL;
+    int c;
     opterr = 0;
     /* '+': stop at the program's name, its options are its own. */
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o': out = optarg; break;
-        case 'j': json = optarg; break;
-        case 'e': exitcode = ls_parse_exitcode(optarg); break;
-        case 'h': execlp("lockscope", "lockscope", "--help", (char *)NULL); return 0;
-        default: ls_usage_error("unknown option '%s'", argv[optind - 1]);
-        }
+    while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+        if (c == 'o')
+            out = optarg;
+        else if (c == LS_OPT_NO_HTML)
+            o.no_html = 1;
+        else if (!ls_opts_handle(&o, c, optarg, argv))
+            ls_usage_error("unknown option '%s'", argv[optind - 1]);
     }
     if (optind >= argc)
         ls_usage_error("run needs a program to run");
     char **prog = argv + optind;
+    if (ls_opts_load(&o) != 0) {
+        ls_opts_free(&o);
+        return 2;
+    }
 
     char *shim = find_shim();
     char *dir = make_out_dir(out);
+    struct ls_report_ctx ctx = {.status = -1, .duration_s = -1};
+    ctx.command = join_command(prog);
+    char *resolved = resolve_program(prog[0]);
+    const char *why = resolved ? untraceable(resolved) : NULL;
+    if (why) {
+        struct strbuf sb;
+        sb_init(&sb);
+        sb_printf(&sb, "'%s' is %s: the shim cannot be loaded into it, so it is not checked "
+                       "(programs it starts are, if they are dynamically linked)",
+                  prog[0], why);
+        add_note(&ctx, sb_detach(&sb)); /* printed with the report */
+    }
+    set_sync_vars(resolved);
+    free(resolved);
     set_preload(shim);
     setenv("LOCKSCOPE_OUT", dir, 1);
 
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     fflush(NULL);
     child_pid = fork();
     if (child_pid < 0)
@@ -139,6 +278,8 @@ int ls_cmd_run(int argc, char **argv)
         if (errno != EINTR)
             die("cannot wait for '%s': %s", prog[0], strerror(errno));
     }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ctx.duration_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     int status;
     if (WIFEXITED(wst)) {
         status = WEXITSTATUS(wst);
@@ -147,22 +288,47 @@ int ls_cmd_run(int argc, char **argv)
         fprintf(stderr, "lockscope: '%s' was killed by signal %d (%s)\n", prog[0],
                 WTERMSIG(wst), strsignal(WTERMSIG(wst)));
     }
-    if (WIFEXITED(wst) && status == 127) {
-        /* exec failed (already said) or the program's own 127: the traces tell. */
-    }
+    ctx.status = status;
+    /* exec failed (already said) or the program's own 127: the traces tell. */
     struct ls_report r;
     char *dirs[] = {dir};
-    if (ls_analyze(dirs, 1, json, &r) != 0) {
+    if (ls_analyze(dirs, 1, &r, &ctx) != 0) {
         ls_report_free(&r);
+        ls_report_ctx_free(&ctx);
+        ls_opts_free(&o);
         fprintf(stderr, "lockscope: traces kept in '%s'\n", dir);
         return 2;
     }
-    ls_report_text(stderr, &r);
-    fprintf(stderr, "lockscope: traces in '%s'%s%s\n", dir, json ? ", JSON report in " : "",
-            json ? json : "");
-    int found = r.nfindings > 0;
+    int traced = 0;
+    for (size_t i = 0; i < r.nprocs && !traced; i++)
+        traced = r.procs[i].pid == (uint32_t)child_pid;
+    if (!traced && !why && !(WIFEXITED(wst) && status == 127)) {
+        struct strbuf sb;
+        sb_init(&sb);
+        sb_printf(&sb, "'%s' wrote no trace: it was not checked (a statically linked or "
+                       "set-uid program, or LD_PRELOAD was removed)",
+                  prog[0]);
+        add_note(&ctx, sb_detach(&sb));
+    }
+    if (!o.html && !o.no_html) {
+        struct strbuf sb;
+        sb_init(&sb);
+        sb_printf(&sb, "%s/report.html", dir);
+        ctx.html_path = sb_detach(&sb);
+    }
+    int failing = ls_finish(&o, &r, &ctx, stderr);
+    fprintf(stderr, "lockscope: traces in '%s'\n", dir);
+    const char *paths[] = {o.json, ctx.html_path, o.sarif, o.junit};
+    static const char *const names[] = {"JSON", "HTML", "SARIF", "JUnit"};
+    for (size_t i = 0; failing >= 0 && i < 4; i++)
+        if (paths[i])
+            fprintf(stderr, "lockscope: %s report in '%s'\n", names[i], paths[i]);
     ls_report_free(&r);
+    ls_report_ctx_free(&ctx);
+    ls_opts_free(&o);
     free(shim);
     free(dir);
-    return found ? exitcode : status;
+    if (failing < 0)
+        return 2;
+    return failing > 0 ? o.exitcode : status;
 }

@@ -508,3 +508,134 @@ const char *ls_sym_data(struct ls_symbolizer *s, uint64_t addr, uint64_t *offset
     }
     return NULL;
 }
+
+/* ---- is a global variable C11 _Atomic? ------------------------------------- */
+
+static int type_is_atomic(Dwarf_Die *die)
+{
+    Dwarf_Attribute attr;
+    Dwarf_Die type;
+    for (int depth = 0; depth < 16; depth++) {
+        if (!dwarf_attr_integrate(die, DW_AT_type, &attr) || !dwarf_formref_die(&attr, &type))
+            return 0;
+        int tag = dwarf_tag(&type);
+        if (tag == DW_TAG_atomic_type)
+            return 1;
+        if (tag != DW_TAG_typedef && tag != DW_TAG_const_type && tag != DW_TAG_volatile_type &&
+            tag != DW_TAG_array_type)
+            return 0;
+        *die = type;
+    }
+    return 0;
+}
+
+static int located_at(Dwarf_Die *die, Dwarf_Addr vaddr)
+{
+    Dwarf_Attribute attr;
+    Dwarf_Op *expr;
+    size_t len;
+    if (!dwarf_attr(die, DW_AT_location, &attr) || dwarf_getlocation(&attr, &expr, &len) != 0)
+        return 0;
+    return len >= 1 && expr[0].atom == DW_OP_addr && expr[0].number == vaddr;
+}
+
+/* -1 not found here, 0 found and not atomic, 1 found and atomic */
+static int find_var(Dwarf_Die *parent, Dwarf_Addr vaddr, int depth)
+{
+    Dwarf_Die child;
+    if (depth > 4 || dwarf_child(parent, &child) != 0)
+        return -1;
+    do {
+        int tag = dwarf_tag(&child);
+        if (tag == DW_TAG_variable && located_at(&child, vaddr)) {
+            Dwarf_Die d = child;
+            return type_is_atomic(&d);
+        }
+        if (tag == DW_TAG_subprogram || tag == DW_TAG_lexical_block || tag == DW_TAG_namespace) {
+            int r = find_var(&child, vaddr, depth + 1);
+            if (r >= 0)
+                return r;
+        }
+    } while (dwarf_siblingof(&child, &child) == 0);
+    return -1;
+}
+
+int ls_sym_data_atomic(struct ls_symbolizer *s, uint64_t addr)
+{
+    uint64_t off = 0;
+    if (!s || !ls_sym_data(s, addr, &off, NULL))
+        return 0;
+    struct ls_mod *mod = find_mod(s, addr);
+    if (!mod || !mod->dw)
+        return 0;
+    Dwarf_Addr bias;
+    Dwarf_Die *cu = NULL;
+    while ((cu = dwfl_module_nextcu(mod->dw, cu, &bias)) != NULL) {
+        int r = find_var(cu, addr - off - bias, 0);
+        if (r >= 0)
+            return r;
+    }
+    return 0;
+}
+
+/* Names of the program's global variables whose type is C11 _Atomic, as a
+ * comma-separated list ("" if none, NULL if the file has no usable debug
+ * information).  Used by `lockscope run` to tell the shim which globals
+ * synchronize. */
+char *ls_atomic_globals(const char *path)
+{
+    static char *debuginfo_path = NULL;
+    Dwfl_Callbacks cb = {
+        .find_debuginfo = dwfl_standard_find_debuginfo,
+        .section_address = dwfl_offline_section_address,
+        .debuginfo_path = &debuginfo_path,
+    };
+    Dwfl *dwfl = dwfl_begin(&cb);
+    if (!dwfl)
+        return NULL;
+    Dwfl_Module *mod = dwfl_report_offline(dwfl, "", path, -1);
+    dwfl_report_end(dwfl, NULL, NULL);
+    if (!mod) {
+        dwfl_end(dwfl);
+        return NULL;
+    }
+    size_t cap = 256, len = 0;
+    char *out = malloc(cap);
+    if (!out) {
+        dwfl_end(dwfl);
+        return NULL;
+    }
+    out[0] = 0;
+    Dwarf_Addr bias;
+    Dwarf_Die *cu = NULL;
+    while ((cu = dwfl_module_nextcu(mod, cu, &bias)) != NULL) {
+        Dwarf_Die child;
+        if (dwarf_child(cu, &child) != 0)
+            continue;
+        do {
+            if (dwarf_tag(&child) != DW_TAG_variable)
+                continue;
+            Dwarf_Attribute attr;
+            if (!dwarf_attr(&child, DW_AT_location, &attr))
+                continue;
+            Dwarf_Die d = child;
+            const char *name = dwarf_diename(&child);
+            if (!name || !type_is_atomic(&d))
+                continue;
+            size_t n = strlen(name);
+            if (len + n + 2 > cap) {
+                cap = (len + n + 2) * 2;
+                char *grown = realloc(out, cap);
+                if (!grown)
+                    break;
+                out = grown;
+            }
+            if (len)
+                out[len++] = ',';
+            memcpy(out + len, name, n + 1);
+            len += n;
+        } while (dwarf_siblingof(&child, &child) == 0);
+    }
+    dwfl_end(dwfl);
+    return out;
+}

@@ -34,6 +34,13 @@ static struct ls_thread *_Atomic registry[MAX_THREADS];
 static _Atomic uint32_t registry_used; /* slots below this may be in use */
 static struct ls_spin registry_spin;
 static _Atomic int reported;
+static _Atomic uint32_t live_threads;
+
+uint32_t ls_live_threads(void)
+{
+    uint32_t n = atomic_load_explicit(&live_threads, memory_order_relaxed);
+    return n ? n : 1;
+}
 
 void ls_registry_add(struct ls_thread *t)
 {
@@ -42,6 +49,7 @@ void ls_registry_add(struct ls_thread *t)
     for (uint32_t k = 0; k < MAX_THREADS; k++) {
         if (atomic_load_explicit(&registry[k], memory_order_relaxed) == NULL) {
             atomic_store(&registry[k], t);
+            atomic_fetch_add(&live_threads, 1);
             t->registry_slot = k + 1;
             if (k + 1 > used)
                 atomic_store(&registry_used, k + 1);
@@ -58,6 +66,7 @@ void ls_registry_remove(struct ls_thread *t)
     atomic_store(&t->wait_kind, 0);
     if (t->registry_slot) {
         atomic_store(&registry[t->registry_slot - 1], NULL);
+        atomic_fetch_sub(&live_threads, 1);
         t->registry_slot = 0;
     }
 }
@@ -68,6 +77,7 @@ void ls_registry_after_fork_child(struct ls_thread *self)
     for (uint32_t i = 0; i < used; i++)
         atomic_store_explicit(&registry[i], NULL, memory_order_relaxed);
     atomic_store(&registry_used, 0);
+    atomic_store(&live_threads, 0);
     registry_spin.v = 0;
     atomic_store(&reported, 0);
     if (self)
@@ -78,6 +88,12 @@ void ls_registry_after_fork_child(struct ls_thread *self)
     for (uint32_t i_ = 0, n_ = atomic_load(&registry_used); i_ < n_; i_++)         \
         for (struct ls_thread *var = atomic_load_explicit(&registry[i_], memory_order_acquire); \
              var; var = NULL)
+
+void ls_rings_drain_all(void)
+{
+    FOR_EACH_THREAD(t)
+        ls_ring_drain(t);
+}
 
 static struct ls_thread *thread_by_os_tid(uint32_t os_tid)
 {

@@ -79,6 +79,24 @@ static struct ls_lock *table_find_or_add(uintptr_t addr, uint32_t kind)
     return NULL;
 }
 
+int ls_lock_known(const void *addr)
+{
+    struct ls_lock *tb = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
+    if (!tb)
+        return 0;
+    uintptr_t a = (uintptr_t)addr;
+    uint32_t h = (uint32_t)mix64(a) & (TABLE_SIZE - 1);
+    for (int i = 0; i < MAX_PROBE; i++) {
+        uintptr_t cur = atomic_load_explicit(&tb[(h + (uint32_t)i) & (TABLE_SIZE - 1)].addr,
+                                             memory_order_acquire);
+        if (cur == a)
+            return 1;
+        if (cur == 0)
+            return 0;
+    }
+    return 0;
+}
+
 struct ls_lock *ls_lock_get(struct ls_thread *t, const void *addr, uint32_t kind)
 {
     uintptr_t a = (uintptr_t)addr;
@@ -368,6 +386,32 @@ int ls_acquire_pre(struct ls_thread *t, struct ls_lock *lk, int flags, uint64_t 
     return 0;
 }
 
+/* Happens-before of a lock: what the last holder released (a writer's, or
+ * for a writer also every reader's) is known to the new holder. */
+static inline void hb_acquired(struct ls_thread *t, struct ls_lock *lk, int read)
+{
+    if (read) {
+        ls_spin_lock(&lk->spin);
+        ls_clock_acquire(t, &lk->w);
+        ls_spin_unlock(&lk->spin);
+        return;
+    }
+    ls_clock_acquire(t, &lk->w);
+    if (unlikely(lk->kind == LS_LOCK_RWLOCK))
+        ls_clock_acquire(t, &lk->rd);
+}
+
+static inline void hb_releasing(struct ls_thread *t, struct ls_lock *lk, int read)
+{
+    if (read) {
+        ls_spin_lock(&lk->spin);
+        ls_clock_release_join(t, &lk->rd);
+        ls_spin_unlock(&lk->spin);
+        return;
+    }
+    ls_clock_release(t, &lk->w);
+}
+
 void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, int flags, uint64_t ret,
                      uint64_t cfa)
 {
@@ -397,6 +441,7 @@ void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, int flags, uint64_
     h->read = (flags & LS_ACQ_READ) != 0;
     t->heldhash ^= held_mix(id, h->read);
     t->nheld = n + 1;
+    hb_acquired(t, lk, h->read);
 }
 
 void ls_release(struct ls_thread *t, struct ls_lock *lk)
@@ -408,6 +453,7 @@ void ls_release(struct ls_thread *t, struct ls_lock *lk)
             continue;
         if (--h->count > 0)
             return;
+        hb_releasing(t, lk, h->read);
         t->heldhash ^= held_mix(h->id, h->read);
         memmove(h, h + 1, (n - i - 1) * sizeof *h);
         t->nheld = n - 1;
@@ -473,4 +519,36 @@ void ls_misuse(struct ls_thread *t, uint32_t rule, struct ls_lock *lk, uint64_t 
     ls_writer_record(LS_REC_MISUSE, &r, sizeof r, NULL, 0, NULL, 0);
     ls_guard--;
     errno = saved;
+}
+
+/* ---- other synchronization objects ---------------------------------------- */
+
+void ls_sync_release(struct ls_thread *t, const void *obj, uint32_t kind)
+{
+    struct ls_lock *o = ls_lock_get(t, obj, kind);
+    if (!o)
+        return;
+    ls_spin_lock(&o->spin);
+    ls_clock_release_join(t, &o->w);
+    ls_spin_unlock(&o->spin);
+}
+
+int ls_sync_release_async(struct ls_thread *t, const void *obj, uint32_t kind)
+{
+    struct ls_lock *o = ls_lock_get(t, obj, kind);
+    if (!o || !ls_spin_trylock(&o->spin))
+        return -1;
+    ls_clock_release_join(t, &o->w);
+    ls_spin_unlock(&o->spin);
+    return 0;
+}
+
+void ls_sync_acquire(struct ls_thread *t, const void *obj, uint32_t kind)
+{
+    struct ls_lock *o = ls_lock_get(t, obj, kind);
+    if (!o)
+        return;
+    ls_spin_lock(&o->spin);
+    ls_clock_acquire(t, &o->w);
+    ls_spin_unlock(&o->spin);
 }

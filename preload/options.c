@@ -17,6 +17,9 @@ struct ls_options ls_opt = {
     .deadlock_exitcode = 86,
     .deadlock_check_ms = 200,
     .stall_ms = 5000,
+    .watch = 1,
+    .watch_rate = 1000,
+    .watch_period_ms = 50,
 };
 
 static const struct {
@@ -33,6 +36,10 @@ static const struct {
     {"deadlock_check_ms", "how often a waiting thread checks for a deadlock, 10-5000 (default 200)"},
     {"stall_ms", "every thread blocked this long (one in a condvar, semaphore or barrier "
                  "wait) is reported as a stall; 0 turns it off (default 5000)"},
+    {"watch", "0 turns off the hardware watchpoints (no data-race checks) (default 1)"},
+    {"watch_rate", "traps a second a thread before a variable sits out its turn (default 1000)"},
+    {"watch_period_ms", "how long each global is watched in a rotation (default 50)"},
+    {"watch_only", "comma-separated names of the only globals to watch (default: all)"},
     {"help", "1 prints this list and runs the program untraced"},
 };
 
@@ -110,6 +117,29 @@ static int apply(const char *k, size_t kn, const char *v, size_t vn)
             ls_opt.stall_ms = x;
         else
             ls_warn("lockscope: warning: option 'stall_ms' must be 0-3600000");
+    } else if (IS("watch")) {
+        if (parse_int(v, vn, 0, 1, &x) == 0)
+            ls_opt.watch = x;
+        else
+            ls_warn("lockscope: warning: option 'watch' must be 0 or 1");
+    } else if (IS("watch_rate")) {
+        if (parse_int(v, vn, 10, 1000000, &x) == 0)
+            ls_opt.watch_rate = x;
+        else
+            ls_warn("lockscope: warning: option 'watch_rate' must be 10-1000000");
+    } else if (IS("watch_period_ms")) {
+        if (parse_int(v, vn, 1, 10000, &x) == 0)
+            ls_opt.watch_period_ms = x;
+        else
+            ls_warn("lockscope: warning: option 'watch_period_ms' must be 1-10000");
+    } else if (IS("watch_only")) {
+        if (vn >= sizeof ls_opt.watch_only)
+            ls_warn("lockscope: warning: option 'watch_only' is longer than %zu bytes",
+                    sizeof ls_opt.watch_only - 1);
+        else {
+            memcpy(ls_opt.watch_only, v, vn);
+            ls_opt.watch_only[vn] = 0;
+        }
     } else if (IS("help")) {
         if (parse_int(v, vn, 0, 1, &x) == 0 && x) {
             print_help();

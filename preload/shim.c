@@ -98,10 +98,19 @@ void ls_resolve_real(void)
     r.sem_wait = next_sym("sem_wait", NULL);
     r.sem_trywait = next_sym("sem_trywait", NULL);
     r.barrier_wait = next_sym("pthread_barrier_wait", NULL);
+    r.sem_timedwait = next_sym("sem_timedwait", NULL);
+    r.sem_clockwait = next_sym("sem_clockwait", NULL);
+    r.sem_post = next_sym("sem_post", NULL);
+    r.cond_signal = next_cond("pthread_cond_signal");
+    r.cond_broadcast = next_cond("pthread_cond_broadcast");
+    r.once = next_sym("pthread_once", NULL);
+    r.setname_np = next_sym("pthread_setname_np", NULL);
     ls_real = r;
     atomic_store_explicit(&state, 2, memory_order_release);
     if (!r.create || !r.join || !r.exit || !r.mutex_timedlock || !r.rwlock_rdlock ||
-        !r.spin_lock || !r.cond_wait || !r.cond_timedwait || !r.sem_wait || !r.barrier_wait)
+        !r.spin_lock || !r.cond_wait || !r.cond_timedwait || !r.sem_wait || !r.barrier_wait ||
+        !r.sem_post || !r.cond_signal || !r.cond_broadcast || !r.once || !r.sem_timedwait ||
+        !r.setname_np)
         ls_disable("cannot resolve the pthread functions");
 }
 
@@ -273,6 +282,8 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
         errno = ENOSYS;
         return -1;
     }
+    if (sig == SIGTRAP && ls_guard == 0 && ls_watch_sigaction(act, old))
+        return 0;
     /* While our crash handler is installed, the program's handler is kept
      * as the one to chain to, and the program sees its own previous one. */
     if (sig > 0 && sig < NSIG && act && ls_guard == 0) {
@@ -291,8 +302,10 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 /* ---- fork ------------------------------------------------------------- */
 static void before_fork(void)
 {
-    if (atomic_load(&ls_active))
+    if (atomic_load(&ls_active)) {
+        ls_rings_drain_all();
         ls_writer_flush();
+    }
 }
 
 static void after_fork_child(void)
@@ -316,6 +329,8 @@ static void at_exit_flush(void)
     if (!atomic_load(&ls_active))
         return;
     ls_guard++;
+    ls_rings_drain_all();
+    ls_watch_finish();
     ls_writer_end(exit_status, 0);
     ls_guard--;
 }
@@ -387,6 +402,7 @@ void ls_init(void)
     pthread_atfork(before_fork, NULL, after_fork_child);
     atexit(at_exit_flush);
     atomic_store(&ls_active, 1);
+    ls_watch_init();
     ls_guard--;
 }
 

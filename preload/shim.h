@@ -13,6 +13,7 @@
 #define LS_SHIM_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,7 +63,14 @@ struct ls_real {
     int (*cond_clockwait)(pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *);
     int (*sem_wait)(void *);
     int (*sem_trywait)(void *);
+    int (*sem_timedwait)(void *, const struct timespec *);
+    int (*sem_clockwait)(void *, clockid_t, const struct timespec *);
+    int (*sem_post)(void *);
     int (*barrier_wait)(pthread_barrier_t *);
+    int (*cond_signal)(pthread_cond_t *);
+    int (*cond_broadcast)(pthread_cond_t *);
+    int (*once)(pthread_once_t *, void (*)(void));
+    int (*setname_np)(pthread_t, const char *);
 };
 extern struct ls_real ls_real LS_HIDDEN;
 
@@ -86,6 +94,10 @@ struct ls_options {
     int deadlock_exitcode;    /* status a program ended for a deadlock exits with */
     int deadlock_check_ms;    /* how often a waiting thread looks for a cycle */
     int stall_ms;             /* every thread blocked this long: a stall (0: off) */
+    int watch;                /* hardware watchpoints on global variables */
+    int watch_rate;           /* traps a second a thread before a variable sits out */
+    int watch_period_ms;      /* how long each variable is watched in a rotation */
+    char watch_only[1024];    /* comma-separated names: watch only these globals */
 };
 extern struct ls_options ls_opt LS_HIDDEN;
 /* Parses LOCKSCOPE_OPTIONS (sanitizer syntax).  Returns 1 if help=1 was
@@ -165,6 +177,39 @@ struct ls_held {
 
 struct ls_edge_slot { uint64_t key; uint64_t hh; };
 
+/* ---- happens-before (clock.c) ---------------------------------------- */
+struct ls_vclock {
+    uint32_t *v;              /* indexed by thread id; arena memory */
+    uint32_t n, cap;
+};
+
+/* The clock of a synchronization object (or one side of it). */
+struct ls_sync {
+    struct ls_vclock clk;     /* full clock, only once two threads met here */
+    uint32_t last_tid, last_epoch, last_version;
+    const struct ls_thread *last_thread;
+};
+
+/* ---- sampled accesses (access.c) --------------------------------------- */
+#define LS_RING_SIZE 8
+#define LS_RING_VC 256
+#define LS_RING_HELD 16
+#define LS_RING_FRAMES 24
+struct ls_ring_entry {
+    uint64_t addr;
+    uint32_t size, flags, epoch, version, nvc, nheld, nips, pad;
+    uint32_t held[LS_RING_HELD];
+    uint64_t ips[LS_RING_FRAMES];
+    uint32_t vc[LS_RING_VC];
+};
+struct ls_ring {
+    _Atomic uint32_t head, tail;
+    _Atomic int draining;
+    uint32_t dropped, dropped_noted;
+    uint32_t clock_written, clock_written_valid;
+    struct ls_ring_entry e[LS_RING_SIZE];
+};
+
 struct ls_thread {
     uint32_t tid;
     uint32_t epoch;           /* create/join epoch */
@@ -193,6 +238,11 @@ struct ls_thread {
     uint64_t wait_since_ms;   /* CLOCK_MONOTONIC */
     _Atomic uint32_t wait_stack; /* set by the waiter after its first timeout */
     uint32_t registry_slot;
+    /* happens-before */
+    struct ls_vclock vc;
+    uint32_t vc_version;      /* bumped when an acquire taught the clock something */
+    struct ls_ring *ring;     /* sampled accesses waiting to be written */
+    _Atomic int ring_pending;
 };
 enum { LS_LIFE_EXITED = 1, LS_LIFE_RELEASED = 2 }; /* released: joined or detached */
 
@@ -229,9 +279,14 @@ struct ls_lock {
     uint32_t written_gen;     /* ls_file_gen its record was written under */
     uint32_t init_stack;
     uint32_t first_stack;
-    struct ls_spin spin;      /* guards id assignment and record writing */
+    struct ls_spin spin;      /* guards id assignment and record writing; the clocks of
+                                 objects released concurrently (read holds, condvars) */
+    struct ls_sync w;         /* exclusive releases (mutex, write hold, spin), or all */
+    struct ls_sync rd;        /* rwlock: read holds released */
 };
 
+/* 1 if addr is a synchronization object the shim has seen. */
+int ls_lock_known(const void *addr) LS_HIDDEN;
 /* The lock at addr, created on first sight.  NULL if the table is full. */
 struct ls_lock *ls_lock_get(struct ls_thread *t, const void *addr, uint32_t kind);
 uint32_t ls_lock_id(struct ls_lock *lk) LS_HIDDEN;
@@ -263,6 +318,8 @@ void ls_locks_after_fork_child(void) LS_HIDDEN;
 void ls_registry_add(struct ls_thread *t) LS_HIDDEN;
 void ls_registry_remove(struct ls_thread *t) LS_HIDDEN;
 void ls_registry_after_fork_child(struct ls_thread *self) LS_HIDDEN;
+/* Traced threads alive now (at least 1); async-signal-safe. */
+uint32_t ls_live_threads(void) LS_HIDDEN;
 /* Publishing a wait: kind LS_WAIT_*, the lock (if any), the object, the
  * thread waited for (joins).  Waits without an owner publish their stack at
  * once and start the stall watchdog. */
@@ -291,5 +348,44 @@ void ls_deadlock_after_fork_child(void) LS_HIDDEN;
 /* Interns the stacks of the calling thread's held locks (if not yet) and
  * returns the id of its current stack (from locks.c). */
 uint32_t ls_capture_wait_stacks(struct ls_thread *t) LS_HIDDEN;
+
+/* ---- happens-before (clock.c) ---------------------------------------- */
+extern _Atomic int ls_clocks_on LS_HIDDEN;
+/* Condvars, semaphores, barriers, once, annotations (locks.c): a release
+ * joins into the object's clock, an acquire learns it.  The _async variant
+ * never waits (for sem_post, which may run in a signal handler); it
+ * returns -1 when it could not record. */
+void ls_sync_release(struct ls_thread *t, const void *obj, uint32_t kind) LS_HIDDEN;
+int ls_sync_release_async(struct ls_thread *t, const void *obj, uint32_t kind) LS_HIDDEN;
+void ls_sync_acquire(struct ls_thread *t, const void *obj, uint32_t kind) LS_HIDDEN;
+/* A new thread's clock: what its creator knew (parent may be NULL). */
+void ls_clock_thread_start(struct ls_thread *t, const struct ls_thread *parent) LS_HIDDEN;
+/* Exclusive release (mutex unlock, write unlock, spin unlock). */
+void ls_clock_release(struct ls_thread *t, struct ls_sync *s) LS_HIDDEN;
+/* Release into an object many threads release into (caller serializes). */
+void ls_clock_release_join(struct ls_thread *t, struct ls_sync *s) LS_HIDDEN;
+void ls_clock_acquire(struct ls_thread *t, struct ls_sync *s) LS_HIDDEN;
+/* pthread_join: everything the joined thread did happened before. */
+void ls_clock_join_thread(struct ls_thread *t, const struct ls_thread *other) LS_HIDDEN;
+void ls_clock_tick(struct ls_thread *t) LS_HIDDEN;
+
+/* ---- sampled accesses (access.c, watch.c) ------------------------------ */
+struct ls_ring *ls_ring_new(void) LS_HIDDEN;
+/* From the SIGTRAP handler (async-signal-safe). */
+void ls_ring_push(struct ls_thread *t, const void *cand, uint64_t addr, uint32_t size,
+                  uint32_t flags, uint64_t pc, void *ucontext) LS_HIDDEN;
+/* Outside signal context: writes the thread's pending accesses. */
+void ls_ring_drain(struct ls_thread *t) LS_HIDDEN;
+void ls_ring_after_fork_child(struct ls_thread *t) LS_HIDDEN;
+/* Every traced thread's pending accesses (at exit, before fork). */
+void ls_rings_drain_all(void) LS_HIDDEN;
+void ls_watch_init(void) LS_HIDDEN;
+void ls_watch_finish(void) LS_HIDDEN;
+/* The program creates a thread: watching begins (once). */
+void ls_watch_threads_start(void) LS_HIDDEN;
+/* sigaction(SIGTRAP) by the program while watching: returns 1 if handled
+ * (the program's handler is kept to chain to). */
+int ls_watch_sigaction(const struct sigaction *act, struct sigaction *old) LS_HIDDEN;
+void ls_watch_forget(const void *addr) LS_HIDDEN;
 
 #endif

@@ -33,10 +33,14 @@ static struct ls_thread *alloc_state(void)
     if (t) {
         struct ls_edge_slot *edges = t->edges;
         uint32_t cap = t->edge_cap;
+        struct ls_ring *ring = t->ring;
         memset(t, 0, sizeof *t);
         memset(edges, 0, cap * sizeof *edges);
         t->edges = edges;
         t->edge_cap = cap;
+        if (ring)
+            memset(ring, 0, sizeof *ring);
+        t->ring = ring;
         return t;
     }
     t = ls_arena_alloc(sizeof *t);
@@ -44,6 +48,7 @@ static struct ls_thread *alloc_state(void)
         return NULL;
     t->edge_cap = 256;
     t->edges = ls_arena_alloc(t->edge_cap * sizeof *t->edges);
+    t->ring = ls_ring_new();
     return t->edges ? t : NULL;
 }
 
@@ -105,6 +110,7 @@ struct ls_thread *ls_thread_new(uint32_t parent, uint32_t parent_epoch, uint32_t
     struct ls_thread *t = ls_thread_alloc();
     if (!t)
         return NULL;
+    ls_clock_thread_start(t, NULL);
     t->parent = parent;
     t->parent_epoch = parent_epoch;
     t->create_stack = create_stack;
@@ -117,6 +123,7 @@ void ls_thread_finish(struct ls_thread *t, uint32_t exit_stack)
     if (!t || t->exited)
         return;
     t->exited = 1;
+    ls_ring_drain(t);
     ls_registry_remove(t);
     struct ls_rec_thread_end r = {.tid = t->tid, .epoch = t->epoch, .exit_stack = exit_stack};
     ls_writer_record(LS_REC_THREAD_END, &r, sizeof r, NULL, 0, NULL, 0);
@@ -171,5 +178,6 @@ void ls_threads_after_fork_child(void)
     t->parent_epoch = 0;
     t->create_stack = 0;
     ls_registry_after_fork_child(t);
+    ls_ring_after_fork_child(t);
     emit_thread(t);
 }

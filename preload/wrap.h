@@ -22,8 +22,11 @@ static inline struct ls_thread *ls_enter(void)
 {
     struct ls_thread *t = ls_self;
     if (likely(t != NULL)) {
-        if (likely(!ls_guard && atomic_load_explicit(&ls_active, memory_order_relaxed)))
+        if (likely(!ls_guard && atomic_load_explicit(&ls_active, memory_order_relaxed))) {
+            if (unlikely(atomic_load_explicit(&t->ring_pending, memory_order_relaxed)))
+                ls_ring_drain(t);
             return t;
+        }
         return NULL;
     }
     return ls_current_slow();

@@ -37,6 +37,7 @@ LS_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
     int r = ls_real.cond_wait(c, m);
     ls_wait_end(t);
     reacquired(t, lk, ret, cfa);
+    ls_sync_acquire(t, c, LS_SYNC_COND);
     return r;
 }
 
@@ -52,6 +53,8 @@ LS_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
     ls_release(t, lk);
     int r = ls_real.cond_timedwait(c, m, abst);
     reacquired(t, lk, ret, cfa);
+    if (r == 0)
+        ls_sync_acquire(t, c, LS_SYNC_COND);
     return r;
 }
 
@@ -67,7 +70,43 @@ LS_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
     ls_release(t, lk);
     int r = ls_real.cond_clockwait(c, m, clk, abst);
     reacquired(t, lk, ret, cfa);
+    if (r == 0)
+        ls_sync_acquire(t, c, LS_SYNC_COND);
     return r;
+}
+
+/* A signal orders the signaller before the woken waiter (on top of the
+ * mutex, which a signaller need not hold). */
+LS_EXPORT int pthread_cond_signal(pthread_cond_t *c)
+{
+    LS_ENSURE_REAL(cond_signal);
+    struct ls_thread *t = ls_enter();
+    if (t)
+        ls_sync_release(t, c, LS_SYNC_COND);
+    return ls_real.cond_signal(c);
+}
+
+LS_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
+{
+    LS_ENSURE_REAL(cond_broadcast);
+    struct ls_thread *t = ls_enter();
+    if (t)
+        ls_sync_release(t, c, LS_SYNC_COND);
+    return ls_real.cond_broadcast(c);
+}
+
+/* sem_post is async-signal-safe, and so must this be: no waiting for a
+ * lock (the release is skipped if the object's clock is busy). */
+LS_EXPORT int sem_post(sem_t *s)
+{
+    LS_ENSURE_REAL(sem_post);
+    struct ls_thread *t = ls_self;
+    if (t && !ls_guard && atomic_load_explicit(&ls_active, memory_order_relaxed)) {
+        int saved = errno;
+        ls_sync_release_async(t, s, LS_SYNC_SEM);
+        errno = saved;
+    }
+    return ls_real.sem_post(s);
 }
 
 LS_EXPORT int sem_wait(sem_t *s)
@@ -77,25 +116,124 @@ LS_EXPORT int sem_wait(sem_t *s)
     if (!t)
         return ls_real.sem_wait(s);
     int saved = errno;
-    if (ls_real.sem_trywait(s) == 0)
+    if (ls_real.sem_trywait(s) == 0) {
+        ls_sync_acquire(t, s, LS_SYNC_SEM);
+        errno = saved;
         return 0;
+    }
     errno = saved;
     ls_wait_begin(t, LS_WAIT_SEM, NULL, s, NULL);
     int r = ls_real.sem_wait(s);
     saved = errno;
     ls_wait_end(t);
+    if (r == 0)
+        ls_sync_acquire(t, s, LS_SYNC_SEM);
     errno = saved;
     return r;
 }
 
+LS_EXPORT int sem_trywait(sem_t *s)
+{
+    LS_ENSURE_REAL(sem_trywait);
+    int r = ls_real.sem_trywait(s);
+    struct ls_thread *t;
+    if (r == 0 && (t = ls_enter())) {
+        int saved = errno;
+        ls_sync_acquire(t, s, LS_SYNC_SEM);
+        errno = saved;
+    }
+    return r;
+}
+
+LS_EXPORT int sem_timedwait(sem_t *s, const struct timespec *abst)
+{
+    LS_ENSURE_REAL(sem_timedwait);
+    int r = ls_real.sem_timedwait(s, abst);
+    struct ls_thread *t;
+    if (r == 0 && (t = ls_enter())) {
+        int saved = errno;
+        ls_sync_acquire(t, s, LS_SYNC_SEM);
+        errno = saved;
+    }
+    return r;
+}
+
+LS_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abst)
+{
+    LS_ENSURE_REAL(sem_clockwait);
+    int r = ls_real.sem_clockwait(s, clk, abst);
+    struct ls_thread *t;
+    if (r == 0 && (t = ls_enter())) {
+        int saved = errno;
+        ls_sync_acquire(t, s, LS_SYNC_SEM);
+        errno = saved;
+    }
+    return r;
+}
+
+/* Every arrival happens before every departure. */
 LS_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
 {
     LS_ENSURE_REAL(barrier_wait);
     struct ls_thread *t = ls_enter();
     if (!t)
         return ls_real.barrier_wait(b);
+    ls_sync_release(t, b, LS_SYNC_BARRIER);
     ls_wait_begin(t, LS_WAIT_BARRIER, NULL, b, NULL);
     int r = ls_real.barrier_wait(b);
     ls_wait_end(t);
+    ls_sync_acquire(t, b, LS_SYNC_BARRIER);
     return r;
+}
+
+/* pthread_once: the initialization happens before every caller returns.
+ * The init routine runs through a trampoline that releases when it ends;
+ * nested once calls keep their own routine on the stack. */
+static __thread void (*once_fn)(void) LS_TLS;
+static __thread pthread_once_t *once_obj LS_TLS;
+
+static void once_trampoline(void)
+{
+    void (*fn)(void) = once_fn;
+    pthread_once_t *o = once_obj;
+    fn();
+    struct ls_thread *t = ls_self;
+    if (t && atomic_load_explicit(&ls_active, memory_order_relaxed))
+        ls_sync_release(t, o, LS_SYNC_ONCE);
+}
+
+LS_EXPORT int pthread_once(pthread_once_t *o, void (*fn)(void))
+{
+    LS_ENSURE_REAL(once);
+    struct ls_thread *t = ls_enter();
+    if (!t)
+        return ls_real.once(o, fn);
+    void (*saved_fn)(void) = once_fn;
+    pthread_once_t *saved_obj = once_obj;
+    once_fn = fn;
+    once_obj = o;
+    int r = ls_real.once(o, once_trampoline);
+    once_fn = saved_fn;
+    once_obj = saved_obj;
+    if (r == 0)
+        ls_sync_acquire(t, o, LS_SYNC_ONCE);
+    return r;
+}
+
+/* The annotations of include/lockscope/annotate.h, for synchronization the
+ * shim cannot see (atomics, lock-free queues). */
+LS_EXPORT void __lockscope_happens_before(const volatile void *addr);
+LS_EXPORT void __lockscope_happens_before(const volatile void *addr)
+{
+    struct ls_thread *t = ls_enter();
+    if (t)
+        ls_sync_release(t, (const void *)addr, LS_SYNC_ANNOTATION);
+}
+
+LS_EXPORT void __lockscope_happens_after(const volatile void *addr);
+LS_EXPORT void __lockscope_happens_after(const volatile void *addr)
+{
+    struct ls_thread *t = ls_enter();
+    if (t)
+        ls_sync_acquire(t, (const void *)addr, LS_SYNC_ANNOTATION);
 }

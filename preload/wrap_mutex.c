@@ -80,6 +80,11 @@ static int lock_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_
 {
     if (unlikely(held) && relocks_own(t, m))
         ls_self_deadlock(t, lk, m, LS_WAIT_LOCK);
+    /* With one thread, nobody else can hold it: no wait to publish, and
+     * glibc's lock has a fast path for single-threaded processes that its
+     * trylock lacks. */
+    if (ls_live_threads() <= 1)
+        return ls_real.mutex_lock(m);
     int r = ls_real.mutex_trylock(m);
     if (likely(r != EBUSY))
         return r;

@@ -100,6 +100,9 @@ LS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
         pthread_attr_getdetachstate(attr, &detached);
     if (detached == PTHREAD_CREATE_DETACHED)
         atomic_fetch_or(&child->life, LS_LIFE_RELEASED);
+    ls_clock_thread_start(child, t);
+    ls_clock_tick(t);
+    ls_watch_threads_start();
     t->epoch++;
     int r = ls_real.create(th, attr, trampoline, child);
     if (r != 0) {
@@ -130,6 +133,7 @@ static void joined(struct ls_thread *t, pthread_t th)
             .stack = 0,
         };
         ls_writer_record(LS_REC_JOIN, &r, sizeof r, NULL, 0, NULL, 0);
+        ls_clock_join_thread(t, child);
         t->epoch++;
         ls_guard--;
     }
@@ -195,4 +199,20 @@ void ls_threads_map_after_fork_child(void)
 {
     map_spin.v = 0;
     memset(map, 0, sizeof map);
+}
+
+/* Thread names go into the reports ("thread T1 'worker'"). */
+LS_EXPORT int pthread_setname_np(pthread_t th, const char *name)
+{
+    LS_ENSURE_REAL(setname_np);
+    int r = ls_real.setname_np(th, name);
+    struct ls_thread *t = ls_enter();
+    if (r != 0 || !t)
+        return r;
+    struct ls_thread *named = pthread_equal(th, pthread_self()) ? t : map_find(th, 0);
+    if (named) {
+        struct ls_rec_thread_name rec = {.tid = named->tid, .name_len = (uint32_t)strnlen(name, 64)};
+        ls_writer_record(LS_REC_THREAD_NAME, &rec, sizeof rec, name, rec.name_len, NULL, 0);
+    }
+    return r;
 }

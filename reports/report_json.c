@@ -87,7 +87,8 @@ static void jlock(FILE *out, const struct ls_flock *l)
     fputs("}}", out);
 }
 
-static void jfinding(FILE *out, const struct ls_report *r, const struct ls_finding *f)
+static void jfinding(FILE *out, const struct ls_report *r, const struct ls_finding *f,
+                     const struct ls_rfinding *x)
 {
     fputs("{\"id\":", out);
     jstr(out, f->id);
@@ -151,6 +152,30 @@ static void jfinding(FILE *out, const struct ls_report *r, const struct ls_findi
         }
         fputc(']', out);
     }
+    if (f->kind == LS_FIND_RACE) {
+        fputs(",\"variable\":{\"name\":", out);
+        jstr(out, f->var.name);
+        fprintf(out, ",\"address\":\"0x%llx\",\"size\":%llu,\"offset\":%llu,\"watched\":%u},"
+                     "\"accesses\":[",
+                (unsigned long long)f->var.addr, (unsigned long long)f->var.size,
+                (unsigned long long)f->var.offset, f->var.watched);
+        for (int i = 0; i < 2; i++) {
+            const struct ls_faccess *a = &f->access[i];
+            fprintf(out, "%s{\"kind\":\"%s\",\"thread\":", i ? "," : "",
+                    a->write ? "write" : "read");
+            jthread(out, &a->thread);
+            fputs(",\"stack\":", out);
+            jstack(out, &a->stack);
+            fputs(",\"locks_held\":[", out);
+            for (size_t j = 0; j < a->nheld; j++) {
+                if (j)
+                    fputc(',', out);
+                jstr(out, f->locks[a->held[j]].label);
+            }
+            fputs("]}", out);
+        }
+        fputc(']', out);
+    }
     if (f->kind == LS_FIND_MISUSE) {
         fputs(",\"rule\":", out);
         jstr(out, f->rule);
@@ -177,10 +202,106 @@ static void jfinding(FILE *out, const struct ls_report *r, const struct ls_findi
     } else {
         fputs("null", out);
     }
+    fputs(",\"suppression\":", out);
+    jstr(out, x ? x->suppress : NULL);
+    fputs(",\"baseline\":", out);
+    jstr(out, !x || x->baseline == LS_BASELINE_NONE ? NULL
+              : x->baseline == LS_BASELINE_NEW     ? "new"
+                                                   : "known");
+    fprintf(out, ",\"fails\":%s}", !x || x->fails ? "true" : "false");
+}
+
+static void jstrings(FILE *out, const char *const *v, size_t n)
+{
+    fputc('[', out);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            fputc(',', out);
+        jstr(out, v[i]);
+    }
+    fputc(']', out);
+}
+
+static void jcounts(FILE *out, const struct ls_report *r, const struct ls_rcount *extra,
+                    size_t nextra)
+{
+    enum ls_finding_kind kinds[LS_RCTX_MAX_LIST];
+    size_t nk = ls_rkinds(kinds, LS_RCTX_MAX_LIST);
+    fputc('{', out);
+    for (size_t k = 0; k < nk; k++) {
+        size_t n = 0;
+        const char *name = ls_finding_kind_name(kinds[k]);
+        if (r) {
+            for (size_t i = 0; i < r->nfindings; i++)
+                n += r->findings[i].kind == kinds[k];
+        }
+        for (size_t i = 0; i < nextra; i++)
+            if (!strcmp(extra[i].kind, name))
+                n += extra[i].n;
+        fprintf(out, "%s\"%s\":%zu", k ? "," : "", name, n);
+    }
     fputc('}', out);
 }
 
-void ls_report_json(FILE *out, const struct ls_report *r)
+static void jcontext(FILE *out, const struct ls_report_ctx *c)
+{
+    fputs(",\n\"run\":{\"command\":", out);
+    jstr(out, c ? c->command : NULL);
+    if (c && c->status >= 0)
+        fprintf(out, ",\"exit_status\":%d", c->status);
+    else
+        fputs(",\"exit_status\":null", out);
+    if (c && c->duration_s >= 0)
+        fprintf(out, ",\"duration_seconds\":%.3f", c->duration_s);
+    else
+        fputs(",\"duration_seconds\":null", out);
+    fputs(",\"notes\":", out);
+    jstrings(out, c ? (const char *const *)c->notes : NULL, c ? c->nnotes : 0);
+    fputs("},\"checked\":", out);
+    jstrings(out, c ? c->checked : NULL, c ? c->nchecked : 0);
+    fputs(",\"not_checked\":", out);
+    jstrings(out, c ? c->not_checked : NULL, c ? c->nnot_checked : 0);
+    fputs(",\n\"suppressions\":", out);
+    if (c && c->supp_file) {
+        fputs("{\"file\":", out);
+        jstr(out, c->supp_file);
+        fprintf(out, ",\"suppressed\":%zu,\"by_kind\":", c->suppressed);
+        jcounts(out, NULL, c->suppressed_by_kind, c->nsuppressed_kinds);
+        fputs(",\"rules\":[", out);
+        for (size_t i = 0; i < c->nsupps; i++) {
+            fputs(i ? ",{\"file\":" : "{\"file\":", out);
+            jstr(out, c->supps[i].file);
+            fprintf(out, ",\"line\":%d,\"text\":", c->supps[i].line);
+            jstr(out, c->supps[i].text);
+            fprintf(out, ",\"matched\":%zu}", c->supps[i].hits);
+        }
+        fputs("]}", out);
+    } else {
+        fputs("null", out);
+    }
+    fputs(",\n\"baseline\":", out);
+    if (c && c->baseline_file) {
+        fputs("{\"file\":", out);
+        jstr(out, c->baseline_file);
+        fprintf(out, ",\"new\":%zu,\"known\":%zu,\"gone\":%zu}", c->baseline_new,
+                c->baseline_known, c->baseline_gone);
+    } else {
+        fputs("null", out);
+    }
+    fputs(",\n\"fail_on\":", out);
+    if (!c || c->fail_on_all) {
+        enum ls_finding_kind kinds[LS_RCTX_MAX_LIST];
+        size_t nk = ls_rkinds(kinds, LS_RCTX_MAX_LIST);
+        const char *names[LS_RCTX_MAX_LIST];
+        for (size_t k = 0; k < nk; k++)
+            names[k] = ls_finding_kind_name(kinds[k]);
+        jstrings(out, names, nk);
+    } else {
+        jstrings(out, c->fail_on, c->nfail_on);
+    }
+}
+
+void ls_report_json(FILE *out, const struct ls_report *r, const struct ls_report_ctx *c)
 {
     fprintf(out, "{\"tool\":\"lockscope\",\"version\":\"%s\",\"schema_version\":1,", LS_VERSION);
     fputs("\"processes\":[", out);
@@ -195,25 +316,48 @@ void ls_report_json(FILE *out, const struct ls_report *r)
         fputs(",\"trace\":", out);
         jstr(out, p->trace);
         fprintf(out,
-                ",\"exited_normally\":%s,\"threads\":%zu,\"locks\":%zu,\"lock_order_edges\":%zu}",
+                ",\"exited_normally\":%s,\"threads\":%zu,\"locks\":%zu,\"lock_order_edges\":%zu",
                 p->ended ? "true" : "false", p->nthreads, p->nlocks, p->nedges);
+        static const char *const watch_names[] = {"not recorded", "on", "refused", "none",
+                                                  "off"};
+        fprintf(out, ",\"races\":{\"watchpoints\":\"%s\",\"why_not\":",
+                p->watch_status >= 0 && p->watch_status <= 4 ? watch_names[p->watch_status]
+                                                             : "unknown");
+        jstr(out, p->watch_msg && *p->watch_msg ? p->watch_msg : NULL);
+        fprintf(out, ",\"candidates\":%u,\"sampled_accesses\":%zu,\"sampled\":[",
+                p->watch_candidates, p->accesses);
+        for (size_t k = 0; k < p->nsampled; k++) {
+            fputs(k ? ",{\"variable\":" : "{\"variable\":", out);
+            jstr(out, p->sampled[k].name);
+            fprintf(out, ",\"reads\":%zu,\"writes\":%zu,\"atomic\":%s}", p->sampled[k].reads,
+                    p->sampled[k].writes, p->sampled[k].atomic ? "true" : "false");
+        }
+        fputs("]}", out);
+        const struct ls_rproc *x = c && i < c->npx ? &c->px[i] : NULL;
+        if (x && x->exit_status >= 0 && !x->execed)
+            fprintf(out, ",\"exit_status\":%d", x->exit_status);
+        else
+            fputs(",\"exit_status\":null", out);
+        fprintf(out, ",\"execed\":%s", x && x->execed ? "true" : "false");
+        if (x && x->end_ns > x->start_ns && x->start_ns)
+            fprintf(out, ",\"duration_seconds\":%.3f", (double)(x->end_ns - x->start_ns) / 1e9);
+        else
+            fputs(",\"duration_seconds\":null", out);
+        fputs(",\"notes\":", out);
+        jstrings(out, x ? (const char *const *)x->notes : NULL, x ? x->nnotes : 0);
+        fputc('}', out);
     }
     fputs("],\"findings\":[", out);
     for (size_t i = 0; i < r->nfindings; i++) {
         if (i)
             fputc(',', out);
         fputc('\n', out);
-        jfinding(out, r, &r->findings[i]);
+        jfinding(out, r, &r->findings[i], c && i < c->nfx ? &c->fx[i] : NULL);
     }
-    size_t lo = 0, dl = 0, st = 0, mi = 0;
-    for (size_t i = 0; i < r->nfindings; i++) {
-        lo += r->findings[i].kind == LS_FIND_LOCK_ORDER;
-        dl += r->findings[i].kind == LS_FIND_DEADLOCK;
-        st += r->findings[i].kind == LS_FIND_STALL;
-        mi += r->findings[i].kind == LS_FIND_MISUSE;
-    }
-    fprintf(out,
-            "],\n\"summary\":{\"findings\":%zu,\"by_kind\":{\"lock-order-cycle\":%zu,"
-            "\"deadlock\":%zu,\"stall\":%zu,\"misuse\":%zu},\"dismissed_cycles\":%zu}}\n",
-            r->nfindings, lo, dl, st, mi, r->dismissed_cycles);
+    fprintf(out, "],\n\"summary\":{\"findings\":%zu,\"by_kind\":", r->nfindings);
+    jcounts(out, r, NULL, 0);
+    fprintf(out, ",\"dismissed_cycles\":%zu,\"suppressed\":%zu,\"failing\":%zu}",
+            r->dismissed_cycles, c ? c->suppressed : 0, c ? c->failing : r->nfindings);
+    jcontext(out, c);
+    fputs("}\n", out);
 }

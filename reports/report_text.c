@@ -100,7 +100,8 @@ static void footer(FILE *out, const struct ls_finding *f)
             fprintf(out, " %s:%d", f->summary->file, f->summary->line);
         fprintf(out, " in %s", f->summary->function ? f->summary->function : "<unknown>");
     }
-    fprintf(out, " [%s]\n==================\n", f->id);
+    fprintf(out, " [%s]\n", f->id);
+    /* ls_report_text closes the block, after the lines about gating. */
 }
 
 static void deadlock(FILE *out, const struct ls_report *r, const struct ls_finding *f)
@@ -148,6 +149,38 @@ static void misuse(FILE *out, const struct ls_report *r, const struct ls_finding
     footer(out, f);
 }
 
+static void race(FILE *out, const struct ls_report *r, const struct ls_finding *f)
+{
+    header(out, r, f);
+    for (int i = 0; i < 2; i++) {
+        const struct ls_faccess *a = &f->access[i];
+        fprintf(out, "  %s of size %u at 0x%llx (%s",
+                i == 0 ? (a->write ? "Write" : "Read")
+                       : (a->write ? "Conflicting write" : "Conflicting read"),
+                f->var.watched, (unsigned long long)f->var.addr, f->var.name);
+        if (f->var.offset)
+            fprintf(out, "+%llu", (unsigned long long)f->var.offset);
+        fprintf(out, ") by ");
+        thread_name(out, &a->thread);
+        if (a->nheld == 0) {
+            fprintf(out, ", holding no lock:\n");
+        } else {
+            fprintf(out, ", holding ");
+            for (size_t j = 0; j < a->nheld; j++)
+                fprintf(out, "%s%s", j ? ", " : "", f->locks[a->held[j]].label);
+            fprintf(out, ":\n");
+        }
+        stack(out, &a->stack);
+        fputc('\n', out);
+    }
+    fprintf(out, "  Location is global '%s' of size %llu.\n\n", f->var.name,
+            (unsigned long long)f->var.size);
+    const struct ls_fthread *ts[2] = {&f->access[0].thread, &f->access[1].thread};
+    threads_section(out, ts, 2);
+    fprintf(out, "\n  Why this is a race: %s\n", f->reason);
+    footer(out, f);
+}
+
 static void lock_order(FILE *out, const struct ls_report *r, const struct ls_finding *f)
 {
     header(out, r, f);
@@ -192,7 +225,44 @@ static void lock_order(FILE *out, const struct ls_report *r, const struct ls_fin
     footer(out, f);
 }
 
-void ls_report_text(FILE *out, const struct ls_report *r)
+/* After each finding: how it stands against the baseline, whether it fails
+ * the run, and the suppression line that would silence it. */
+static void gating(FILE *out, const struct ls_finding *f, const struct ls_rfinding *x,
+                   const struct ls_report_ctx *c)
+{
+    if (x && x->baseline == LS_BASELINE_NEW)
+        fprintf(out, "  New: not in the baseline '%s'.\n", c->baseline_file);
+    else if (x && x->baseline == LS_BASELINE_KNOWN)
+        fprintf(out, "  Known: in the baseline '%s'; it does not fail the run.\n",
+                c->baseline_file);
+    if (x && !x->fails && x->baseline != LS_BASELINE_KNOWN)
+        fprintf(out, "  It does not fail the run: --fail-on does not include %s.\n",
+                ls_finding_kind_name(f->kind));
+    if (x && x->suppress)
+        fprintf(out, "  Suppress it with this line in a --suppressions file: %s\n", x->suppress);
+    fprintf(out, "==================\n");
+}
+
+static void totals(FILE *out, const struct ls_report_ctx *c)
+{
+    if (c->supp_file) {
+        fprintf(out, "lockscope: suppressions '%s': %zu finding%s suppressed\n", c->supp_file,
+                c->suppressed, c->suppressed == 1 ? "" : "s");
+        for (size_t i = 0; i < c->nsupps; i++)
+            fprintf(out, "lockscope:   line %d: %s matched %zu time%s\n", c->supps[i].line,
+                    c->supps[i].text, c->supps[i].hits, c->supps[i].hits == 1 ? "" : "s");
+    }
+    if (c->baseline_file)
+        fprintf(out, "lockscope: baseline '%s': %zu new, %zu known, %zu gone\n", c->baseline_file,
+                c->baseline_new, c->baseline_known, c->baseline_gone);
+    for (size_t i = 0; i < c->nnotes; i++)
+        fprintf(out, "lockscope: note: %s\n", c->notes[i]);
+    if (c->nfx && c->failing < c->nfx)
+        fprintf(out, "lockscope: %zu of %zu finding%s fail%s the run\n", c->failing, c->nfx,
+                c->nfx == 1 ? "" : "s", c->failing == 1 ? "s" : "");
+}
+
+void ls_report_text(FILE *out, const struct ls_report *r, const struct ls_report_ctx *c)
 {
     for (size_t i = 0; i < r->nfindings; i++) {
         const struct ls_finding *f = &r->findings[i];
@@ -200,8 +270,11 @@ void ls_report_text(FILE *out, const struct ls_report *r)
             deadlock(out, r, f);
         else if (f->kind == LS_FIND_MISUSE)
             misuse(out, r, f);
+        else if (f->kind == LS_FIND_RACE)
+            race(out, r, f);
         else
             lock_order(out, r, f);
+        gating(out, f, c && i < c->nfx ? &c->fx[i] : NULL, c);
     }
     size_t threads = 0, locks = 0;
     for (size_t i = 0; i < r->nprocs; i++) {
@@ -215,5 +288,9 @@ void ls_report_text(FILE *out, const struct ls_report *r)
         fprintf(out, "; %zu lock-order cycle%s dismissed: %s", r->dismissed_cycles,
                 r->dismissed_cycles == 1 ? "" : "s",
                 "one thread, a common gate lock, or threads that never overlap");
+    if (c && c->suppressed)
+        fprintf(out, "; %zu suppressed", c->suppressed);
     fputc('\n', out);
+    if (c)
+        totals(out, c);
 }

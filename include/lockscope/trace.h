@@ -63,6 +63,10 @@ enum {
     LS_REC_THREAD_END = 10,
     LS_REC_DEADLOCK = 11,
     LS_REC_MISUSE = 12,
+    LS_REC_CLOCK = 13,
+    LS_REC_ACCESS = 14,
+    LS_REC_WATCH = 15,
+    LS_REC_THREAD_NAME = 16,
 };
 
 /* LS_REC_PROCESS: followed by exe_len bytes of the executable's path, then
@@ -108,6 +112,13 @@ struct ls_rec_thread {
     uint32_t name_len;
 };
 
+/* LS_REC_THREAD_NAME: thread tid was named (pthread_setname_np).  Followed
+ * by name_len bytes.  A later record for the same thread wins. */
+struct ls_rec_thread_name {
+    uint32_t tid;
+    uint32_t name_len;
+};
+
 /* LS_REC_JOIN: `joiner` joined `joined`; every event of `joined` at an epoch
  * <= joined_epoch happened before the joiner's events at epochs > joiner_epoch. */
 struct ls_rec_join {
@@ -135,6 +146,13 @@ enum {
     LS_LOCK_MUTEX_ERRORCHECK = 3,
     LS_LOCK_RWLOCK = 4,
     LS_LOCK_SPIN = 5,
+    /* not locks: other synchronization objects the shim keeps clocks for */
+    LS_SYNC_COND = 16,
+    LS_SYNC_SEM = 17,
+    LS_SYNC_BARRIER = 18,
+    LS_SYNC_ONCE = 19,
+    LS_SYNC_ANNOTATION = 20,
+    LS_SYNC_ATOMIC = 21,
 };
 
 /* LS_REC_LOCK: a lock (one generation of a sync object at an address).
@@ -254,5 +272,57 @@ struct ls_rec_misuse {
     uint32_t lock_stack;          /* where the thread took the lock before, 0 if n/a */
     int32_t result;               /* what the call returned (an errno value), 0 if n/a */
 };
+
+/* LS_REC_CLOCK: thread tid's vector clock as of `version` (the thread's
+ * count of clock joins).  Followed by n uint32_t entries, indexed by thread
+ * id (entry 0 unused).  Written before the first access that refers to it. */
+struct ls_rec_clock {
+    uint32_t tid;
+    uint32_t version;
+    uint32_t n;
+    uint32_t reserved;
+};
+
+/* LS_REC_ACCESS: a sampled memory access (a hardware watchpoint fired).
+ * The accessing thread was at `epoch` of its own clock, and knew the others
+ * as in its clock of version clock_version.  Followed by nheld lock ids. */
+enum {
+    LS_ACCESS_WRITE = 1u << 0,
+    LS_ACCESS_KIND_UNKNOWN = 1u << 1, /* read/write could not be told apart */
+};
+
+struct ls_rec_access {
+    uint32_t tid;
+    uint32_t epoch;
+    uint32_t clock_version;
+    uint32_t flags;           /* LS_ACCESS_* */
+    uint64_t addr;            /* the watched address that was accessed */
+    uint32_t size;            /* bytes watched there */
+    uint32_t stack;           /* where: frame 0 is the instruction after the access */
+    uint32_t nheld;
+    uint32_t reserved;
+};
+
+/* LS_REC_WATCH: how memory accesses were sampled in this process.  Followed
+ * by msg_len bytes: why watching was refused, if it was. */
+enum {
+    LS_WATCH_ON = 1,          /* hardware watchpoints armed */
+    LS_WATCH_REFUSED = 2,     /* the kernel refused them: races not checked */
+    LS_WATCH_NONE = 3,        /* nothing to watch (no candidate globals) */
+    LS_WATCH_OFF = 4,         /* turned off by option */
+};
+
+struct ls_rec_watch {
+    uint32_t status;          /* LS_WATCH_* */
+    uint32_t candidates;      /* global variables eligible for watching */
+    uint32_t slots;           /* variables watched at a time */
+    uint32_t classify;        /* 1: reads and writes told apart */
+    uint32_t msg_len;
+    uint32_t sync;            /* _Atomic globals followed as synchronization (low 16
+                                 bits), LS_WATCH_SYNC_INCOMPLETE if some of their
+                                 accesses were missed */
+};
+/* A later LS_REC_WATCH in the same file updates the earlier one. */
+#define LS_WATCH_SYNC_INCOMPLETE (1u << 31)
 
 #endif

@@ -1,0 +1,189 @@
+/*
+ * Happens-before: vector clocks for threads and synchronization objects.
+ *
+ * A thread's clock has one entry per thread id; its own entry is its epoch,
+ * which advances at every release.  A release stores what the thread knows
+ * into the object; an acquire joins the object's clock into the thread's.
+ *
+ * Cheap in the common cases: an object released and acquired again by the
+ * same thread costs two loads and a store; an object only one thread uses
+ * never gets a full clock (it keeps the last releaser and its epoch).  The
+ * first time another thread acquires it, the object's clock is made from the
+ * releaser's clock as it is now, with the releaser's own entry at its
+ * release epoch: what the releaser learned since (from third threads) may be
+ * counted in, which can only hide a race, never invent one.
+ *
+ * Clocks live in the shim's arena and are never freed; when the memory
+ * budget is spent, race tracking stops with one warning (lock checks go on).
+ */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <string.h>
+
+#define VC_BUDGET (512u << 20)
+
+static _Atomic size_t vc_bytes;
+_Atomic int ls_clocks_on = 1;
+
+static uint32_t *vc_alloc(uint32_t n)
+{
+    size_t bytes = (size_t)n * sizeof(uint32_t);
+    if (atomic_fetch_add(&vc_bytes, bytes) + bytes > VC_BUDGET) {
+        if (atomic_exchange(&ls_clocks_on, 0)) {
+            ls_warn("lockscope: warning: vector clocks need more than %u MB; race checking "
+                    "stops here",
+                    VC_BUDGET >> 20);
+            ls_writer_note(LS_NOTE_DROPPED, "vector clock budget spent: race checking stopped");
+        }
+        return NULL;
+    }
+    return ls_arena_alloc(bytes);
+}
+
+static uint32_t cap_for(uint32_t n)
+{
+    uint32_t c = 16;
+    while (c < n)
+        c *= 2;
+    return c;
+}
+
+/* Makes room for entry `idx` in a clock. */
+static int vc_reserve(struct ls_vclock *c, uint32_t idx)
+{
+    if (idx < c->cap)
+        return 0;
+    uint32_t ncap = cap_for(idx + 1);
+    uint32_t *nv = vc_alloc(ncap);
+    if (!nv)
+        return -1;
+    if (c->v)
+        memcpy(nv, c->v, c->n * sizeof(uint32_t));
+    __atomic_store_n(&c->v, nv, __ATOMIC_RELEASE);
+    c->cap = ncap;
+    return 0;
+}
+
+static void vc_join(struct ls_vclock *dst, const uint32_t *src, uint32_t n, uint32_t *changed)
+{
+    if (n > dst->n) {
+        if (vc_reserve(dst, n - 1) != 0)
+            return;
+        dst->n = n;
+    }
+    for (uint32_t i = 1; i < n; i++)
+        if (src[i] > dst->v[i]) {
+            dst->v[i] = src[i];
+            *changed = 1;
+        }
+}
+
+void ls_clock_thread_start(struct ls_thread *t, const struct ls_thread *parent)
+{
+    memset(&t->vc, 0, sizeof t->vc);
+    if (vc_reserve(&t->vc, t->tid) != 0)
+        return;
+    t->vc.n = t->tid + 1;
+    if (parent && parent->vc.v) {
+        uint32_t n = parent->vc.n;
+        uint32_t dummy = 0;
+        vc_join(&t->vc, parent->vc.v, n, &dummy);
+    }
+    t->vc.v[t->tid] = 1;
+    t->vc_version = 1;
+}
+
+/* Own epoch: accesses made now are at this epoch. */
+static inline void tick(struct ls_thread *t)
+{
+    if (likely(t->vc.v))
+        t->vc.v[t->tid]++;
+}
+
+void ls_clock_release(struct ls_thread *t, struct ls_sync *s)
+{
+    if (unlikely(!t->vc.v))
+        return;
+    uint32_t own = t->vc.v[t->tid];
+    if (s->clk.v && atomic_load_explicit(&ls_clocks_on, memory_order_relaxed)) {
+        /* Shared object: it takes everything the releaser knows. */
+        if (s->last_tid == t->tid && s->last_version == t->vc_version) {
+            s->clk.v[t->tid] = own; /* only our own entry moved since */
+        } else {
+            if (vc_reserve(&s->clk, t->vc.n - 1) == 0) {
+                memcpy(s->clk.v, t->vc.v, t->vc.n * sizeof(uint32_t));
+                if (s->clk.n > t->vc.n)
+                    memset(s->clk.v + t->vc.n, 0, (s->clk.n - t->vc.n) * sizeof(uint32_t));
+                s->clk.n = t->vc.n;
+            }
+        }
+    }
+    s->last_tid = t->tid;
+    s->last_epoch = own;
+    s->last_version = t->vc_version;
+    s->last_thread = t;
+    tick(t);
+}
+
+void ls_clock_release_join(struct ls_thread *t, struct ls_sync *s)
+{
+    /* For objects many threads release into (condvars, semaphores,
+     * barriers, read holds): join instead of copy. */
+    if (unlikely(!t->vc.v) || !atomic_load_explicit(&ls_clocks_on, memory_order_relaxed))
+        return;
+    uint32_t dummy = 0;
+    vc_join(&s->clk, t->vc.v, t->vc.n, &dummy);
+    s->last_tid = 0; /* several releasers: the clock is the whole story */
+    tick(t);
+}
+
+void ls_clock_acquire(struct ls_thread *t, struct ls_sync *s)
+{
+    if (unlikely(!t->vc.v))
+        return;
+    uint32_t last = s->last_tid;
+    if (last == t->tid)
+        return; /* we released it last: nothing new to learn */
+    if (!atomic_load_explicit(&ls_clocks_on, memory_order_relaxed))
+        return;
+    uint32_t changed = 0;
+    if (!s->clk.v && last) {
+        /* First acquisition by another thread: make the object's clock from
+         * its releaser's (see the top of this file). */
+        const struct ls_thread *r = s->last_thread;
+        const uint32_t *rv = r ? __atomic_load_n(&r->vc.v, __ATOMIC_ACQUIRE) : NULL;
+        uint32_t rn = r ? r->vc.n : 0;
+        if (rv && r->tid == last) {
+            if (rn > r->vc.cap)
+                rn = r->vc.cap;
+            vc_join(&s->clk, rv, rn, &changed);
+            if (s->clk.v && last < s->clk.n)
+                s->clk.v[last] = s->last_epoch;
+        } else if (vc_reserve(&s->clk, last) == 0) {
+            if (s->clk.n <= last)
+                s->clk.n = last + 1;
+            s->clk.v[last] = s->last_epoch;
+        }
+    }
+    changed = 0;
+    if (s->clk.v)
+        vc_join(&t->vc, s->clk.v, s->clk.n, &changed);
+    if (changed)
+        t->vc_version++;
+}
+
+void ls_clock_join_thread(struct ls_thread *t, const struct ls_thread *other)
+{
+    if (!t->vc.v || !other->vc.v)
+        return;
+    uint32_t changed = 0;
+    vc_join(&t->vc, other->vc.v, other->vc.n, &changed);
+    if (changed)
+        t->vc_version++;
+}
+
+void ls_clock_tick(struct ls_thread *t)
+{
+    tick(t);
+}
