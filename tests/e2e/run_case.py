@@ -84,6 +84,11 @@ def main():
     ap.add_argument("--related", action="store_true")
     ap.add_argument("--stall", action="store_true")
     ap.add_argument("--rule")
+    ap.add_argument("--sampled", action="append", default=[],
+                    help="VAR: at least one read and one write of VAR were sampled")
+    ap.add_argument("--race-var")
+    ap.add_argument("--watch-refused", action="store_true")
+    ap.add_argument("--race-sites")
     ap.add_argument("--misuse-sites")
     ap.add_argument("prog", nargs=argparse.REMAINDER)
     a = ap.parse_args()
@@ -173,6 +178,37 @@ def main():
             cyc = [f for f in finds if f["kind"] == "lock-order-cycle"]
             if not cyc or d["related"] != cyc[0]["id"] or cyc[0]["related"] != d["id"]:
                 fail("deadlock and lock-order cycle are not linked", err)
+        for var in a.sampled:
+            got = {}
+            for p in rep["processes"]:
+                for sv in p.get("races", {}).get("sampled", []):
+                    got[sv["variable"]] = sv
+            sv = got.get(var)
+            if not sv or sv["reads"] < 1 or sv["writes"] < 1:
+                fail("accesses to %s were not sampled (reads and writes): %s" % (var, sv), err)
+        if a.watch_refused:
+            w = [p.get("races", {}).get("watchpoints") for p in rep["processes"]]
+            if "refused" not in w:
+                fail("no process says watchpoints were refused: %s" % w, err)
+        if a.race_var:
+            if finds[0]["variable"]["name"] != a.race_var:
+                fail("race on %s, expected %s" % (finds[0]["variable"]["name"], a.race_var), err)
+            for acc in finds[0]["accesses"]:
+                if not acc["stack"] or not acc["stack"][0]["file"]:
+                    fail("a race access has no symbolized stack", err)
+        if a.race_sites:
+            # FILE:@m1,@m2: the union over all findings of (kind@line) must
+            # cover every marker's line
+            fname, _, marks = a.race_sites.partition(":")
+            want = marker_lines(a.src_dir, fname, [m.lstrip("@") for m in marks.split(",")])
+            got = set()
+            for f in finds:
+                for acc in f.get("accesses", []):
+                    fr = acc["stack"][0]
+                    if os.path.basename(fr["file"] or "") == fname:
+                        got.add(fr["line"])
+            if not want <= got:
+                fail("race lines %s do not cover %s" % (sorted(got), sorted(want)), err)
         if a.rule and finds[0].get("rule") != a.rule:
             fail("rule %r, expected %r" % (finds[0].get("rule"), a.rule), err)
         if a.misuse_sites:
