@@ -1,0 +1,61 @@
+/* A lock-order cycle in a program whose every name a report shows is
+ * hostile: the test compiles this file under a name containing HTML, runs
+ * it with HTML in its arguments, and names its threads with HTML.  The
+ * reports must show all of it as text.
+ *
+ * Two heap mutexes (named by their init site, so the file name is in the
+ * lock labels), taken in opposite orders by two threads that never overlap
+ * in time (no real deadlock, the cycle is still reported). */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static pthread_mutex_t *a, *b;
+
+/* Linux keeps at most 15 bytes of a thread name: the long payload is
+ * refused (ERANGE), the short one fits. */
+static void set_name(const char *long_name, const char *short_name)
+{
+    if (pthread_setname_np(pthread_self(), long_name) != 0)
+        pthread_setname_np(pthread_self(), short_name);
+}
+
+static void *ab(void *arg)
+{
+    set_name("<img src=x onerror=alert(1)>", "<i id=xs>1</i>");
+    pthread_mutex_lock(a);
+    pthread_mutex_lock(b);
+    pthread_mutex_unlock(b);
+    pthread_mutex_unlock(a);
+    return arg;
+}
+
+static void *ba(void *arg)
+{
+    set_name("<svg onload=alert(2)>", "<b id=xs2>2</b>");
+    usleep(100 * 1000);
+    pthread_mutex_lock(b);
+    pthread_mutex_lock(a);
+    pthread_mutex_unlock(a);
+    pthread_mutex_unlock(b);
+    return arg;
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    a = malloc(sizeof *a);
+    b = malloc(sizeof *b);
+    pthread_mutex_init(a, NULL);
+    pthread_mutex_init(b, NULL);
+    pthread_t t1, t2;
+    pthread_create(&t1, NULL, ab, NULL);
+    pthread_create(&t2, NULL, ba, NULL);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    puts("xss program done");
+    return 0;
+}

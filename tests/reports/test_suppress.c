@@ -1,0 +1,224 @@
+/*
+ * The suppression file: parsing (good lines, malformed lines reported with
+ * their file and line), matching (kinds, globs over functions, files,
+ * modules and locks), and the suggested line for a finding.
+ */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+
+#include "fixtures.h"
+#include "suppress.h"
+
+static struct ls_suppressions s;
+static struct ls_report r;
+
+static void setup(void)
+{
+    memset(&s, 0, sizeof s);
+    memset(&r, 0, sizeof r);
+    fx_add_process(&r, 100, "./app --fast");
+}
+
+static void teardown(void)
+{
+    ls_supp_free(&s);
+    ls_report_free(&r);
+}
+
+TestSuite(suppress, .init = setup, .fini = teardown, .timeout = 10);
+
+Test(suppress, good_lines)
+{
+    const char *text = "# a comment\n"
+                       "\n"
+                       "deadlock:eat1\n"
+                       "   race:counter_*   \n"
+                       "misuse:legacy.c\r\n"
+                       "\t# indented comment\n"
+                       "deadlock:*/vendor/*";
+    cr_assert_eq(ls_supp_parse(&s, text, "supp.txt"), 0);
+    cr_assert_eq(s.n, 4);
+    cr_assert_str_eq(s.rules[0].type, "deadlock");
+    cr_assert_str_eq(s.rules[0].pattern, "eat1");
+    cr_assert_eq(s.rules[0].line, 3);
+    cr_assert_str_eq(s.rules[1].text, "race:counter_*");
+    cr_assert_eq(s.rules[1].line, 4);
+    cr_assert_str_eq(s.rules[2].pattern, "legacy.c");
+    cr_assert_eq(s.rules[2].line, 5);
+    cr_assert_str_eq(s.rules[3].pattern, "*/vendor/*");
+    cr_assert_eq(s.rules[3].line, 7, "a last line without a newline still counts");
+    cr_assert_str_eq(s.rules[3].file, "supp.txt");
+}
+
+Test(suppress, empty_file)
+{
+    cr_assert_eq(ls_supp_parse(&s, "", "empty"), 0);
+    cr_assert_eq(s.n, 0);
+}
+
+static void expect_error(const char *text, const char *needle)
+{
+    cr_redirect_stderr();
+    cr_assert_eq(ls_supp_parse(&s, text, "my.supp"), -1, "accepted: %s", text);
+    fflush(stderr);
+    char buf[512] = {0};
+    FILE *e = cr_get_redirected_stderr();
+    size_t n = fread(buf, 1, sizeof buf - 1, e);
+    buf[n] = 0;
+    cr_assert(strstr(buf, needle) != NULL, "stderr '%s' lacks '%s'", buf, needle);
+    cr_assert(strstr(buf, "lockscope: error: ") == buf, "not an error line: %s", buf);
+}
+
+Test(suppress, unknown_type_names_file_and_line)
+{
+    expect_error("deadlock:ok\n\nthread:foo\n", "'my.supp:3'");
+}
+
+Test(suppress, unknown_type_is_quoted)
+{
+    expect_error("mutex:foo\n", "unknown type (expected race, deadlock or misuse): 'mutex'");
+}
+
+Test(suppress, no_colon)
+{
+    expect_error("# header\neat1\n", "'my.supp:2': expected TYPE:PATTERN");
+}
+
+Test(suppress, empty_pattern)
+{
+    expect_error("race:\n", "'my.supp:1': empty pattern");
+}
+
+Test(suppress, spaces_in_pattern)
+{
+    expect_error("deadlock:a b\n", "'my.supp:1': a pattern has no spaces");
+}
+
+Test(suppress, unclosed_bracket)
+{
+    expect_error("race:x\nrace:[abc\n", "'my.supp:2': unclosed '['");
+}
+
+Test(suppress, stops_at_first_bad_line)
+{
+    cr_redirect_stderr();
+    cr_assert_eq(ls_supp_parse(&s, "race:a\nbad\nrace:b\n", "f"), -1);
+    cr_assert_eq(s.n, 1);
+}
+
+Test(suppress, load_missing_file)
+{
+    cr_redirect_stderr();
+    cr_assert_eq(ls_supp_load(&s, "/nonexistent/dir/x.supp"), -1);
+    fflush(stderr);
+    char buf[256] = {0};
+    size_t n = fread(buf, 1, sizeof buf - 1, cr_get_redirected_stderr());
+    buf[n] = 0;
+    cr_assert(strstr(buf, "cannot open suppressions '/nonexistent/dir/x.supp'"), "%s", buf);
+}
+
+Test(suppress, types_cover_kinds)
+{
+    cr_assert(ls_supp_type_covers("deadlock", "lock-order-cycle"));
+    cr_assert(ls_supp_type_covers("deadlock", "deadlock"));
+    cr_assert(ls_supp_type_covers("deadlock", "stall"));
+    cr_assert(!ls_supp_type_covers("deadlock", "misuse"));
+    cr_assert(ls_supp_type_covers("race", "data-race"));
+    cr_assert(!ls_supp_type_covers("race", "lock-order-cycle"));
+    cr_assert(ls_supp_type_covers("misuse", "misuse"));
+    cr_assert_str_eq(ls_supp_type_for("lock-order-cycle"), "deadlock");
+    cr_assert_null(ls_supp_type_for("no-such-kind"));
+}
+
+Test(suppress, globs_match_functions_files_modules_locks)
+{
+    struct ls_finding *f =
+        fx_cycle(&r, 0, "noodle_lock", "fork_lock", "eat1", "eat2", "/src/app/noodle.c", NULL);
+    /* functions */
+    cr_assert(ls_supp_matches("deadlock", "eat1", f));
+    cr_assert(ls_supp_matches("deadlock", "eat?", f));
+    cr_assert(!ls_supp_matches("deadlock", "eat", f), "a plain pattern matches whole names");
+    cr_assert(ls_supp_matches("deadlock", "*at2", f));
+    /* files: base name and full path; '*' crosses '/' */
+    cr_assert(ls_supp_matches("deadlock", "noodle.c", f));
+    cr_assert(ls_supp_matches("deadlock", "/src/app/*", f));
+    cr_assert(ls_supp_matches("deadlock", "*/app/noodle.c", f));
+    /* modules */
+    cr_assert(ls_supp_matches("deadlock", "libc.so.*", f));
+    /* locks */
+    cr_assert(ls_supp_matches("deadlock", "fork_lock", f));
+    cr_assert(ls_supp_matches("deadlock", "[fn]*_lock", f));
+    /* wrong type */
+    cr_assert(!ls_supp_matches("race", "eat1", f));
+    cr_assert(!ls_supp_matches("misuse", "*", f));
+    /* nothing */
+    cr_assert(!ls_supp_matches("deadlock", "other.c", f));
+}
+
+Test(suppress, first_matching_rule_wins)
+{
+    struct ls_finding *f =
+        fx_cycle(&r, 0, "noodle_lock", "fork_lock", "eat1", "eat2", "/src/app/noodle.c", NULL);
+    cr_assert_eq(ls_supp_parse(&s, "race:eat1\ndeadlock:nothing\ndeadlock:eat2\ndeadlock:eat*\n",
+                               "f"),
+                 0);
+    struct ls_supp_rule *rule = ls_supp_match(&s, f);
+    cr_assert_not_null(rule);
+    cr_assert_eq(rule->line, 3);
+}
+
+Test(suppress, deadlock_findings_match_wait_stacks)
+{
+    struct ls_finding *f = fx_deadlock(&r, 0, "/src/app/ring.c");
+    cr_assert(ls_supp_matches("deadlock", "member", f));
+    cr_assert(ls_supp_matches("deadlock", "ring_b", f));
+    cr_assert(ls_supp_matches("deadlock", "ring.c", f));
+}
+
+Test(suppress, suggestion_silences_the_finding)
+{
+    struct ls_finding *f =
+        fx_cycle(&r, 0, "noodle_lock", "fork_lock", "eat1", "eat2", "/src/app/noodle.c", NULL);
+    char *line = ls_supp_suggest(f);
+    cr_assert_not_null(line);
+    cr_assert_str_eq(line, "deadlock:eat1", "the summary frame's function");
+    cr_assert_eq(ls_supp_parse(&s, line, "suggested"), 0, "the suggestion parses");
+    cr_assert_not_null(ls_supp_match(&s, f));
+    free(line);
+}
+
+Test(suppress, suggestion_quotes_glob_characters)
+{
+    struct ls_finding *f =
+        fx_cycle(&r, 0, "a", "b", "operator[]", "g", "/src/x.cc", NULL);
+    char *line = ls_supp_suggest(f);
+    cr_assert_str_eq(line, "deadlock:operator\\[]");
+    cr_assert(ls_supp_matches("deadlock", line + strlen("deadlock:"), f));
+    cr_assert(!ls_supp_matches("deadlock", "operator\\[]", fx_cycle(&r, 0, "a", "b", "operatorx",
+                                                                    "g", "/src/x.cc", NULL)));
+    free(line);
+}
+
+Test(suppress, suggestion_falls_back_to_locks)
+{
+    struct ls_finding *f =
+        fx_cycle(&r, 0, "noodle_lock", "fork_lock", "has space", "eat2", "/src/app/noodle.c",
+                 NULL);
+    char *line = ls_supp_suggest(f);
+    cr_assert_str_eq(line, "deadlock:noodle_lock");
+    free(line);
+}
+
+Test(suppress, races_match_variables_and_accesses)
+{
+    struct ls_finding *f = fx_race(&r, 0, "balance", "/src/bank.c", "balance_lock");
+    cr_assert(ls_supp_matches("race", "balance", f));
+    cr_assert(ls_supp_matches("race", "bal*", f));
+    cr_assert(ls_supp_matches("race", "audit", f), "a function of an access stack");
+    cr_assert(ls_supp_matches("race", "bank.c", f));
+    cr_assert(ls_supp_matches("race", "balance_lock", f), "a lock held by an access");
+    cr_assert(!ls_supp_matches("deadlock", "balance", f), "deadlock: does not cover races");
+    char *line = ls_supp_suggest(f);
+    cr_assert_str_eq(line, "race:balance", "a race is named by its variable");
+    free(line);
+}

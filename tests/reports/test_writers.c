@@ -1,0 +1,275 @@
+/*
+ * The writers on hand-built reports: HTML, SARIF, JUnit, JSON and text,
+ * rendered into memory and checked for structure and escaping.  (The
+ * end-to-end tests validate real reports with a JSON schema, an XML parser
+ * and a browser.)
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixtures.h"
+#include "reports.h"
+#include "sha256.h"
+
+#define PAYLOAD "<img src=x onerror=alert(1)>"
+#define PAYLOAD_HTML "&lt;img src=x onerror=alert(1)&gt;"
+
+static struct ls_report r;
+static struct ls_report_ctx c;
+
+static void setup(void)
+{
+    memset(&r, 0, sizeof r);
+    memset(&c, 0, sizeof c);
+    c.status = 0;
+    c.duration_s = 1.5;
+}
+
+static void teardown(void)
+{
+    ls_report_free(&r);
+    ls_report_ctx_free(&c);
+}
+
+TestSuite(writers, .init = setup, .fini = teardown, .timeout = 20);
+
+typedef void (*renderer)(FILE *, const struct ls_report *, const struct ls_report_ctx *);
+
+static char *render(renderer fn, const struct ls_report_ctx *ctx)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_not_null(f);
+    fn(f, &r, ctx);
+    fclose(f);
+    return buf;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* Two processes, the second with a hostile command line; a cycle in each
+ * (the second with hostile names), and a deadlock. */
+static void build(void)
+{
+    fx_add_process(&r, 100, "./app --fast");
+    fx_add_process(&r, 200, "./child '" PAYLOAD "'");
+    fx_cycle(&r, 0, "noodle_lock", "fork_lock", "eat1", "eat2", "/src/app/noodle.c", NULL);
+    fx_cycle(&r, 1, "mutex initialized at f (" PAYLOAD ".c:3)", "b", "g", "h",
+             "/src/" PAYLOAD "/x.c", PAYLOAD);
+    fx_deadlock(&r, 1, LS_TEST_SRC_DIR "/fixtures.h");
+    c.command = xstrdup("./app --fast");
+    c.nfx = r.nfindings;
+    c.fx = xcalloc(c.nfx, sizeof *c.fx);
+    for (size_t i = 0; i < c.nfx; i++) {
+        c.fx[i].suppress = xstrdup(i == 1 ? "deadlock:g" : "deadlock:eat1");
+        c.fx[i].fails = 1;
+    }
+    c.npx = r.nprocs;
+    c.px = xcalloc(c.npx, sizeof *c.px);
+    c.px[1].exit_status = 0;
+    c.px[1].notes = xcalloc(1, sizeof(char *));
+    c.px[1].notes[0] = xstrdup("note about " PAYLOAD);
+    c.px[1].nnotes = 1;
+    c.checked[c.nchecked++] = "lock-order cycles";
+    c.not_checked[c.nnot_checked++] = "a per-thread timeline: no timing in the trace";
+    c.fail_on_all = 1;
+    c.failing = c.nfx;
+    c.srcroot = xstrdup("/src");
+}
+
+Test(writers, html_escapes_and_structure)
+{
+    build();
+    char *h = render(ls_report_html, &c);
+    cr_assert(strstr(h, "<!DOCTYPE html>") == h);
+    cr_assert_null(strstr(h, PAYLOAD), "a raw payload reached the page");
+    cr_assert_null(strstr(h, "<img"), "an <img> tag in the page");
+    cr_assert(count(h, PAYLOAD_HTML) >= 5, "the payload is shown, escaped");
+    /* One article per finding, anchored by id. */
+    for (size_t i = 0; i < r.nfindings; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "<article class=\"finding\" id=\"%s\"", r.findings[i].id);
+        cr_assert_not_null(strstr(h, want), "%s", want);
+    }
+    cr_assert_eq(count(h, "<article class=\"finding\""), 3);
+    /* Drawings: both cycles and the deadlock. */
+    cr_assert_eq(count(h, "<figure class=\"graph\"><svg"), 3);
+    cr_assert_eq(count(h, "<g class=\"node lock\">"), 6);
+    /* Which process each finding is in. */
+    cr_assert_not_null(strstr(h, "in process 200: <code>./child &#39;" PAYLOAD_HTML "&#39;</code>"));
+    /* The summary says what was not checked. */
+    cr_assert_not_null(strstr(h, "a per-thread timeline"));
+    cr_assert_not_null(strstr(h, "deadlock:eat1"));
+    /* The source around a readable frame, its line highlighted. */
+    cr_assert_not_null(strstr(h, "<span class=\"l hit\"><span class=\"ln\">50</span>"));
+    /* No external resources. */
+    cr_assert_null(strstr(h, "src=\"http"));
+    cr_assert_null(strstr(h, "href=\"http"));
+    free(h);
+}
+
+Test(writers, html_csp_allows_exactly_its_script)
+{
+    build();
+    char *h = render(ls_report_html, &c);
+    char *open = strstr(h, "<script>");
+    cr_assert_not_null(open);
+    open += strlen("<script>");
+    char *close = strstr(open, "</script>");
+    cr_assert_not_null(close);
+    cr_assert_eq(count(h, "<script"), 1, "one script only");
+    uint8_t d[32];
+    char b64[48], want[80];
+    ls_sha256(open, (size_t)(close - open), d);
+    ls_base64(d, sizeof d, b64);
+    snprintf(want, sizeof want, "script-src 'sha256-%s'", b64);
+    cr_assert_not_null(strstr(h, want), "CSP lacks %s", want);
+    cr_assert_not_null(strstr(h, "default-src 'none'"));
+    free(h);
+}
+
+Test(writers, html_without_findings_or_context)
+{
+    fx_add_process(&r, 7, "./clean");
+    char *h = render(ls_report_html, NULL);
+    cr_assert_not_null(strstr(h, "id=\"no-findings\""));
+    cr_assert_not_null(strstr(h, "<span id=\"finding-count\">0</span>"));
+    cr_assert_not_null(strstr(h, "timeline"));
+    free(h);
+}
+
+Test(writers, html_baseline_badges)
+{
+    build();
+    c.baseline_file = xstrdup("old.json");
+    c.fx[0].baseline = LS_BASELINE_KNOWN;
+    c.fx[0].fails = 0;
+    c.fx[1].baseline = LS_BASELINE_NEW;
+    c.fx[2].baseline = LS_BASELINE_NEW;
+    char *h = render(ls_report_html, &c);
+    cr_assert_eq(count(h, "data-baseline=\"known\""), 1);
+    cr_assert_eq(count(h, "data-baseline=\"new\""), 2);
+    cr_assert_not_null(strstr(h, "id=\"new-only\""));
+    free(h);
+}
+
+Test(writers, sarif_shape)
+{
+    build();
+    c.baseline_file = xstrdup("old.json");
+    c.fx[0].baseline = LS_BASELINE_KNOWN;
+    char *s = render(ls_report_sarif, &c);
+    cr_assert_not_null(strstr(s, "\"version\":\"2.1.0\""));
+    cr_assert_not_null(strstr(s, "\"rules\":[{\"id\":\"lock-order-cycle\""));
+    cr_assert_eq(count(s, "\"ruleId\":"), 3);
+    cr_assert_not_null(strstr(s, "\"uri\":\"app/noodle.c\",\"uriBaseId\":\"SRCROOT\""));
+    cr_assert_not_null(strstr(s, "\"SRCROOT\":{\"uri\":\"file:///src/\"}"));
+    /* The hostile directory is percent-encoded in the URI. */
+    cr_assert_not_null(strstr(s, "\"uri\":\"%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E/x.c\""));
+    cr_assert_eq(count(s, "\"codeFlows\":"), 3);
+    cr_assert_eq(count(s, "\"relatedLocations\":"), 3);
+    char want[80];
+    snprintf(want, sizeof want, "\"lockscopeFindingId/v1\":\"%s\"", r.findings[0].id);
+    cr_assert_not_null(strstr(s, want));
+    cr_assert_not_null(strstr(s, "\"baselineState\":\"unchanged\""));
+    cr_assert_null(strstr(s, PAYLOAD), "JSON strings escape '<'");
+    free(s);
+}
+
+Test(writers, junit_shape)
+{
+    build();
+    c.fx[0].fails = 0;
+    c.fx[0].baseline = LS_BASELINE_KNOWN;
+    c.baseline_file = xstrdup("old.json");
+    char *j = render(ls_report_junit, &c);
+    cr_assert(strstr(j, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites ") == j);
+    cr_assert_not_null(strstr(j, "<testsuites name=\"lockscope\" tests=\"2\" failures=\"1\""));
+    cr_assert_eq(count(j, "<testcase "), 2);
+    cr_assert_eq(count(j, "<failure "), 1, "process 100's finding is known");
+    cr_assert_not_null(strstr(j, "name=\"./child &#39;" PAYLOAD_HTML "&#39;\""));
+    cr_assert_null(strstr(j, PAYLOAD));
+    cr_assert_not_null(strstr(j, r.findings[1].id));
+    cr_assert_not_null(strstr(j, "known (in the baseline): "));
+    free(j);
+}
+
+Test(writers, junit_without_processes_is_skipped)
+{
+    c.command = xstrdup("./static-prog");
+    c.notes = xcalloc(1, sizeof(char *));
+    c.notes[0] = xstrdup("'./static-prog' is statically linked");
+    c.nnotes = 1;
+    char *j = render(ls_report_junit, &c);
+    cr_assert_not_null(strstr(j, "tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"1\""));
+    cr_assert_not_null(strstr(j, "<skipped message=\"&#39;./static-prog&#39; is statically linked\"/>"));
+    free(j);
+}
+
+Test(writers, json_gating_fields)
+{
+    build();
+    c.supp_file = xstrdup("s.supp");
+    c.nsupps = 1;
+    c.supps = xcalloc(1, sizeof *c.supps);
+    c.supps[0] = (struct ls_rsupp){xstrdup("deadlock:zzz"), xstrdup("s.supp"), 4, 2};
+    c.suppressed = 2;
+    c.suppressed_by_kind[c.nsuppressed_kinds++] = (struct ls_rcount){"lock-order-cycle", 2};
+    char *s = render(ls_report_json, &c);
+    cr_assert_not_null(strstr(s, "\"suppression\":\"deadlock:eat1\",\"baseline\":null,\"fails\":true"));
+    cr_assert_not_null(strstr(s, "\"suppressions\":{\"file\":\"s.supp\",\"suppressed\":2,"
+                                 "\"by_kind\":{\"lock-order-cycle\":2,"));
+    cr_assert_not_null(strstr(s, "{\"file\":\"s.supp\",\"line\":4,\"text\":\"deadlock:zzz\","
+                                 "\"matched\":2}"));
+    cr_assert_not_null(strstr(s, "\"run\":{\"command\":\"./app --fast\",\"exit_status\":0,"
+                                 "\"duration_seconds\":1.500"));
+    free(s);
+}
+
+Test(writers, text_suppression_line_follows_each_finding)
+{
+    build();
+    char *t = render(ls_report_text, &c);
+    /* Each block: SUMMARY line, then the suppression line, then the rule. */
+    cr_assert_eq(count(t, "  Suppress it with this line in a --suppressions file: "), 3);
+    const char *p = t;
+    for (size_t i = 0; i < 3; i++) {
+        p = strstr(p, "\nSUMMARY: ");
+        cr_assert_not_null(p);
+        const char *supp = strstr(p, "Suppress it with this line");
+        const char *rule = strstr(p, "==================");
+        cr_assert(supp && rule && supp < rule, "finding %zu: the line is not in its block", i);
+        p = rule;
+    }
+    free(t);
+}
+
+Test(writers, race_in_every_format)
+{
+    fx_add_process(&r, 300, "./bank");
+    fx_race(&r, 0, "balance", LS_TEST_SRC_DIR "/fixtures.h", "balance_lock");
+    char *h = render(ls_report_html, NULL);
+    cr_assert_not_null(strstr(h, "<h4>Write of balance by T1, holding no lock</h4>"));
+    cr_assert_not_null(strstr(h, "<h4>Conflicting read of balance by T2, holding balance_lock</h4>"));
+    cr_assert_null(strstr(h, "<figure class=\"graph\">"), "no drawing for a race");
+    free(h);
+    char *s = render(ls_report_sarif, NULL);
+    cr_assert_not_null(strstr(s, "\"ruleId\":\"data-race\""));
+    cr_assert_eq(count(s, "\"kinds\":[\"memory\"]"), 2, "one memory step per access");
+    cr_assert_not_null(strstr(s, "T1 writes balance holding no lock"));
+    free(s);
+    char *j = render(ls_report_junit, NULL);
+    cr_assert_not_null(strstr(j, "T2 reads balance:"));
+    free(j);
+}
