@@ -54,6 +54,11 @@ static int vc_reserve(struct ls_vclock *c, uint32_t idx)
 {
     if (idx < c->cap)
         return 0;
+    if (!c->v && idx < LS_VC_INLINE) {
+        __atomic_store_n(&c->v, c->inl, __ATOMIC_RELEASE);
+        c->cap = LS_VC_INLINE;
+        return 0;
+    }
     uint32_t ncap = cap_for(idx + 1);
     uint32_t *nv = vc_alloc(ncap);
     if (!nv)

@@ -18,7 +18,7 @@ struct ls_options ls_opt = {
     .deadlock_check_ms = 200,
     .stall_ms = 5000,
     .watch = 1,
-    .watch_rate = 1000,
+    .watch_rate = 500,
     .watch_period_ms = 50,
 };
 
@@ -37,7 +37,7 @@ static const struct {
     {"stall_ms", "every thread blocked this long (one in a condvar, semaphore or barrier "
                  "wait) is reported as a stall; 0 turns it off (default 5000)"},
     {"watch", "0 turns off the hardware watchpoints (no data-race checks) (default 1)"},
-    {"watch_rate", "traps a second a thread before a variable sits out its turn (default 1000)"},
+    {"watch_rate", "traps a second a thread before a variable sits out its turn (default 500)"},
     {"watch_period_ms", "how long each global is watched in a rotation (default 50)"},
     {"watch_only", "comma-separated names of the only globals to watch (default: all)"},
     {"help", "1 prints this list and runs the program untraced"},

@@ -159,7 +159,7 @@ void ls_stacks_after_fork_child(void) LS_HIDDEN;
 
 /* ---- threads (tls.c) ------------------------------------------------ */
 #define LS_MAX_HELD 128
-#define LS_LCACHE 256
+#define LS_LCACHE 1024
 
 struct ls_lock;
 
@@ -178,9 +178,11 @@ struct ls_held {
 struct ls_edge_slot { uint64_t key; uint64_t hh; };
 
 /* ---- happens-before (clock.c) ---------------------------------------- */
+#define LS_VC_INLINE 8
 struct ls_vclock {
-    uint32_t *v;              /* indexed by thread id; arena memory */
+    uint32_t *v;              /* indexed by thread id: inl, or arena memory */
     uint32_t n, cap;
+    uint32_t inl[LS_VC_INLINE]; /* small clocks live here, next to their owner */
 };
 
 /* The clock of a synchronization object (or one side of it). */

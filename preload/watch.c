@@ -58,6 +58,7 @@ struct candidate {
     uint32_t size;            /* the object's size */
     _Atomic int dropped;      /* turned out to be a sync object */
     int sync;                 /* an _Atomic global: followed as synchronization */
+    _Atomic uint32_t foreign; /* traps in a row from outside the program's code */
 };
 
 static struct candidate *cands;
@@ -399,9 +400,17 @@ void ls_watch_on_trap(int sig, siginfo_t *si, void *ucv)
     ucontext_t *uc = ucv;
     uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
     /* Accesses from the C library (the program's mutexes touched inside
-     * pthread_mutex_lock, memcpy into a global) are not the program's code. */
-    if (pc < exe_lo || pc >= exe_hi)
+     * pthread_mutex_lock, memcpy into a global) are not the program's code.
+     * A variable only the library touches (a mutex, a buffer) is dropped:
+     * its traps would cost and never count. */
+    if (pc < exe_lo || pc >= exe_hi) {
+        if (atomic_fetch_add(&cands[ci].foreign, 1) >= 32 && !slots[s].sync) {
+            atomic_store(&cands[ci].dropped, 1);
+            bench_slot(s);
+        }
         goto done;
+    }
+    atomic_store_explicit(&cands[ci].foreign, 0, memory_order_relaxed);
     /* The unwinder may take a lock of its own: that is ours, not the
      * program's, and must go straight through. */
     ls_guard++;
