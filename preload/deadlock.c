@@ -315,18 +315,19 @@ static void handle(struct cycle *c, uint32_t flags)
 
 static void publish_stacks(struct ls_thread *t)
 {
-    if (atomic_load(&t->wait_stack))
+    if (atomic_load(&t->wait_published))
         return;
     ls_guard++;
     uint32_t st = ls_capture_wait_stacks(t);
     ls_guard--;
-    atomic_store_explicit(&t->wait_stack, st ? st : 1, memory_order_release);
+    atomic_store(&t->wait_stack, st);
+    atomic_store_explicit(&t->wait_published, 1, memory_order_release);
 }
 
 static int members_published(const struct cycle *c)
 {
     for (int i = 0; i < c->n; i++)
-        if (!atomic_load_explicit(&c->t[i]->wait_stack, memory_order_acquire))
+        if (!atomic_load_explicit(&c->t[i]->wait_published, memory_order_acquire))
             return 0;
     return 1;
 }
@@ -433,6 +434,7 @@ void ls_wait_begin(struct ls_thread *t, uint32_t kind, struct ls_lock *lk, const
     t->wait_thread = other;
     t->wait_since_ms = mono_ms();
     atomic_store(&t->wait_stack, 0);
+    atomic_store(&t->wait_published, 0);
     atomic_fetch_add(&t->wait_gen, 1);
     atomic_store_explicit(&t->wait_kind, kind, memory_order_release);
     if (kind == LS_WAIT_COND || kind == LS_WAIT_SEM || kind == LS_WAIT_BARRIER) {

@@ -160,8 +160,13 @@ void ls_lock_ensure_written(struct ls_lock *lk)
         return;
     ls_spin_lock(&lk->spin);
     uint32_t id = atomic_load(&lk->id);
-    if (id && lk->written_gen != ls_file_gen)
+    if (id && lk->written_gen != ls_file_gen) {
+        /* Written again into a forked child's file: its stack ids were the
+         * parent's file's, meaningless here. */
+        lk->init_stack = 0;
+        lk->first_stack = 0;
         write_lock_record(lk, id);
+    }
     ls_spin_unlock(&lk->spin);
 }
 
@@ -444,7 +449,7 @@ void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, int flags, uint64_
     hb_acquired(t, lk, h->read);
 }
 
-void ls_release(struct ls_thread *t, struct ls_lock *lk)
+int ls_release(struct ls_thread *t, struct ls_lock *lk)
 {
     uint32_t n = t->nheld;
     for (uint32_t i = n; i-- > 0;) {
@@ -452,15 +457,26 @@ void ls_release(struct ls_thread *t, struct ls_lock *lk)
         if (h->lk != lk)
             continue;
         if (--h->count > 0)
-            return;
+            return 1;
         hb_releasing(t, lk, h->read);
         t->heldhash ^= held_mix(h->id, h->read);
         memmove(h, h + 1, (n - i - 1) * sizeof *h);
         t->nheld = n - 1;
-        return;
+        return 1;
     }
-    if (t->overflow)
+    if (t->overflow) {
         t->overflow--;
+        return 1;
+    }
+    return 0;
+}
+
+struct ls_held *ls_held_find(struct ls_thread *t, struct ls_lock *lk)
+{
+    for (uint32_t i = t->nheld; i-- > 0;)
+        if (t->held[i].lk == lk)
+            return &t->held[i];
+    return NULL;
 }
 
 /* ---- misuse ------------------------------------------------------------- */

@@ -105,12 +105,15 @@ void ls_resolve_real(void)
     r.cond_broadcast = next_cond("pthread_cond_broadcast");
     r.once = next_sym("pthread_once", NULL);
     r.setname_np = next_sym("pthread_setname_np", NULL);
+    r.cond_destroy = next_cond("pthread_cond_destroy");
+    r.barrier_destroy = next_sym("pthread_barrier_destroy", NULL);
+    r.sem_destroy = next_sym("sem_destroy", NULL);
     ls_real = r;
     atomic_store_explicit(&state, 2, memory_order_release);
     if (!r.create || !r.join || !r.exit || !r.mutex_timedlock || !r.rwlock_rdlock ||
         !r.spin_lock || !r.cond_wait || !r.cond_timedwait || !r.sem_wait || !r.barrier_wait ||
         !r.sem_post || !r.cond_signal || !r.cond_broadcast || !r.once || !r.sem_timedwait ||
-        !r.setname_np)
+        !r.setname_np || !r.cond_destroy || !r.barrier_destroy || !r.sem_destroy)
         ls_disable("cannot resolve the pthread functions");
 }
 
@@ -329,6 +332,9 @@ static void at_exit_flush(void)
     if (!atomic_load(&ls_active))
         return;
     ls_guard++;
+    struct ls_thread *t = ls_self;
+    if (t && t->nheld)
+        ls_misuse(t, LS_MISUSE_PROCESS_EXIT_HOLDING, t->held[0].lk, t->held[0].ret_ip, 0);
     ls_rings_drain_all();
     ls_watch_finish();
     ls_writer_end(exit_status, 0);

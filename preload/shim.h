@@ -71,6 +71,9 @@ struct ls_real {
     int (*cond_broadcast)(pthread_cond_t *);
     int (*once)(pthread_once_t *, void (*)(void));
     int (*setname_np)(pthread_t, const char *);
+    int (*cond_destroy)(pthread_cond_t *);
+    int (*barrier_destroy)(pthread_barrier_t *);
+    int (*sem_destroy)(void *);
 };
 extern struct ls_real ls_real LS_HIDDEN;
 
@@ -239,6 +242,7 @@ struct ls_thread {
     struct ls_thread *wait_thread;
     uint64_t wait_since_ms;   /* CLOCK_MONOTONIC */
     _Atomic uint32_t wait_stack; /* set by the waiter after its first timeout */
+    _Atomic int wait_published;  /* wait_stack and the held stacks are set */
     uint32_t registry_slot;
     /* happens-before */
     struct ls_vclock vc;
@@ -249,6 +253,10 @@ struct ls_thread {
 enum { LS_LIFE_EXITED = 1, LS_LIFE_RELEASED = 2 }; /* released: joined or detached */
 
 extern __thread struct ls_thread *ls_self LS_HIDDEN LS_TLS;
+/* Set by a wrapper that calls another (C11 mtx_lock -> pthread_mutex_lock):
+ * the program's own call site, for the inner one to record. */
+extern __thread uint64_t ls_outer_ret LS_HIDDEN LS_TLS;
+extern __thread uint64_t ls_outer_cfa LS_HIDDEN LS_TLS;
 extern __thread int ls_guard LS_HIDDEN LS_TLS;
 
 /* Thread-state lifecycle. */
@@ -285,6 +293,8 @@ struct ls_lock {
                                  objects released concurrently (read holds, condvars) */
     struct ls_sync w;         /* exclusive releases (mutex, write hold, spin), or all */
     struct ls_sync rd;        /* rwlock: read holds released */
+    _Atomic int waiters;      /* condvar, barrier, semaphore: threads waiting now */
+    _Atomic uintptr_t cond_mutex; /* condvar: the mutex of its current waiters */
 };
 
 /* 1 if addr is a synchronization object the shim has seen. */
@@ -309,7 +319,11 @@ int ls_acquire_pre(struct ls_thread *t, struct ls_lock *lk, int flags,
                    uint64_t ret, uint64_t cfa) LS_HIDDEN;
 void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, int flags, uint64_t ret,
                      uint64_t cfa) LS_HIDDEN;
-void ls_release(struct ls_thread *t, struct ls_lock *lk) LS_HIDDEN;
+/* Returns 1 if the thread held lk (it no longer does, unless recursively),
+ * 0 if it did not. */
+int ls_release(struct ls_thread *t, struct ls_lock *lk) LS_HIDDEN;
+/* The held-stack entry of lk, or NULL. */
+struct ls_held *ls_held_find(struct ls_thread *t, struct ls_lock *lk) LS_HIDDEN;
 /* Records a misuse (LS_MISUSE_*) at the caller's site `ret`, once per rule
  * and site. */
 void ls_misuse(struct ls_thread *t, uint32_t rule, struct ls_lock *lk, uint64_t ret,

@@ -12,6 +12,8 @@
 
 __thread struct ls_thread *ls_self;
 __thread int ls_guard;
+__thread uint64_t ls_outer_ret;
+__thread uint64_t ls_outer_cfa;
 
 static _Atomic uint32_t next_tid = 1;
 static struct ls_spin free_spin;

@@ -16,12 +16,46 @@
 
 #define RET_CFA                                                                     \
     uint64_t ret = (uint64_t)(uintptr_t)__builtin_return_address(0);                \
-    uint64_t cfa = (uint64_t)(uintptr_t)__builtin_dwarf_cfa()
+    uint64_t cfa = (uint64_t)(uintptr_t)__builtin_dwarf_cfa();                      \
+    if (unlikely(ls_outer_ret)) {                                                   \
+        ret = ls_outer_ret;                                                         \
+        cfa = ls_outer_cfa;                                                         \
+        ls_outer_ret = 0;                                                           \
+    }
 
 static void reacquired(struct ls_thread *t, struct ls_lock *lk, uint64_t ret, uint64_t cfa)
 {
     ls_acquire_pre(t, lk, 0, ret, cfa);
     ls_acquire_post(t, lk, 0, ret, cfa);
+}
+
+/* Before a condvar wait: the mutex must be held, and every thread waiting
+ * on this condvar at once must use the same mutex.  Returns the condvar's
+ * entry (its waiter count raised), or NULL. */
+static struct ls_lock *cond_enter(struct ls_thread *t, pthread_cond_t *c, pthread_mutex_t *m,
+                                  struct ls_lock *mlk, uint64_t ret)
+{
+    if (!ls_held_find(t, mlk) && ((uint32_t)m->__data.__owner & 0x3fffffff) != t->os_tid)
+        ls_misuse(t, LS_MISUSE_COND_WAIT_NOT_HELD, mlk, ret, 0);
+    struct ls_lock *cl = ls_lock_get(t, c, LS_SYNC_COND);
+    if (!cl)
+        return NULL;
+    uintptr_t mine = (uintptr_t)m, expected = 0;
+    if (atomic_fetch_add(&cl->waiters, 1) > 0) {
+        uintptr_t other = atomic_load(&cl->cond_mutex);
+        if (other && other != mine)
+            ls_misuse(t, LS_MISUSE_COND_TWO_MUTEXES, mlk, ret, 0);
+    } else {
+        atomic_compare_exchange_strong(&cl->cond_mutex, &expected, mine);
+        atomic_store(&cl->cond_mutex, mine);
+    }
+    return cl;
+}
+
+static void cond_leave(struct ls_lock *cl)
+{
+    if (cl && atomic_fetch_sub(&cl->waiters, 1) == 1)
+        atomic_store(&cl->cond_mutex, 0);
 }
 
 LS_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
@@ -32,10 +66,12 @@ LS_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
     if (!t || !(lk = ls_lock_get(t, m, LS_LOCK_MUTEX)))
         return ls_real.cond_wait(c, m);
     RET_CFA;
+    struct ls_lock *cl = cond_enter(t, c, m, lk, ret);
     ls_release(t, lk);
     ls_wait_begin(t, LS_WAIT_COND, lk, c, NULL);
     int r = ls_real.cond_wait(c, m);
     ls_wait_end(t);
+    cond_leave(cl);
     reacquired(t, lk, ret, cfa);
     ls_sync_acquire(t, c, LS_SYNC_COND);
     return r;
@@ -50,8 +86,10 @@ LS_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
     if (!t || !(lk = ls_lock_get(t, m, LS_LOCK_MUTEX)))
         return ls_real.cond_timedwait(c, m, abst);
     RET_CFA;
+    struct ls_lock *cl = cond_enter(t, c, m, lk, ret);
     ls_release(t, lk);
     int r = ls_real.cond_timedwait(c, m, abst);
+    cond_leave(cl);
     reacquired(t, lk, ret, cfa);
     if (r == 0)
         ls_sync_acquire(t, c, LS_SYNC_COND);
@@ -67,12 +105,47 @@ LS_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
     if (!t || !(lk = ls_lock_get(t, m, LS_LOCK_MUTEX)))
         return ls_real.cond_clockwait(c, m, clk, abst);
     RET_CFA;
+    struct ls_lock *cl = cond_enter(t, c, m, lk, ret);
     ls_release(t, lk);
     int r = ls_real.cond_clockwait(c, m, clk, abst);
+    cond_leave(cl);
     reacquired(t, lk, ret, cfa);
     if (r == 0)
         ls_sync_acquire(t, c, LS_SYNC_COND);
     return r;
+}
+
+/* Destroying a condvar, barrier or semaphore that threads wait on. */
+static void destroy_check(const void *obj, uint32_t kind, uint32_t rule, uint64_t ret)
+{
+    struct ls_thread *t = ls_enter();
+    struct ls_lock *o;
+    if (t && ls_lock_known(obj) && (o = ls_lock_get(t, obj, kind)) && atomic_load(&o->waiters) > 0)
+        ls_misuse(t, rule, NULL, ret, 0);
+}
+
+LS_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
+{
+    LS_ENSURE_REAL(cond_destroy);
+    destroy_check(c, LS_SYNC_COND, LS_MISUSE_DESTROY_COND_WAITERS,
+                  (uint64_t)(uintptr_t)__builtin_return_address(0));
+    return ls_real.cond_destroy(c);
+}
+
+LS_EXPORT int pthread_barrier_destroy(pthread_barrier_t *b)
+{
+    LS_ENSURE_REAL(barrier_destroy);
+    destroy_check(b, LS_SYNC_BARRIER, LS_MISUSE_DESTROY_IN_USE,
+                  (uint64_t)(uintptr_t)__builtin_return_address(0));
+    return ls_real.barrier_destroy(b);
+}
+
+LS_EXPORT int sem_destroy(sem_t *s)
+{
+    LS_ENSURE_REAL(sem_destroy);
+    destroy_check(s, LS_SYNC_SEM, LS_MISUSE_DESTROY_IN_USE,
+                  (uint64_t)(uintptr_t)__builtin_return_address(0));
+    return ls_real.sem_destroy(s);
 }
 
 /* A signal orders the signaller before the woken waiter (on top of the
@@ -122,10 +195,15 @@ LS_EXPORT int sem_wait(sem_t *s)
         return 0;
     }
     errno = saved;
+    struct ls_lock *o = ls_lock_get(t, s, LS_SYNC_SEM);
+    if (o)
+        atomic_fetch_add(&o->waiters, 1);
     ls_wait_begin(t, LS_WAIT_SEM, NULL, s, NULL);
     int r = ls_real.sem_wait(s);
     saved = errno;
     ls_wait_end(t);
+    if (o)
+        atomic_fetch_sub(&o->waiters, 1);
     if (r == 0)
         ls_sync_acquire(t, s, LS_SYNC_SEM);
     errno = saved;
@@ -179,9 +257,14 @@ LS_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
     if (!t)
         return ls_real.barrier_wait(b);
     ls_sync_release(t, b, LS_SYNC_BARRIER);
+    struct ls_lock *o = ls_lock_get(t, b, LS_SYNC_BARRIER);
+    if (o)
+        atomic_fetch_add(&o->waiters, 1);
     ls_wait_begin(t, LS_WAIT_BARRIER, NULL, b, NULL);
     int r = ls_real.barrier_wait(b);
     ls_wait_end(t);
+    if (o)
+        atomic_fetch_sub(&o->waiters, 1);
     ls_sync_acquire(t, b, LS_SYNC_BARRIER);
     return r;
 }

@@ -24,11 +24,24 @@ static uint32_t mutex_kind(const pthread_mutex_t *m)
     }
 }
 
+#define RET ((uint64_t)(uintptr_t)__builtin_return_address(0))
+
 LS_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
 {
     LS_ENSURE_REAL(mutex_init);
-    int r = ls_real.mutex_init(m, a);
     struct ls_thread *t = ls_enter();
+    /* Only a mutex the shim has seen in use can be "in use": the memory of
+     * a fresh one may hold anything. */
+    if (t && ls_lock_known(m) && m->__data.__lock != 0) {
+        struct ls_lock *lk = ls_lock_get(t, m, mutex_kind(m));
+        if (lk && atomic_load(&lk->id)) {
+            ls_misuse(t, LS_MISUSE_REINIT_IN_USE, lk, RET, 0);
+            /* init leaves it unlocked: whoever held it (we) no longer does */
+            while (ls_release(t, lk) && ls_held_find(t, lk))
+                ;
+        }
+    }
+    int r = ls_real.mutex_init(m, a);
     if (t && r == 0) {
         struct ls_lock *lk = ls_lock_get(t, m, mutex_kind(m));
         if (lk)
@@ -41,11 +54,13 @@ LS_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 {
     LS_ENSURE_REAL(mutex_destroy);
     struct ls_thread *t = ls_enter();
-    if (t) {
-        struct ls_lock *lk = ls_lock_get(t, m, LS_LOCK_MUTEX);
-        if (lk)
-            ls_lock_destroy_event(lk);
+    struct ls_lock *lk = t ? ls_lock_get(t, m, LS_LOCK_MUTEX) : NULL;
+    if (lk && m->__data.__lock != 0) {
+        ls_misuse(t, LS_MISUSE_DESTROY_LOCKED, lk, RET, 0);
+        return ls_real.mutex_destroy(m); /* EBUSY: it stays the same lock */
     }
+    if (lk)
+        ls_lock_destroy_event(lk);
     return ls_real.mutex_destroy(m);
 }
 
@@ -59,14 +74,35 @@ LS_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
             return call;                                                            \
         uint64_t ret = (uint64_t)(uintptr_t)__builtin_return_address(0);            \
         uint64_t cfa = (uint64_t)(uintptr_t)__builtin_dwarf_cfa();                  \
+        if (unlikely(ls_outer_ret)) {                                               \
+            ret = ls_outer_ret;                                                     \
+            cfa = ls_outer_cfa;                                                     \
+            ls_outer_ret = 0;                                                       \
+        }                                                                           \
         int held = ls_acquire_pre(t, lk, flags, ret, cfa);                          \
         int r = traced_call;                                                        \
         if (r == 0)                                                                 \
             ls_acquire_post(t, lk, flags, ret, cfa);                                \
-        else if (r == EDEADLK && held)                                              \
-            ls_misuse(t, LS_MISUSE_ERRORCHECK_RELOCK, lk, ret, r);                  \
+        else                                                                        \
+            acquire_failed(t, lk, m, ret, cfa, flags, held, r);                     \
         return r;                                                                   \
     } while (0)
+
+/* What a failed acquisition means.  A robust mutex whose owner died is
+ * acquired all the same (EOWNERDEAD). */
+static void acquire_failed(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m,
+                           uint64_t ret, uint64_t cfa, int flags, int held, int r)
+{
+    if (r == EOWNERDEAD) {
+        ls_acquire_post(t, lk, flags, ret, cfa);
+        return;
+    }
+    if (r == EDEADLK && held)
+        ls_misuse(t, LS_MISUSE_ERRORCHECK_RELOCK, lk, ret, r);
+    else if (r == EINVAL || r == EAGAIN || r == ENOTRECOVERABLE)
+        ls_misuse(t, LS_MISUSE_CALL_ERROR, lk, ret, r);
+    (void)m;
+}
 
 /* A plain (non-recursive, non-error-checking) mutex locked again by the
  * thread that owns it never returns. */
@@ -76,10 +112,13 @@ static int relocks_own(struct ls_thread *t, pthread_mutex_t *m)
 }
 
 /* Only a thread that has to wait pays for deadlock detection: try first. */
-static int lock_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m, int held)
+static int lock_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m, int held,
+                         uint64_t ret)
 {
-    if (unlikely(held) && relocks_own(t, m))
+    if (unlikely(held) && relocks_own(t, m)) {
+        ls_misuse(t, LS_MISUSE_PLAIN_RELOCK, lk, ret, 0);
         ls_self_deadlock(t, lk, m, LS_WAIT_LOCK);
+    }
     /* With one thread, nobody else can hold it: no wait to publish, and
      * glibc's lock has a fast path for single-threaded processes that its
      * trylock lacks. */
@@ -94,7 +133,7 @@ static int lock_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_
 LS_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
     LS_ENSURE_REAL(mutex_lock);
-    ACQUIRE(0, ls_real.mutex_lock(m), lock_blocking(t, lk, m, held));
+    ACQUIRE(0, ls_real.mutex_lock(m), lock_blocking(t, lk, m, held, ret));
 }
 
 LS_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
@@ -122,10 +161,16 @@ LS_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     LS_ENSURE_REAL(mutex_unlock);
     struct ls_thread *t = ls_enter();
-    if (t) {
-        struct ls_lock *lk = ls_lock_get(t, m, mutex_kind(m));
-        if (lk)
-            ls_release(t, lk);
+    struct ls_lock *lk = t ? ls_lock_get(t, m, mutex_kind(m)) : NULL;
+    if (lk && !ls_release(t, lk)) {
+        /* Not held as far as the shim knows.  glibc knows the owner: held
+         * by us all the same (taken back inside a cancelled condvar wait)
+         * is fine. */
+        uint32_t owner = (uint32_t)m->__data.__owner & 0x3fffffff;
+        if (owner == 0 && m->__data.__lock == 0)
+            ls_misuse(t, LS_MISUSE_UNLOCK_NOT_LOCKED, lk, RET, 0);
+        else if (owner != 0 && owner != t->os_tid)
+            ls_misuse(t, LS_MISUSE_UNLOCK_NOT_OWNER, lk, RET, 0);
     }
     return ls_real.mutex_unlock(m);
 }

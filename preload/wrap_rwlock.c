@@ -13,11 +13,25 @@
     uint64_t ret = (uint64_t)(uintptr_t)__builtin_return_address(0);                \
     uint64_t cfa = (uint64_t)(uintptr_t)__builtin_dwarf_cfa()
 
+#define RET ((uint64_t)(uintptr_t)__builtin_return_address(0))
+
+/* glibc: readers in __readers >> 3, the writer's thread id in __cur_writer. */
+static int rw_locked(const pthread_rwlock_t *l)
+{
+    return (l->__data.__readers >> 3) != 0 || l->__data.__cur_writer != 0;
+}
+
 LS_EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *a)
 {
     LS_ENSURE_REAL(rwlock_init);
+    struct ls_thread *t0 = ls_enter();
+    if (t0 && ls_lock_known(l) && rw_locked(l)) {
+        struct ls_lock *k = ls_lock_get(t0, l, LS_LOCK_RWLOCK);
+        if (k && atomic_load(&k->id))
+            ls_misuse(t0, LS_MISUSE_REINIT_IN_USE, k, RET, 0);
+    }
     int r = ls_real.rwlock_init(l, a);
-    struct ls_thread *t = ls_enter();
+    struct ls_thread *t = t0;
     struct ls_lock *lk;
     if (t && r == 0 && (lk = ls_lock_get(t, l, LS_LOCK_RWLOCK)))
         ls_lock_init_event(lk, LS_LOCK_RWLOCK);
@@ -29,8 +43,12 @@ LS_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
     LS_ENSURE_REAL(rwlock_destroy);
     struct ls_thread *t = ls_enter();
     struct ls_lock *lk;
-    if (t && (lk = ls_lock_get(t, l, LS_LOCK_RWLOCK)))
-        ls_lock_destroy_event(lk);
+    if (t && (lk = ls_lock_get(t, l, LS_LOCK_RWLOCK))) {
+        if (rw_locked(l))
+            ls_misuse(t, LS_MISUSE_DESTROY_LOCKED, lk, RET, 0);
+        else
+            ls_lock_destroy_event(lk);
+    }
     return ls_real.rwlock_destroy(l);
 }
 
@@ -137,8 +155,9 @@ LS_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
     LS_ENSURE_REAL(rwlock_unlock);
     struct ls_thread *t = ls_enter();
     struct ls_lock *lk;
-    if (t && (lk = ls_lock_get(t, l, LS_LOCK_RWLOCK)))
-        ls_release(t, lk);
+    if (t && (lk = ls_lock_get(t, l, LS_LOCK_RWLOCK)) && !ls_release(t, lk) &&
+        (uint32_t)l->__data.__cur_writer != t->os_tid)
+        ls_misuse(t, LS_MISUSE_RWLOCK_UNLOCK_NOT_HELD, lk, RET, 0);
     return ls_real.rwlock_unlock(l);
 }
 

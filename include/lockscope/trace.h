@@ -262,6 +262,19 @@ enum {
  * rule and call site (return address). */
 enum {
     LS_MISUSE_ERRORCHECK_RELOCK = 1, /* error-checking mutex locked again by its owner (EDEADLK) */
+    LS_MISUSE_UNLOCK_NOT_LOCKED = 2, /* unlock of a mutex nobody holds */
+    LS_MISUSE_UNLOCK_NOT_OWNER = 3,  /* unlock of a mutex another thread holds */
+    LS_MISUSE_PLAIN_RELOCK = 4,      /* plain mutex locked again by its owner (hangs) */
+    LS_MISUSE_DESTROY_LOCKED = 5,    /* destroy of a locked mutex or rwlock */
+    LS_MISUSE_DESTROY_COND_WAITERS = 6, /* destroy of a condvar threads wait on */
+    LS_MISUSE_DESTROY_IN_USE = 7,    /* destroy of a barrier or semaphore threads wait at */
+    LS_MISUSE_COND_WAIT_NOT_HELD = 8, /* condvar wait with a mutex the thread does not hold */
+    LS_MISUSE_COND_TWO_MUTEXES = 9,  /* waiters on one condvar with two different mutexes */
+    LS_MISUSE_EXIT_HOLDING = 10,     /* a thread ended holding a lock */
+    LS_MISUSE_PROCESS_EXIT_HOLDING = 11, /* the process exited while its exiting thread held a lock */
+    LS_MISUSE_RWLOCK_UNLOCK_NOT_HELD = 12, /* rwlock unlock by a thread holding it in no mode */
+    LS_MISUSE_REINIT_IN_USE = 13,    /* init of a sync object that is locked or waited on */
+    LS_MISUSE_CALL_ERROR = 14,       /* a call failed in a way that breaks the program's assumptions */
 };
 
 struct ls_rec_misuse {
