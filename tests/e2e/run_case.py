@@ -90,6 +90,8 @@ def main():
     ap.add_argument("--watch-refused", action="store_true")
     ap.add_argument("--race-sites")
     ap.add_argument("--misuse-sites")
+    ap.add_argument("--misuse-any-site",
+                    help="FILE:@m: the misuse finding's stack or other stack has a frame at m")
     ap.add_argument("prog", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     prog = a.prog[1:] if a.prog and a.prog[0] == "--" else a.prog
@@ -221,6 +223,14 @@ def main():
                 want = marker_lines(a.src_dir, fname, [mark.lstrip("@")])
                 if not st or st[0]["line"] not in want or os.path.basename(st[0]["file"] or "") != fname:
                     fail("misuse stack starts at %s, expected %s:%s" % (st[0] if st else None, fname, sorted(want)), err)
+        if a.misuse_any_site:
+            fname, _, mark = a.misuse_any_site.partition(":")
+            want = marker_lines(a.src_dir, fname, [mark.lstrip("@")])
+            f0 = [f for f in finds if f["kind"] == "misuse"][0]
+            lines = {fr["line"] for st in (f0["stack"], f0["other_stack"]) for fr in st
+                     if os.path.basename(fr["file"] or "") == fname}
+            if not want & lines:
+                fail("misuse stacks show lines %s, expected one of %s" % (sorted(lines), sorted(want)), err)
         if a.finding_in_cmd:
             p = rep["processes"][finds[0]["process"]]
             if a.finding_in_cmd not in p["command"]:
