@@ -21,6 +21,8 @@ struct ls_opts {
     const char *srcroot;
     int no_html;               /* run: no HTML report in the trace directory */
     int exitcode;
+    int profile_top;           /* --profile N: locks shown in the text report */
+    int long_hold_ms;          /* --long-hold-ms N: holds reported as information */
     int fail_on_all;
     const char *fail_on[LS_RCTX_MAX_LIST];
     size_t nfail_on;
@@ -33,6 +35,7 @@ struct ls_opts {
 enum {
     LS_OPT_JSON = 256, LS_OPT_HTML, LS_OPT_NO_HTML, LS_OPT_SARIF, LS_OPT_JUNIT,
     LS_OPT_SUPPRESSIONS, LS_OPT_BASELINE, LS_OPT_FAIL_ON, LS_OPT_EXITCODE, LS_OPT_SRCROOT,
+    LS_OPT_PROFILE, LS_OPT_LONG_HOLD,
 };
 
 #define LS_COMMON_OPTIONS                                                  \
@@ -45,6 +48,8 @@ enum {
     {"fail-on", required_argument, NULL, LS_OPT_FAIL_ON},                  \
     {"exitcode", required_argument, NULL, LS_OPT_EXITCODE},                \
     {"srcroot", required_argument, NULL, LS_OPT_SRCROOT},                  \
+    {"profile", required_argument, NULL, LS_OPT_PROFILE},                  \
+    {"long-hold-ms", required_argument, NULL, LS_OPT_LONG_HOLD},           \
     {"help", no_argument, NULL, 'h'}
 
 /* Prints the error and the usage, exits with status 2. */

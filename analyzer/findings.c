@@ -339,6 +339,16 @@ void ls_report_free(struct ls_report *r)
             free(r->procs[i].sampled[j].name);
         free(r->procs[i].sampled);
     }
+    for (size_t i = 0; i < r->nprofiles; i++) {
+        struct ls_fprofile *q = &r->profiles[i];
+        free(q->lock.name);
+        free(q->lock.label);
+        free_stack(&q->lock.site);
+        for (size_t j = 0; j < q->nsites; j++)
+            free_stack(&q->sites[j].stack);
+        free(q->sites);
+    }
+    free(r->profiles);
     free(r->findings);
     free(r->procs);
     memset(r, 0, sizeof *r);

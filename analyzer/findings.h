@@ -139,12 +139,29 @@ struct ls_finding {
     const struct ls_fframe *summary; /* first frame in the program's own code */
 };
 
+/* How one lock was used: the contention profile. */
+struct ls_fprofile {
+    size_t proc;
+    struct ls_flock lock;
+    uint64_t acquisitions, contended, owner_changes;
+    uint64_t wait_ns, wait_max_ns;
+    uint64_t hold_est_ns;     /* estimated from sampled holds (see hold_samples) */
+    uint64_t hold_samples, hold_max_ns;
+    size_t nsites;
+    struct ls_fsite {
+        struct ls_fstack stack;
+        uint64_t waits, wait_ns;
+    } *sites;
+};
+
 struct ls_report {
     struct ls_fprocess *procs;
     size_t nprocs, cap_procs;
     struct ls_finding *findings;
     size_t nfindings, cap_findings;
     size_t dismissed_cycles;  /* cycles found but proved unable to deadlock */
+    struct ls_fprofile *profiles; /* every lock with acquisitions, most waited-for first */
+    size_t nprofiles, cap_profiles;
 };
 
 const char *ls_finding_kind_name(enum ls_finding_kind k);

@@ -16,6 +16,7 @@
 #include "deadlock.h"
 #include "lockgraph.h"
 #include "misuse.h"
+#include "profile.h"
 #include "race.h"
 #include "reports.h"
 #include "util.h"
@@ -47,6 +48,10 @@ static const char usage_text[] =
     "  --fail-on KINDS      comma list of finding kinds that fail the run (default:\n"
     "                       all; also 'none'): lock-order-cycle, deadlock, ...\n"
     "  --exitcode N         exit status when something fails the run (default 66)\n"
+    "  --profile N          the text report ends with the N locks waited for\n"
+    "                       longest (default 5; 0: none); JSON has them all\n"
+    "  --long-hold-ms N     list locks held longer than N ms (default 1000) as\n"
+    "                       information, not findings\n"
     "\n"
     "exit status: the program's own status (run) or 0 (analyze) when nothing fails\n"
     "the run; 66 or --exitcode N when a finding does; 2 for a usage error, a trace\n"
@@ -188,6 +193,7 @@ int ls_analyze(char **args, int n, struct ls_report *r, struct ls_report_ctx *ct
         ls_check_lock_order(p, pi, r);
         ls_check_misuse(p, pi, r);
         ls_check_races(p, pi, r);
+        ls_collect_profile(p, pi, r);
         ls_link_deadlocks(r, first);
         ls_process_free(p);
     }
@@ -211,6 +217,8 @@ void ls_opts_init(struct ls_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->exitcode = 66;
+    o->profile_top = 5;
+    o->long_hold_ms = 1000;
     o->fail_on_all = 1;
 }
 
@@ -261,6 +269,16 @@ static void parse_fail_on(struct ls_opts *o, const char *arg)
     sb_free(&known);
 }
 
+static int parse_count(const char *opt, const char *s, long max)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || end == s || v < 0 || v > max)
+        ls_usage_error("%s needs a number from 0 to %ld, not '%s'", opt, max, s);
+    return (int)v;
+}
+
 int ls_opts_handle(struct ls_opts *o, int c, const char *arg, char **argv)
 {
     switch (c) {
@@ -273,6 +291,10 @@ int ls_opts_handle(struct ls_opts *o, int c, const char *arg, char **argv)
     case LS_OPT_SRCROOT: o->srcroot = arg; return 1;
     case LS_OPT_FAIL_ON: parse_fail_on(o, arg); return 1;
     case LS_OPT_EXITCODE: o->exitcode = ls_parse_exitcode(arg); return 1;
+    case LS_OPT_PROFILE: o->profile_top = parse_count("--profile", arg, 1000000); return 1;
+    case LS_OPT_LONG_HOLD:
+        o->long_hold_ms = parse_count("--long-hold-ms", arg, 86400000);
+        return 1;
     case 'h': fputs(usage_text, stdout); exit(0);
     case ':': ls_usage_error("option '%s' needs an argument", argv[optind - 1]);
     case '?': ls_usage_error("unknown option '%s'", argv[optind - 1]);
@@ -438,6 +460,8 @@ int ls_finish(struct ls_opts *o, struct ls_report *r, struct ls_report_ctx *ctx,
         ctx->fail_on[i] = o->fail_on[i];
     if (o->baseline)
         ctx->baseline_file = xstrdup(o->baseline);
+    ctx->profile_top = o->profile_top;
+    ctx->long_hold_ns = (uint64_t)o->long_hold_ms * 1000000u;
     if (o->srcroot) {
         char *abs = realpath(o->srcroot, NULL);
         ctx->srcroot = abs ? abs : xstrdup(o->srcroot);

@@ -172,6 +172,9 @@ void ls_process_free(struct ls_process *p)
         free(p->accesses[i].held);
     free(p->accesses);
     free(p->watch_msg);
+    for (size_t i = 0; i < p->nprofiles; i++)
+        free(p->profiles[i].sites);
+    free(p->profiles);
     for (int i = 0; i < p->argc; i++)
         free(p->argv[i]);
     free(p->argv);

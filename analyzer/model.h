@@ -83,6 +83,11 @@ struct ls_access_rec {
     uint32_t *held;
 };
 
+struct ls_profile_rec {
+    struct ls_rec_profile r;
+    struct ls_rec_profile_site *sites;
+};
+
 struct ls_process {
     char *trace_path;
     uint32_t pid, ppid, parent_tid;
@@ -117,6 +122,8 @@ struct ls_process {
     size_t nclocks, cap_clocks;
     struct ls_access_rec *accesses;
     size_t naccesses, cap_accesses;
+    struct ls_profile_rec *profiles;
+    size_t nprofiles, cap_profiles;
     int watch_status;         /* LS_WATCH_*, 0 if the trace does not say */
     uint32_t watch_candidates, watch_classify, watch_sync;
     char *watch_msg;

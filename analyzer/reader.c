@@ -54,6 +54,7 @@ static const char *type_name(uint16_t t)
     case LS_REC_ACCESS: return "access";
     case LS_REC_WATCH: return "watch";
     case LS_REC_THREAD_NAME: return "thread-name";
+    case LS_REC_PROFILE: return "profile";
     case LS_REC_THREAD_END: return "thread-end";
     default: return "unknown";
     }
@@ -153,6 +154,7 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         [LS_REC_ACCESS] = sizeof(struct ls_rec_access),
         [LS_REC_WATCH] = sizeof(struct ls_rec_watch),
         [LS_REC_THREAD_NAME] = sizeof(struct ls_rec_thread_name),
+        [LS_REC_PROFILE] = sizeof(struct ls_rec_profile),
     };
     if (type < sizeof min_size / sizeof min_size[0] && n < min_size[type])
         return fail(ps, off, "%s record of %zu bytes is shorter than %zu", type_name(type), n,
@@ -285,6 +287,18 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
     }
     case LS_REC_DEADLOCK:
         return parse_deadlock(ps, pr, p, n, off);
+    case LS_REC_PROFILE: {
+        struct ls_rec_profile r;
+        memcpy(&r, p, sizeof r);
+        if (r.nsites > 64 || r.nsites * sizeof(struct ls_rec_profile_site) > n - sizeof r)
+            return fail(ps, off, "profile record: %u sites do not fit in %zu bytes", r.nsites, n);
+        LS_GROW(pr->profiles, pr->cap_profiles, pr->nprofiles + 1);
+        struct ls_profile_rec *q = &pr->profiles[pr->nprofiles++];
+        q->r = r;
+        q->sites = xmalloc(r.nsites * sizeof *q->sites + 1);
+        memcpy(q->sites, p + sizeof r, r.nsites * sizeof *q->sites);
+        return 0;
+    }
     case LS_REC_THREAD_NAME: {
         struct ls_rec_thread_name r;
         memcpy(&r, p, sizeof r);

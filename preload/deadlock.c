@@ -483,9 +483,14 @@ void ls_wait_deadline(struct timespec *ts)
 
 int ls_wait_mutex(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m)
 {
-    if (!ls_opt.deadlock || !ls_real.mutex_clocklock)
-        return ls_real.mutex_lock(m);
+    if (!ls_opt.deadlock || !ls_real.mutex_clocklock) {
+        uint64_t t0 = ls_mono_ns();
+        int r = ls_real.mutex_lock(m);
+        t->last_wait_ns = ls_mono_ns() - t0 + 1;
+        return r;
+    }
     ls_wait_begin(t, LS_WAIT_LOCK, lk, m, NULL);
+    uint64_t t0 = ls_mono_ns();
     struct ls_wait_state st = {0};
     int r;
     for (;;) {
@@ -497,6 +502,7 @@ int ls_wait_mutex(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m)
         ls_wait_slice(t, &st);
     }
     ls_wait_end(t);
+    t->last_wait_ns = ls_mono_ns() - t0 + 1;
     return r;
 }
 

@@ -21,6 +21,9 @@
 
 static struct ls_lock *table;
 static _Atomic uint32_t next_lock_id = 1;
+/* Every entry in use, in creation order, for walks at exit. */
+static struct ls_lock **all;
+static _Atomic uint32_t nall;
 static struct ls_spin table_init_spin;
 
 static inline uint64_t mix64(uint64_t x)
@@ -43,8 +46,12 @@ static struct ls_lock *table_get(void)
         /* Reserved, not committed: pages appear as locks land in them. */
         void *p = mmap(NULL, (size_t)TABLE_SIZE * sizeof(struct ls_lock), PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p != MAP_FAILED)
+        void *q = mmap(NULL, (size_t)TABLE_SIZE * sizeof *all, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p != MAP_FAILED && q != MAP_FAILED) {
+            all = q;
             __atomic_store_n(&table, (struct ls_lock *)p, __ATOMIC_RELEASE);
+        }
     }
     ls_spin_unlock(&table_init_spin);
     return table;
@@ -65,6 +72,9 @@ static struct ls_lock *table_find_or_add(uintptr_t addr, uint32_t kind)
             uintptr_t zero = 0;
             if (atomic_compare_exchange_strong(&e->addr, &zero, addr)) {
                 e->kind = kind;
+                uint32_t k = atomic_fetch_add(&nall, 1);
+                if (k < TABLE_SIZE)
+                    __atomic_store_n(&all[k], e, __ATOMIC_RELEASE);
                 return e;
             }
             if (zero == addr)
@@ -77,6 +87,16 @@ static struct ls_lock *table_find_or_add(uintptr_t addr, uint32_t kind)
         ls_writer_note(LS_NOTE_DROPPED, "lock table full; further locks are not tracked");
     }
     return NULL;
+}
+
+void ls_locks_for_each(void (*fn)(struct ls_lock *))
+{
+    uint32_t n = atomic_load(&nall);
+    for (uint32_t i = 0; i < n && i < TABLE_SIZE; i++) {
+        struct ls_lock *e = __atomic_load_n(&all[i], __ATOMIC_ACQUIRE);
+        if (e)
+            fn(e);
+    }
 }
 
 int ls_lock_known(const void *addr)
@@ -187,6 +207,7 @@ void ls_lock_init_event(struct ls_lock *lk, uint32_t kind)
 
 void ls_lock_destroy_event(struct ls_lock *lk)
 {
+    ls_profile_destroyed(lk);
     ls_spin_lock(&lk->spin);
     atomic_store(&lk->id, 0);
     lk->init_stack = 0;
@@ -446,6 +467,8 @@ void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, int flags, uint64_
     h->read = (flags & LS_ACQ_READ) != 0;
     t->heldhash ^= held_mix(id, h->read);
     t->nheld = n + 1;
+    ls_profile_acquired(t, lk, h, t->last_wait_ns, ret);
+    t->last_wait_ns = 0;
     hb_acquired(t, lk, h->read);
 }
 
@@ -458,6 +481,7 @@ int ls_release(struct ls_thread *t, struct ls_lock *lk)
             continue;
         if (--h->count > 0)
             return 1;
+        ls_profile_released(t, lk, h);
         hb_releasing(t, lk, h->read);
         t->heldhash ^= held_mix(h->id, h->read);
         memmove(h, h + 1, (n - i - 1) * sizeof *h);

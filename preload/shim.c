@@ -332,11 +332,16 @@ static void at_exit_flush(void)
     if (!atomic_load(&ls_active))
         return;
     ls_guard++;
-    struct ls_thread *t = ls_self;
-    if (t && t->nheld)
-        ls_misuse(t, LS_MISUSE_PROCESS_EXIT_HOLDING, t->held[0].lk, t->held[0].ret_ip, 0);
+    /* Runs from atexit and again from the destructor: the summaries once. */
+    static _Atomic int summarized;
+    if (!atomic_exchange(&summarized, 1)) {
+        struct ls_thread *t = ls_self;
+        if (t && t->nheld)
+            ls_misuse(t, LS_MISUSE_PROCESS_EXIT_HOLDING, t->held[0].lk, t->held[0].ret_ip, 0);
+        ls_profile_write_all();
+        ls_watch_finish();
+    }
     ls_rings_drain_all();
-    ls_watch_finish();
     ls_writer_end(exit_status, 0);
     ls_guard--;
 }
@@ -362,6 +367,7 @@ void _exit(int status)
         real__exit = dlsym(RTLD_NEXT, "_exit");
     if (atomic_load(&ls_active)) {
         ls_guard++;
+        ls_rings_drain_all();
         ls_writer_end(status, 0);
     }
     if (real__exit)

@@ -176,6 +176,7 @@ struct ls_held {
     uint32_t stack_gen;       /* ls_file_gen when `stack` was interned */
     uint32_t approx;          /* stack's outer frames are approximate */
     uint32_t read;            /* held for reading (rwlock) */
+    uint64_t since_ns;        /* acquisition time, for a sampled hold; 0 if not sampled */
 };
 
 struct ls_edge_slot { uint64_t key; uint64_t hh; };
@@ -249,6 +250,8 @@ struct ls_thread {
     uint32_t vc_version;      /* bumped when an acquire taught the clock something */
     struct ls_ring *ring;     /* sampled accesses waiting to be written */
     _Atomic int ring_pending;
+    uint32_t hold_countdown;  /* acquisitions until the next sampled hold */
+    uint64_t last_wait_ns;    /* how long the acquisition in progress waited */
 };
 enum { LS_LIFE_EXITED = 1, LS_LIFE_RELEASED = 2 }; /* released: joined or detached */
 
@@ -295,6 +298,22 @@ struct ls_lock {
     struct ls_sync rd;        /* rwlock: read holds released */
     _Atomic int waiters;      /* condvar, barrier, semaphore: threads waiting now */
     _Atomic uintptr_t cond_mutex; /* condvar: the mutex of its current waiters */
+    struct ls_profile *prof;  /* contention profile, once it was first acquired */
+};
+
+/* The contention profile of a lock (profile.c).  Counters are updated by
+ * the holder (exclusive holds) or atomically (read holds). */
+#define LS_PROFILE_SITES 4
+struct ls_profile {
+    _Atomic uint64_t acquisitions, contended, owner_changes;
+    _Atomic uint64_t wait_ns, wait_max_ns;
+    _Atomic uint64_t hold_samples, hold_sampled_ns, hold_max_ns;
+    struct ls_spin site_spin;
+    struct {
+        uint64_t ret;
+        uint32_t stack;
+        uint64_t waits, wait_ns;
+    } sites[LS_PROFILE_SITES];
 };
 
 /* 1 if addr is a synchronization object the shim has seen. */
@@ -403,5 +422,20 @@ void ls_watch_threads_start(void) LS_HIDDEN;
  * (the program's handler is kept to chain to). */
 int ls_watch_sigaction(const struct sigaction *act, struct sigaction *old) LS_HIDDEN;
 void ls_watch_forget(const void *addr) LS_HIDDEN;
+
+/* ---- contention profile (profile.c) ------------------------------------ */
+/* A lock was acquired (after the real call); waited_ns > 0 if the thread
+ * had to wait that long, at call site ret. */
+void ls_profile_acquired(struct ls_thread *t, struct ls_lock *lk, struct ls_held *h,
+                         uint64_t waited_ns, uint64_t ret) LS_HIDDEN;
+void ls_profile_released(struct ls_thread *t, struct ls_lock *lk, struct ls_held *h) LS_HIDDEN;
+/* Writes every lock's profile (at exit) / one lock's (when destroyed). */
+void ls_profile_write_all(void) LS_HIDDEN;
+void ls_profile_write(struct ls_lock *lk) LS_HIDDEN;
+/* A lock is destroyed: its profile is written and starts again. */
+void ls_profile_destroyed(struct ls_lock *lk) LS_HIDDEN;
+uint64_t ls_mono_ns(void) LS_HIDDEN;
+/* Every lock entry in use (locks.c). */
+void ls_locks_for_each(void (*fn)(struct ls_lock *)) LS_HIDDEN;
 
 #endif

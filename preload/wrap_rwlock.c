@@ -64,8 +64,12 @@ static int rw_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_rwlock_t
     int r = read ? ls_real.rwlock_tryrdlock(l) : ls_real.rwlock_trywrlock(l);
     if (likely(r != EBUSY))
         return r;
-    if (held || !ls_opt.deadlock || !ls_real.rwlock_clockrdlock || !ls_real.rwlock_clockwrlock)
-        return read ? ls_real.rwlock_rdlock(l) : ls_real.rwlock_wrlock(l);
+    uint64_t t0 = ls_mono_ns();
+    if (held || !ls_opt.deadlock || !ls_real.rwlock_clockrdlock || !ls_real.rwlock_clockwrlock) {
+        r = read ? ls_real.rwlock_rdlock(l) : ls_real.rwlock_wrlock(l);
+        t->last_wait_ns = ls_mono_ns() - t0 + 1;
+        return r;
+    }
     ls_wait_begin(t, read ? LS_WAIT_LOCK_READ : LS_WAIT_LOCK, lk, l, NULL);
     struct ls_wait_state st = {0};
     for (;;) {
@@ -78,6 +82,7 @@ static int rw_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_rwlock_t
         ls_wait_slice(t, &st);
     }
     ls_wait_end(t);
+    t->last_wait_ns = ls_mono_ns() - t0 + 1;
     return r;
 }
 
@@ -190,8 +195,14 @@ static int spin_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_spinlo
     if (unlikely(held))
         ls_self_deadlock(t, lk, (const void *)l, LS_WAIT_LOCK);
     int r = ls_real.spin_trylock(l);
-    if (likely(r != EBUSY) || !ls_opt.deadlock)
-        return r == EBUSY ? ls_real.spin_lock(l) : r;
+    if (likely(r != EBUSY))
+        return r;
+    uint64_t t0 = ls_mono_ns();
+    if (!ls_opt.deadlock) {
+        r = ls_real.spin_lock(l);
+        t->last_wait_ns = ls_mono_ns() - t0 + 1;
+        return r;
+    }
     ls_wait_begin(t, LS_WAIT_LOCK, lk, (const void *)l, NULL);
     struct ls_wait_state st = {0};
     struct timespec next;
@@ -212,6 +223,7 @@ static int spin_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_spinlo
         }
     }
     ls_wait_end(t);
+    t->last_wait_ns = ls_mono_ns() - t0 + 1;
     return r;
 }
 

@@ -243,6 +243,51 @@ static void gating(FILE *out, const struct ls_finding *f, const struct ls_rfindi
     fprintf(out, "==================\n");
 }
 
+static double ms(uint64_t ns)
+{
+    return (double)ns / 1e6;
+}
+
+/* The contention profile: information, after the findings. */
+static void profile(FILE *out, const struct ls_report *r, const struct ls_report_ctx *c)
+{
+    size_t top = c ? (size_t)c->profile_top : 5;
+    size_t shown = 0;
+    for (size_t i = 0; i < r->nprofiles && shown < top; i++) {
+        const struct ls_fprofile *p = &r->profiles[i];
+        if (p->contended == 0)
+            break; /* sorted by wait: nobody waited for the rest */
+        if (shown++ == 0)
+            fprintf(out, "lockscope: contention profile, locks waited for longest:\n");
+        fprintf(out, "  %s", p->lock.label);
+        if (r->nprocs > 1)
+            fprintf(out, " (pid %u)", r->procs[p->proc].pid);
+        fprintf(out, ": %llu acquisitions, %llu waited (%.0f%%), %llu owner changes;"
+                     " waits %.3f ms in all, %.3f ms at most; held ~%.3f ms in all, %.3f ms at "
+                     "most\n",
+                (unsigned long long)p->acquisitions, (unsigned long long)p->contended,
+                p->acquisitions ? 100.0 * (double)p->contended / (double)p->acquisitions : 0.0,
+                (unsigned long long)p->owner_changes, ms(p->wait_ns), ms(p->wait_max_ns),
+                ms(p->hold_est_ns), ms(p->hold_max_ns));
+        if (p->nsites) {
+            const struct ls_fframe *f = ls_fstack_user_frame(&p->sites[0].stack);
+            fprintf(out, "    waited most at %s", f && f->function ? f->function : "<unknown>");
+            if (f && f->file)
+                fprintf(out, " %s:%d", f->file, f->line);
+            fprintf(out, " (%llu waits, %.3f ms)\n", (unsigned long long)p->sites[0].waits,
+                    ms(p->sites[0].wait_ns));
+        }
+    }
+    uint64_t limit = c ? c->long_hold_ns : 1000000000u;
+    for (size_t i = 0; limit && i < r->nprofiles; i++) {
+        const struct ls_fprofile *p = &r->profiles[i];
+        if (p->hold_max_ns > limit)
+            fprintf(out, "lockscope: info: %s was held for %.1f ms at once (a long hold; not a "
+                         "finding)\n",
+                    p->lock.label, ms(p->hold_max_ns));
+    }
+}
+
 static void totals(FILE *out, const struct ls_report_ctx *c)
 {
     if (c->supp_file) {
@@ -291,6 +336,7 @@ void ls_report_text(FILE *out, const struct ls_report *r, const struct ls_report
     if (c && c->suppressed)
         fprintf(out, "; %zu suppressed", c->suppressed);
     fputc('\n', out);
+    profile(out, r, c);
     if (c)
         totals(out, c);
 }

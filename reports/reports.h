@@ -88,6 +88,8 @@ struct ls_report_ctx {
     size_t failing;           /* findings that fail the run */
 
     char *srcroot;            /* SARIF: source root for relative URIs, or NULL */
+    int profile_top;          /* text: locks of the contention profile shown (0: none) */
+    uint64_t long_hold_ns;    /* holds longer than this are listed as information */
     char *html_path;          /* where the HTML report goes, or NULL */
 };
 

@@ -67,6 +67,7 @@ enum {
     LS_REC_ACCESS = 14,
     LS_REC_WATCH = 15,
     LS_REC_THREAD_NAME = 16,
+    LS_REC_PROFILE = 17,
 };
 
 /* LS_REC_PROCESS: followed by exe_len bytes of the executable's path, then
@@ -337,5 +338,32 @@ struct ls_rec_watch {
 };
 /* A later LS_REC_WATCH in the same file updates the earlier one. */
 #define LS_WATCH_SYNC_INCOMPLETE (1u << 31)
+
+/* LS_REC_PROFILE: how one lock was used (written at exit, and when the lock
+ * is destroyed).  Hold times are measured on one acquisition in
+ * LS_PROFILE_SAMPLE (a clock read on each is too dear); wait times on every
+ * acquisition that had to wait.  Followed by nsites struct
+ * ls_rec_profile_site: the places that waited longest. */
+#define LS_PROFILE_SAMPLE 16u
+
+struct ls_rec_profile {
+    uint32_t lock;
+    uint32_t nsites;
+    uint64_t acquisitions;
+    uint64_t contended;       /* acquisitions that had to wait */
+    uint64_t owner_changes;   /* acquired by another thread than the last releaser */
+    uint64_t wait_ns;         /* total time waited */
+    uint64_t wait_max_ns;
+    uint64_t hold_samples;    /* holds measured */
+    uint64_t hold_sampled_ns; /* their total */
+    uint64_t hold_max_ns;     /* longest measured hold */
+};
+
+struct ls_rec_profile_site {
+    uint32_t stack;           /* where it waited */
+    uint32_t reserved;
+    uint64_t waits;
+    uint64_t wait_ns;
+};
 
 #endif

@@ -90,6 +90,9 @@ def main():
     ap.add_argument("--watch-refused", action="store_true")
     ap.add_argument("--race-sites")
     ap.add_argument("--misuse-sites")
+    ap.add_argument("--profile-lock",
+                    help="LOCK: its profile matches what the program printed "
+                         "(acquisitions=N waited_ns=W on stdout)")
     ap.add_argument("--misuse-any-site",
                     help="FILE:@m: the misuse finding's stack or other stack has a frame at m")
     ap.add_argument("prog", nargs=argparse.REMAINDER)
@@ -231,6 +234,29 @@ def main():
                      if os.path.basename(fr["file"] or "") == fname}
             if not want & lines:
                 fail("misuse stacks show lines %s, expected one of %s" % (sorted(lines), sorted(want)), err)
+        if a.profile_lock:
+            m = re.search(r"acquisitions=(\d+) waited_ns=(\d+)", r.stdout.decode())
+            if not m:
+                fail("the program did not print its own measurements", err)
+            acq, waited = int(m.group(1)), int(m.group(2))
+            prof = [q for q in rep.get("profile", []) if q["lock"]["name"] == a.profile_lock]
+            if not prof:
+                fail("no profile for %s" % a.profile_lock, err)
+            q = prof[0]
+            if q["acquisitions"] != acq:
+                fail("profile counts %d acquisitions, the program %d" % (q["acquisitions"], acq), err)
+            if not 0 < q["contended"] <= acq or q["owner_changes"] <= 0:
+                fail("contended %d, owner changes %d: implausible" % (q["contended"], q["owner_changes"]), err)
+            # lockscope times the wait inside the call; the program times the
+            # whole call: lockscope's total must be close below the program's.
+            if not 0.5 * waited <= q["wait_ns"] <= 1.05 * waited:
+                fail("profile waited %d ns, the program measured %d ns" % (q["wait_ns"], waited), err)
+            if not q["wait_sites"] or not q["wait_sites"][0]["stack"]:
+                fail("no waiting site", err)
+            if q["hold_samples"] <= 0 or q["hold_max_ns"] < 15000:
+                fail("hold times not measured: %s" % q, err)
+            if "contention profile" not in err:
+                fail("the text report has no contention profile", err)
         if a.finding_in_cmd:
             p = rep["processes"][finds[0]["process"]]
             if a.finding_in_cmd not in p["command"]:

@@ -1,0 +1,172 @@
+/*
+ * The contention profile: per lock, acquisitions, the ones that had to
+ * wait, owner changes, wait time (every wait, measured on the slow path
+ * only) and hold time (one acquisition in LS_PROFILE_SAMPLE, so that the
+ * fast path reads no clock), and the call sites that waited longest.
+ */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <string.h>
+#include <time.h>
+
+uint64_t ls_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static struct ls_profile *profile_of(struct ls_lock *lk)
+{
+    struct ls_profile *p = __atomic_load_n(&lk->prof, __ATOMIC_ACQUIRE);
+    if (likely(p))
+        return p;
+    struct ls_profile *n = ls_arena_alloc(sizeof *n);
+    if (!n)
+        return NULL;
+    struct ls_profile *expected = NULL;
+    if (!__atomic_compare_exchange_n(&lk->prof, &expected, n, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        return expected; /* another thread was first; ours stays unused */
+    return n;
+}
+
+static inline void add(_Atomic uint64_t *c, uint64_t v, int shared)
+{
+    if (shared)
+        atomic_fetch_add_explicit(c, v, memory_order_relaxed);
+    else /* the holder alone writes: no locked instruction needed */
+        atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
+                              memory_order_relaxed);
+}
+
+static inline void max_of(_Atomic uint64_t *c, uint64_t v)
+{
+    uint64_t cur = atomic_load_explicit(c, memory_order_relaxed);
+    while (v > cur && !atomic_compare_exchange_weak_explicit(c, &cur, v, memory_order_relaxed,
+                                                             memory_order_relaxed))
+        ;
+}
+
+static void count_wait_site(struct ls_profile *p, uint64_t ret, uint64_t waited)
+{
+    ls_spin_lock(&p->site_spin);
+    int slot = -1, smallest = 0;
+    for (int i = 0; i < LS_PROFILE_SITES; i++) {
+        if (p->sites[i].ret == ret) {
+            slot = i;
+            break;
+        }
+        if (p->sites[i].wait_ns < p->sites[smallest].wait_ns)
+            smallest = i;
+    }
+    int fresh = slot < 0;
+    if (fresh) {
+        slot = smallest; /* the site that waited least makes room */
+        memset(&p->sites[slot], 0, sizeof p->sites[slot]);
+        p->sites[slot].ret = ret;
+    }
+    p->sites[slot].waits++;
+    p->sites[slot].wait_ns += waited;
+    ls_spin_unlock(&p->site_spin);
+    if (fresh) {
+        uint32_t st = ls_stack_here(); /* a new waiting site: worth a stack */
+        ls_spin_lock(&p->site_spin);
+        if (p->sites[slot].ret == ret)
+            p->sites[slot].stack = st;
+        ls_spin_unlock(&p->site_spin);
+    }
+}
+
+void ls_profile_acquired(struct ls_thread *t, struct ls_lock *lk, struct ls_held *h,
+                         uint64_t waited_ns, uint64_t ret)
+{
+    struct ls_profile *p = profile_of(lk);
+    if (!p)
+        return;
+    int shared = h->read;
+    add(&p->acquisitions, 1, shared);
+    uint32_t last = lk->w.last_tid;
+    if (last && last != t->tid)
+        add(&p->owner_changes, 1, shared);
+    if (unlikely(waited_ns)) {
+        add(&p->contended, 1, 1);
+        add(&p->wait_ns, waited_ns, 1);
+        max_of(&p->wait_max_ns, waited_ns);
+        ls_guard++;
+        count_wait_site(p, ret, waited_ns);
+        ls_guard--;
+    }
+    if (unlikely(t->hold_countdown == 0)) {
+        t->hold_countdown = LS_PROFILE_SAMPLE;
+        h->since_ns = ls_mono_ns();
+    } else {
+        h->since_ns = 0;
+    }
+    t->hold_countdown--;
+}
+
+void ls_profile_released(struct ls_thread *t, struct ls_lock *lk, struct ls_held *h)
+{
+    if (likely(!h->since_ns))
+        return;
+    struct ls_profile *p = lk->prof;
+    if (!p)
+        return;
+    uint64_t held = ls_mono_ns() - h->since_ns;
+    add(&p->hold_samples, 1, 1);
+    add(&p->hold_sampled_ns, held, 1);
+    max_of(&p->hold_max_ns, held);
+}
+
+void ls_profile_write(struct ls_lock *lk)
+{
+    struct ls_profile *p = lk->prof;
+    uint32_t id = atomic_load(&lk->id);
+    if (!p || !id || atomic_load(&p->acquisitions) == 0)
+        return;
+    struct ls_rec_profile r = {
+        .lock = id,
+        .acquisitions = atomic_load(&p->acquisitions),
+        .contended = atomic_load(&p->contended),
+        .owner_changes = atomic_load(&p->owner_changes),
+        .wait_ns = atomic_load(&p->wait_ns),
+        .wait_max_ns = atomic_load(&p->wait_max_ns),
+        .hold_samples = atomic_load(&p->hold_samples),
+        .hold_sampled_ns = atomic_load(&p->hold_sampled_ns),
+        .hold_max_ns = atomic_load(&p->hold_max_ns),
+    };
+    struct ls_rec_profile_site sites[LS_PROFILE_SITES];
+    ls_spin_lock(&p->site_spin);
+    for (int i = 0; i < LS_PROFILE_SITES; i++)
+        if (p->sites[i].ret) {
+            sites[r.nsites].stack = p->sites[i].stack;
+            sites[r.nsites].reserved = 0;
+            sites[r.nsites].waits = p->sites[i].waits;
+            sites[r.nsites].wait_ns = p->sites[i].wait_ns;
+            r.nsites++;
+        }
+    ls_spin_unlock(&p->site_spin);
+    ls_lock_ensure_written(lk);
+    ls_writer_record(LS_REC_PROFILE, &r, sizeof r, sites, r.nsites * sizeof sites[0], NULL, 0);
+}
+
+static void reset(struct ls_lock *lk)
+{
+    struct ls_profile *p = lk->prof;
+    if (p) {
+        ls_profile_write(lk);
+        memset(p, 0, sizeof *p);
+    }
+}
+
+void ls_profile_write_all(void)
+{
+    ls_locks_for_each(ls_profile_write);
+}
+
+void ls_profile_destroyed(struct ls_lock *lk)
+{
+    reset(lk);
+}
