@@ -484,7 +484,8 @@ int ls_release(struct ls_thread *t, struct ls_lock *lk)
         ls_profile_released(t, lk, h);
         hb_releasing(t, lk, h->read);
         t->heldhash ^= held_mix(h->id, h->read);
-        memmove(h, h + 1, (n - i - 1) * sizeof *h);
+        if (unlikely(i + 1 < n)) /* released out of order */
+            memmove(h, h + 1, (n - i - 1) * sizeof *h);
         t->nheld = n - 1;
         return 1;
     }

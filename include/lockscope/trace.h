@@ -344,7 +344,7 @@ struct ls_rec_watch {
  * LS_PROFILE_SAMPLE (a clock read on each is too dear); wait times on every
  * acquisition that had to wait.  Followed by nsites struct
  * ls_rec_profile_site: the places that waited longest. */
-#define LS_PROFILE_SAMPLE 16u
+#define LS_PROFILE_SAMPLE 64u
 
 struct ls_rec_profile {
     uint32_t lock;
