@@ -27,12 +27,16 @@ static char *explain(const struct ls_finding *f)
 {
     struct strbuf sb;
     sb_init(&sb);
-    if (f->self) {
+    if (f->self && f->nwaiters > 0) {
         const struct ls_fwaiter *w = &f->waiters[0];
         ls_thread_label(&sb, w->thread.tid);
-        sb_printf(&sb, " locks %s, a %s it already holds: a mutex of this type is not "
-                       "recursive, so the thread waits for itself forever.",
-                  f->locks[w->lock].label, f->locks[w->lock].kind);
+        if (w->lock < f->nlocks)
+            sb_printf(&sb, " asks for %s (a %s) while it already holds it: the lock does not "
+                           "let its holder in again, so the thread waits for itself forever.",
+                      f->locks[w->lock].label, f->locks[w->lock].kind);
+        else
+            sb_adds(&sb, " asks again for a lock it already holds, and waits for itself "
+                         "forever.");
     } else {
         for (size_t i = 0; i < f->nwaiters; i++) {
             const struct ls_fwaiter *w = &f->waiters[i];

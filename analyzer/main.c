@@ -112,7 +112,8 @@ static int collect(char **args, int n, char ***out, size_t *nout)
         closedir(d);
         if (*nout == first)
             warning("no trace files in '%s'", args[i]);
-        qsort(*out + first, *nout - first, sizeof **out, cmp_str);
+        if (*nout - first > 1)
+            qsort(*out + first, *nout - first, sizeof **out, cmp_str);
     }
     return 0;
 }

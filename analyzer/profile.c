@@ -47,7 +47,9 @@ void ls_collect_profile(struct ls_process *p, size_t proc, struct ls_report *r)
             f->sites[j].waits = p->profiles[i].sites[j].waits;
             f->sites[j].wait_ns = p->profiles[i].sites[j].wait_ns;
         }
-        qsort(f->sites, f->nsites, sizeof *f->sites, site_by_wait);
+        if (f->nsites > 1)
+            qsort(f->sites, f->nsites, sizeof *f->sites, site_by_wait);
     }
-    qsort(r->profiles, r->nprofiles, sizeof *r->profiles, by_wait);
+    if (r->nprofiles > 1)
+        qsort(r->profiles, r->nprofiles, sizeof *r->profiles, by_wait);
 }

@@ -129,6 +129,10 @@ static int parse_deadlock(struct parser *ps, struct ls_process *pr, const unsign
         memcpy(t->held, p + pos, dt.nheld * sizeof *t->held);
         pos += dt.nheld * sizeof *t->held;
     }
+    if (d.nthreads == 0) {
+        free(d.threads);
+        return fail(ps, off, "deadlock record: its thread entries do not fit in %zu bytes", n);
+    }
     LS_GROW(pr->deadlocks, pr->cap_deadlocks, pr->ndeadlocks + 1);
     pr->deadlocks[pr->ndeadlocks++] = d;
     return 0;

@@ -55,6 +55,20 @@ static int bad(const char *name, int line, const char *what, const char *arg)
                  arg ? arg : "", arg ? "'" : "");
 }
 
+/* An unescaped '[' with no ']' after it ("\\[" is a plain '['). */
+static int unclosed_bracket(const char *pat)
+{
+    for (const char *p = pat; *p; p++) {
+        if (*p == '\\' && p[1]) {
+            p++;
+            continue;
+        }
+        if (*p == '[' && !strchr(p + 1, ']'))
+            return 1;
+    }
+    return 0;
+}
+
 static int parse_line(struct ls_suppressions *s, const char *b, const char *e, const char *name,
                       int lineno)
 {
@@ -81,7 +95,7 @@ static int parse_line(struct ls_suppressions *s, const char *b, const char *e, c
             rc = bad(name, lineno, "empty pattern after", line);
         } else if (strpbrk(pat, " \t")) {
             rc = bad(name, lineno, "a pattern has no spaces (one rule per line):", pat);
-        } else if (pat[strcspn(pat, "[")] && !strchr(pat + strcspn(pat, "["), ']')) {
+        } else if (unclosed_bracket(pat)) {
             rc = bad(name, lineno, "unclosed '[' in pattern", pat);
         } else {
             LS_GROW(s->rules, s->cap, s->n + 1);
