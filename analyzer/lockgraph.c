@@ -217,18 +217,14 @@ struct search {
     size_t total_assign_steps;
 };
 
-/* A lock held by every chosen instance serializes them all. */
-static int common_gate(const struct ls_edge *const *chosen, int n)
+/* Two instances whose threads held the same lock at the time cannot be
+ * inside one deadlock together: that lock keeps them apart (a gate).  The
+ * check is pairwise: a gate shared by any two edges of a cycle is enough. */
+static int share_a_lock(const struct ls_edge *a, const struct ls_edge *b)
 {
-    const struct ls_edge *first = chosen[0];
-    for (uint32_t i = 0; i < first->nheld; i++) {
-        uint32_t l = first->held[i];
-        int all = 1;
-        for (int j = 1; j < n && all; j++)
-            all = contains(chosen[j]->held, chosen[j]->nheld, l);
-        if (all)
+    for (uint32_t i = 0; i < a->nheld; i++)
+        if (contains(b->held, b->nheld, a->held[i]))
             return 1;
-    }
     return 0;
 }
 
@@ -249,8 +245,7 @@ static int assign(struct search *s, int k)
         return 0;
     }
     if (k == s->len)
-        return !shared_hand_off(s->chosen[s->len - 1], s->chosen[0]) &&
-               !common_gate(s->chosen, s->len);
+        return !shared_hand_off(s->chosen[s->len - 1], s->chosen[0]);
     struct pair *p = s->ppath[k];
     for (size_t i = 0; i < p->n; i++) {
         const struct ls_edge *e = p->inst[i];
@@ -262,7 +257,8 @@ static int assign(struct search *s, int k)
             continue;
         int ok = 1;
         for (int j = 0; j < k && ok; j++)
-            ok = ls_hb_concurrent(s->hb, s->chosen[j]->tid, s->chosen[j]->epoch, e->tid,
+            ok = !share_a_lock(s->chosen[j], e) &&
+                 ls_hb_concurrent(s->hb, s->chosen[j]->tid, s->chosen[j]->epoch, e->tid,
                                   e->epoch);
         if (!ok)
             continue;
@@ -273,16 +269,16 @@ static int assign(struct search *s, int k)
     return 0;
 }
 
-/* A lock held by every instance of every edge of the cycle. */
+/* Two edges of the cycle whose every instance holds one same lock: no
+ * choice of instances can avoid that gate. */
 static int always_gated(const struct search *s)
 {
-    const struct pair *first = s->ppath[0];
-    for (int i = 0; i < first->nalways; i++) {
-        int all = 1;
-        for (int j = 1; j < s->len && all; j++)
-            all = contains(s->ppath[j]->always, (uint32_t)s->ppath[j]->nalways, first->always[i]);
-        if (all)
-            return 1;
+    for (int a = 0; a < s->len; a++) {
+        const struct pair *pa = s->ppath[a];
+        for (int i = 0; i < pa->nalways; i++)
+            for (int b = a + 1; b < s->len; b++)
+                if (contains(s->ppath[b]->always, (uint32_t)s->ppath[b]->nalways, pa->always[i]))
+                    return 1;
     }
     return 0;
 }
@@ -304,6 +300,20 @@ static void found_cycle(struct search *s)
     s->fn(&c, s->arg);
 }
 
+/* Pair p always shares a held lock with a pair already on the path: no
+ * cycle through both can deadlock, so the search need not go on this way
+ * (in a deeply nested lock graph this prunes nearly everything). */
+static int gated_with_path(const struct search *s, const struct pair *p, int upto)
+{
+    for (int j = 0; j < upto; j++) {
+        const struct pair *q = s->ppath[j];
+        for (int i = 0; i < p->nalways; i++)
+            if (contains(q->always, (uint32_t)q->nalways, p->always[i]))
+                return 1;
+    }
+    return 0;
+}
+
 /* Simple paths from the root through nodes greater than it, in its
  * component; each elementary cycle is found exactly once. */
 static void dfs(struct search *s, int root, int v)
@@ -321,11 +331,20 @@ static void dfs(struct search *s, int root, int v)
         if (s->g->nodes[w].comp != s->g->nodes[root].comp)
             continue;
         if (w == root) {
-            s->ppath[s->len - 1] = p;
-            found_cycle(s);
+            if (s->len == s->max_len) { /* each length in its own pass */
+                s->ppath[s->len - 1] = p;
+                if (gated_with_path(s, p, s->len - 1)) {
+                    s->stats->cycles++;
+                    s->stats->dismissed++;
+                } else {
+                    found_cycle(s);
+                }
+            }
             continue;
         }
         if (w < root || s->on_path[w] || s->len >= s->max_len)
+            continue;
+        if (gated_with_path(s, p, s->len - 1))
             continue;
         s->ppath[s->len - 1] = p;
         s->path[s->len++] = w;
@@ -355,14 +374,20 @@ void ls_graph_cycles(struct ls_graph *g, struct ls_hb *hb, int max_len, ls_cycle
         .chosen = xmalloc((size_t)(max_len + 1) * sizeof(struct ls_edge *)),
         .locks = xmalloc((size_t)(max_len + 1) * sizeof(uint32_t)),
     };
-    for (size_t r = 0; r < g->n && !stats->budget_exhausted; r++) {
-        if (size[g->nodes[r].comp] < 2)
-            continue;
-        s.len = 1;
-        s.path[0] = (int)r;
-        s.on_path[r] = 1;
-        dfs(&s, (int)r, (int)r);
-        s.on_path[r] = 0;
+    /* Shortest cycles first (two locks, then three, ...): in a dense graph
+     * the budget runs out on long paths, never before the short, likeliest
+     * deadlocks are seen. */
+    for (int len = 2; len <= max_len && !stats->budget_exhausted; len++) {
+        s.max_len = len;
+        for (size_t r = 0; r < g->n && !stats->budget_exhausted; r++) {
+            if (size[g->nodes[r].comp] < 2)
+                continue;
+            s.len = 1;
+            s.path[0] = (int)r;
+            s.on_path[r] = 1;
+            dfs(&s, (int)r, (int)r);
+            s.on_path[r] = 0;
+        }
     }
     free(size);
     free(s.path);

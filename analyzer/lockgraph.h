@@ -8,8 +8,8 @@
  *   - every instance comes from a different thread,
  *   - the instances' threads can run at the same time (no create/join
  *     order between any two of the points, see hb.h),
- *   - no lock is held across all of them (a common "gate" lock would
- *     serialize them),
+ *   - no two of them were made holding one same lock (a "gate": it keeps
+ *     those two threads from being inside the cycle at once),
  *   - none is a timed acquisition (it gives up by itself),
  *   - no lock of the cycle is asked for reading by one edge while the next
  *     edge holds it for reading (readers do not block readers).

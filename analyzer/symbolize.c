@@ -20,6 +20,7 @@
 enum { LS_WARN_OPEN = 1, LS_WARN_BUILD_ID = 2 };
 
 typedef char *(*ls_demangle_fn)(const char *mangled, char *buf, size_t *len, int *status);
+extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
 struct ls_objsym {
     uint64_t start, end;
@@ -121,8 +122,9 @@ struct ls_symbolizer *ls_sym_new(void)
         free(s);
         return NULL;
     }
-    /* Demangle only if libstdc++ happens to be loaded; we do not link it. */
-    s->demangle = (ls_demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+    /* C++ names (functions, and globals such as a file-static `_ZL3foo`)
+     * are shown demangled: the analyzer links libstdc++ for this alone. */
+    s->demangle = __cxa_demangle;
     return s;
 }
 

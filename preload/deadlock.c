@@ -21,9 +21,11 @@
 #include "shim.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_THREADS 65536
@@ -89,10 +91,20 @@ void ls_registry_after_fork_child(struct ls_thread *self)
         for (struct ls_thread *var = atomic_load_explicit(&registry[i_], memory_order_acquire); \
              var; var = NULL)
 
-void ls_rings_drain_all(void)
+void ls_rings_drain_all(int settle)
 {
-    FOR_EACH_THREAD(t)
+    /* Another thread's access can be visible (it set the flag we exit on)
+     * before its trap handler has recorded it: with other threads alive,
+     * give their handlers a moment to run and finish. */
+    if (settle && atomic_load(&live_threads) > 1) {
+        struct timespec ts = {0, 2 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    FOR_EACH_THREAD(t) {
+        for (int i = 0; i < 10000 && atomic_load(&t->in_trap); i++)
+            sched_yield();
         ls_ring_drain(t);
+    }
 }
 
 static struct ls_thread *thread_by_os_tid(uint32_t os_tid)

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -302,11 +303,99 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
     return real_sigaction(sig, act, old);
 }
 
+/* ---- signal masks ------------------------------------------------------
+ * Watchpoint traps arrive as SIGTRAP in the accessing thread.  A thread
+ * that blocks every signal (servers often leave signals to one thread)
+ * would keep trapping in the kernel with the signal never delivered, every
+ * access paying for it: SIGTRAP, a synchronous signal nobody can route
+ * elsewhere anyway, is left unblocked while watchpoints are on. */
+static int keep_trap(int how, const sigset_t *set, sigset_t *copy)
+{
+    if (!set || how == SIG_UNBLOCK || ls_guard || !ls_watching() ||
+        sigismember(set, SIGTRAP) != 1)
+        return 0;
+    *copy = *set;
+    sigdelset(copy, SIGTRAP);
+    static _Atomic int noted;
+    if (!atomic_exchange(&noted, 1))
+        ls_writer_note(LS_NOTE_INFO, "the program blocks SIGTRAP; it is left unblocked for "
+                                     "the watchpoints");
+    return 1;
+}
+
+int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+    __attribute__((visibility("default")));
+int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+    static int (*real)(int, const sigset_t *, sigset_t *);
+    if (!real)
+        real = dlsym(RTLD_NEXT, "pthread_sigmask");
+    if (!real)
+        return ENOSYS;
+    sigset_t copy;
+    return real(how, keep_trap(how, set, &copy) ? &copy : set, old);
+}
+
+int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+    __attribute__((visibility("default")));
+int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+    static int (*real)(int, const sigset_t *, sigset_t *);
+    if (!real)
+        real = dlsym(RTLD_NEXT, "sigprocmask");
+    if (!real) {
+        errno = ENOSYS;
+        return -1;
+    }
+    sigset_t copy;
+    return real(how, keep_trap(how, set, &copy) ? &copy : set, old);
+}
+
+/* ---- descriptors of our own --------------------------------------------
+ * libunwind keeps a pipe to test addresses, and when a read on it fails it
+ * closes the two descriptor numbers it remembers and opens a new pipe.  A
+ * program that closed every descriptor (closefrom) and opened files of its
+ * own would see those files closed under it.  The pipes libunwind makes on
+ * the shim's behalf are moved far above the numbers programs reuse. */
+static int move_high(int fd)
+{
+    struct rlimit rl;
+    int floor = 4096;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < (rlim_t)floor + 64)
+        floor = rl.rlim_cur > 128 ? (int)rl.rlim_cur - 64 : 3;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+    if (high < 0)
+        return fd;
+    close(fd);
+    return high;
+}
+
+int pipe2(int fds[2], int flags) __attribute__((visibility("default")));
+int pipe2(int fds[2], int flags)
+{
+    static int (*real)(int *, int);
+    if (!real)
+        real = dlsym(RTLD_NEXT, "pipe2");
+    if (!real) {
+        errno = ENOSYS;
+        return -1;
+    }
+    int r = real(fds, flags);
+    if (r == 0 && ls_guard) {
+        int saved = errno;
+        fds[0] = move_high(fds[0]);
+        fds[1] = move_high(fds[1]);
+        errno = saved;
+    }
+    return r;
+}
+
 /* ---- fork ------------------------------------------------------------- */
 static void before_fork(void)
 {
     if (atomic_load(&ls_active)) {
-        ls_rings_drain_all();
+        ls_rings_drain_all(0);
         ls_writer_flush();
     }
 }
@@ -341,7 +430,7 @@ static void at_exit_flush(void)
         ls_profile_write_all();
         ls_watch_finish();
     }
-    ls_rings_drain_all();
+    ls_rings_drain_all(1);
     ls_writer_end(exit_status, 0);
     ls_guard--;
 }
@@ -365,9 +454,9 @@ void _exit(int status)
     static void (*real__exit)(int) __attribute__((noreturn));
     if (!real__exit)
         real__exit = dlsym(RTLD_NEXT, "_exit");
-    if (atomic_load(&ls_active)) {
+    if (atomic_load(&ls_active) && ls_writer_mine()) {
         ls_guard++;
-        ls_rings_drain_all();
+        ls_rings_drain_all(1);
         ls_writer_end(status, 0);
     }
     if (real__exit)

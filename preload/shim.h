@@ -128,6 +128,9 @@ void ls_writer_flush_async(void) LS_HIDDEN;
 /* Writes the END record (once) and flushes. */
 void ls_writer_end(int status, uint32_t flags) LS_HIDDEN;
 void ls_writer_exec_failed(void) LS_HIDDEN;
+/* 0 in a process that shares the shim's memory without owning its trace
+ * (a vfork child): it must record nothing. */
+int ls_writer_mine(void) LS_HIDDEN;
 void ls_writer_after_fork_child(void) LS_HIDDEN;
 void ls_writer_note(uint32_t code, const char *msg) LS_HIDDEN;
 /* Bumped in a forked child: ids written under an older generation must be
@@ -250,6 +253,7 @@ struct ls_thread {
     uint32_t vc_version;      /* bumped when an acquire taught the clock something */
     struct ls_ring *ring;     /* sampled accesses waiting to be written */
     _Atomic int ring_pending;
+    _Atomic int in_trap;      /* inside the SIGTRAP handler right now */
     uint32_t hold_countdown;  /* acquisitions until the next sampled hold */
     uint64_t last_wait_ns;    /* how long the acquisition in progress waited */
 };
@@ -412,8 +416,9 @@ void ls_ring_push(struct ls_thread *t, const void *cand, uint64_t addr, uint32_t
 /* Outside signal context: writes the thread's pending accesses. */
 void ls_ring_drain(struct ls_thread *t) LS_HIDDEN;
 void ls_ring_after_fork_child(struct ls_thread *t) LS_HIDDEN;
-/* Every traced thread's pending accesses (at exit, before fork). */
-void ls_rings_drain_all(void) LS_HIDDEN;
+/* Every traced thread's pending accesses (at exit, before fork); settle:
+ * first let trap handlers in other threads finish (at exit). */
+void ls_rings_drain_all(int settle) LS_HIDDEN;
 void ls_watch_init(void) LS_HIDDEN;
 void ls_watch_finish(void) LS_HIDDEN;
 /* The program creates a thread: watching begins (once). */
@@ -422,6 +427,7 @@ void ls_watch_threads_start(void) LS_HIDDEN;
  * (the program's handler is kept to chain to). */
 int ls_watch_sigaction(const struct sigaction *act, struct sigaction *old) LS_HIDDEN;
 void ls_watch_forget(const void *addr) LS_HIDDEN;
+int ls_watching(void) LS_HIDDEN;
 
 /* ---- contention profile (profile.c) ------------------------------------ */
 /* A lock was acquired (after the real call); waited_ns > 0 if the thread

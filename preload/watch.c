@@ -414,8 +414,10 @@ void ls_watch_on_trap(int sig, siginfo_t *si, void *ucv)
     /* The unwinder may take a lock of its own: that is ours, not the
      * program's, and must go straight through. */
     ls_guard++;
+    atomic_store(&t->in_trap, 1);
     ls_ring_push(t, &cands[ci], cands[ci].addr, cands[ci].len,
                  classify ? (write_bp ? LS_ACCESS_WRITE : 0) : LS_ACCESS_KIND_UNKNOWN, pc, uc);
+    atomic_store(&t->in_trap, 0);
     ls_guard--;
 done:
     errno = saved;
@@ -640,6 +642,11 @@ void ls_watch_threads_start(void)
     assign_sync_slots();
     rotate();
     start_sampler();
+}
+
+int ls_watching(void)
+{
+    return atomic_load_explicit(&watching, memory_order_relaxed);
 }
 
 /* The program replaces our SIGTRAP handler: keep ours, chain to theirs. */

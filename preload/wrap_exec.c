@@ -15,14 +15,14 @@
 
 static void before_exec(void)
 {
-    if (atomic_load(&ls_active))
+    if (atomic_load(&ls_active) && ls_writer_mine())
         ls_writer_end(-1, LS_END_EXEC);
 }
 
 static void after_failed_exec(void)
 {
     int saved = errno;
-    if (atomic_load(&ls_active))
+    if (atomic_load(&ls_active) && ls_writer_mine())
         ls_writer_exec_failed();
     errno = saved;
 }

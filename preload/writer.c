@@ -28,6 +28,35 @@ static char path[PATH_MAX + 64];
 static char buf[BUF_SIZE];
 static size_t used;
 static int ended;
+static pid_t owner_pid;       /* the process this file belongs to */
+static dev_t file_dev;        /* identity of the trace file behind fd */
+static ino_t file_ino;
+
+/* The program may close every descriptor (closefrom, a daemon's start-up)
+ * and open files of its own that get our number: before writing, check
+ * that fd is still our file, and open it again (by path) if not.  Returns 0
+ * if fd is ours. */
+static int check_fd(void)
+{
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == file_dev && st.st_ino == file_ino)
+        return 0;
+    int nfd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    if (nfd < 0)
+        return -1;
+    if (fstat(nfd, &st) != 0 || st.st_dev != file_dev || st.st_ino != file_ino) {
+        close(nfd);
+        return -1;
+    }
+    /* Out of the way of the numbers programs reuse. */
+    int high = fcntl(nfd, F_DUPFD_CLOEXEC, 512);
+    if (high >= 0) {
+        close(nfd);
+        nfd = high;
+    }
+    fd = nfd;
+    return 0;
+}
 
 /* Writes everything or fails; a file-size limit (ulimit -f) must not kill
  * the program with SIGXFSZ, so that signal is held back around the write. */
@@ -62,6 +91,14 @@ static void flush_locked(void)
 {
     if (fd < 0 || used == 0)
         return;
+    if (check_fd() != 0) {
+        used = 0;
+        fd = -1;
+        atomic_store(&ls_active, 0);
+        ls_warn("lockscope: warning: the program closed the trace '%s'; tracing disabled",
+                path);
+        return;
+    }
     int err = write_all(buf, used);
     used = 0;
     if (err) {
@@ -210,6 +247,17 @@ static int open_file(void)
     }
     if (fd < 0)
         return -1;
+    owner_pid = pid;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, 512);
+    if (high >= 0) {
+        close(fd);
+        fd = high;
+    }
+    struct stat fst;
+    if (fstat(fd, &fst) == 0) {
+        file_dev = fst.st_dev;
+        file_ino = fst.st_ino;
+    }
     struct ls_file_header h;
     memset(&h, 0, sizeof h);
     memcpy(h.magic, LS_TRACE_MAGIC, sizeof LS_TRACE_MAGIC);
@@ -236,6 +284,13 @@ int ls_writer_open(void)
         return -1;
     write_prologue(0);
     return 0;
+}
+
+int ls_writer_mine(void)
+{
+    /* A vfork child (posix_spawn, the gcc driver) shares our memory, fd and
+     * buffer but is another process: it must not write into our file. */
+    return getpid() == owner_pid;
 }
 
 void ls_writer_end(int status, uint32_t flags)
