@@ -150,21 +150,24 @@ LS_EXPORT int sem_destroy(sem_t *s)
 
 /* A signal orders the signaller before the woken waiter (on top of the
  * mutex, which a signaller need not hold). */
-LS_EXPORT int pthread_cond_signal(pthread_cond_t *c)
+static void signalling(pthread_cond_t *c)
 {
-    LS_ENSURE_REAL(cond_signal);
     struct ls_thread *t = ls_enter();
     if (t)
         ls_sync_release(t, c, LS_SYNC_COND);
+}
+
+LS_EXPORT int pthread_cond_signal(pthread_cond_t *c)
+{
+    LS_ENSURE_REAL(cond_signal);
+    signalling(c);
     return ls_real.cond_signal(c);
 }
 
 LS_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 {
     LS_ENSURE_REAL(cond_broadcast);
-    struct ls_thread *t = ls_enter();
-    if (t)
-        ls_sync_release(t, c, LS_SYNC_COND);
+    signalling(c);
     return ls_real.cond_broadcast(c);
 }
 
@@ -210,10 +213,9 @@ LS_EXPORT int sem_wait(sem_t *s)
     return r;
 }
 
-LS_EXPORT int sem_trywait(sem_t *s)
+/* A successful wait learns what every post before it released. */
+static int sem_taken(sem_t *s, int r)
 {
-    LS_ENSURE_REAL(sem_trywait);
-    int r = ls_real.sem_trywait(s);
     struct ls_thread *t;
     if (r == 0 && (t = ls_enter())) {
         int saved = errno;
@@ -221,32 +223,24 @@ LS_EXPORT int sem_trywait(sem_t *s)
         errno = saved;
     }
     return r;
+}
+
+LS_EXPORT int sem_trywait(sem_t *s)
+{
+    LS_ENSURE_REAL(sem_trywait);
+    return sem_taken(s, ls_real.sem_trywait(s));
 }
 
 LS_EXPORT int sem_timedwait(sem_t *s, const struct timespec *abst)
 {
     LS_ENSURE_REAL(sem_timedwait);
-    int r = ls_real.sem_timedwait(s, abst);
-    struct ls_thread *t;
-    if (r == 0 && (t = ls_enter())) {
-        int saved = errno;
-        ls_sync_acquire(t, s, LS_SYNC_SEM);
-        errno = saved;
-    }
-    return r;
+    return sem_taken(s, ls_real.sem_timedwait(s, abst));
 }
 
 LS_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abst)
 {
     LS_ENSURE_REAL(sem_clockwait);
-    int r = ls_real.sem_clockwait(s, clk, abst);
-    struct ls_thread *t;
-    if (r == 0 && (t = ls_enter())) {
-        int saved = errno;
-        ls_sync_acquire(t, s, LS_SYNC_SEM);
-        errno = saved;
-    }
-    return r;
+    return sem_taken(s, ls_real.sem_clockwait(s, clk, abst));
 }
 
 /* Every arrival happens before every departure. */
