@@ -318,20 +318,11 @@ int ls_baseline_parse(struct ls_baseline *b, const char *text, size_t len, const
 
 int ls_baseline_load(struct ls_baseline *b, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return error("cannot open baseline '%s': %s", path, strerror(errno));
     struct strbuf sb;
     sb_init(&sb);
-    char buf[8192];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        sb_add(&sb, buf, n);
-    int err = ferror(f);
-    fclose(f);
-    if (err) {
+    if (sb_read_file(&sb, path, "baseline") != 0) {
         sb_free(&sb);
-        return error("cannot read baseline '%s': %s", path, strerror(errno));
+        return -1;
     }
     int rc = ls_baseline_parse(b, sb.buf ? sb.buf : "", sb.len, path);
     sb_free(&sb);

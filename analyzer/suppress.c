@@ -131,20 +131,11 @@ int ls_supp_parse(struct ls_suppressions *s, const char *text, const char *name)
 
 int ls_supp_load(struct ls_suppressions *s, const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return error("cannot open suppressions '%s': %s", path, strerror(errno));
     struct strbuf sb;
     sb_init(&sb);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        sb_add(&sb, buf, n);
-    int err = ferror(f);
-    fclose(f);
-    if (err) {
+    if (sb_read_file(&sb, path, "suppressions") != 0) {
         sb_free(&sb);
-        return error("cannot read suppressions '%s': %s", path, strerror(errno));
+        return -1;
     }
     if (sb.len && strlen(sb.buf) != sb.len) {
         sb_free(&sb);

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "util.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,4 +156,22 @@ const char *ls_basename(const char *path)
 {
     const char *s = strrchr(path, '/');
     return s ? s + 1 : path;
+}
+
+int sb_read_file(struct strbuf *sb, const char *path, const char *what)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return error("cannot open %s '%s': %s", what, path, strerror(errno));
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        sb_add(sb, buf, n);
+    int err = ferror(f);
+    fclose(f);
+    if (err)
+        return error("cannot read %s '%s': %s", what, path, strerror(errno));
+    if (!sb->buf)
+        sb_add(sb, "", 0);
+    return 0;
 }

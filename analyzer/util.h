@@ -37,6 +37,9 @@ void sb_free(struct strbuf *sb);
 __attribute__((format(printf, 2, 3))) void sb_printf(struct strbuf *sb, const char *fmt, ...);
 void sb_add(struct strbuf *sb, const char *s, size_t n);
 void sb_adds(struct strbuf *sb, const char *s);
+/* Appends the contents of the file at path; on error prints
+ * "cannot open/read WHAT 'PATH': ..." and returns -1. */
+int sb_read_file(struct strbuf *sb, const char *path, const char *what);
 /* Takes ownership of the buffer, leaving sb empty. */
 char *sb_detach(struct strbuf *sb);
 
