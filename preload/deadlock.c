@@ -418,6 +418,7 @@ static void start_watchdog(void)
     /* All signals blocked: the program's signals must reach its own threads. */
     sigset_t all, old;
     sigfillset(&all);
+    ls_guard++; /* our own mask: not the program's, whatever it contains */
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_attr_t a;
     pthread_attr_init(&a);
@@ -429,6 +430,7 @@ static void start_watchdog(void)
     ls_guard--;
     pthread_attr_destroy(&a);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    ls_guard--;
 }
 
 void ls_deadlock_after_fork_child(void)

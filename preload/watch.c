@@ -502,6 +502,7 @@ static void start_sampler(void)
 {
     sigset_t all, old;
     sigfillset(&all);
+    ls_guard++; /* our own mask: not the program's, whatever it contains */
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_attr_t a;
     pthread_attr_init(&a);
@@ -511,6 +512,7 @@ static void start_sampler(void)
     ls_real.create(&th, &a, sampler_main, NULL);
     pthread_attr_destroy(&a);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    ls_guard--;
 }
 
 static uint32_t last_status;
