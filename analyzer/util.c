@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void vreport(const char *prefix, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vreport(const char *prefix, const char *fmt,
+                                                         va_list ap)
 {
     fprintf(stderr, "lockscope: %s", prefix);
     vfprintf(stderr, fmt, ap);
