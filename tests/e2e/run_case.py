@@ -214,12 +214,14 @@ def main():
                         got.add(fr["line"])
             if not want <= got:
                 fail("race lines %s do not cover %s" % (sorted(got), sorted(want)), err)
-        if a.rule and finds[0].get("rule") != a.rule:
-            fail("rule %r, expected %r" % (finds[0].get("rule"), a.rule), err)
+        if a.rule:
+            mis = [f for f in finds if f["kind"] == "misuse"]
+            if not mis or mis[0].get("rule") != a.rule:
+                fail("rule %r, expected %r" % (mis[0].get("rule") if mis else None, a.rule), err)
         if a.misuse_sites:
             fname, _, marks = a.misuse_sites.partition(":")
             ms = marks.split(",")
-            f0 = finds[0]
+            f0 = [f for f in finds if f["kind"] == "misuse"][0]
             for st, mark in ((f0["stack"], ms[0]), (f0["other_stack"], ms[1] if len(ms) > 1 else None)):
                 if mark is None:
                     continue

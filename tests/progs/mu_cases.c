@@ -121,6 +121,59 @@ static void held_at_exit(void)
     pthread_mutex_lock(&other); /* @held_at_exit */
 }
 
+static void *waits_a_while_on_cv(void *arg)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 200 * 1000 * 1000;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&plain);
+    pthread_cond_timedwait(&cv, &plain, &ts);
+    pthread_mutex_unlock(&plain);
+    return arg;
+}
+
+static void destroy_cond_waiters(void)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, waits_a_while_on_cv, NULL);
+    usleep(50 * 1000);
+    /* glibc's destroy waits for the waiter to leave (it times out) */
+    pthread_cond_destroy(&cv); /* @destroy_cond_waiters */
+    pthread_join(t, NULL);
+}
+
+static sem_t sem;
+
+static void *waits_on_sem(void *arg)
+{
+    sem_wait(&sem);
+    return arg;
+}
+
+static void destroy_in_use(void)
+{
+    pthread_t t;
+    sem_init(&sem, 0, 0);
+    pthread_create(&t, NULL, waits_on_sem, NULL);
+    usleep(50 * 1000);
+    for (int i = 0; i < 3; i++)
+        sem_destroy(&sem); /* @destroy_in_use */
+    sem_post(&sem);
+    pthread_join(t, NULL);
+}
+
+static void call_error(void)
+{
+    pthread_mutex_t broken;
+    memset(&broken, 0xff, sizeof broken); /* not an initialized mutex */
+    for (int i = 0; i < 3; i++)
+        pthread_mutex_lock(&broken); /* @call_error */
+}
+
 int main(int argc, char **argv)
 {
     pthread_mutexattr_t a;
@@ -146,6 +199,12 @@ int main(int argc, char **argv)
         reinit_in_use();
     else if (!strcmp(c, "held-at-process-exit"))
         held_at_exit();
+    else if (!strcmp(c, "destroy-cond-waiters"))
+        destroy_cond_waiters();
+    else if (!strcmp(c, "destroy-in-use"))
+        destroy_in_use();
+    else if (!strcmp(c, "call-error"))
+        call_error();
     else {
         fprintf(stderr, "usage: mu_cases RULE\n");
         return 2;
