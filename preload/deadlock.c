@@ -372,7 +372,8 @@ static int find_stall(struct cycle *c)
     int any_ownerless = 0;
     FOR_EACH_THREAD(t) {
         uint32_t kind = atomic_load_explicit(&t->wait_kind, memory_order_acquire);
-        if (!kind || now - t->wait_since_ms < (uint64_t)ls_opt.stall_ms)
+        uint64_t since = t->wait_since_ms;
+        if (!kind || !since || now - since < (uint64_t)ls_opt.stall_ms)
             return 0;
         any_ownerless |= kind == LS_WAIT_COND || kind == LS_WAIT_SEM || kind == LS_WAIT_BARRIER;
         if (c->n < MAX_CYCLE) {
@@ -446,7 +447,10 @@ void ls_wait_begin(struct ls_thread *t, uint32_t kind, struct ls_lock *lk, const
     t->wait_lk = lk;
     t->wait_obj = obj;
     t->wait_thread = other;
-    t->wait_since_ms = mono_ms();
+    int ownerless = kind == LS_WAIT_COND || kind == LS_WAIT_SEM || kind == LS_WAIT_BARRIER;
+    /* A sliced wait notes its start at its first slice: no clock read for
+     * the waits that end quickly (most of them). */
+    t->wait_since_ms = ownerless ? mono_ms() : 0;
     atomic_store(&t->wait_stack, 0);
     atomic_store(&t->wait_published, 0);
     atomic_fetch_add(&t->wait_gen, 1);
@@ -467,6 +471,8 @@ void ls_wait_end(struct ls_thread *t)
 
 void ls_wait_slice(struct ls_thread *t, struct ls_wait_state *st)
 {
+    if (!t->wait_since_ms)
+        t->wait_since_ms = mono_ms() - (uint64_t)ls_opt.deadlock_check_ms;
     publish_stacks(t);
     struct cycle c;
     if (!find_cycle(t, &c)) {
@@ -504,12 +510,13 @@ int ls_wait_mutex(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m)
         return r;
     }
     ls_wait_begin(t, LS_WAIT_LOCK, lk, m, NULL);
-    uint64_t t0 = ls_mono_ns();
+    uint64_t t0 = ls_mono_ns(), next = t0;
     struct ls_wait_state st = {0};
     int r;
     for (;;) {
-        struct timespec ts;
-        ls_wait_deadline(&ts);
+        /* The first deadline comes from t0: one clock read less. */
+        next += (uint64_t)ls_opt.deadlock_check_ms * 1000000u;
+        struct timespec ts = {(time_t)(next / 1000000000u), (long)(next % 1000000000u)};
         r = ls_real.mutex_clocklock(m, CLOCK_MONOTONIC, &ts);
         if (r != ETIMEDOUT)
             break;

@@ -51,6 +51,13 @@ static inline void max_of(_Atomic uint64_t *c, uint64_t v)
 
 static void count_wait_site(struct ls_profile *p, uint64_t ret, uint64_t waited)
 {
+    /* A site already known: counted without the lock (the usual case). */
+    for (int i = 0; i < LS_PROFILE_SITES; i++)
+        if (__atomic_load_n(&p->sites[i].ret, __ATOMIC_ACQUIRE) == ret) {
+            __atomic_fetch_add(&p->sites[i].waits, 1, __ATOMIC_RELAXED);
+            __atomic_fetch_add(&p->sites[i].wait_ns, waited, __ATOMIC_RELAXED);
+            return;
+        }
     ls_spin_lock(&p->site_spin);
     int slot = -1, smallest = 0;
     for (int i = 0; i < LS_PROFILE_SITES; i++) {
