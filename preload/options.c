@@ -40,6 +40,8 @@ static const struct {
     {"watch_rate", "traps a second a thread before a variable sits out its turn (default 500)"},
     {"watch_period_ms", "how long each global is watched in a rotation (default 50)"},
     {"watch_only", "comma-separated names of the only globals to watch (default: all)"},
+    {"watch_libs", "1 also watches the globals of the program's shared libraries (not the "
+                   "system's: libc, libstdc++, ...) (default 0)"},
     {"help", "1 prints this list and runs the program untraced"},
 };
 
@@ -132,6 +134,11 @@ static int apply(const char *k, size_t kn, const char *v, size_t vn)
             ls_opt.watch_period_ms = x;
         else
             ls_warn("lockscope: warning: option 'watch_period_ms' must be 1-10000");
+    } else if (IS("watch_libs")) {
+        if (parse_int(v, vn, 0, 1, &x) == 0)
+            ls_opt.watch_libs = x;
+        else
+            ls_warn("lockscope: warning: option 'watch_libs' must be 0 or 1");
     } else if (IS("watch_only")) {
         if (vn >= sizeof ls_opt.watch_only)
             ls_warn("lockscope: warning: option 'watch_only' is longer than %zu bytes",

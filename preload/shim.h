@@ -101,6 +101,7 @@ struct ls_options {
     int watch_rate;           /* traps a second a thread before a variable sits out */
     int watch_period_ms;      /* how long each variable is watched in a rotation */
     char watch_only[1024];    /* comma-separated names: watch only these globals */
+    int watch_libs;           /* also the globals of the program's own shared libraries */
 };
 extern struct ls_options ls_opt LS_HIDDEN;
 /* Parses LOCKSCOPE_OPTIONS (sanitizer syntax).  Returns 1 if help=1 was

@@ -63,7 +63,6 @@ struct candidate {
 
 static struct candidate *cands;
 static uint32_t ncands;
-static uint64_t exe_lo, exe_hi;
 
 struct slot {
     int fd_rw, fd_w;
@@ -153,13 +152,9 @@ static int skip_name(const char *name)
     return 0;
 }
 
-static void find_candidates(uint64_t bias)
+static void find_candidates_in(const char *file, uint64_t bias)
 {
-    char exe[1024];
-    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[el > 0 ? el : 0] = 0;
-    load_sync_names(exe);
-    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return;
     struct stat st;
@@ -194,7 +189,8 @@ static void find_candidates(uint64_t bias)
         goto out;
     const Elf64_Sym *syms = (const Elf64_Sym *)(base + symtab->sh_offset);
     size_t nsyms = symtab->sh_size / sizeof(Elf64_Sym);
-    cands = ls_arena_alloc(MAX_CANDIDATES * sizeof *cands);
+    if (!cands)
+        cands = ls_arena_alloc(MAX_CANDIDATES * sizeof *cands);
     if (!cands)
         goto out;
     for (size_t i = 0; i < nsyms && ncands < MAX_CANDIDATES; i++) {
@@ -339,6 +335,22 @@ static void chain_trap(int sig, siginfo_t *si, void *uc)
     raise(SIGTRAP);
 }
 
+/* Code ranges whose accesses count: the program's, and with watch_libs=1
+ * those of the libraries whose globals are watched. */
+#define MAX_CODE_RANGES 64
+static struct {
+    uint64_t lo, hi;
+} code[MAX_CODE_RANGES];
+static int ncode;
+
+static int program_code(uint64_t pc)
+{
+    for (int i = 0; i < ncode; i++)
+        if (pc >= code[i].lo && pc < code[i].hi)
+            return 1;
+    return 0;
+}
+
 static uint64_t rate_window_ms;
 
 static uint64_t now_ms(void)
@@ -403,7 +415,7 @@ void ls_watch_on_trap(int sig, siginfo_t *si, void *ucv)
      * pthread_mutex_lock, memcpy into a global) are not the program's code.
      * A variable only the library touches (a mutex, a buffer) is dropped:
      * its traps would cost and never count. */
-    if (pc < exe_lo || pc >= exe_hi) {
+    if (!program_code(pc)) {
         if (atomic_fetch_add(&cands[ci].foreign, 1) >= 32 && !slots[s].sync) {
             atomic_store(&cands[ci].dropped, 1);
             bench_slot(s);
@@ -531,10 +543,8 @@ static void record_status(uint32_t status, const char *msg)
     ls_writer_record(LS_REC_WATCH, &w, sizeof w, msg, w.msg_len, NULL, 0);
 }
 
-static int find_exe(struct dl_phdr_info *info, size_t size, void *arg)
+static void add_code_range(struct dl_phdr_info *info)
 {
-    uint64_t *bias = arg;
-    *bias = info->dlpi_addr;
     uint64_t lo = UINT64_MAX, hi = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -544,9 +554,46 @@ static int find_exe(struct dl_phdr_info *info, size_t size, void *arg)
         lo = s < lo ? s : lo;
         hi = e > hi ? e : hi;
     }
-    exe_lo = lo;
-    exe_hi = hi;
-    return 1; /* the first object is the main program */
+    if (hi && ncode < MAX_CODE_RANGES) {
+        code[ncode].lo = lo;
+        code[ncode].hi = hi;
+        ncode++;
+    }
+}
+
+/* The system's own libraries synchronize with what the shim already sees
+ * (or are the shim's): their globals are not the program's. */
+static int system_library(const char *path)
+{
+    static const char *const skip[] = {"/libc.so", "/libm.so", "/ld-linux", "/libpthread",
+                                       "/libdl.so", "/librt.so", "/libunwind", "/liblzma",
+                                       "/libstdc++", "/libgcc_s", "linux-vdso", "liblockscope"};
+    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
+        if (strstr(path, skip[i]))
+            return 1;
+    return 0;
+}
+
+static int find_objects(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    int *first = arg;
+    if (*first) {
+        /* The first object is the main program. */
+        *first = 0;
+        char exe[1024];
+        ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        exe[el > 0 ? el : 0] = 0;
+        load_sync_names(exe);
+        add_code_range(info);
+        find_candidates_in("/proc/self/exe", info->dlpi_addr);
+        return 0;
+    }
+    if (!ls_opt.watch_libs || !info->dlpi_name || !*info->dlpi_name ||
+        system_library(info->dlpi_name))
+        return 0;
+    add_code_range(info);
+    find_candidates_in(info->dlpi_name, info->dlpi_addr);
+    return 0;
 }
 
 /* _Atomic globals get slots of their own, for the whole run: their
@@ -584,9 +631,8 @@ void ls_watch_init(void)
         record_status(LS_WATCH_OFF, "turned off (LOCKSCOPE_OPTIONS=watch=0)");
         return;
     }
-    uint64_t bias = 0;
-    dl_iterate_phdr(find_exe, &bias);
-    find_candidates(bias);
+    int first = 1;
+    dl_iterate_phdr(find_objects, &first);
     if (ncands == 0) {
         record_status(LS_WATCH_NONE, "the program has no global variables to watch");
         return;

@@ -1,7 +1,7 @@
 /* Waits that end by themselves must not be taken for deadlocks:
  *  - a timed lock that times out and backs off, in a lock-order inversion
  *    that can never block for good;
- *  - a lock held for 1.5 s while another thread waits for it;
+ *  - a lock held for 3 s while another thread waits for it;
  *  - 200 threads contending on 3 locks (always in the same order);
  *  - a thread joined while it is still busy for a while. */
 #include <errno.h>
@@ -54,7 +54,7 @@ static void *holds_a_wants_b(void *arg)
 static void *slow_holder(void *arg)
 {
     pthread_mutex_lock(&slow_lock);
-    usleep(1500 * 1000);
+    usleep(3000 * 1000);
     pthread_mutex_unlock(&slow_lock);
     return arg;
 }
