@@ -338,6 +338,11 @@ void ls_report_free(struct ls_report *r)
         for (size_t j = 0; j < r->procs[i].nsampled; j++)
             free(r->procs[i].sampled[j].name);
         free(r->procs[i].sampled);
+        for (size_t j = 0; j < r->procs[i].norder; j++) {
+            free(r->procs[i].order[j].from);
+            free(r->procs[i].order[j].to);
+        }
+        free(r->procs[i].order);
     }
     for (size_t i = 0; i < r->nprofiles; i++) {
         struct ls_fprofile *q = &r->profiles[i];

@@ -111,7 +111,15 @@ struct ls_fprocess {
         int atomic;           /* _Atomic: synchronization, never reported */
     } *sampled;
     size_t nsampled;
+    struct ls_forder {        /* the lock order seen: one entry per (from, to) pair */
+        char *from, *to;      /* lock labels */
+        size_t instances;     /* distinct (thread, held set) acquisitions recorded */
+        int from_read, to_read; /* some instance held/asked for it for reading */
+    } *order;
+    size_t norder;
+    int order_truncated;      /* more pairs than LS_MAX_ORDER_PAIRS */
 };
+#define LS_MAX_ORDER_PAIRS 2000
 
 struct ls_finding {
     enum ls_finding_kind kind;

@@ -465,6 +465,65 @@ static void on_cycle(const struct ls_cycle *c, void *arg)
     ctx->added++;
 }
 
+struct label_entry {
+    uint32_t id;
+    char *label;
+    UT_hash_handle hh;
+};
+
+static const char *label_of(struct label_entry **cache, struct ls_process *p, uint32_t id)
+{
+    struct label_entry *e;
+    HASH_FIND(hh, *cache, &id, sizeof id, e);
+    if (e)
+        return e->label;
+    struct ls_flock l;
+    ls_flock_build(p, id, &l);
+    e = xmalloc(sizeof *e);
+    e->id = id;
+    e->label = l.label;
+    l.label = NULL;
+    free(l.name);
+    for (size_t i = 0; i < l.site.n; i++) {
+        free(l.site.frames[i].function);
+        free(l.site.frames[i].file);
+        free(l.site.frames[i].module);
+    }
+    free(l.site.frames);
+    HASH_ADD(hh, *cache, id, sizeof e->id, e);
+    return e->label;
+}
+
+/* The lock order the process showed, for the reports: what a correct
+ * program's locking implies can be checked there, not only cycles. */
+static void summarize_order(struct ls_graph *g, struct ls_process *p, struct ls_fprocess *fp)
+{
+    struct label_entry *cache = NULL;
+    size_t cap = 0;
+    struct pair *q, *tq;
+    HASH_ITER(hh, g->pairs, q, tq) {
+        if (fp->norder == LS_MAX_ORDER_PAIRS) {
+            fp->order_truncated = 1;
+            break;
+        }
+        LS_GROW(fp->order, cap, fp->norder + 1);
+        struct ls_forder *o = &fp->order[fp->norder++];
+        o->from = xstrdup(label_of(&cache, p, g->nodes[q->from].lock));
+        o->to = xstrdup(label_of(&cache, p, g->nodes[q->to].lock));
+        o->instances = q->n;
+        for (size_t i = 0; i < q->n; i++) {
+            o->from_read |= (q->inst[i]->flags & LS_EDGE_FROM_READ) != 0;
+            o->to_read |= (q->inst[i]->flags & LS_EDGE_TO_READ) != 0;
+        }
+    }
+    struct label_entry *e, *te;
+    HASH_ITER(hh, cache, e, te) {
+        HASH_DEL(cache, e);
+        free(e->label);
+        free(e);
+    }
+}
+
 size_t ls_check_lock_order(struct ls_process *p, size_t proc_index, struct ls_report *r)
 {
     struct ls_graph *g = ls_graph_new();
@@ -474,6 +533,7 @@ size_t ls_check_lock_order(struct ls_process *p, size_t proc_index, struct ls_re
     struct check_ctx ctx = {p, proc_index, r, 0};
     struct ls_graph_stats st;
     ls_graph_cycles(g, hb, 8, on_cycle, &ctx, &st);
+    summarize_order(g, p, &r->procs[proc_index]);
     r->dismissed_cycles += st.dismissed;
     if (st.budget_exhausted)
         warning("lock-order search in '%s' stopped at its step budget; some cycles may be "

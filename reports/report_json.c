@@ -333,6 +333,17 @@ void ls_report_json(FILE *out, const struct ls_report *r, const struct ls_report
                     p->sampled[k].writes, p->sampled[k].atomic ? "true" : "false");
         }
         fputs("]}", out);
+        fputs(",\"lock_order\":[", out);
+        for (size_t k = 0; k < p->norder; k++) {
+            fputs(k ? ",{\"from\":" : "{\"from\":", out);
+            jstr(out, p->order[k].from);
+            fputs(",\"to\":", out);
+            jstr(out, p->order[k].to);
+            fprintf(out, ",\"instances\":%zu,\"from_read\":%s,\"to_read\":%s}",
+                    p->order[k].instances, p->order[k].from_read ? "true" : "false",
+                    p->order[k].to_read ? "true" : "false");
+        }
+        fprintf(out, "],\"lock_order_truncated\":%s", p->order_truncated ? "true" : "false");
         const struct ls_rproc *x = c && i < c->npx ? &c->px[i] : NULL;
         if (x && x->exit_status >= 0 && !x->execed)
             fprintf(out, ",\"exit_status\":%d", x->exit_status);

@@ -90,6 +90,7 @@ def main():
     ap.add_argument("--watch-refused", action="store_true")
     ap.add_argument("--race-sites")
     ap.add_argument("--misuse-sites")
+    ap.add_argument("--order", help="a>b,c>d: these lock-order pairs are in the JSON")
     ap.add_argument("--profile-lock",
                     help="LOCK: its profile matches what the program printed "
                          "(acquisitions=N waited_ns=W on stdout)")
@@ -236,6 +237,12 @@ def main():
                      if os.path.basename(fr["file"] or "") == fname}
             if not want & lines:
                 fail("misuse stacks show lines %s, expected one of %s" % (sorted(lines), sorted(want)), err)
+        if a.order:
+            have = {(o["from"], o["to"]) for p in rep["processes"] for o in p.get("lock_order", [])}
+            for pair in a.order.split(","):
+                x, _, y = pair.partition(">")
+                if (x, y) not in have:
+                    fail("lock order %s -> %s not recorded; have %s" % (x, y, sorted(have)), err)
         if a.profile_lock:
             m = re.search(r"acquisitions=(\d+) waited_ns=(\d+)", r.stdout.decode())
             if not m:

@@ -7,6 +7,7 @@
  *  - barrier phases: each phase reads what the previous one wrote;
  *  - pthread_once initialization read by every thread. */
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -23,6 +24,32 @@ long phase_data[4];           /* barrier phases */
 pthread_barrier_t phase_barrier;
 long once_table;              /* pthread_once */
 pthread_once_t once_ctl = PTHREAD_ONCE_INIT;
+long spin_data;               /* under a spinlock */
+pthread_spinlock_t spin;
+long rw_data;                 /* written under the write lock, read under read locks */
+pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+
+static void *spin_and_rw(void *arg)
+{
+    long seen = 0;
+    for (int i = 0; i < 200; i++) {
+        pthread_spin_lock(&spin);
+        long v = spin_data; /* a separate read and write, not one add to memory */
+        sched_yield();
+        spin_data = v + 1;
+        pthread_spin_unlock(&spin);
+        if (arg) {
+            pthread_rwlock_wrlock(&rw);
+            rw_data = i;
+            pthread_rwlock_unlock(&rw);
+        } else {
+            pthread_rwlock_rdlock(&rw);
+            seen += rw_data;
+            pthread_rwlock_unlock(&rw);
+        }
+    }
+    return (void *)seen;
+}
 
 static void *reads_config(void *arg)
 {
@@ -135,5 +162,12 @@ int main(void)
         total += (long)v;
     }
     printf("once %ld\n", total);
+
+    pthread_spin_init(&spin, PTHREAD_PROCESS_PRIVATE);
+    pthread_create(&t, NULL, spin_and_rw, (void *)1);
+    pthread_create(&u, NULL, spin_and_rw, NULL);
+    pthread_join(t, NULL);
+    pthread_join(u, NULL);
+    printf("spin %ld rw %ld\n", spin_data, rw_data);
     return 0;
 }
