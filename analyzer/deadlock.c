@@ -27,7 +27,14 @@ static char *explain(const struct ls_finding *f)
 {
     struct strbuf sb;
     sb_init(&sb);
-    if (f->self && f->nwaiters > 0) {
+    if (f->fork_orphan && f->nwaiters > 0) {
+        const struct ls_fwaiter *w = &f->waiters[0];
+        ls_thread_label(&sb, w->thread.tid);
+        sb_printf(&sb, " waits for %s, which another thread held when the process forked: "
+                       "fork copies only the forking thread, so in this child nobody will "
+                       "ever release it.",
+                  w->lock < f->nlocks ? f->locks[w->lock].label : "a lock");
+    } else if (f->self && f->nwaiters > 0) {
         const struct ls_fwaiter *w = &f->waiters[0];
         ls_thread_label(&sb, w->thread.tid);
         if (w->lock < f->nlocks)
@@ -65,6 +72,7 @@ static void add_finding(struct ls_process *p, size_t proc, struct ls_report *r,
     f->severity = "error";
     f->proc = proc;
     f->self = (d->flags & LS_DEADLOCK_SELF) != 0;
+    f->fork_orphan = (d->flags & LS_DEADLOCK_FORK_ORPHAN) != 0;
     f->ended = (d->flags & LS_DEADLOCK_ENDED) != 0;
     f->exit_status = d->exit_status;
     f->nwaiters = d->nthreads;

@@ -133,6 +133,7 @@ struct ls_finding {
     size_t nwaiters;          /* deadlock: the threads, in wait-for order */
     struct ls_fwaiter *waiters;
     int self;                 /* deadlock: one thread relocking its own mutex */
+    int fork_orphan;          /* deadlock: a forked child waits for a lock held at fork */
     int ended;                /* deadlock: lockscope ended the program */
     int exit_status;          /* deadlock: with this status */
     char related[24];         /* the other finding about the same locks, or "" */

@@ -291,6 +291,12 @@ static void describe(struct cycle *c, uint32_t flags)
                 thread_label(c->t[0], a, sizeof a));
         return;
     }
+    if (flags & LS_DEADLOCK_FORK_ORPHAN) {
+        ls_warn("lockscope: deadlock: %s waits for a lock another thread held when the "
+                "process forked; that thread does not exist in this child",
+                thread_label(c->t[0], a, sizeof a));
+        return;
+    }
     for (int i = 0; i < c->n && n < sizeof line - 128; i++) {
         struct ls_thread *t = c->t[i];
         uint32_t kind = atomic_load(&t->wait_kind);
@@ -469,11 +475,52 @@ void ls_wait_end(struct ls_thread *t)
     atomic_store_explicit(&t->wait_kind, 0, memory_order_release);
 }
 
+/* ---- fork: locks the child can never get --------------------------------
+ * fork copies only the forking thread; a lock another thread held at that
+ * moment stays locked in the child forever. */
+#define MAX_ORPHANS 256
+static struct ls_lock *orphans[MAX_ORPHANS];
+static int norphans;
+
+void ls_deadlock_before_fork(struct ls_thread *self)
+{
+    norphans = 0;
+    FOR_EACH_THREAD(t) {
+        if (t == self)
+            continue;
+        uint32_t n = t->nheld <= LS_MAX_HELD ? t->nheld : 0;
+        for (uint32_t i = 0; i < n && norphans < MAX_ORPHANS; i++)
+            if (!t->held[i].read)
+                orphans[norphans++] = t->held[i].lk;
+    }
+}
+
+void ls_deadlock_after_fork_parent(void)
+{
+    norphans = 0;
+}
+
+static int orphaned(const struct ls_lock *lk)
+{
+    for (int i = 0; i < norphans; i++)
+        if (orphans[i] == lk)
+            return 1;
+    return 0;
+}
+
 void ls_wait_slice(struct ls_thread *t, struct ls_wait_state *st)
 {
     if (!t->wait_since_ms)
         t->wait_since_ms = mono_ms() - (uint64_t)ls_opt.deadlock_check_ms;
     publish_stacks(t);
+    if (norphans && t->wait_lk && orphaned(t->wait_lk)) {
+        struct cycle c = {.n = 1};
+        c.t[0] = t;
+        c.next[0] = NULL;
+        c.gen[0] = atomic_load(&t->wait_gen);
+        handle(&c, LS_DEADLOCK_FORK_ORPHAN);
+        return;
+    }
     struct cycle c;
     if (!find_cycle(t, &c)) {
         st->n = 0;

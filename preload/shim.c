@@ -395,9 +395,15 @@ int pipe2(int fds[2], int flags)
 static void before_fork(void)
 {
     if (atomic_load(&ls_active)) {
+        ls_deadlock_before_fork(ls_self);
         ls_rings_drain_all(0);
         ls_writer_flush();
     }
+}
+
+static void after_fork_parent(void)
+{
+    ls_deadlock_after_fork_parent();
 }
 
 static void after_fork_child(void)
@@ -500,7 +506,7 @@ void ls_init(void)
         return;
     }
     install_fatal_handlers();
-    pthread_atfork(before_fork, NULL, after_fork_child);
+    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
     atexit(at_exit_flush);
     atomic_store(&ls_active, 1);
     ls_watch_init();

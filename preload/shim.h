@@ -385,6 +385,10 @@ int ls_wait_join(struct ls_thread *t, struct ls_thread *child, pthread_t th, voi
 void ls_self_deadlock(struct ls_thread *t, struct ls_lock *lk, const void *obj,
                       uint32_t kind) LS_HIDDEN;
 void ls_deadlock_after_fork_child(void) LS_HIDDEN;
+/* At fork: remember the locks other threads hold (the child's copies of
+ * them are never released). */
+void ls_deadlock_before_fork(struct ls_thread *self) LS_HIDDEN;
+void ls_deadlock_after_fork_parent(void) LS_HIDDEN;
 /* Interns the stacks of the calling thread's held locks (if not yet) and
  * returns the id of its current stack (from locks.c). */
 uint32_t ls_capture_wait_stacks(struct ls_thread *t) LS_HIDDEN;

@@ -119,10 +119,11 @@ static int lock_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_
         ls_misuse(t, LS_MISUSE_PLAIN_RELOCK, lk, ret, 0);
         ls_self_deadlock(t, lk, m, LS_WAIT_LOCK);
     }
-    /* With one thread, nobody else can hold it: no wait to publish, and
-     * glibc's lock has a fast path for single-threaded processes that its
-     * trylock lacks. */
-    if (ls_live_threads() <= 1)
+    /* With one thread and the mutex free, nobody can make us wait: no wait
+     * to publish, and glibc's lock has a fast path for single-threaded
+     * processes that its trylock lacks.  (A held mutex in a one-thread
+     * process is a forked child's copy of another thread's lock.) */
+    if (ls_live_threads() <= 1 && m->__data.__lock == 0)
         return ls_real.mutex_lock(m);
     int r = ls_real.mutex_trylock(m);
     if (likely(r != EBUSY))

@@ -221,6 +221,8 @@ enum {
     LS_DEADLOCK_ENDED = 1u << 1,  /* the shim ended the program */
     LS_DEADLOCK_STALL = 1u << 2,  /* not a cycle: every thread blocked in waits
                                      that nobody is left to end */
+    LS_DEADLOCK_FORK_ORPHAN = 1u << 3, /* a forked child waits for a lock that
+                                          another thread held at fork time */
 };
 enum {
     LS_WAIT_LOCK = 1,             /* waits for lock wait_lock (write/exclusive) */

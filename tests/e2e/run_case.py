@@ -83,6 +83,7 @@ def main():
     ap.add_argument("--self-deadlock", action="store_true")
     ap.add_argument("--related", action="store_true")
     ap.add_argument("--stall", action="store_true")
+    ap.add_argument("--fork-orphan", action="store_true")
     ap.add_argument("--rule")
     ap.add_argument("--sampled", action="append", default=[],
                     help="VAR: at least one read and one write of VAR were sampled")
@@ -162,7 +163,7 @@ def main():
             if got != int(n):
                 fail("%d findings of kind %s, expected %s" % (got, k, n), err)
         dls = [f for f in finds if f["kind"] in ("deadlock", "stall")]
-        if a.waits_for or a.self_deadlock or a.related or a.stall:
+        if a.waits_for or a.self_deadlock or a.related or a.stall or a.fork_orphan:
             if not dls:
                 fail("no deadlock finding", err)
             d = dls[0]
@@ -176,6 +177,8 @@ def main():
                 for h in t["holds"]:
                     if not h["stack"] or not h["stack"][0]["file"]:
                         fail("a held lock has no symbolized stack", err)
+        if a.fork_orphan and not d.get("fork_orphan"):
+            fail("the deadlock is not marked as a lock orphaned by fork", err)
         if a.stall and not d.get("stall"):
             fail("the deadlock is not marked as a stall", err)
         if a.self_deadlock and not d["self"]:
