@@ -89,14 +89,20 @@ static void count_wait_site(struct ls_profile *p, uint64_t ret, uint64_t waited)
 void ls_profile_acquired(struct ls_thread *t, struct ls_lock *lk, struct ls_held *h,
                          uint64_t waited_ns, uint64_t ret)
 {
+    int shared = h->read;
+    add(&lk->acquisitions, 1, shared);
+    uint32_t last = lk->w.last_tid;
+    if (last && last != t->tid)
+        add(&lk->owner_changes, 1, shared);
+    if (likely(!waited_ns) && likely(t->hold_countdown != 0)) {
+        /* the usual case: nothing that needs the rest of the profile */
+        h->since_ns = 0;
+        t->hold_countdown--;
+        return;
+    }
     struct ls_profile *p = profile_of(lk);
     if (!p)
         return;
-    int shared = h->read;
-    add(&p->acquisitions, 1, shared);
-    uint32_t last = lk->w.last_tid;
-    if (last && last != t->tid)
-        add(&p->owner_changes, 1, shared);
     if (unlikely(waited_ns)) {
         add(&p->contended, 1, 1);
         add(&p->wait_ns, waited_ns, 1);
@@ -131,13 +137,16 @@ void ls_profile_write(struct ls_lock *lk)
 {
     struct ls_profile *p = lk->prof;
     uint32_t id = atomic_load(&lk->id);
-    if (!p || !id || atomic_load(&p->acquisitions) == 0)
+    if (!id || atomic_load(&lk->acquisitions) == 0)
         return;
+    static struct ls_profile none; /* a lock never waited for nor sampled */
+    if (!p)
+        p = &none;
     struct ls_rec_profile r = {
         .lock = id,
-        .acquisitions = atomic_load(&p->acquisitions),
+        .acquisitions = atomic_load(&lk->acquisitions),
         .contended = atomic_load(&p->contended),
-        .owner_changes = atomic_load(&p->owner_changes),
+        .owner_changes = atomic_load(&lk->owner_changes),
         .wait_ns = atomic_load(&p->wait_ns),
         .wait_max_ns = atomic_load(&p->wait_max_ns),
         .hold_samples = atomic_load(&p->hold_samples),
@@ -145,6 +154,11 @@ void ls_profile_write(struct ls_lock *lk)
         .hold_max_ns = atomic_load(&p->hold_max_ns),
     };
     struct ls_rec_profile_site sites[LS_PROFILE_SITES];
+    if (p == &none) {
+        ls_lock_ensure_written(lk);
+        ls_writer_record(LS_REC_PROFILE, &r, sizeof r, NULL, 0, NULL, 0);
+        return;
+    }
     ls_spin_lock(&p->site_spin);
     for (int i = 0; i < LS_PROFILE_SITES; i++)
         if (p->sites[i].ret) {
@@ -161,11 +175,11 @@ void ls_profile_write(struct ls_lock *lk)
 
 static void reset(struct ls_lock *lk)
 {
-    struct ls_profile *p = lk->prof;
-    if (p) {
-        ls_profile_write(lk);
-        memset(p, 0, sizeof *p);
-    }
+    ls_profile_write(lk);
+    atomic_store(&lk->acquisitions, 0);
+    atomic_store(&lk->owner_changes, 0);
+    if (lk->prof)
+        memset(lk->prof, 0, sizeof *lk->prof);
 }
 
 void ls_profile_write_all(void)

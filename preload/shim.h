@@ -195,9 +195,10 @@ struct ls_vclock {
 
 /* The clock of a synchronization object (or one side of it). */
 struct ls_sync {
-    struct ls_vclock clk;     /* full clock, only once two threads met here */
+    /* read on every acquisition: first */
     uint32_t last_tid, last_epoch, last_version;
     const struct ls_thread *last_thread;
+    struct ls_vclock clk;     /* full clock, only once two threads met here */
 };
 
 /* ---- sampled accesses (access.c) --------------------------------------- */
@@ -290,27 +291,31 @@ struct ls_thread *ls_current_slow(void) LS_HIDDEN;
 void ls_threads_after_fork_child(void) LS_HIDDEN;
 
 /* ---- locks (locks.c) ------------------------------------------------ */
+/* The fields every acquisition touches come first, to share one cache line
+ * (the entry is a second memory access next to the program's own mutex). */
 struct ls_lock {
     _Atomic uintptr_t addr;
     _Atomic uint32_t id;      /* current generation's id; 0 = not yet assigned */
     uint32_t kind;            /* LS_LOCK_* */
+    _Atomic uint64_t acquisitions;  /* profile: counted here, on the hot line */
+    _Atomic uint64_t owner_changes;
+    struct ls_sync w;         /* exclusive releases (mutex, write hold, spin), or all */
+    struct ls_profile *prof;  /* the rest of the profile, once it was first needed */
     uint32_t written_gen;     /* ls_file_gen its record was written under */
     uint32_t init_stack;
     uint32_t first_stack;
     struct ls_spin spin;      /* guards id assignment and record writing; the clocks of
                                  objects released concurrently (read holds, condvars) */
-    struct ls_sync w;         /* exclusive releases (mutex, write hold, spin), or all */
     struct ls_sync rd;        /* rwlock: read holds released */
     _Atomic int waiters;      /* condvar, barrier, semaphore: threads waiting now */
     _Atomic uintptr_t cond_mutex; /* condvar: the mutex of its current waiters */
-    struct ls_profile *prof;  /* contention profile, once it was first acquired */
 };
 
 /* The contention profile of a lock (profile.c).  Counters are updated by
  * the holder (exclusive holds) or atomically (read holds). */
 #define LS_PROFILE_SITES 4
 struct ls_profile {
-    _Atomic uint64_t acquisitions, contended, owner_changes;
+    _Atomic uint64_t contended;
     _Atomic uint64_t wait_ns, wait_max_ns;
     _Atomic uint64_t hold_samples, hold_sampled_ns, hold_max_ns;
     struct ls_spin site_spin;
