@@ -436,7 +436,6 @@ void ls_watch_threads_start(void) LS_HIDDEN;
 /* sigaction(SIGTRAP) by the program while watching: returns 1 if handled
  * (the program's handler is kept to chain to). */
 int ls_watch_sigaction(const struct sigaction *act, struct sigaction *old) LS_HIDDEN;
-void ls_watch_forget(const void *addr) LS_HIDDEN;
 int ls_watching(void) LS_HIDDEN;
 
 /* ---- contention profile (profile.c) ------------------------------------ */

@@ -708,11 +708,3 @@ int ls_watch_sigaction(const struct sigaction *act, struct sigaction *old)
         prev_trap = *act;
     return 1;
 }
-
-/* A trap on an address the shim knows as a sync object: never watch it. */
-void ls_watch_forget(const void *addr)
-{
-    for (uint32_t i = 0; i < ncands; i++)
-        if (cands[i].addr == (uint64_t)(uintptr_t)addr)
-            atomic_store(&cands[i].dropped, 1);
-}

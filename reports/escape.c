@@ -175,8 +175,3 @@ void ls_esc_json(FILE *out, const char *s)
 {
     to_file(out, s, ls_esc_json_sb);
 }
-
-void ls_esc_uri(FILE *out, const char *s)
-{
-    to_file(out, s, ls_esc_uri_sb);
-}

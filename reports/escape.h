@@ -14,7 +14,7 @@
  * - ls_esc_json: a JSON string literal with its quotes, "null" for NULL;
  *   also escapes '<', '>' and '&' as \u00XX so that the text is safe to embed
  *   anywhere; invalid UTF-8 bytes become U+FFFD so the file stays valid JSON.
- * - ls_esc_uri: percent-encodes everything but RFC 3986 unreserved
+ * - ls_esc_uri_sb: percent-encodes everything but RFC 3986 unreserved
  *   characters and '/', for file paths in URIs.
  */
 #ifndef LS_ESCAPE_H
@@ -27,7 +27,6 @@
 void ls_esc_html(FILE *out, const char *s);
 void ls_esc_xml(FILE *out, const char *s);
 void ls_esc_json(FILE *out, const char *s);
-void ls_esc_uri(FILE *out, const char *s);
 
 /* The same, appending to a string buffer (used by the unit tests and for
  * building strings that are written later). */
