@@ -44,10 +44,10 @@ static const struct ls_clock_rec *clock_of(struct ctx *c, const struct ls_access
     return e ? e->c : NULL;
 }
 
-/* a happened before b: b's thread knew a's epoch when it accessed. */
-static int before(struct ctx *c, const struct ls_access_rec *a, const struct ls_access_rec *b)
+/* a happened before b: b's thread knew a's epoch when it accessed (cb is
+ * b's clock). */
+static int before(const struct ls_access_rec *a, const struct ls_clock_rec *cb)
 {
-    const struct ls_clock_rec *cb = clock_of(c, b);
     if (!cb)
         return 1; /* unknown: never judge an access we cannot place */
     return a->tid < cb->n && cb->v[a->tid] >= a->epoch;
@@ -115,16 +115,23 @@ static size_t check_var(struct ctx *c, struct var *v, size_t proc, struct ls_rep
     size_t added = 0, npairs = 0, cap = 0;
     uint64_t(*pairs)[2] = NULL;
     size_t n = v->n < MAX_PER_VAR ? v->n : MAX_PER_VAR;
+    /* Each access's site and clock, looked up once rather than per pair. */
+    uint64_t *site = xcalloc(n + 1, sizeof *site);
+    const struct ls_clock_rec **clock = xcalloc(n + 1, sizeof *clock);
+    for (size_t i = 0; i < n; i++) {
+        site[i] = site_of(p, &p->accesses[v->acc[i]]);
+        clock[i] = clock_of(c, &p->accesses[v->acc[i]]);
+    }
     for (size_t i = 0; i < n; i++) {
         const struct ls_access_rec *a = &p->accesses[v->acc[i]];
         for (size_t j = i + 1; j < n; j++) {
             const struct ls_access_rec *b = &p->accesses[v->acc[j]];
             if (a->tid == b->tid || (!is_write(a) && !is_write(b)))
                 continue;
-            uint64_t sa = site_of(p, a), sb = site_of(p, b);
-            if (seen_pair(pairs, npairs, sa, sb))
+            if (before(a, clock[j]) || before(b, clock[i]))
                 continue;
-            if (before(c, a, b) || before(c, b, a))
+            uint64_t sa = site[i], sb = site[j];
+            if (seen_pair(pairs, npairs, sa, sb))
                 continue;
             LS_GROW(pairs, cap, npairs + 1);
             pairs[npairs][0] = sa;
@@ -157,6 +164,8 @@ static size_t check_var(struct ctx *c, struct var *v, size_t proc, struct ls_rep
         }
     }
     free(pairs);
+    free(site);
+    free(clock);
     return added;
 }
 
