@@ -309,6 +309,23 @@ static const char *call_file(struct ls_symbolizer *s, Dwarf_Die *die)
     return intern_path(s, file, comp_dir);
 }
 
+/* Where every process and thread starts, in the C library: their names say
+ * all there is to say, and their lines would cost loading the library's
+ * debug information (tens of milliseconds, when installed) for nothing. */
+static int libc_entry(const char *name)
+{
+    static const char *const names[] = {
+        "_start", "__libc_start_main", "__libc_start_main_impl", "__libc_start_call_main",
+        "start_thread", "clone", "clone3", "__clone", "__clone3", "__clone_internal",
+    };
+    if (!name)
+        return 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(name, names[i]))
+            return 1;
+    return 0;
+}
+
 /* Fills out[0..] (at most LS_MAX_FRAMES) for pc inside a usable module;
  * returns the number of frames, 0 if nothing at all is known. */
 static int describe_code(struct ls_symbolizer *s, Dwfl_Module *dw, Dwarf_Addr pc,
@@ -317,6 +334,11 @@ static int describe_code(struct ls_symbolizer *s, Dwfl_Module *dw, Dwarf_Addr pc
     GElf_Off symoff;
     GElf_Sym sym;
     const char *symname = dwfl_module_addrinfo(dw, pc, &symoff, &sym, NULL, NULL, NULL);
+    if (libc_entry(symname)) {
+        out[0] = *base;
+        out[0].function = intern_symbol(s, symname);
+        return 1;
+    }
 
     const char *file = NULL;
     int line = 0, column = 0;
