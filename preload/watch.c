@@ -12,9 +12,11 @@
  * The events are opened in the first thread with inherit, so every thread
  * created afterwards has them, and retargeted in all threads at once with
  * PERF_EVENT_IOC_MODIFY_ATTRIBUTES.  With more candidates than slots, a
- * sampler thread rotates them every watch_period_ms; a variable that traps
- * more than watch_rate times a second is set aside until its next turn, so
- * a hot global cannot slow the program down without bound.
+ * sampler thread rotates them every watch_period_ms.  Each turn a variable
+ * has a budget of traps: watch_rate a second for each thread that can run
+ * at once (no more than the CPUs the program may use); a variable that
+ * spends it sits out the rest of its turn, so a hot global cannot slow the
+ * program down without bound, however many threads touch it.
  *
  * A trap arrives as a synchronous SIGTRAP in the accessing thread.  The
  * handler is async-signal-safe: it copies the thread's clock, held locks and
@@ -22,7 +24,7 @@
  * process at exit) turns ring entries into trace records later.
  */
 #define _GNU_SOURCE
-#include "shim.h"
+#include "hot.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -30,6 +32,7 @@
 #include <link.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,7 +70,7 @@ static uint32_t ncands;
 struct slot {
     int fd_rw, fd_w;
     _Atomic int cand;         /* index watched, -1 if none */
-    _Atomic uint32_t traps;   /* in the current rate window */
+    _Atomic uint32_t traps;   /* in the current turn */
     _Atomic int benched;      /* set aside for the rest of its turn */
     int sync;                 /* permanently given to an _Atomic global */
     struct ls_sync clock;     /* that global's clock */
@@ -351,13 +354,18 @@ static int program_code(uint64_t pc)
     return 0;
 }
 
-static uint64_t rate_window_ms;
+static uint32_t ncpus = 1;    /* CPUs the program may run on */
 
-static uint64_t now_ms(void)
+/* The traps a slot may take in one turn.  An _Atomic global followed as
+ * synchronization counts every thread: benching it loses happens-before,
+ * so it gets the larger budget. */
+static uint32_t trap_budget(int s)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    uint32_t threads = ls_live_threads();
+    if (!slots[s].sync && threads > ncpus)
+        threads = ncpus;
+    uint64_t b = (uint64_t)ls_opt.watch_rate * (uint64_t)ls_opt.watch_period_ms / 1000u * threads;
+    return b < 8 ? 8 : b > UINT32_MAX ? UINT32_MAX : (uint32_t)b;
 }
 
 static void bench_slot(int s)
@@ -387,16 +395,11 @@ void ls_watch_on_trap(int sig, siginfo_t *si, void *ucv)
         goto done;
     /* The rate limit: a variable trapping too often sits out its turn. */
     uint32_t n = atomic_fetch_add(&slots[s].traps, 1) + 1;
-    if (n > (uint32_t)ls_opt.watch_rate / 10 * ls_live_threads()) {
-        uint64_t now = now_ms();
-        if (now - rate_window_ms < 100) {
-            if (slots[s].sync)
-                atomic_store(&sync_incomplete, 1); /* its synchronization is lost from here */
-            bench_slot(s);
-            goto done;
-        }
-        rate_window_ms = now;
-        atomic_store(&slots[s].traps, 0);
+    if (n > trap_budget(s)) {
+        if (slots[s].sync)
+            atomic_store(&sync_incomplete, 1); /* its synchronization is lost from here */
+        bench_slot(s);
+        goto done;
     }
     if (slots[s].sync) {
         /* An _Atomic global: a store releases (an atomic read-modify-write
@@ -468,17 +471,22 @@ static void rotate(void)
 {
     for (int s = 0; s < SLOTS; s++) {
         if (slots[s].sync) {
-            /* Never moved; re-armed if the rate limit benched it. */
+            /* Never moved; re-armed if the rate limit benched it, a new
+             * budget otherwise. */
             if (atomic_load(&slots[s].benched))
                 arm(s, atomic_load(&slots[s].cand));
+            else
+                atomic_store(&slots[s].traps, 0);
             continue;
         }
         int cur = atomic_load(&slots[s].cand);
         /* With no more candidates than slots, a variable keeps its slot
          * (moving it would lose the traps in between); a benched one gets
          * it back at the next turn. */
-        if (ncands <= SLOTS && cur >= 0 && !atomic_load(&slots[s].benched))
+        if (ncands <= SLOTS && cur >= 0 && !atomic_load(&slots[s].benched)) {
+            atomic_store(&slots[s].traps, 0); /* a new turn, a new budget */
             continue;
+        }
         int ci = -1;
         for (uint32_t tries = 0; tries < ncands; tries++) {
             uint32_t c = next_cand++ % ncands;
@@ -631,6 +639,9 @@ void ls_watch_init(void)
         record_status(LS_WATCH_OFF, "turned off (LOCKSCOPE_OPTIONS=watch=0)");
         return;
     }
+    cpu_set_t cpus;
+    if (sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 0)
+        ncpus = (uint32_t)CPU_COUNT(&cpus);
     int first = 1;
     dl_iterate_phdr(find_objects, &first);
     if (ncands == 0) {
