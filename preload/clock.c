@@ -17,7 +17,7 @@
  * budget is spent, race tracking stops with one warning (lock checks go on).
  */
 #define _GNU_SOURCE
-#include "shim.h"
+#include "hot.h"
 
 #include <string.h>
 
@@ -77,11 +77,16 @@ static void vc_join(struct ls_vclock *dst, const uint32_t *src, uint32_t n, uint
             return;
         dst->n = n;
     }
-    for (uint32_t i = 1; i < n; i++)
-        if (src[i] > dst->v[i]) {
-            dst->v[i] = src[i];
-            *changed = 1;
-        }
+    /* Without branches: which entries grow is anybody's guess. */
+    uint32_t *d = dst->v, grew = 0;
+    for (uint32_t i = 1; i < n; i++) {
+        uint32_t a = d[i], b = src[i];
+        uint32_t m = b > a ? b : a;
+        grew |= m ^ a;
+        d[i] = m;
+    }
+    if (grew)
+        *changed = 1;
 }
 
 void ls_clock_thread_start(struct ls_thread *t, const struct ls_thread *parent)
@@ -106,29 +111,18 @@ static inline void tick(struct ls_thread *t)
         t->vc.v[t->tid]++;
 }
 
-void ls_clock_release(struct ls_thread *t, struct ls_sync *s)
+/* An exclusive release into a shared object's clock whose content another
+ * thread wrote last (ls_clock_release): it takes the releaser's whole clock. */
+void ls_clock_release_copy(struct ls_thread *t, struct ls_sync *s)
 {
-    if (unlikely(!t->vc.v))
+    if (vc_reserve(&s->clk, t->vc.n - 1) != 0)
         return;
-    uint32_t own = t->vc.v[t->tid];
-    if (s->clk.v && atomic_load_explicit(&ls_clocks_on, memory_order_relaxed)) {
-        /* Shared object: it takes everything the releaser knows. */
-        if (s->last_tid == t->tid && s->last_version == t->vc_version) {
-            s->clk.v[t->tid] = own; /* only our own entry moved since */
-        } else {
-            if (vc_reserve(&s->clk, t->vc.n - 1) == 0) {
-                memcpy(s->clk.v, t->vc.v, t->vc.n * sizeof(uint32_t));
-                if (s->clk.n > t->vc.n)
-                    memset(s->clk.v + t->vc.n, 0, (s->clk.n - t->vc.n) * sizeof(uint32_t));
-                s->clk.n = t->vc.n;
-            }
-        }
-    }
-    s->last_tid = t->tid;
-    s->last_epoch = own;
-    s->last_version = t->vc_version;
-    s->last_thread = t;
-    tick(t);
+    uint32_t n = t->vc.n, old = s->clk.n;
+    for (uint32_t i = 0; i < n; i++)
+        s->clk.v[i] = t->vc.v[i];
+    for (uint32_t i = n; i < old; i++)
+        s->clk.v[i] = 0;
+    s->clk.n = n;
 }
 
 void ls_clock_release_join(struct ls_thread *t, struct ls_sync *s)
@@ -143,13 +137,11 @@ void ls_clock_release_join(struct ls_thread *t, struct ls_sync *s)
     tick(t);
 }
 
-void ls_clock_acquire(struct ls_thread *t, struct ls_sync *s)
+/* An acquire of an object another thread released last (ls_clock_acquire):
+ * its clock joins the thread's. */
+void ls_clock_acquire_join(struct ls_thread *t, struct ls_sync *s)
 {
-    if (unlikely(!t->vc.v))
-        return;
     uint32_t last = s->last_tid;
-    if (last == t->tid)
-        return; /* we released it last: nothing new to learn */
     if (!atomic_load_explicit(&ls_clocks_on, memory_order_relaxed))
         return;
     uint32_t changed = 0;

@@ -18,7 +18,7 @@
  * looks for stalls: every traced thread blocked, none moving for stall_ms.
  */
 #define _GNU_SOURCE
-#include "shim.h"
+#include "hot.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -36,13 +36,7 @@ static struct ls_thread *_Atomic registry[MAX_THREADS];
 static _Atomic uint32_t registry_used; /* slots below this may be in use */
 static struct ls_spin registry_spin;
 static _Atomic int reported;
-static _Atomic uint32_t live_threads;
-
-uint32_t ls_live_threads(void)
-{
-    uint32_t n = atomic_load_explicit(&live_threads, memory_order_relaxed);
-    return n ? n : 1;
-}
+_Atomic uint32_t ls_live_count;
 
 void ls_registry_add(struct ls_thread *t)
 {
@@ -51,7 +45,7 @@ void ls_registry_add(struct ls_thread *t)
     for (uint32_t k = 0; k < MAX_THREADS; k++) {
         if (atomic_load_explicit(&registry[k], memory_order_relaxed) == NULL) {
             atomic_store(&registry[k], t);
-            atomic_fetch_add(&live_threads, 1);
+            atomic_fetch_add(&ls_live_count, 1);
             t->registry_slot = k + 1;
             if (k + 1 > used)
                 atomic_store(&registry_used, k + 1);
@@ -68,7 +62,7 @@ void ls_registry_remove(struct ls_thread *t)
     atomic_store(&t->wait_kind, 0);
     if (t->registry_slot) {
         atomic_store(&registry[t->registry_slot - 1], NULL);
-        atomic_fetch_sub(&live_threads, 1);
+        atomic_fetch_sub(&ls_live_count, 1);
         t->registry_slot = 0;
     }
 }
@@ -79,7 +73,7 @@ void ls_registry_after_fork_child(struct ls_thread *self)
     for (uint32_t i = 0; i < used; i++)
         atomic_store_explicit(&registry[i], NULL, memory_order_relaxed);
     atomic_store(&registry_used, 0);
-    atomic_store(&live_threads, 0);
+    atomic_store(&ls_live_count, 0);
     registry_spin.v = 0;
     atomic_store(&reported, 0);
     if (self)
@@ -96,7 +90,7 @@ void ls_rings_drain_all(int settle)
     /* Another thread's access can be visible (it set the flag we exit on)
      * before its trap handler has recorded it: with other threads alive,
      * give their handlers a moment to run and finish. */
-    if (settle && atomic_load(&live_threads) > 1) {
+    if (settle && atomic_load(&ls_live_count) > 1) {
         struct timespec ts = {0, 2 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }

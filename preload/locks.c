@@ -9,40 +9,29 @@
  * stacks and writes records.
  */
 #define _GNU_SOURCE
-#include "shim.h"
+#include "hot.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 
-#define TABLE_BITS 20
-#define TABLE_SIZE (1u << TABLE_BITS)
+#define TABLE_SIZE (1u << LS_LOCK_TABLE_BITS)
 #define MAX_PROBE 128
 
-static struct ls_lock *table;
+struct ls_lock *ls_lock_table;
 static _Atomic uint32_t next_lock_id = 1;
 /* Every entry in use, in creation order, for walks at exit. */
 static struct ls_lock **all;
 static _Atomic uint32_t nall;
 static struct ls_spin table_init_spin;
 
-static inline uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
 static struct ls_lock *table_get(void)
 {
-    struct ls_lock *tb = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
+    struct ls_lock *tb = __atomic_load_n(&ls_lock_table, __ATOMIC_ACQUIRE);
     if (likely(tb))
         return tb;
     ls_spin_lock(&table_init_spin);
-    if (!table) {
+    if (!ls_lock_table) {
         /* Reserved, not committed: pages appear as locks land in them. */
         void *p = mmap(NULL, (size_t)TABLE_SIZE * sizeof(struct ls_lock), PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -50,11 +39,26 @@ static struct ls_lock *table_get(void)
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p != MAP_FAILED && q != MAP_FAILED) {
             all = q;
-            __atomic_store_n(&table, (struct ls_lock *)p, __ATOMIC_RELEASE);
+            __atomic_store_n(&ls_lock_table, (struct ls_lock *)p, __ATOMIC_RELEASE);
         }
     }
     ls_spin_unlock(&table_init_spin);
-    return table;
+    return ls_lock_table;
+}
+
+/* Double hashing: the first probe is the lock's home slot (ls_lock_slot,
+ * which keeps neighbours in memory neighbours in the table); after that a
+ * step of the address's own hash.  Keys that share a home slot (two 4-byte
+ * spinlocks in one 8-byte word, objects exactly 8 MB apart) then part ways
+ * at once instead of piling up into one run. */
+static inline uint32_t probe_step(uintptr_t addr)
+{
+    return (uint32_t)(ls_mix64(addr) >> 32) | 1u;
+}
+
+static inline uint32_t probe_slot(uint32_t home, uint32_t step, int i)
+{
+    return (home + (uint32_t)i * step) & (TABLE_SIZE - 1);
 }
 
 static struct ls_lock *table_find_or_add(uintptr_t addr, uint32_t kind)
@@ -62,9 +66,9 @@ static struct ls_lock *table_find_or_add(uintptr_t addr, uint32_t kind)
     struct ls_lock *tb = table_get();
     if (!tb)
         return NULL;
-    uint32_t h = (uint32_t)mix64(addr) & (TABLE_SIZE - 1);
+    uint32_t h = ls_lock_slot(addr), step = probe_step(addr);
     for (int i = 0; i < MAX_PROBE; i++) {
-        struct ls_lock *e = &tb[(h + (uint32_t)i) & (TABLE_SIZE - 1)];
+        struct ls_lock *e = &tb[probe_slot(h, step, i)];
         uintptr_t cur = atomic_load_explicit(&e->addr, memory_order_acquire);
         if (cur == addr)
             return e;
@@ -101,13 +105,13 @@ void ls_locks_for_each(void (*fn)(struct ls_lock *))
 
 int ls_lock_known(const void *addr)
 {
-    struct ls_lock *tb = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
+    struct ls_lock *tb = __atomic_load_n(&ls_lock_table, __ATOMIC_ACQUIRE);
     if (!tb)
         return 0;
     uintptr_t a = (uintptr_t)addr;
-    uint32_t h = (uint32_t)mix64(a) & (TABLE_SIZE - 1);
+    uint32_t h = ls_lock_slot(a), step = probe_step(a);
     for (int i = 0; i < MAX_PROBE; i++) {
-        uintptr_t cur = atomic_load_explicit(&tb[(h + (uint32_t)i) & (TABLE_SIZE - 1)].addr,
+        uintptr_t cur = atomic_load_explicit(&tb[probe_slot(h, step, i)].addr,
                                              memory_order_acquire);
         if (cur == a)
             return 1;
@@ -117,19 +121,17 @@ int ls_lock_known(const void *addr)
     return 0;
 }
 
-struct ls_lock *ls_lock_get(struct ls_thread *t, const void *addr, uint32_t kind)
+struct ls_lock *ls_lock_get_slow(const void *addr, uint32_t kind)
 {
-    uintptr_t a = (uintptr_t)addr;
-    uint32_t slot = (uint32_t)((a >> 3) ^ (a >> 12)) & (LS_LCACHE - 1);
-    if (likely(t->lcache[slot].addr == a))
-        return t->lcache[slot].lk;
-    struct ls_lock *lk = table_find_or_add(a, kind);
-    if (lk) {
-        t->lcache[slot].addr = a;
-        t->lcache[slot].lk = lk;
-    }
-    return lk;
+    return table_find_or_add((uintptr_t)addr, kind);
 }
+
+/* What every acquisition touches shares the entry's first line; the clock
+ * it joins starts the second, in the same 128-byte pair. */
+_Static_assert(offsetof(struct ls_lock, w.clk.v) + sizeof(uint32_t *) <= 64, "hot line");
+_Static_assert(offsetof(struct ls_lock, w.clk.inl) + sizeof(uint32_t) * LS_VC_INLINE <= 128,
+               "hot pair");
+_Static_assert(sizeof(struct ls_lock) % 128 == 0, "entries pair lines");
 
 static void write_lock_record(struct ls_lock *lk, uint32_t id)
 {
@@ -146,7 +148,7 @@ static void write_lock_record(struct ls_lock *lk, uint32_t id)
 
 /* Assigns the lock's id on first use of this generation: a new lock site,
  * so its stack is worth capturing. */
-static uint32_t lock_id_slow(struct ls_lock *lk)
+uint32_t ls_lock_id_slow(struct ls_lock *lk)
 {
     int saved = errno;
     ls_guard++;
@@ -166,12 +168,6 @@ static uint32_t lock_id_slow(struct ls_lock *lk)
     ls_guard--;
     errno = saved;
     return id;
-}
-
-uint32_t ls_lock_id(struct ls_lock *lk)
-{
-    uint32_t id = atomic_load_explicit(&lk->id, memory_order_acquire);
-    return likely(id) ? id : lock_id_slow(lk);
 }
 
 void ls_lock_ensure_written(struct ls_lock *lk)
@@ -225,7 +221,7 @@ void ls_locks_after_fork_child(void)
 
 static inline uint32_t edge_hash(uint64_t key, uint64_t hh, uint32_t cap)
 {
-    return (uint32_t)mix64(key ^ (hh * 0x9E3779B97F4A7C15ULL)) & (cap - 1);
+    return (uint32_t)ls_mix64(key ^ (hh * 0x9E3779B97F4A7C15ULL)) & (cap - 1);
 }
 
 static inline int edge_seen(const struct ls_thread *t, uint64_t key, uint64_t hh)
@@ -276,12 +272,6 @@ static int edge_insert(struct ls_thread *t, uint64_t key, uint64_t hh)
 }
 
 /* ---- acquire / release ------------------------------------------------- */
-
-/* The held set's hash covers the mode each lock is held in. */
-static inline uint64_t held_mix(uint32_t id, int read)
-{
-    return mix64(id | (read ? 1ULL << 40 : 0));
-}
 
 #define TO_READ_SALT 0x5bd1e9955bd1e995ULL
 
@@ -391,8 +381,8 @@ static void new_edges(struct ls_thread *t, struct ls_lock *lk, uint32_t id, int 
     errno = saved;
 }
 
-int ls_acquire_pre(struct ls_thread *t, struct ls_lock *lk, int flags, uint64_t ret,
-                   uint64_t cfa)
+int ls_acquire_pre_slow(struct ls_thread *t, struct ls_lock *lk, int flags, uint64_t ret,
+                        uint64_t cfa)
 {
     uint32_t id = ls_lock_id(lk);
     uint32_t n = t->nheld;
@@ -438,8 +428,8 @@ static inline void hb_releasing(struct ls_thread *t, struct ls_lock *lk, int rea
     ls_clock_release(t, &lk->w);
 }
 
-void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, int flags, uint64_t ret,
-                     uint64_t cfa)
+void ls_acquire_post_slow(struct ls_thread *t, struct ls_lock *lk, int flags, uint64_t ret,
+                          uint64_t cfa)
 {
     uint32_t id = ls_lock_id(lk);
     uint32_t n = t->nheld;
@@ -465,14 +455,14 @@ void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, int flags, uint64_
     h->cfa = cfa;
     h->stack = 0;
     h->read = (flags & LS_ACQ_READ) != 0;
-    t->heldhash ^= held_mix(id, h->read);
+    t->heldhash ^= ls_held_mix(id, h->read);
     t->nheld = n + 1;
     ls_profile_acquired(t, lk, h, t->last_wait_ns, ret);
     t->last_wait_ns = 0;
     hb_acquired(t, lk, h->read);
 }
 
-int ls_release(struct ls_thread *t, struct ls_lock *lk)
+int ls_release_slow(struct ls_thread *t, struct ls_lock *lk)
 {
     uint32_t n = t->nheld;
     for (uint32_t i = n; i-- > 0;) {
@@ -483,7 +473,7 @@ int ls_release(struct ls_thread *t, struct ls_lock *lk)
             return 1;
         ls_profile_released(t, lk, h);
         hb_releasing(t, lk, h->read);
-        t->heldhash ^= held_mix(h->id, h->read);
+        t->heldhash ^= ls_held_mix(h->id, h->read);
         if (unlikely(i + 1 < n)) /* released out of order */
             memmove(h, h + 1, (n - i - 1) * sizeof *h);
         t->nheld = n - 1;
@@ -515,7 +505,7 @@ static struct ls_spin misuse_spin;
 
 static int misuse_first(uint32_t rule, uint64_t ret)
 {
-    uint32_t h = (uint32_t)mix64(ret ^ rule) & (MISUSE_SEEN - 1);
+    uint32_t h = (uint32_t)ls_mix64(ret ^ rule) & (MISUSE_SEEN - 1);
     int first = 0;
     ls_spin_lock(&misuse_spin);
     for (uint32_t i = 0; i < MISUSE_SEEN; i++) {

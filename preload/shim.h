@@ -166,7 +166,6 @@ void ls_stacks_after_fork_child(void) LS_HIDDEN;
 
 /* ---- threads (tls.c) ------------------------------------------------ */
 #define LS_MAX_HELD 128
-#define LS_LCACHE 1024
 
 struct ls_lock;
 
@@ -229,7 +228,6 @@ struct ls_thread {
     uint32_t overflow;        /* acquisitions not kept: held stack full */
     uint64_t heldhash;        /* xor of mixed ids of held locks */
     struct ls_held held[LS_MAX_HELD];
-    struct { uintptr_t addr; struct ls_lock *lk; } lcache[LS_LCACHE];
     /* seen (from, to, held-set) edges: open addressing, grows by mmap */
     struct ls_edge_slot *edges;
     uint32_t edge_cap, edge_count;
@@ -293,7 +291,7 @@ void ls_threads_after_fork_child(void) LS_HIDDEN;
 /* ---- locks (locks.c) ------------------------------------------------ */
 /* The fields every acquisition touches come first, to share one cache line
  * (the entry is a second memory access next to the program's own mutex). */
-struct ls_lock {
+struct __attribute__((aligned(64))) ls_lock {
     _Atomic uintptr_t addr;
     _Atomic uint32_t id;      /* current generation's id; 0 = not yet assigned */
     uint32_t kind;            /* LS_LOCK_* */
@@ -328,29 +326,47 @@ struct ls_profile {
 
 /* 1 if addr is a synchronization object the shim has seen. */
 int ls_lock_known(const void *addr) LS_HIDDEN;
-/* The lock at addr, created on first sight.  NULL if the table is full. */
-struct ls_lock *ls_lock_get(struct ls_thread *t, const void *addr, uint32_t kind);
-uint32_t ls_lock_id(struct ls_lock *lk) LS_HIDDEN;
+
+/* The lock table: open addressing over 2^LS_LOCK_TABLE_BITS entries,
+ * reserved at first use and committed page by page as locks land. */
+#define LS_LOCK_TABLE_BITS 20
+extern struct ls_lock *ls_lock_table LS_HIDDEN;
+struct ls_lock *ls_lock_get_slow(const void *addr, uint32_t kind) LS_HIDDEN;
+
+/* A lock's home slot: its address in 8-byte words, modulo the table, so
+ * that locks next to each other in memory (an array of mutexes, the locks of
+ * neighbouring objects) have entries next to each other too: fewer pages and
+ * cache lines for the same locks.  Collisions are resolved in locks.c. */
+static inline uint32_t ls_lock_slot(uintptr_t addr)
+{
+    return (uint32_t)(addr >> 3) & ((1u << LS_LOCK_TABLE_BITS) - 1);
+}
+
+/* The lock at addr, created on first sight.  NULL if the table is full.
+ * The table itself is the cache: a lock's entry is nearly always the first
+ * one probed, and it is the line the acquisition needs next anyway. */
+static inline struct ls_lock *ls_lock_get(struct ls_thread *t, const void *addr, uint32_t kind)
+{
+    (void)t;
+    struct ls_lock *tb = __atomic_load_n(&ls_lock_table, __ATOMIC_ACQUIRE);
+    if (likely(tb)) {
+        struct ls_lock *e = &tb[ls_lock_slot((uintptr_t)addr)];
+        if (likely(atomic_load_explicit(&e->addr, memory_order_acquire) == (uintptr_t)addr))
+            return e;
+    }
+    return ls_lock_get_slow(addr, kind);
+}
 void ls_lock_init_event(struct ls_lock *lk, uint32_t kind) LS_HIDDEN;
 void ls_lock_destroy_event(struct ls_lock *lk) LS_HIDDEN;
 /* Makes sure lock `id`'s record is in the current file. */
 void ls_lock_ensure_written(struct ls_lock *lk) LS_HIDDEN;
 
-/* Acquire protocol, called by every wrapper:
- *   pre  = ls_acquire_pre(t, lk, flags, ret, cfa)   before the real call
- *   then ls_acquire_post(t, lk, ret, cfa) on success.
- * pre returns 1 if this is a recursive re-acquisition of a lock the thread
- * holds (no edge). */
+/* Acquire protocol, called by every wrapper (hot.h):
+ *   held = ls_acquire_pre(t, lk, flags, ret, cfa)   before the real call,
+ *   ls_acquire_post(t, lk, flags, ret, cfa) after it succeeded,
+ *   ls_release(t, lk) before the real unlock. */
 enum { LS_ACQ_TRY = 1, LS_ACQ_TIMED = 2, LS_ACQ_READ = 4 };
-/* Returns 0 if the thread does not hold lk, LS_HELD_WRITE or LS_HELD_READ. */
 enum { LS_HELD_WRITE = 1, LS_HELD_READ = 2 };
-int ls_acquire_pre(struct ls_thread *t, struct ls_lock *lk, int flags,
-                   uint64_t ret, uint64_t cfa) LS_HIDDEN;
-void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, int flags, uint64_t ret,
-                     uint64_t cfa) LS_HIDDEN;
-/* Returns 1 if the thread held lk (it no longer does, unless recursively),
- * 0 if it did not. */
-int ls_release(struct ls_thread *t, struct ls_lock *lk) LS_HIDDEN;
 /* The held-stack entry of lk, or NULL. */
 struct ls_held *ls_held_find(struct ls_thread *t, struct ls_lock *lk) LS_HIDDEN;
 /* Records a misuse (LS_MISUSE_*) at the caller's site `ret`, once per rule
@@ -364,7 +380,12 @@ void ls_registry_add(struct ls_thread *t) LS_HIDDEN;
 void ls_registry_remove(struct ls_thread *t) LS_HIDDEN;
 void ls_registry_after_fork_child(struct ls_thread *self) LS_HIDDEN;
 /* Traced threads alive now (at least 1); async-signal-safe. */
-uint32_t ls_live_threads(void) LS_HIDDEN;
+extern _Atomic uint32_t ls_live_count LS_HIDDEN;
+static inline uint32_t ls_live_threads(void)
+{
+    uint32_t n = atomic_load_explicit(&ls_live_count, memory_order_relaxed);
+    return n ? n : 1;
+}
 /* Publishing a wait: kind LS_WAIT_*, the lock (if any), the object, the
  * thread waited for (joins).  Waits without an owner publish their stack at
  * once and start the stall watchdog. */
@@ -409,11 +430,8 @@ int ls_sync_release_async(struct ls_thread *t, const void *obj, uint32_t kind) L
 void ls_sync_acquire(struct ls_thread *t, const void *obj, uint32_t kind) LS_HIDDEN;
 /* A new thread's clock: what its creator knew (parent may be NULL). */
 void ls_clock_thread_start(struct ls_thread *t, const struct ls_thread *parent) LS_HIDDEN;
-/* Exclusive release (mutex unlock, write unlock, spin unlock). */
-void ls_clock_release(struct ls_thread *t, struct ls_sync *s) LS_HIDDEN;
 /* Release into an object many threads release into (caller serializes). */
 void ls_clock_release_join(struct ls_thread *t, struct ls_sync *s) LS_HIDDEN;
-void ls_clock_acquire(struct ls_thread *t, struct ls_sync *s) LS_HIDDEN;
 /* pthread_join: everything the joined thread did happened before. */
 void ls_clock_join_thread(struct ls_thread *t, const struct ls_thread *other) LS_HIDDEN;
 void ls_clock_tick(struct ls_thread *t) LS_HIDDEN;

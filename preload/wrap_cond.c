@@ -8,7 +8,7 @@
  * are never sliced (a sliced condvar wait could lose a wakeup).
  */
 #define _GNU_SOURCE
-#include "shim.h"
+#include "hot.h"
 #include "wrap.h"
 
 #include <errno.h>

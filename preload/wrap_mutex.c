@@ -5,7 +5,7 @@
  * the trace's order respects happens-before.
  */
 #define _GNU_SOURCE
-#include "shim.h"
+#include "hot.h"
 #include "wrap.h"
 
 #include <errno.h>

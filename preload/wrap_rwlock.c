@@ -4,7 +4,7 @@
  * not block readers) and live-deadlock waits published when they block.
  */
 #define _GNU_SOURCE
-#include "shim.h"
+#include "hot.h"
 #include "wrap.h"
 
 #include <errno.h>

@@ -15,6 +15,7 @@ Checks (all optional):
   --host-same        the program's stdout is byte for byte the same as in a
                      run without lockscope (and its status too, if no finding)
   --stderr-has S     lockscope's stderr contains S
+  --stderr-lacks S   lockscope's stderr does not contain S
   --processes N      number of traced processes
   --finding-in-cmd S the first finding's process command line contains S
   --timeout SEC      fail if the run takes longer (default 60)
@@ -74,6 +75,7 @@ def main():
     ap.add_argument("--sites")
     ap.add_argument("--host-same", action="store_true")
     ap.add_argument("--stderr-has", action="append", default=[])
+    ap.add_argument("--stderr-lacks", action="append", default=[])
     ap.add_argument("--processes", type=int)
     ap.add_argument("--finding-in-cmd")
     ap.add_argument("--timeout", type=float, default=60)
@@ -120,6 +122,9 @@ def main():
         for s in a.stderr_has:
             if s not in err:
                 fail("stderr lacks %r" % s, err)
+        for s in a.stderr_lacks:
+            if s in err:
+                fail("stderr has %r" % s, err)
         try:
             with open(js, encoding="utf-8") as f:
                 rep = json.load(f)

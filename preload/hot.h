@@ -1,0 +1,150 @@
+/*
+ * The fast paths of acquisition and release, inlined into the wrappers.
+ *
+ * They finish the usual cases on their own: a lock whose id is assigned,
+ * taken while the thread holds nothing (so no edge can be new and it is not
+ * a re-acquisition), not waited for, not a sampled hold; a release of the
+ * lock taken last; a clock released and acquired again by the same thread.
+ * Everything else goes to the out-of-line functions (locks.c, clock.c,
+ * profile.c), which handle every case: the fast paths only leave out work
+ * those would have found had nothing to do.
+ */
+#ifndef LS_HOT_H
+#define LS_HOT_H
+
+#include "shim.h"
+
+/* ---- lock ids -------------------------------------------------------- */
+uint32_t ls_lock_id_slow(struct ls_lock *lk) LS_HIDDEN;
+
+static inline uint32_t ls_lock_id(struct ls_lock *lk)
+{
+    uint32_t id = atomic_load_explicit(&lk->id, memory_order_acquire);
+    return likely(id) ? id : ls_lock_id_slow(lk);
+}
+
+/* ---- happens-before -------------------------------------------------- */
+/* The parts of an exclusive release and an acquire that need the clocks
+ * themselves: a copy into the object, a join into the thread. */
+void ls_clock_release_copy(struct ls_thread *t, struct ls_sync *s) LS_HIDDEN;
+void ls_clock_acquire_join(struct ls_thread *t, struct ls_sync *s) LS_HIDDEN;
+
+/* Exclusive release (mutex unlock, write unlock, spin unlock): the object
+ * takes everything the releaser knows, and the releaser's epoch moves on. */
+static inline void ls_clock_release(struct ls_thread *t, struct ls_sync *s)
+{
+    uint32_t *v = t->vc.v;
+    if (unlikely(!v))
+        return;
+    uint32_t own = v[t->tid];
+    if (s->clk.v && atomic_load_explicit(&ls_clocks_on, memory_order_relaxed)) {
+        if (likely(s->last_tid == t->tid && s->last_version == t->vc_version))
+            s->clk.v[t->tid] = own; /* only our own entry moved since */
+        else
+            ls_clock_release_copy(t, s);
+    }
+    s->last_tid = t->tid;
+    s->last_epoch = own;
+    s->last_version = t->vc_version;
+    s->last_thread = t;
+    v[t->tid] = own + 1;
+}
+
+static inline void ls_clock_acquire(struct ls_thread *t, struct ls_sync *s)
+{
+    /* Released last by ourselves: nothing new to learn. */
+    if (likely(t->vc.v) && s->last_tid != t->tid)
+        ls_clock_acquire_join(t, s);
+}
+
+/* ---- the held stack -------------------------------------------------- */
+static inline uint64_t ls_mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* The held set's hash covers the mode each lock is held in. */
+static inline uint64_t ls_held_mix(uint32_t id, int read)
+{
+    return ls_mix64(id | (read ? 1ULL << 40 : 0));
+}
+
+int ls_acquire_pre_slow(struct ls_thread *t, struct ls_lock *lk, int flags, uint64_t ret,
+                        uint64_t cfa) LS_HIDDEN;
+void ls_acquire_post_slow(struct ls_thread *t, struct ls_lock *lk, int flags, uint64_t ret,
+                          uint64_t cfa) LS_HIDDEN;
+int ls_release_slow(struct ls_thread *t, struct ls_lock *lk) LS_HIDDEN;
+
+/* Before the real call.  Returns 0 if the thread does not hold lk,
+ * LS_HELD_WRITE or LS_HELD_READ if it does (a re-acquisition: no edge). */
+static inline int ls_acquire_pre(struct ls_thread *t, struct ls_lock *lk, int flags,
+                                 uint64_t ret, uint64_t cfa)
+{
+    if (likely(t->nheld == 0)) {
+        (void)ls_lock_id(lk); /* first use: the lock's record and stack */
+        return 0;
+    }
+    return ls_acquire_pre_slow(t, lk, flags, ret, cfa);
+}
+
+/* After the real call succeeded. */
+static inline void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, int flags,
+                                   uint64_t ret, uint64_t cfa)
+{
+    uint32_t id = atomic_load_explicit(&lk->id, memory_order_acquire);
+    if (unlikely(t->nheld != 0 || (flags & LS_ACQ_READ) || t->last_wait_ns ||
+                 t->hold_countdown <= 1 || !id || lk->kind == LS_LOCK_RWLOCK)) {
+        ls_acquire_post_slow(t, lk, flags, ret, cfa);
+        return;
+    }
+    struct ls_held *h = &t->held[0];
+    h->lk = lk;
+    h->id = id;
+    h->count = 1;
+    h->ret_ip = ret;
+    h->cfa = cfa;
+    h->stack = 0;
+    h->read = 0;
+    h->since_ns = 0;
+    t->heldhash ^= ls_held_mix(id, 0);
+    t->nheld = 1;
+    /* The profile's counters (the holder alone writes them: no locked
+     * instruction), then what the last holder released. */
+    uint32_t last = lk->w.last_tid;
+    atomic_store_explicit(&lk->acquisitions,
+                          atomic_load_explicit(&lk->acquisitions, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    if (last != t->tid) {
+        if (last)
+            atomic_store_explicit(
+                &lk->owner_changes,
+                atomic_load_explicit(&lk->owner_changes, memory_order_relaxed) + 1,
+                memory_order_relaxed);
+        ls_clock_acquire(t, &lk->w);
+    }
+    t->hold_countdown--;
+}
+
+/* Returns 1 if the thread held lk (it no longer does, unless recursively),
+ * 0 if it did not. */
+static inline int ls_release(struct ls_thread *t, struct ls_lock *lk)
+{
+    uint32_t n = t->nheld;
+    if (likely(n != 0)) {
+        struct ls_held *h = &t->held[n - 1];
+        if (likely(h->lk == lk && h->count == 1 && !h->read && !h->since_ns)) {
+            ls_clock_release(t, &lk->w);
+            t->heldhash ^= ls_held_mix(h->id, 0);
+            t->nheld = n - 1;
+            return 1;
+        }
+    }
+    return ls_release_slow(t, lk);
+}
+
+#endif
