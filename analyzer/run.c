@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <elf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -49,6 +50,50 @@ static char *find_shim(void)
     return real;
 }
 
+/* A trace file's name as the shim writes it: lockscope.PID.trace or
+ * lockscope.PID.N.trace. */
+static int is_trace_name(const char *name)
+{
+    const char *p = name;
+    if (strncmp(p, "lockscope.", 10) != 0)
+        return 0;
+    p += 10;
+    for (int part = 0; part < 2; part++) {
+        if (*p < '0' || *p > '9')
+            return 0;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (!strcmp(p, ".trace"))
+            return 1;
+        if (*p++ != '.')
+            return 0;
+    }
+    return 0;
+}
+
+/* The traces of an earlier run in the same directory would be reported
+ * again with this run's: they go (nothing else in the directory does). */
+static void remove_old_traces(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        die("cannot read trace directory '%s': %s", dir, strerror(errno));
+    size_t removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!is_trace_name(e->d_name))
+            continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) != 0)
+            die("cannot remove '%s/%s', a trace of an earlier run: %s", dir, e->d_name,
+                strerror(errno));
+        removed++;
+    }
+    closedir(d);
+    if (removed)
+        fprintf(stderr, "lockscope: removed %zu trace%s of an earlier run from '%s'\n", removed,
+                removed == 1 ? "" : "s", dir);
+}
+
 static char *make_out_dir(const char *given)
 {
     if (given) {
@@ -60,6 +105,7 @@ static char *make_out_dir(const char *given)
         char *abs = realpath(given, NULL);
         if (!abs)
             die("cannot resolve trace directory '%s': %s", given, strerror(errno));
+        remove_old_traces(abs);
         return abs;
     }
     const char *tmp = getenv("TMPDIR");

@@ -37,6 +37,16 @@ check options-unknown 0 "unknown option 'bogus'" env LOCKSCOPE_OPTIONS=bogus=1 "
 check analyze-dir 66 "WARNING: lockscope: lock-order-inversion" "$ls" analyze "$work/t1"
 check analyze-json 66 "" "$ls" analyze --json "$work/r.json" "$work/t1"
 python3 -m json.tool "$work/r.json" >/dev/null || { echo "FAIL analyze-json: invalid JSON"; fails=$((fails + 1)); }
+
+# A second run into the same --out directory reports on its own traces only;
+# the directory's other files stay.
+check run-out-first 66 "lock-order-inversion" "$ls" run --out "$work/t2" -- "$prog"
+echo notes >"$work/t2/notes.txt"
+check run-out-again 0 "removed 1 trace of an earlier run" "$ls" run --out "$work/t2" -- true
+if [ "$(ls "$work"/t2/*.trace | wc -l)" != 1 ] || [ ! -f "$work/t2/notes.txt" ]; then
+    echo "FAIL run-out-again: expected one trace and notes.txt in $work/t2"; ls -l "$work/t2"
+    fails=$((fails + 1))
+fi
 trace=$(ls "$work"/t1/*.trace | head -n 1)
 size=$(stat -c %s "$trace")
 check analyze-missing 2 "cannot open trace '$work/none.trace'" "$ls" analyze "$work/none.trace"
