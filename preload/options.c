@@ -18,7 +18,7 @@ struct ls_options ls_opt = {
     .deadlock_check_ms = 200,
     .stall_ms = 5000,
     .watch = 1,
-    .watch_rate = 500,
+    .watch_rate = 1000,
     .watch_period_ms = 50,
 };
 
@@ -38,7 +38,7 @@ static const struct {
                  "wait) is reported as a stall; 0 turns it off (default 5000)"},
     {"watch", "0 turns off the hardware watchpoints (no data-race checks) (default 1)"},
     {"watch_rate", "traps a second for each thread that can run at once (at most one a CPU) "
-                   "before a variable sits out its turn (default 500)"},
+                   "before a variable sits out (default 1000)"},
     {"watch_period_ms", "how long each global is watched in a rotation (default 50)"},
     {"watch_only", "comma-separated names of the only globals to watch (default: all)"},
     {"watch_libs", "1 also watches the globals of the program's shared libraries (not the "

@@ -12,11 +12,14 @@
  * The events are opened in the first thread with inherit, so every thread
  * created afterwards has them, and retargeted in all threads at once with
  * PERF_EVENT_IOC_MODIFY_ATTRIBUTES.  With more candidates than slots, a
- * sampler thread rotates them every watch_period_ms.  Each turn a variable
- * has a budget of traps: watch_rate a second for each thread that can run
- * at once (no more than the CPUs the program may use); a variable that
- * spends it sits out the rest of its turn, so a hot global cannot slow the
- * program down without bound, however many threads touch it.
+ * sampler thread rotates them every watch_period_ms.  Traps are budgeted
+ * per slot, as a token bucket: every fifth of a turn it gains watch_rate a
+ * second for each thread that can run at once (no more than the CPUs the
+ * program may use), and it holds at most ten such refills.  A slot whose
+ * bucket is empty sits out the rest of its turn.  So a hot global cannot
+ * slow the program down without bound, however many threads touch it,
+ * while a short burst (a program that runs for milliseconds) is sampled in
+ * full.
  *
  * A trap arrives as a synchronous SIGTRAP in the accessing thread.  The
  * handler is async-signal-safe: it copies the thread's clock, held locks and
@@ -70,7 +73,7 @@ static uint32_t ncands;
 struct slot {
     int fd_rw, fd_w;
     _Atomic int cand;         /* index watched, -1 if none */
-    _Atomic uint32_t traps;   /* in the current turn */
+    _Atomic int32_t tokens;   /* traps it may still take (token bucket) */
     _Atomic int benched;      /* set aside for the rest of its turn */
     int sync;                 /* permanently given to an _Atomic global */
     struct ls_sync clock;     /* that global's clock */
@@ -356,16 +359,20 @@ static int program_code(uint64_t pc)
 
 static uint32_t ncpus = 1;    /* CPUs the program may run on */
 
-/* The traps a slot may take in one turn.  An _Atomic global followed as
+#define WINDOWS 5  /* refills in a turn */
+#define BURST 10   /* refills a bucket holds at most */
+
+/* What a slot's bucket gains at each refill.  An _Atomic global followed as
  * synchronization counts every thread: benching it loses happens-before,
  * so it gets the larger budget. */
-static uint32_t trap_budget(int s)
+static int32_t refill_budget(int s)
 {
     uint32_t threads = ls_live_threads();
     if (!slots[s].sync && threads > ncpus)
         threads = ncpus;
-    uint64_t b = (uint64_t)ls_opt.watch_rate * (uint64_t)ls_opt.watch_period_ms / 1000u * threads;
-    return b < 8 ? 8 : b > UINT32_MAX ? UINT32_MAX : (uint32_t)b;
+    uint64_t b = (uint64_t)ls_opt.watch_rate * (uint64_t)ls_opt.watch_period_ms * threads /
+                 (1000u * WINDOWS);
+    return b < 4 ? 4 : b > INT32_MAX / BURST ? INT32_MAX / BURST : (int32_t)b;
 }
 
 static void bench_slot(int s)
@@ -394,8 +401,7 @@ void ls_watch_on_trap(int sig, siginfo_t *si, void *ucv)
     if (ci < 0 || !t || ls_guard || atomic_load(&slots[s].benched))
         goto done;
     /* The rate limit: a variable trapping too often sits out its turn. */
-    uint32_t n = atomic_fetch_add(&slots[s].traps, 1) + 1;
-    if (n > trap_budget(s)) {
+    if (atomic_fetch_sub(&slots[s].tokens, 1) <= 0) {
         if (slots[s].sync)
             atomic_store(&sync_incomplete, 1); /* its synchronization is lost from here */
         bench_slot(s);
@@ -451,14 +457,12 @@ static void arm(int s, int ci)
 {
     if (ci >= 0 && slots[s].sync) {
         /* keep the index: a sync slot is never "empty" for the handler */
-        atomic_store(&slots[s].traps, 0);
         retarget(slots[s].fd_rw, cands[ci].addr, cands[ci].len, 0, tag_of(s, 0));
         retarget(slots[s].fd_w, cands[ci].addr, cands[ci].len, 1, tag_of(s, 1));
         atomic_store(&slots[s].benched, 0);
         return;
     }
     atomic_store(&slots[s].cand, -1);
-    atomic_store(&slots[s].traps, 0);
     uint64_t addr = ci >= 0 ? cands[ci].addr : (uint64_t)(uintptr_t)&dummy_target[s];
     uint32_t len = ci >= 0 ? cands[ci].len : 8;
     retarget(slots[s].fd_rw, addr, len, 0, tag_of(s, 0));
@@ -471,22 +475,17 @@ static void rotate(void)
 {
     for (int s = 0; s < SLOTS; s++) {
         if (slots[s].sync) {
-            /* Never moved; re-armed if the rate limit benched it, a new
-             * budget otherwise. */
+            /* Never moved; re-armed if its bucket ran dry. */
             if (atomic_load(&slots[s].benched))
                 arm(s, atomic_load(&slots[s].cand));
-            else
-                atomic_store(&slots[s].traps, 0);
             continue;
         }
         int cur = atomic_load(&slots[s].cand);
         /* With no more candidates than slots, a variable keeps its slot
          * (moving it would lose the traps in between); a benched one gets
          * it back at the next turn. */
-        if (ncands <= SLOTS && cur >= 0 && !atomic_load(&slots[s].benched)) {
-            atomic_store(&slots[s].traps, 0); /* a new turn, a new budget */
+        if (ncands <= SLOTS && cur >= 0 && !atomic_load(&slots[s].benched))
             continue;
-        }
         int ci = -1;
         for (uint32_t tries = 0; tries < ncands; tries++) {
             uint32_t c = next_cand++ % ncands;
@@ -504,16 +503,32 @@ static void rotate(void)
     }
 }
 
+/* Every slot's bucket gains its refill (a handler's decrement racing with
+ * this may be lost: one trap more or less).  A benched slot waits for the
+ * next turn all the same: moving a watchpoint costs an interrupt to every
+ * CPU running one of the program's threads, and traps keep arriving until
+ * they all took it. */
+static void refill(void)
+{
+    for (int s = 0; s < SLOTS; s++) {
+        int32_t b = refill_budget(s), cur = atomic_load(&slots[s].tokens);
+        int32_t next = (cur < 0 ? 0 : cur) + b;
+        atomic_store(&slots[s].tokens, next > b * BURST ? b * BURST : next);
+    }
+}
+
 static void *sampler_main(void *arg)
 {
     ls_guard = 1;
-    for (;;) {
-        struct timespec ts = {ls_opt.watch_period_ms / 1000,
-                              (long)(ls_opt.watch_period_ms % 1000) * 1000000L};
+    long window_ns = (long)ls_opt.watch_period_ms * 1000000L / WINDOWS;
+    struct timespec ts = {window_ns / 1000000000L, window_ns % 1000000000L};
+    for (unsigned w = 1;; w++) {
         nanosleep(&ts, NULL);
         if (!atomic_load(&watching))
             continue;
-        rotate();
+        refill();
+        if (w % WINDOWS == 0)
+            rotate();
     }
     return arg;
 }
@@ -699,6 +714,8 @@ void ls_watch_threads_start(void)
     if (!atomic_load(&watching) || atomic_exchange(&started, 1))
         return;
     assign_sync_slots();
+    for (int s = 0; s < SLOTS; s++) /* full buckets to start with */
+        atomic_store(&slots[s].tokens, refill_budget(s) * BURST);
     rotate();
     start_sampler();
 }
