@@ -119,7 +119,8 @@ static inline void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, int 
     h->stack = 0;
     h->read = 0;
     h->since_ns = 0;
-    t->heldhash ^= ls_held_mix(id, 0);
+    h->mix = ls_held_mix(id, 0);
+    t->heldhash ^= h->mix;
     t->nheld = 1;
     /* The profile's counters (the holder alone writes them: no locked
      * instruction), then what the last holder released. */
@@ -147,7 +148,7 @@ static inline int ls_release(struct ls_thread *t, struct ls_lock *lk)
         struct ls_held *h = &t->held[n - 1];
         if (likely(h->lk == lk && h->count == 1 && !h->read && !h->since_ns)) {
             ls_clock_release(t, &lk->w);
-            t->heldhash ^= ls_held_mix(h->id, 0);
+            t->heldhash ^= h->mix;
             t->nheld = n - 1;
             return 1;
         }

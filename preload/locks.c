@@ -455,7 +455,8 @@ void ls_acquire_post_slow(struct ls_thread *t, struct ls_lock *lk, int flags, ui
     h->cfa = cfa;
     h->stack = 0;
     h->read = (flags & LS_ACQ_READ) != 0;
-    t->heldhash ^= ls_held_mix(id, h->read);
+    h->mix = ls_held_mix(id, h->read);
+    t->heldhash ^= h->mix;
     t->nheld = n + 1;
     ls_profile_acquired(t, lk, h, t->last_wait_ns, ret);
     t->last_wait_ns = 0;
@@ -473,7 +474,7 @@ int ls_release_slow(struct ls_thread *t, struct ls_lock *lk)
             return 1;
         ls_profile_released(t, lk, h);
         hb_releasing(t, lk, h->read);
-        t->heldhash ^= ls_held_mix(h->id, h->read);
+        t->heldhash ^= h->mix;
         if (unlikely(i + 1 < n)) /* released out of order */
             memmove(h, h + 1, (n - i - 1) * sizeof *h);
         t->nheld = n - 1;

@@ -180,6 +180,7 @@ struct ls_held {
     uint32_t approx;          /* stack's outer frames are approximate */
     uint32_t read;            /* held for reading (rwlock) */
     uint64_t since_ns;        /* acquisition time, for a sampled hold; 0 if not sampled */
+    uint64_t mix;             /* its share of the thread's heldhash */
 };
 
 struct ls_edge_slot { uint64_t key; uint64_t hh; };
@@ -345,16 +346,22 @@ static inline uint32_t ls_lock_slot(uintptr_t addr)
 /* The lock at addr, created on first sight.  NULL if the table is full.
  * The table itself is the cache: a lock's entry is nearly always the first
  * one probed, and it is the line the acquisition needs next anyway. */
-static inline struct ls_lock *ls_lock_get(struct ls_thread *t, const void *addr, uint32_t kind)
+static inline struct ls_lock *ls_lock_at_home(const void *addr)
 {
-    (void)t;
     struct ls_lock *tb = __atomic_load_n(&ls_lock_table, __ATOMIC_ACQUIRE);
     if (likely(tb)) {
         struct ls_lock *e = &tb[ls_lock_slot((uintptr_t)addr)];
         if (likely(atomic_load_explicit(&e->addr, memory_order_acquire) == (uintptr_t)addr))
             return e;
     }
-    return ls_lock_get_slow(addr, kind);
+    return NULL;
+}
+
+static inline struct ls_lock *ls_lock_get(struct ls_thread *t, const void *addr, uint32_t kind)
+{
+    (void)t;
+    struct ls_lock *e = ls_lock_at_home(addr);
+    return likely(e) ? e : ls_lock_get_slow(addr, kind);
 }
 void ls_lock_init_event(struct ls_lock *lk, uint32_t kind) LS_HIDDEN;
 void ls_lock_destroy_event(struct ls_lock *lk) LS_HIDDEN;

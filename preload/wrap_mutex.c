@@ -24,6 +24,14 @@ static uint32_t mutex_kind(const pthread_mutex_t *m)
     }
 }
 
+/* The mutex's entry.  Its type is read only for a new entry: the usual
+ * lookup touches the mutex no sooner than glibc does. */
+static inline struct ls_lock *mutex_entry(pthread_mutex_t *m)
+{
+    struct ls_lock *lk = ls_lock_at_home(m);
+    return likely(lk) ? lk : ls_lock_get_slow(m, mutex_kind(m));
+}
+
 #define RET ((uint64_t)(uintptr_t)__builtin_return_address(0))
 
 LS_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
@@ -70,7 +78,7 @@ LS_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
     do {                                                                            \
         struct ls_thread *t = ls_enter();                                           \
         struct ls_lock *lk;                                                         \
-        if (!t || !(lk = ls_lock_get(t, m, mutex_kind(m))))                         \
+        if (!t || !(lk = mutex_entry(m)))                                          \
             return call;                                                            \
         uint64_t ret = (uint64_t)(uintptr_t)__builtin_return_address(0);            \
         uint64_t cfa = (uint64_t)(uintptr_t)__builtin_dwarf_cfa();                  \
@@ -211,7 +219,7 @@ LS_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     LS_ENSURE_REAL(mutex_unlock);
     struct ls_thread *t = ls_enter();
-    struct ls_lock *lk = t ? ls_lock_get(t, m, mutex_kind(m)) : NULL;
+    struct ls_lock *lk = t ? mutex_entry(m) : NULL;
     if (lk && !ls_release(t, lk)) {
         /* Not held as far as the shim knows.  glibc knows the owner: held
          * by us all the same (taken back inside a cancelled condvar wait)
