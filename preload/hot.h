@@ -82,6 +82,25 @@ static inline uint64_t ls_held_mix(uint32_t id, int read)
     return ls_mix64(id | (read ? 1ULL << 40 : 0));
 }
 
+/* Pushes lk, not held before, on the thread's held stack (which has room). */
+static inline struct ls_held *ls_held_push(struct ls_thread *t, struct ls_lock *lk, uint32_t id,
+                                           int read, uint64_t ret, uint64_t cfa)
+{
+    struct ls_held *h = &t->held[t->nheld];
+    h->lk = lk;
+    h->id = id;
+    h->count = 1;
+    h->ret_ip = ret;
+    h->cfa = cfa;
+    h->stack = 0;
+    h->read = (uint32_t)read;
+    h->since_ns = 0;
+    h->mix = ls_held_mix(id, read);
+    t->heldhash ^= h->mix;
+    t->nheld++;
+    return h;
+}
+
 int ls_acquire_pre_slow(struct ls_thread *t, struct ls_lock *lk, int flags, uint64_t ret,
                         uint64_t cfa) LS_HIDDEN;
 void ls_acquire_post_slow(struct ls_thread *t, struct ls_lock *lk, int flags, uint64_t ret,
@@ -110,18 +129,7 @@ static inline void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, int 
         ls_acquire_post_slow(t, lk, flags, ret, cfa);
         return;
     }
-    struct ls_held *h = &t->held[0];
-    h->lk = lk;
-    h->id = id;
-    h->count = 1;
-    h->ret_ip = ret;
-    h->cfa = cfa;
-    h->stack = 0;
-    h->read = 0;
-    h->since_ns = 0;
-    h->mix = ls_held_mix(id, 0);
-    t->heldhash ^= h->mix;
-    t->nheld = 1;
+    ls_held_push(t, lk, id, 0, ret, cfa);
     /* The profile's counters (the holder alone writes them: no locked
      * instruction), then what the last holder released. */
     uint32_t last = lk->w.last_tid;

@@ -447,17 +447,7 @@ void ls_acquire_post_slow(struct ls_thread *t, struct ls_lock *lk, int flags, ui
         }
         return;
     }
-    struct ls_held *h = &t->held[n];
-    h->lk = lk;
-    h->id = id;
-    h->count = 1;
-    h->ret_ip = ret;
-    h->cfa = cfa;
-    h->stack = 0;
-    h->read = (flags & LS_ACQ_READ) != 0;
-    h->mix = ls_held_mix(id, h->read);
-    t->heldhash ^= h->mix;
-    t->nheld = n + 1;
+    struct ls_held *h = ls_held_push(t, lk, id, (flags & LS_ACQ_READ) != 0, ret, cfa);
     ls_profile_acquired(t, lk, h, t->last_wait_ns, ret);
     t->last_wait_ns = 0;
     hb_acquired(t, lk, h->read);

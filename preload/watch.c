@@ -16,7 +16,8 @@
  * per slot, as a token bucket: every fifth of a turn it gains watch_rate a
  * second for each thread that can run at once (no more than the CPUs the
  * program may use), and it holds at most ten such refills.  A slot whose
- * bucket is empty sits out the rest of its turn.  So a hot global cannot
+ * bucket is empty sits out until the next refill (the rest of its turn
+ * when the program has many threads).  So a hot global cannot
  * slow the program down without bound, however many threads touch it,
  * while a short burst (a program that runs for milliseconds) is sampled in
  * full.
@@ -362,17 +363,36 @@ static uint32_t ncpus = 1;    /* CPUs the program may run on */
 #define WINDOWS 5  /* refills in a turn */
 #define BURST 10   /* refills a bucket holds at most */
 
-/* What a slot's bucket gains at each refill.  An _Atomic global followed as
- * synchronization counts every thread: benching it loses happens-before,
- * so it gets the larger budget. */
-static int32_t refill_budget(int s)
+/* Re-arming a slot moves its watchpoints in every thread (an interrupt to
+ * each CPU running one, and traps keep coming until all took it): with no
+ * more threads than this, a benched slot is re-armed at the next refill,
+ * with more only at the next turn. */
+#define CHEAP_REARM_THREADS 16
+
+/* What a slot's bucket gains at each refill, for `threads` threads.  An
+ * _Atomic global followed as synchronization counts every thread: benching
+ * it loses happens-before, so it gets the larger budget. */
+static int32_t refill_for(int s, uint32_t threads)
 {
-    uint32_t threads = ls_live_threads();
     if (!slots[s].sync && threads > ncpus)
         threads = ncpus;
     uint64_t b = (uint64_t)ls_opt.watch_rate * (uint64_t)ls_opt.watch_period_ms * threads /
                  (1000u * WINDOWS);
     return b < 4 ? 4 : b > INT32_MAX / BURST ? INT32_MAX / BURST : (int32_t)b;
+}
+
+static int32_t refill_budget(int s)
+{
+    return refill_for(s, ls_live_threads());
+}
+
+/* A bucket holds BURST refills of as many threads as there are CPUs (or
+ * now live, for a sync slot): the same whether the program is between
+ * phases with one thread or not. */
+static int32_t bucket_size(int s)
+{
+    uint32_t live = ls_live_threads();
+    return refill_for(s, live > ncpus ? live : ncpus) * BURST;
 }
 
 static void bench_slot(int s)
@@ -504,16 +524,22 @@ static void rotate(void)
 }
 
 /* Every slot's bucket gains its refill (a handler's decrement racing with
- * this may be lost: one trap more or less).  A benched slot waits for the
- * next turn all the same: moving a watchpoint costs an interrupt to every
- * CPU running one of the program's threads, and traps keep arriving until
- * they all took it. */
+ * this may be lost: one trap more or less), and while re-arming is cheap a
+ * slot benched for an empty bucket is armed again on the same variable: a
+ * thread that spent the bucket alone does not keep the others unsampled
+ * for the rest of the turn. */
 static void refill(void)
 {
+    int rearm = ls_live_threads() <= CHEAP_REARM_THREADS;
     for (int s = 0; s < SLOTS; s++) {
-        int32_t b = refill_budget(s), cur = atomic_load(&slots[s].tokens);
+        int32_t b = refill_budget(s), cap = bucket_size(s);
+        int32_t cur = atomic_load(&slots[s].tokens);
         int32_t next = (cur < 0 ? 0 : cur) + b;
-        atomic_store(&slots[s].tokens, next > b * BURST ? b * BURST : next);
+        atomic_store(&slots[s].tokens, next > cap ? cap : next);
+        int ci = atomic_load(&slots[s].cand);
+        if (rearm && atomic_load(&slots[s].benched) && ci >= 0 &&
+            (slots[s].sync || eligible((uint32_t)ci)))
+            arm(s, ci);
     }
 }
 
@@ -715,7 +741,7 @@ void ls_watch_threads_start(void)
         return;
     assign_sync_slots();
     for (int s = 0; s < SLOTS; s++) /* full buckets to start with */
-        atomic_store(&slots[s].tokens, refill_budget(s) * BURST);
+        atomic_store(&slots[s].tokens, bucket_size(s));
     rotate();
     start_sampler();
 }
