@@ -46,19 +46,17 @@ static struct ls_lock *table_get(void)
     return ls_lock_table;
 }
 
-/* Double hashing: the first probe is the lock's home slot (ls_lock_slot,
- * which keeps neighbours in memory neighbours in the table); after that a
- * step of the address's own hash.  Keys that share a home slot (two 4-byte
+/* Probe i of a lock: its home slot first (ls_lock_slot, which keeps
+ * neighbours in memory neighbours in the table), then slots drawn from a
+ * hash of the address and i.  Keys that share a home slot (two 4-byte
  * spinlocks in one 8-byte word, objects exactly 8 MB apart) then part ways
- * at once instead of piling up into one run. */
-static inline uint32_t probe_step(uintptr_t addr)
+ * at once, and no probe sequence walks along a densely filled stretch (as
+ * linear probing, or double hashing with an unlucky small step, does). */
+static inline uint32_t probe_slot(uintptr_t addr, int i)
 {
-    return (uint32_t)(ls_mix64(addr) >> 32) | 1u;
-}
-
-static inline uint32_t probe_slot(uint32_t home, uint32_t step, int i)
-{
-    return (home + (uint32_t)i * step) & (TABLE_SIZE - 1);
+    if (i == 0)
+        return ls_lock_slot(addr);
+    return (uint32_t)ls_mix64(addr ^ ((uint64_t)i * 0x9E3779B97F4A7C15ULL)) & (TABLE_SIZE - 1);
 }
 
 static struct ls_lock *table_find_or_add(uintptr_t addr, uint32_t kind)
@@ -66,9 +64,8 @@ static struct ls_lock *table_find_or_add(uintptr_t addr, uint32_t kind)
     struct ls_lock *tb = table_get();
     if (!tb)
         return NULL;
-    uint32_t h = ls_lock_slot(addr), step = probe_step(addr);
     for (int i = 0; i < MAX_PROBE; i++) {
-        struct ls_lock *e = &tb[probe_slot(h, step, i)];
+        struct ls_lock *e = &tb[probe_slot(addr, i)];
         uintptr_t cur = atomic_load_explicit(&e->addr, memory_order_acquire);
         if (cur == addr)
             return e;
@@ -109,10 +106,8 @@ int ls_lock_known(const void *addr)
     if (!tb)
         return 0;
     uintptr_t a = (uintptr_t)addr;
-    uint32_t h = ls_lock_slot(a), step = probe_step(a);
     for (int i = 0; i < MAX_PROBE; i++) {
-        uintptr_t cur = atomic_load_explicit(&tb[probe_slot(h, step, i)].addr,
-                                             memory_order_acquire);
+        uintptr_t cur = atomic_load_explicit(&tb[probe_slot(a, i)].addr, memory_order_acquire);
         if (cur == a)
             return 1;
         if (cur == 0)

@@ -1,4 +1,4 @@
-/* Locks laid out the ways that crowd a lock table: 8,192 spinlocks side by
+/* Locks laid out the ways that crowd a lock table: 65,536 spinlocks side by
  * side (two to every 8-byte word) and 64 mutexes exactly 8 MB apart.  Each
  * is taken once in the main thread; then one of each closes a cycle between
  * two threads, so the report shows both were tracked, and no lock may be
@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define NSPIN 8192
+#define NSPIN 65536
 #define NSTRIDE 64
 #define STRIDE (8ul << 20)
 
