@@ -76,6 +76,8 @@ struct slot {
     _Atomic int cand;         /* index watched, -1 if none */
     _Atomic int32_t tokens;   /* traps it may still take (token bucket) */
     _Atomic int benched;      /* set aside for the rest of its turn */
+    _Atomic uint32_t first_tid; /* the thread of its first trap since armed */
+    _Atomic int shared;       /* another thread trapped since armed */
     int sync;                 /* permanently given to an _Atomic global */
     struct ls_sync clock;     /* that global's clock */
     struct ls_spin spin;
@@ -421,6 +423,11 @@ void ls_watch_on_trap(int sig, siginfo_t *si, void *ucv)
     if (ci < 0 || !t || ls_guard || atomic_load(&slots[s].benched))
         goto done;
     /* The rate limit: a variable trapping too often sits out its turn. */
+    uint32_t first = atomic_load_explicit(&slots[s].first_tid, memory_order_relaxed);
+    if (first == 0)
+        atomic_compare_exchange_strong(&slots[s].first_tid, &first, t->tid);
+    else if (first != t->tid && !atomic_load_explicit(&slots[s].shared, memory_order_relaxed))
+        atomic_store(&slots[s].shared, 1);
     if (atomic_fetch_sub(&slots[s].tokens, 1) <= 0) {
         if (slots[s].sync)
             atomic_store(&sync_incomplete, 1); /* its synchronization is lost from here */
@@ -475,6 +482,8 @@ static int eligible(uint32_t i)
 
 static void arm(int s, int ci)
 {
+    atomic_store(&slots[s].first_tid, 0);
+    atomic_store(&slots[s].shared, 0);
     if (ci >= 0 && slots[s].sync) {
         /* keep the index: a sync slot is never "empty" for the handler */
         retarget(slots[s].fd_rw, cands[ci].addr, cands[ci].len, 0, tag_of(s, 0));
@@ -524,10 +533,11 @@ static void rotate(void)
 }
 
 /* Every slot's bucket gains its refill (a handler's decrement racing with
- * this may be lost: one trap more or less), and while re-arming is cheap a
- * slot benched for an empty bucket is armed again on the same variable: a
- * thread that spent the bucket alone does not keep the others unsampled
- * for the rest of the turn. */
+ * this may be lost: one trap more or less), and a slot whose bucket one
+ * thread spent alone is armed again on the same variable, while that is
+ * cheap: that thread does not keep the others unsampled for the rest of the
+ * turn.  (A bucket several threads spent has sampled them already; moving
+ * its watchpoints again so soon would cost more than it gives.) */
 static void refill(void)
 {
     int rearm = ls_live_threads() <= CHEAP_REARM_THREADS;
@@ -537,8 +547,8 @@ static void refill(void)
         int32_t next = (cur < 0 ? 0 : cur) + b;
         atomic_store(&slots[s].tokens, next > cap ? cap : next);
         int ci = atomic_load(&slots[s].cand);
-        if (rearm && atomic_load(&slots[s].benched) && ci >= 0 &&
-            (slots[s].sync || eligible((uint32_t)ci)))
+        if (rearm && atomic_load(&slots[s].benched) && !atomic_load(&slots[s].shared) &&
+            ci >= 0 && (slots[s].sync || eligible((uint32_t)ci)))
             arm(s, ci);
     }
 }
