@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,8 @@ static const char usage_text[] =
     "  analyze   analyze trace files, or every *.trace file in a directory\n"
     "\n"
     "  --out DIR            where the traces go (created if missing; an earlier run's\n"
-    "                       traces there are removed; default: a new private\n"
+    "                       traces there are removed; it must be yours and\n"
+    "                       writable by nobody else; default: a new private\n"
     "                       directory under $TMPDIR)\n"
     "  --no-html            run: no HTML report in the trace directory\n"
     "\n"
@@ -435,18 +437,57 @@ static double traces_duration(const struct ls_report *r, const struct ls_report_
 
 typedef void (*renderer)(FILE *, const struct ls_report *, const struct ls_report_ctx *);
 
+/* The temporary file a report is written to before it is renamed into
+ * place: in the same directory (rename stays within one file system),
+ * hidden, named after the report: dir/.name.XXXXXX. */
+static char *temp_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
+    struct strbuf sb;
+    sb_init(&sb);
+    sb_add(&sb, path, dir);
+    sb_printf(&sb, ".%s.XXXXXX", path + dir);
+    return sb_detach(&sb);
+}
+
+/* A report is created like a trace: mode 0600, in a new file (O_EXCL, so
+ * never through a symlink someone left), renamed over path once complete.
+ * A reader never sees half a report, and a symlink at path is replaced,
+ * not followed.  On failure nothing is left behind. */
 static int write_report(const char *path, renderer fn, const struct ls_report *r,
                         const struct ls_report_ctx *ctx)
 {
     if (!path)
         return 0;
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return error("cannot write report '%s': %s", path, strerror(errno));
-    fn(f, r, ctx);
-    if (ferror(f) | (fclose(f) != 0))
-        return error("cannot write report '%s': %s", path, strerror(errno));
-    return 0;
+    char *tmp = temp_name(path);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        error("cannot write report '%s': %s", path, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    FILE *f = fdopen(fd, "w");
+    int err = 0;
+    if (!f) {
+        err = errno;
+        close(fd);
+    } else {
+        errno = 0;
+        fn(f, r, ctx);
+        if (ferror(f))
+            err = errno ? errno : EIO;
+        if (fclose(f) != 0 && !err)
+            err = errno;
+    }
+    if (!err && rename(tmp, path) != 0)
+        err = errno;
+    if (err) {
+        unlink(tmp);
+        error("cannot write report '%s': %s", path, strerror(err));
+    }
+    free(tmp);
+    return err ? -1 : 0;
 }
 
 int ls_finish(struct ls_opts *o, struct ls_report *r, struct ls_report_ctx *ctx, FILE *text_out)

@@ -94,6 +94,26 @@ static void remove_old_traces(const char *dir)
                 removed == 1 ? "" : "s", dir);
 }
 
+/* Trace names are predictable (lockscope.PID.trace): in a directory that
+ * someone else can write to (a shared /tmp, sticky or not), they could
+ * create those names first, or replace the traces before they are read.
+ * The shim refuses such a directory too (preload/writer.c); refusing it
+ * here says so before the program is started.  The effective uid is the
+ * one that owns what the shim creates. */
+static void check_out_dir(const char *given, const struct stat *st)
+{
+    uid_t me = geteuid();
+    if (st->st_uid != me)
+        die("cannot use trace directory '%s': it belongs to uid %u, not to you (uid %u)", given,
+            (unsigned)st->st_uid, (unsigned)me);
+    if (st->st_mode & S_IWOTH)
+        die("cannot use trace directory '%s': it is writable by other users (mode %04o)", given,
+            (unsigned)(st->st_mode & 07777));
+    if (st->st_mode & S_IWGRP)
+        die("cannot use trace directory '%s': it is writable by its group (mode %04o)", given,
+            (unsigned)(st->st_mode & 07777));
+}
+
 static char *make_out_dir(const char *given)
 {
     if (given) {
@@ -102,6 +122,7 @@ static char *make_out_dir(const char *given)
         struct stat st;
         if (stat(given, &st) != 0 || !S_ISDIR(st.st_mode))
             die("trace directory '%s' is not a directory", given);
+        check_out_dir(given, &st);
         char *abs = realpath(given, NULL);
         if (!abs)
             die("cannot resolve trace directory '%s': %s", given, strerror(errno));

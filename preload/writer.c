@@ -222,29 +222,73 @@ static void write_prologue(uint32_t parent_tid)
     ls_modules_rewrite();
 }
 
-static int open_file(void)
+/* Trace names are predictable (lockscope.PID.trace): in a directory that
+ * someone else can write to (a shared /tmp, sticky or not) they could take
+ * those names first, or replace a trace before it is read.  Such a
+ * directory is refused, as `lockscope run --out` refuses it.  Returns the
+ * directory, opened (O_PATH: it is only created in, never listed), or -1
+ * after the one warning.  The effective uid owns what we create. */
+static int open_out_dir(void)
 {
+    int dfd = open(ls_opt.out_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     struct stat st;
-    if (stat(ls_opt.out_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        ls_warn("lockscope: warning: trace directory '%s' does not exist; tracing disabled",
-                ls_opt.out_dir);
+    if (dfd < 0 || fstat(dfd, &st) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            ls_warn("lockscope: warning: trace directory '%s' does not exist; tracing disabled",
+                    ls_opt.out_dir);
+        else
+            ls_warn("lockscope: warning: cannot open trace directory '%s': %s; tracing disabled",
+                    ls_opt.out_dir, strerror(errno));
+        if (dfd >= 0)
+            close(dfd);
         return -1;
     }
+    uid_t me = geteuid();
+    char why[96] = "";
+    if (st.st_uid != me)
+        snprintf(why, sizeof why, "it belongs to uid %u, not to you (uid %u)",
+                 (unsigned)st.st_uid, (unsigned)me);
+    else if (st.st_mode & S_IWOTH)
+        snprintf(why, sizeof why, "it is writable by other users (mode %04o)",
+                 (unsigned)(st.st_mode & 07777));
+    else if (st.st_mode & S_IWGRP)
+        snprintf(why, sizeof why, "it is writable by its group (mode %04o)",
+                 (unsigned)(st.st_mode & 07777));
+    if (why[0]) {
+        ls_warn("lockscope: warning: cannot use trace directory '%s': %s; tracing disabled",
+                ls_opt.out_dir, why);
+        close(dfd);
+        return -1;
+    }
+    return dfd;
+}
+
+static int open_file(void)
+{
+    int dfd = open_out_dir();
+    if (dfd < 0)
+        return -1;
     int pid = getpid();
+    /* Created in the directory just checked, whatever its path names now. */
     for (int n = 0; n < 1000; n++) {
+        char name[64];
         if (n == 0)
-            snprintf(path, sizeof path, "%s/lockscope.%d.trace", ls_opt.out_dir, pid);
+            snprintf(name, sizeof name, "lockscope.%d.trace", pid);
         else
-            snprintf(path, sizeof path, "%s/lockscope.%d.%d.trace", ls_opt.out_dir, pid, n);
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_APPEND, 0600);
+            snprintf(name, sizeof name, "lockscope.%d.%d.trace", pid, n);
+        snprintf(path, sizeof path, "%s/%s", ls_opt.out_dir, name);
+        fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_APPEND,
+                    0600);
         if (fd >= 0)
             break;
         if (errno != EEXIST) {
             ls_warn("lockscope: warning: cannot create trace '%s': %s; tracing disabled", path,
                     strerror(errno));
+            close(dfd);
             return -1;
         }
     }
+    close(dfd);
     if (fd < 0)
         return -1;
     owner_pid = pid;

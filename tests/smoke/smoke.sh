@@ -467,11 +467,12 @@ case_fault_unwritable() {
     expect_stderr "^lockscope: warning: " 1
     [ "$(wc -l <"$dir/ls/ls.err")" = 1 ] || fail "the shim printed more than its one warning"
 
-    # 2. lockscope run --out on a read-only file system.
+    # 2. lockscope run --out on a read-only file system (the user's own
+    # directory: a tmpfs root is 1777 by default, which lockscope refuses).
     mounts_work || { fail "cannot mount a tmpfs (needs root or user namespaces)"; return; }
     rm -rf "$dir/ls" && mkdir -p "$dir/ls"
     in_mount_ns "
-        mkdir -p '$dir/ro' && mount -t tmpfs -o ro,size=64k tmpfs '$dir/ro' || exit 99
+        mkdir -p '$dir/ro' && mount -t tmpfs -o ro,size=64k,mode=0700 tmpfs '$dir/ro' || exit 99
         cd '$dir/ls' && exec '$TIME' -f '%e %M' -o ls.time timeout -k 5 60 \
             '$LS' run --no-html --json '$dir/ls/report.json' --out '$dir/ro' -- ${prog[*]} \
             >ls.out 2>ls.err"
