@@ -24,14 +24,21 @@ Checks (all optional):
                      ("join" for a thread waiting in pthread_join)
   --self-deadlock    the deadlock finding is a self-deadlock
   --related          the deadlock and the lock-order cycle are linked
+  --preload-same SHIM  the program's stdout and wait status (the signal it died
+                     of and whether it dumped core included) are the same in a
+                     run without lockscope and in one with SHIM preloaded by
+                     hand (LD_PRELOAD, no `lockscope run`); all runs are then
+                     made in a temporary directory, where core dumps may go
 """
 import argparse
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
+import time
 
 
 def fail(msg, out=None):
@@ -61,6 +68,67 @@ def marker_lines(src_dir, fname, markers):
             fail("marker @%s not in %s" % (m, path))
         out |= lines[m]
     return out
+
+
+def cores_stay_here():
+    """Core dumps can be allowed when they go to a file in the current
+    directory (not to a pipe or to a system directory)."""
+    try:
+        with open("/proc/sys/kernel/core_pattern", encoding="utf-8") as f:
+            pat = f.read().strip()
+    except OSError:
+        return False
+    return bool(pat) and not pat.startswith("|") and "/" not in pat
+
+
+def describe(st):
+    if os.WIFSIGNALED(st):
+        return "killed by signal %d%s" % (os.WTERMSIG(st),
+                                          " (core dumped)" if os.WCOREDUMP(st) else "")
+    if os.WIFEXITED(st):
+        return "exit status %d" % os.WEXITSTATUS(st)
+    return "wait status %#x" % st
+
+
+def run_raw(argv, env, cwd, timeout, cores):
+    """Runs argv; returns its stdout and its raw wait status."""
+    limit = resource.RLIM_INFINITY if cores else 0
+    out_path = os.path.join(cwd, "stdout.%d" % time.monotonic_ns())
+    with open(out_path, "wb") as out:
+        p = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL, env=env, cwd=cwd,
+                             preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CORE,
+                                                                   (limit, limit)))
+    end = time.monotonic() + timeout
+    while True:
+        pid, st = os.waitpid(p.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > end:
+            p.kill()
+            os.waitpid(p.pid, 0)
+            p.returncode = -9
+            fail("timed out after %gs: %s" % (timeout, " ".join(argv)))
+        time.sleep(0.02)
+    p.returncode = os.waitstatus_to_exitcode(st)
+    with open(out_path, "rb") as f:
+        data = f.read()
+    os.unlink(out_path)
+    return data, st
+
+
+def preload_same(shim, prog, env, tmp, timeout):
+    cores = cores_stay_here()
+    native, nst = run_raw(prog, env, tmp, timeout, cores)
+    penv = dict(env)
+    penv["LD_PRELOAD"] = shim
+    penv["LOCKSCOPE_OUT"] = os.path.join(tmp, "preload-traces")
+    os.mkdir(penv["LOCKSCOPE_OUT"])
+    pre, pst = run_raw(prog, penv, tmp, timeout, cores)
+    if pre != native:
+        fail("stdout differs with LD_PRELOAD=%s:\n%r\nwithout:\n%r"
+             % (shim, pre[:600], native[:600]))
+    if pst != nst:
+        fail("with LD_PRELOAD the program is %s, without it %s" % (describe(pst), describe(nst)))
 
 
 def main():
@@ -99,6 +167,7 @@ def main():
                          "(acquisitions=N waited_ns=W on stdout)")
     ap.add_argument("--misuse-any-site",
                     help="FILE:@m: the misuse finding's stack or other stack has a frame at m")
+    ap.add_argument("--preload-same", metavar="SHIM")
     ap.add_argument("prog", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     prog = a.prog[1:] if a.prog and a.prog[0] == "--" else a.prog
@@ -112,8 +181,11 @@ def main():
     with tempfile.TemporaryDirectory(prefix="lockscope-e2e.") as tmp:
         js = os.path.join(tmp, "report.json")
         cmd = [a.lockscope, "run", "--out", os.path.join(tmp, "traces"), "--json", js, "--"] + prog
+        if a.preload_same:
+            preload_same(a.preload_same, prog, env, tmp, a.timeout)
         try:
-            r = subprocess.run(cmd, capture_output=True, timeout=a.timeout, env=env)
+            r = subprocess.run(cmd, capture_output=True, timeout=a.timeout, env=env,
+                               cwd=tmp if a.preload_same else None)
         except subprocess.TimeoutExpired:
             fail("timed out after %gs: %s" % (a.timeout, " ".join(cmd)))
         err = r.stderr.decode(errors="replace")
@@ -280,13 +352,16 @@ def main():
                 fail("finding's process is %r, expected one running %r" % (p["command"], a.finding_in_cmd), err)
         if a.host_same:
             try:
-                n = subprocess.run(prog, capture_output=True, timeout=a.timeout)
+                n = subprocess.run(prog, capture_output=True, timeout=a.timeout,
+                                   cwd=tmp if a.preload_same else None)
             except subprocess.TimeoutExpired:
                 fail("the native run timed out")
             if n.stdout != r.stdout:
                 fail("stdout differs with lockscope:\n%r\nwithout:\n%r" % (r.stdout[:400], n.stdout[:400]), err)
-            if not finds and n.returncode != r.returncode:
-                fail("status %d with lockscope, %d without" % (r.returncode, n.returncode), err)
+            # lockscope run exits 128 + N for a program killed by signal N
+            native = n.returncode if n.returncode >= 0 else 128 - n.returncode
+            if not finds and native != r.returncode:
+                fail("status %d with lockscope, %d without" % (r.returncode, native), err)
     print("ok: %s" % " ".join(prog))
 
 
