@@ -1,6 +1,6 @@
 /*
- * liblockscope.so: start-up, real-symbol resolution, shutdown, fatal
- * signals, fork, and the few utilities every part of the shim uses.
+ * liblockscope.so: start-up, real-symbol resolution, shutdown, fork, and
+ * the few utilities every part of the shim uses (signals: signals.c).
  */
 #define _GNU_SOURCE
 #include "shim.h"
@@ -8,7 +8,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,137 +219,6 @@ uint64_t ls_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* ---- fatal signals ---------------------------------------------------
- * On a crash the trace is flushed, then the program's own disposition runs
- * (its handler, or the default action re-raised with the handler reset). */
-static const int fatal_sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTERM, SIGINT, SIGQUIT};
-static struct sigaction old_act[NSIG];
-
-static void on_fatal(int sig, siginfo_t *si, void *uc)
-{
-    int saved = errno;
-    ls_writer_flush_async();
-    struct sigaction *o = &old_act[sig];
-    if (o->sa_flags & SA_SIGINFO) {
-        if (o->sa_sigaction) {
-            o->sa_sigaction(sig, si, uc);
-            errno = saved;
-            return;
-        }
-    } else if (o->sa_handler != SIG_DFL && o->sa_handler != SIG_IGN) {
-        o->sa_handler(sig);
-        errno = saved;
-        return;
-    } else if (o->sa_handler == SIG_IGN) {
-        errno = saved;
-        return;
-    }
-    /* Default action: restore it and let the signal take effect.  For a
-     * fault the faulting instruction runs again on return and the default
-     * action kills the process; for others, raise it again. */
-    signal(sig, SIG_DFL);
-    if (sig != SIGSEGV && sig != SIGBUS && sig != SIGILL && sig != SIGFPE)
-        raise(sig);
-    errno = saved;
-}
-
-static void install_fatal_handlers(void)
-{
-    for (size_t i = 0; i < sizeof fatal_sigs / sizeof fatal_sigs[0]; i++) {
-        int sig = fatal_sigs[i];
-        struct sigaction sa, old;
-        if (sigaction(sig, NULL, &old) != 0)
-            continue;
-        /* A program started with a signal ignored keeps it ignored. */
-        if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_IGN)
-            continue;
-        old_act[sig] = old;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_sigaction = on_fatal;
-        sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-        sigemptyset(&sa.sa_mask);
-        sigaction(sig, &sa, NULL);
-    }
-}
-
-/* The program installing its own handler later replaces ours; the trace is
- * then still flushed at exit, just not at that crash. */
-int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
-    __attribute__((visibility("default")));
-int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
-{
-    static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
-    if (!real_sigaction)
-        real_sigaction = dlsym(RTLD_NEXT, "sigaction");
-    if (!real_sigaction) {
-        errno = ENOSYS;
-        return -1;
-    }
-    if (sig == SIGTRAP && ls_guard == 0 && ls_watch_sigaction(act, old))
-        return 0;
-    /* While our crash handler is installed, the program's handler is kept
-     * as the one to chain to, and the program sees its own previous one. */
-    if (sig > 0 && sig < NSIG && act && ls_guard == 0) {
-        struct sigaction cur;
-        if (real_sigaction(sig, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
-            cur.sa_sigaction == on_fatal) {
-            if (old)
-                *old = old_act[sig];
-            old_act[sig] = *act;
-            return 0;
-        }
-    }
-    return real_sigaction(sig, act, old);
-}
-
-/* ---- signal masks ------------------------------------------------------
- * Watchpoint traps arrive as SIGTRAP in the accessing thread.  A thread
- * that blocks every signal (servers often leave signals to one thread)
- * would keep trapping in the kernel with the signal never delivered, every
- * access paying for it: SIGTRAP, a synchronous signal nobody can route
- * elsewhere anyway, is left unblocked while watchpoints are on. */
-static int keep_trap(int how, const sigset_t *set, sigset_t *copy)
-{
-    if (!set || how == SIG_UNBLOCK || ls_guard || !ls_watching() ||
-        sigismember(set, SIGTRAP) != 1)
-        return 0;
-    *copy = *set;
-    sigdelset(copy, SIGTRAP);
-    static _Atomic int noted;
-    if (!atomic_exchange(&noted, 1))
-        ls_writer_note(LS_NOTE_INFO, "the program blocks SIGTRAP; it is left unblocked for "
-                                     "the watchpoints");
-    return 1;
-}
-
-int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
-    __attribute__((visibility("default")));
-int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
-{
-    static int (*real)(int, const sigset_t *, sigset_t *);
-    if (!real)
-        real = dlsym(RTLD_NEXT, "pthread_sigmask");
-    if (!real)
-        return ENOSYS;
-    sigset_t copy;
-    return real(how, keep_trap(how, set, &copy) ? &copy : set, old);
-}
-
-int sigprocmask(int how, const sigset_t *set, sigset_t *old)
-    __attribute__((visibility("default")));
-int sigprocmask(int how, const sigset_t *set, sigset_t *old)
-{
-    static int (*real)(int, const sigset_t *, sigset_t *);
-    if (!real)
-        real = dlsym(RTLD_NEXT, "sigprocmask");
-    if (!real) {
-        errno = ENOSYS;
-        return -1;
-    }
-    sigset_t copy;
-    return real(how, keep_trap(how, set, &copy) ? &copy : set, old);
-}
-
 /* ---- descriptors of our own --------------------------------------------
  * libunwind keeps a pipe to test addresses, and when a read on it fails it
  * closes the two descriptor numbers it remembers and opens a new pipe.  A
@@ -408,6 +276,7 @@ static void after_fork_parent(void)
 
 static void after_fork_child(void)
 {
+    ls_signals_after_fork_child();
     if (!atomic_load(&ls_active))
         return;
     ls_file_gen++;
@@ -505,7 +374,7 @@ void ls_init(void)
         ls_disable("cannot allocate thread state");
         return;
     }
-    install_fatal_handlers();
+    ls_signals_init();
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
     atexit(at_exit_flush);
     atomic_store(&ls_active, 1);

@@ -458,10 +458,30 @@ void ls_watch_init(void) LS_HIDDEN;
 void ls_watch_finish(void) LS_HIDDEN;
 /* The program creates a thread: watching begins (once). */
 void ls_watch_threads_start(void) LS_HIDDEN;
-/* sigaction(SIGTRAP) by the program while watching: returns 1 if handled
- * (the program's handler is kept to chain to). */
-int ls_watch_sigaction(const struct sigaction *act, struct sigaction *old) LS_HIDDEN;
 int ls_watching(void) LS_HIDDEN;
+
+/* ---- signals (signals.c) ------------------------------------------------
+ * The shim holds a signal only while the program's disposition for it is
+ * SIG_DFL and its default action ends the process (to flush the trace
+ * first), and SIGTRAP while watching; whatever else the program installs
+ * is installed for real. */
+/* At start: the SIG_DFL dispositions whose default ends the process. */
+void ls_signals_init(void) LS_HIDDEN;
+/* From now on handler is SIGTRAP's; the program's disposition becomes a
+ * record that ls_signals_chain_trap applies. */
+void ls_signals_take_trap(void (*handler)(int, siginfo_t *, void *)) LS_HIDDEN;
+/* From that handler, for a SIGTRAP that is not a watchpoint's: does what the
+ * program's disposition would have done (its handler with the mask and
+ * flags it asked for, SIG_IGN, or death by SIGTRAP after the flush).  It
+ * returns with the handler's mask set: the caller must return right away
+ * (sigreturn restores the interrupted mask). */
+void ls_signals_chain_trap(int sig, siginfo_t *si, void *uc) LS_HIDDEN;
+/* The C library's sigaction, past the program's view (the shim's own
+ * short-lived handlers). */
+int ls_signals_real_action(int sig, const struct sigaction *act, struct sigaction *old) LS_HIDDEN;
+void ls_signals_before_exec(void) LS_HIDDEN;
+void ls_signals_exec_failed(void) LS_HIDDEN;
+void ls_signals_after_fork_child(void) LS_HIDDEN;
 
 /* ---- contention profile (profile.c) ------------------------------------ */
 /* A lock was acquired (after the real call); waited_ns > 0 if the thread

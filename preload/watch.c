@@ -91,7 +91,6 @@ static uint32_t nsync;        /* _Atomic globals followed */
 static _Atomic int sync_incomplete;
 static char sync_names[4096];
 static long dummy_target[SLOTS]; /* where a benched slot points */
-static struct sigaction prev_trap;
 
 _Atomic int ls_watch_pending_threads;
 
@@ -289,7 +288,7 @@ static int calibrate(void)
     sa.sa_sigaction = calib_handler;
     sa.sa_flags = SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGTRAP, &sa, &old);
+    ls_signals_real_action(SIGTRAP, &sa, &old);
     int result = -1;
     for (int order = 0; order < 2 && result < 0; order++) {
         int a, b;
@@ -306,7 +305,7 @@ static int calibrate(void)
                 close(a);
             if (b >= 0)
                 close(b);
-            sigaction(SIGTRAP, &old, NULL);
+            ls_signals_real_action(SIGTRAP, &old, NULL);
             errno = e;
             return -2;
         }
@@ -321,28 +320,11 @@ static int calibrate(void)
         close(a);
         close(b);
     }
-    sigaction(SIGTRAP, &old, NULL);
+    ls_signals_real_action(SIGTRAP, &old, NULL);
     return result;
 }
 
 /* ---- the trap ------------------------------------------------------------ */
-
-static void chain_trap(int sig, siginfo_t *si, void *uc)
-{
-    if (prev_trap.sa_flags & SA_SIGINFO) {
-        if (prev_trap.sa_sigaction)
-            prev_trap.sa_sigaction(sig, si, uc);
-        return;
-    }
-    if (prev_trap.sa_handler == SIG_IGN)
-        return;
-    if (prev_trap.sa_handler != SIG_DFL) {
-        prev_trap.sa_handler(sig);
-        return;
-    }
-    signal(SIGTRAP, SIG_DFL);
-    raise(SIGTRAP);
-}
 
 /* Code ranges whose accesses count: the program's, and with watch_libs=1
  * those of the libraries whose globals are watched. */
@@ -410,7 +392,7 @@ void ls_watch_on_trap(int sig, siginfo_t *si, void *ucv)
 {
     uint64_t tag = *(const unsigned long *)((const char *)&si->si_addr + sizeof(void *));
     if (si->si_code != TRAP_PERF || (tag & 0xffff0000UL) != TAG_MAGIC) {
-        chain_trap(sig, si, ucv);
+        ls_signals_chain_trap(sig, si, ucv);
         return;
     }
     int saved = errno;
@@ -729,14 +711,7 @@ void ls_watch_init(void)
         }
         atomic_store(&slots[s].cand, -1);
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = ls_watch_on_trap;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER;
-    sigemptyset(&sa.sa_mask);
-    ls_guard++;
-    sigaction(SIGTRAP, &sa, &prev_trap);
-    ls_guard--;
+    ls_signals_take_trap(ls_watch_on_trap);
     record_status(LS_WATCH_ON, "");
     atomic_store(&watching, 1);
     /* Armed when the program starts its first thread: before that nothing
@@ -759,16 +734,4 @@ void ls_watch_threads_start(void)
 int ls_watching(void)
 {
     return atomic_load_explicit(&watching, memory_order_relaxed);
-}
-
-/* The program replaces our SIGTRAP handler: keep ours, chain to theirs. */
-int ls_watch_sigaction(const struct sigaction *act, struct sigaction *old)
-{
-    if (!atomic_load(&watching))
-        return 0;
-    if (old)
-        *old = prev_trap;
-    if (act)
-        prev_trap = *act;
-    return 1;
 }

@@ -15,6 +15,7 @@
 
 static void before_exec(void)
 {
+    ls_signals_before_exec();
     if (atomic_load(&ls_active) && ls_writer_mine())
         ls_writer_end(-1, LS_END_EXEC);
 }
@@ -22,6 +23,7 @@ static void before_exec(void)
 static void after_failed_exec(void)
 {
     int saved = errno;
+    ls_signals_exec_failed();
     if (atomic_load(&ls_active) && ls_writer_mine())
         ls_writer_exec_failed();
     errno = saved;
