@@ -4,7 +4,7 @@
  * Besides the findings (struct ls_report), every renderer gets the run's
  * context (struct ls_report_ctx): what was run, for how long, what was and
  * was not checked, which suppressions matched, how each finding compares to
- * a baseline, and whether it fails the run.  The command (analyzer/main.c,
+ * a baseline, and whether it fails the run.  The command (cli/main.c,
  * run.c) decides all of that; the renderers only print it.  ctx may be NULL:
  * then the reports look as if no option was given.
  */

@@ -1,7 +1,7 @@
 /*
  * libFuzzer harness: the trace reader (ls_trace_parse), then, on what it
  * accepted, every check and the text and JSON reports, as `lockscope
- * analyze` runs them (analyzer/main.c ls_analyze).
+ * analyze` runs them (cli/main.c ls_analyze).
  *
  * Properties checked besides "no crash, no leak, no undefined behaviour":
  *  - a refused trace always comes with a message, even in a tiny buffer;

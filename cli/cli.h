@@ -1,5 +1,9 @@
 /*
- * Shared pieces of the lockscope command (main.c, run.c).
+ * Shared pieces of the lockscope command (main.c, run.c): the options both
+ * subcommands take, analyzing traces, and finishing a run (gating the
+ * findings, writing the reports).  The command is the top room: it uses
+ * the analyzer (findings.h), the gate (suppress.h, baseline.h) and the
+ * report writers (reports.h); nothing below includes this.
  */
 #ifndef LS_CLI_H
 #define LS_CLI_H
