@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include "escape.h"
+#include "html/assets.h"
 #include "reports.h"
 #include "sha256.h"
 #include "source.h"
@@ -45,93 +46,6 @@ static void put(struct html *h, const char *s)
 }
 
 #define PF(h, ...) fprintf((h)->out, __VA_ARGS__)
-
-/* The page's only script: filters by kind (and new/known), reveals a linked
- * finding.  It reads nothing from the program; its hash is in the CSP. */
-static const char script[] =
-    "(function(){\n"
-    "'use strict';\n"
-    "var boxes=[].slice.call(document.querySelectorAll('#filters input[data-kind]'));\n"
-    "var newOnly=document.getElementById('new-only');\n"
-    "var all=[].slice.call(document.querySelectorAll('article.finding'));\n"
-    "function apply(){\n"
-    "  var on={};boxes.forEach(function(b){on[b.getAttribute('data-kind')]=b.checked;});\n"
-    "  var shown=0;\n"
-    "  all.forEach(function(a){\n"
-    "    var vis=on[a.getAttribute('data-kind')]!==false&&\n"
-    "      !(newOnly&&newOnly.checked&&a.getAttribute('data-baseline')==='known');\n"
-    "    a.hidden=!vis;if(vis)shown++;});\n"
-    "  var s=document.getElementById('shown');\n"
-    "  if(s)s.textContent='Showing '+shown+' of '+all.length+' finding'+(all.length===1?'':'s');\n"
-    "}\n"
-    "function reveal(){\n"
-    "  var id=decodeURIComponent(location.hash.slice(1));\n"
-    "  var el=id?document.getElementById(id):null;\n"
-    "  if(!el||!el.classList.contains('finding')||!el.hidden)return;\n"
-    "  boxes.forEach(function(b){if(b.getAttribute('data-kind')===el.getAttribute('data-kind'))"
-    "b.checked=true;});\n"
-    "  if(newOnly)newOnly.checked=false;\n"
-    "  apply();el.scrollIntoView();\n"
-    "}\n"
-    "boxes.forEach(function(b){b.addEventListener('change',apply);});\n"
-    "if(newOnly)newOnly.addEventListener('change',apply);\n"
-    "window.addEventListener('hashchange',reveal);\n"
-    "var f=document.getElementById('filters');if(f)f.hidden=false;\n"
-    "apply();reveal();\n"
-    "document.documentElement.setAttribute('data-ready','1');\n"
-    "})();\n";
-
-static const char style[] =
-    ":root{--fg:#1d2330;--mute:#5b6372;--line:#d9dde4;--bg:#fff;--soft:#f4f6f9;"
-    "--err:#b42318;--warn:#b54708;--ok:#067647;--accent:#1f5fbf}\n"
-    "*{box-sizing:border-box}\n"
-    "body{margin:0;font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;"
-    "color:var(--fg);background:var(--bg)}\n"
-    "header.top{padding:18px 28px;background:#18202e;color:#fff}\n"
-    "header.top h1{margin:0;font-size:22px}header.top p{margin:4px 0 0;color:#c8d0dc;"
-    "word-break:break-all}\n"
-    "main{max-width:1180px;margin:0 auto;padding:8px 28px 40px}\n"
-    "h2{margin:28px 0 10px;font-size:19px;border-bottom:1px solid var(--line);padding-bottom:4px}\n"
-    "h3{font-size:16px;margin:18px 0 6px}h4{font-size:14px;margin:16px 0 4px}\n"
-    "code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;"
-    "font-size:13px}\n"
-    "code{word-break:break-all}\n"
-    "table{border-collapse:collapse;margin:6px 0}th,td{text-align:left;vertical-align:top;"
-    "padding:3px 12px 3px 0}\n"
-    "table.grid th,table.grid td{border-bottom:1px solid var(--line);padding:4px 10px}\n"
-    "table.kv th{color:var(--mute);font-weight:600;white-space:nowrap}\n"
-    ".badge{display:inline-block;font-size:12px;font-weight:600;border-radius:10px;"
-    "padding:1px 8px;margin-left:6px;vertical-align:middle;background:var(--soft);"
-    "border:1px solid var(--line)}\n"
-    ".badge.error{color:var(--err);border-color:#f4c7c3}.badge.warning{color:var(--warn)}\n"
-    ".badge.new{background:#fef0c7;border-color:#f5d67b}.badge.known{color:var(--mute)}\n"
-    ".badge.fails{color:#fff;background:var(--err);border-color:var(--err)}\n"
-    ".badge.passes{color:var(--ok)}\n"
-    "article.finding{border:1px solid var(--line);border-radius:8px;padding:4px 18px 14px;"
-    "margin:16px 0;background:#fff}\n"
-    "article.finding:target{outline:3px solid var(--accent)}\n"
-    "article.finding>h3 a.anchor{color:var(--mute);text-decoration:none;margin-right:6px}\n"
-    ".where{color:var(--mute)}.reason{background:var(--soft);border-left:3px solid var(--accent);"
-    "padding:8px 12px;margin:10px 0}\n"
-    "ol.stack{margin:4px 0 10px;padding-left:0;list-style:none}\n"
-    "ol.stack li{margin:1px 0}ol.stack .n{color:var(--mute);display:inline-block;width:2.4em}\n"
-    "ol.stack .fn{font-weight:600}ol.stack .loc{color:var(--accent)}"
-    "ol.stack .mod{color:var(--mute)}\n"
-    "ol.stack .sys{opacity:.65}\n"
-    "details>summary{cursor:pointer}\n"
-    "pre.src{margin:4px 0 8px 2.4em;padding:6px 0;background:var(--soft);border:1px solid "
-    "var(--line);border-radius:4px;overflow-x:auto}\n"
-    "pre.src span.l{display:block;padding:0 10px;white-space:pre}"
-    "pre.src span.l.hit{background:#fff1b8;font-weight:600}\n"
-    "pre.src .ln{color:var(--mute);display:inline-block;min-width:3.5em;user-select:none}\n"
-    "figure.graph{margin:10px 0;overflow-x:auto}figure.graph figcaption{color:var(--mute);"
-    "font-size:13px}\n"
-    "svg text{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}\n"
-    "#filters{background:var(--soft);padding:8px 12px;border-radius:6px}"
-    "#filters label{margin-right:16px;white-space:nowrap}\n"
-    ".supp code{background:var(--soft);padding:1px 4px}\n"
-    "ul.notes li{margin:2px 0}.mute{color:var(--mute)}\n"
-    "footer{color:var(--mute);font-size:13px;padding:20px 28px;border-top:1px solid var(--line)}\n";
 
 static void thread_text(struct strbuf *sb, const struct ls_fthread *t)
 {
@@ -1068,7 +982,7 @@ void ls_report_html(FILE *out, const struct ls_report *r, const struct ls_report
     struct html h = {out, r, c, ls_source_new()};
     uint8_t digest[32];
     char b64[48];
-    ls_sha256(script, strlen(script), digest);
+    ls_sha256(ls_html_script, ls_html_script_len, digest);
     ls_base64(digest, sizeof digest, b64);
 
     put(&h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n");
@@ -1081,7 +995,7 @@ void ls_report_html(FILE *out, const struct ls_report *r, const struct ls_report
     PF(&h, "lockscope: %zu finding%s &#8212; ", r->nfindings, r->nfindings == 1 ? "" : "s");
     esc(&h, ls_basename(program_of(&h)));
     put(&h, "</title>\n<style>\n");
-    put(&h, style);
+    fwrite(ls_html_style, 1, ls_html_style_len, out);
     put(&h, "</style></head>\n<body>\n<header class=\"top\"><h1>lockscope report</h1><p>");
     esc(&h, c && c->command ? c->command : program_of(&h));
     put(&h, "</p></header>\n<main>\n");
@@ -1100,7 +1014,10 @@ void ls_report_html(FILE *out, const struct ls_report *r, const struct ls_report
     put(&h, "</section>\n</main>\n<footer>Written by lockscope " LS_VERSION
             ". Finding ids are stable across runs: link to a finding with "
             "<code>report.html#ID</code>.</footer>\n<script>");
-    put(&h, script);
+    /* The page's only script (html/report.js): filters by kind (and
+     * new/known), reveals a linked finding.  It reads nothing from the
+     * program; the CSP above allows it by the hash of these bytes. */
+    fwrite(ls_html_script, 1, ls_html_script_len, out);
     put(&h, "</script>\n</body></html>\n");
     ls_source_free(h.src);
 }
