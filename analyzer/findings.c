@@ -2,6 +2,7 @@
 #include "findings.h"
 #include "util.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,10 +74,15 @@ static int is_system_path(const char *m)
            strncmp(m, "/usr/lib/", 9) == 0 || strncmp(m, "/usr/lib64/", 11) == 0;
 }
 
+int ls_fframe_is_user(const struct ls_fframe *f)
+{
+    return !is_system_path(f->module) && f->file;
+}
+
 const struct ls_fframe *ls_fstack_user_frame(const struct ls_fstack *s)
 {
     for (size_t i = 0; i < s->n; i++)
-        if (!is_system_path(s->frames[i].module) && s->frames[i].file)
+        if (ls_fframe_is_user(&s->frames[i]))
             return &s->frames[i];
     return s->n ? &s->frames[0] : NULL;
 }
@@ -198,6 +204,38 @@ size_t ls_report_add_process(struct ls_report *r, const struct ls_process *p)
     fp->accesses = p->naccesses;
     fp->watch_candidates = p->watch_candidates;
     return r->nprocs++;
+}
+
+void ls_scope_set(struct ls_fprocess *p, const char *check, const char *title,
+                  enum ls_scope_state state, const char *fmt, ...)
+{
+    struct ls_fscope *e = NULL;
+    for (size_t i = 0; i < p->nscope && !e; i++)
+        if (!strcmp(p->scope[i].check, check))
+            e = &p->scope[i];
+    if (!e) {
+        p->scope = xrealloc(p->scope, (p->nscope + 1) * sizeof *p->scope);
+        e = &p->scope[p->nscope++];
+    } else {
+        free(e->detail);
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    char *detail = NULL;
+    if (vasprintf(&detail, fmt, ap) < 0)
+        die("out of memory");
+    va_end(ap);
+    *e = (struct ls_fscope){check, title, state, detail};
+}
+
+const char *ls_scope_state_name(enum ls_scope_state state)
+{
+    switch (state) {
+    case LS_SCOPE_CHECKED: return "checked";
+    case LS_SCOPE_PARTIAL: return "partial";
+    case LS_SCOPE_NOT_CHECKED: return "not-checked";
+    }
+    return "unknown";
 }
 
 struct ls_finding *ls_report_add(struct ls_report *r)
@@ -343,6 +381,9 @@ void ls_report_free(struct ls_report *r)
             free(r->procs[i].order[j].to);
         }
         free(r->procs[i].order);
+        for (size_t j = 0; j < r->procs[i].nscope; j++)
+            free(r->procs[i].scope[j].detail);
+        free(r->procs[i].scope);
     }
     for (size_t i = 0; i < r->nprofiles; i++) {
         struct ls_fprofile *q = &r->profiles[i];

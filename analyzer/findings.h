@@ -94,6 +94,23 @@ struct ls_fvar {
     uint32_t watched;         /* bytes watched there */
 };
 
+/* What one check covered in one process.  The reports' "checked / not
+ * checked" lists are made from these, so they say what was really done for
+ * these traces.  Each check sets its own entry (one per check id) when it
+ * runs; a new check brings its own id and title. */
+enum ls_scope_state {
+    LS_SCOPE_CHECKED = 1,
+    LS_SCOPE_PARTIAL = 2,     /* checked, but not all of it (detail says what not) */
+    LS_SCOPE_NOT_CHECKED = 3, /* not checked, or not recorded (detail says why) */
+};
+
+struct ls_fscope {
+    const char *check;        /* stable id ("lock-order", "data-race", ...): a static string */
+    const char *title;        /* for people ("data races on global variables"): static */
+    enum ls_scope_state state;
+    char *detail;             /* what it covered, or why not */
+};
+
 struct ls_fprocess {
     uint32_t pid, ppid;
     char *exe;
@@ -118,6 +135,8 @@ struct ls_fprocess {
     } *order;
     size_t norder;
     int order_truncated;      /* more pairs than LS_MAX_ORDER_PAIRS */
+    struct ls_fscope *scope;  /* what was checked here, in the order the checks ran */
+    size_t nscope;
 };
 #define LS_MAX_ORDER_PAIRS 2000
 
@@ -182,6 +201,9 @@ void ls_fthread_build(struct ls_process *p, uint32_t tid, struct ls_fthread *out
 void ls_flock_build(struct ls_process *p, uint32_t lock_id, struct ls_flock *out);
 /* Index of lock_id in f->locks, adding it if missing. */
 size_t ls_finding_lock(struct ls_finding *f, struct ls_process *p, uint32_t lock_id);
+/* A frame in the program's own code: with a source file, outside the
+ * system's libraries. */
+int ls_fframe_is_user(const struct ls_fframe *f);
 /* The first frame in the program's own code (not in a system library),
  * else the first frame; NULL for an empty stack. */
 const struct ls_fframe *ls_fstack_user_frame(const struct ls_fstack *s);
@@ -191,6 +213,13 @@ void ls_thread_label(struct strbuf *sb, uint32_t tid);
 /* What a deadlocked thread waits for: " waits for noodle_lock, held by T2",
  * " waits to join T1", " waits on a condition variable (with m)", ... */
 void ls_describe_wait(struct strbuf *sb, const struct ls_finding *f, const struct ls_fwaiter *w);
+/* Sets the scope entry of check in p (replacing an earlier one). */
+__attribute__((format(printf, 5, 6))) void ls_scope_set(struct ls_fprocess *p, const char *check,
+                                                        const char *title,
+                                                        enum ls_scope_state state,
+                                                        const char *fmt, ...);
+/* "checked", "partial", "not-checked". */
+const char *ls_scope_state_name(enum ls_scope_state state);
 /* Adds a process to the report; returns its index. */
 size_t ls_report_add_process(struct ls_report *r, const struct ls_process *p);
 struct ls_finding *ls_report_add(struct ls_report *r);

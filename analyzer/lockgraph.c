@@ -524,21 +524,62 @@ static void summarize_order(struct ls_graph *g, struct ls_process *p, struct ls_
     }
 }
 
-size_t ls_check_lock_order(struct ls_process *p, size_t proc_index, struct ls_report *r)
+/* Notes of the shim that mean some locks or acquisitions are missing. */
+static const char *lost_locks(const struct ls_process *p)
+{
+    for (size_t i = 0; i < p->nnotes; i++) {
+        const char *m = p->notes[i].msg ? p->notes[i].msg : "";
+        if (p->notes[i].code == LS_NOTE_DISABLED)
+            return "recording stopped before the process ended";
+        if (p->notes[i].code == LS_NOTE_DROPPED &&
+            (strstr(m, "lock table") || strstr(m, "held-lock")))
+            return m;
+    }
+    return NULL;
+}
+
+size_t ls_check_lock_order(struct ls_process *p, size_t proc_index, struct ls_report *r,
+                           const struct ls_progress *pg)
 {
     struct ls_graph *g = ls_graph_new();
-    for (size_t i = 0; i < p->nedges; i++)
+    for (size_t i = 0; i < p->nedges; i++) {
+        if (i % 4096 == 0)
+            ls_progress(pg, LS_STAGE_LOCK_GRAPH, i, p->nedges);
         ls_graph_add_edge(g, &p->edges[i]);
+    }
+    ls_progress(pg, LS_STAGE_CYCLES, 0, 0);
     struct ls_hb *hb = ls_hb_new(p);
     struct check_ctx ctx = {p, proc_index, r, 0};
     struct ls_graph_stats st;
     ls_graph_cycles(g, hb, 8, on_cycle, &ctx, &st);
-    summarize_order(g, p, &r->procs[proc_index]);
+    struct ls_fprocess *fp = &r->procs[proc_index];
+    summarize_order(g, p, fp);
     r->dismissed_cycles += st.dismissed;
-    if (st.budget_exhausted)
+    const char *title = "lock-order cycles (potential deadlocks)";
+    const char *lost = lost_locks(p);
+    if (st.budget_exhausted) {
         warning("lock-order search in '%s' stopped at its step budget; some cycles may be "
                 "missing",
                 p->trace_path ? p->trace_path : "trace");
+        ls_scope_set(fp, "lock-order", title, LS_SCOPE_PARTIAL,
+                     "the search over %zu locks and %zu lock-order edges stopped at its step "
+                     "budget: some cycles may be missing",
+                     p->nlocks, p->nedges);
+    } else if (lost) {
+        ls_scope_set(fp, "lock-order", title, LS_SCOPE_PARTIAL,
+                     "%zu locks and %zu lock-order edges searched, but not every lock was "
+                     "recorded (%s)",
+                     p->nlocks, p->nedges, lost);
+    } else if (p->nedges == 0) {
+        ls_scope_set(fp, "lock-order", title, LS_SCOPE_CHECKED,
+                     "%zu lock%s, never one taken while another was held: no cycle", p->nlocks,
+                     p->nlocks == 1 ? "" : "s");
+    } else {
+        ls_scope_set(fp, "lock-order", title, LS_SCOPE_CHECKED,
+                     "%zu locks and %zu lock-order edges searched: %zu cycle%s, %zu of them "
+                     "dismissed",
+                     p->nlocks, p->nedges, st.cycles, st.cycles == 1 ? "" : "s", st.dismissed);
+    }
     ls_hb_free(hb);
     ls_graph_free(g);
     return ctx.added;

@@ -26,6 +26,7 @@
 #include "findings.h"
 #include "hb.h"
 #include "model.h"
+#include "progress.h"
 
 struct ls_graph;
 
@@ -54,7 +55,9 @@ void ls_graph_cycles(struct ls_graph *g, struct ls_hb *hb, int max_len, ls_cycle
                      void *arg, struct ls_graph_stats *stats);
 
 /* The check: adds a "lock-order-cycle" finding for every cycle in p that
- * can deadlock.  Returns the number added. */
-size_t ls_check_lock_order(struct ls_process *p, size_t proc_index, struct ls_report *r);
+ * can deadlock, and its scope entry ("lock-order").  Returns the number
+ * added.  pg (may be NULL) hears how the graph is built. */
+size_t ls_check_lock_order(struct ls_process *p, size_t proc_index, struct ls_report *r,
+                           const struct ls_progress *pg);
 
 #endif

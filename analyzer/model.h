@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "lockscope/trace.h"
+#include "progress.h"
 #include "symbolize.h"
 
 struct ls_stack {
@@ -137,8 +138,9 @@ struct ls_process {
  * of the data is tolerated (process->cut is set). */
 int ls_trace_parse(const void *data, size_t len, struct ls_process **out, char *err,
                    size_t errlen);
-/* Reads a trace file; on error prints `trace 'PATH': ...` and returns -1. */
-int ls_trace_read(const char *path, struct ls_process **out);
+/* Reads a trace file; on error prints `trace 'PATH': ...` and returns -1.
+ * pg (may be NULL) hears the bytes read and decoded. */
+int ls_trace_read(const char *path, struct ls_process **out, const struct ls_progress *pg);
 void ls_process_free(struct ls_process *p);
 
 /* Lookups by id (NULL if absent).  Valid after ls_process_index(). */

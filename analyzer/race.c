@@ -188,25 +188,92 @@ static const char *unfollowed_atomics(struct ls_process *p, char **names)
     return NULL;
 }
 
-size_t ls_check_races(struct ls_process *p, size_t proc, struct ls_report *r)
+#define RACE_TITLE "data races on global variables"
+
+/* Where watching could not start, the scope entry says why. */
+static void scope_unwatched(const struct ls_process *p, struct ls_fprocess *fp)
 {
-    if (p->watch_status != LS_WATCH_ON)
+    const char *why = p->watch_msg && *p->watch_msg ? p->watch_msg : NULL;
+    switch (p->watch_status) {
+    case LS_WATCH_REFUSED:
+        if (!why)
+            why = "the kernel refused hardware watchpoints";
+        break;
+    case LS_WATCH_OFF:
+        if (!why)
+            why = "turned off (LOCKSCOPE_OPTIONS=watch=0)";
+        break;
+    case LS_WATCH_NONE:
+        if (!why)
+            why = "the program has no global variables to watch";
+        break;
+    default:
+        why = "the trace does not say whether memory accesses were sampled";
+        break;
+    }
+    ls_scope_set(fp, "data-race", RACE_TITLE, LS_SCOPE_NOT_CHECKED, "%s", why);
+}
+
+/* A note of the shim that means accesses or clocks are missing. */
+static const char *lost_accesses(const struct ls_process *p)
+{
+    for (size_t i = 0; i < p->nnotes; i++) {
+        const char *m = p->notes[i].msg ? p->notes[i].msg : "";
+        if (p->notes[i].code == LS_NOTE_DROPPED &&
+            (strstr(m, "vector clock") || strstr(m, "access ring")))
+            return m;
+    }
+    return NULL;
+}
+
+static void scope_sampled(const struct ls_process *p, struct ls_fprocess *fp)
+{
+    const char *lost = lost_accesses(p);
+    size_t vars = 0;
+    for (size_t i = 0; i < fp->nsampled; i++)
+        vars += !fp->sampled[i].atomic;
+    if (p->nthreads <= 1 && p->naccesses == 0) {
+        ls_scope_set(fp, "data-race", RACE_TITLE, LS_SCOPE_CHECKED,
+                     "the process ran one thread: nothing could race");
+    } else if (lost) {
+        ls_scope_set(fp, "data-race", RACE_TITLE, LS_SCOPE_PARTIAL,
+                     "%zu accesses sampled on %zu global variables, but some were not "
+                     "recorded (%s)",
+                     p->naccesses, vars, lost);
+    } else {
+        ls_scope_set(fp, "data-race", RACE_TITLE, LS_SCOPE_CHECKED,
+                     "%zu access%s sampled on %zu of %u global variables that could be "
+                     "watched (only globals are watched, and each only part of the time)",
+                     p->naccesses, p->naccesses == 1 ? "" : "es", vars, p->watch_candidates);
+    }
+}
+
+size_t ls_check_races(struct ls_process *p, size_t proc, struct ls_report *r,
+                      const struct ls_progress *pg)
+{
+    struct ls_fprocess *fp = &r->procs[proc];
+    if (p->watch_status != LS_WATCH_ON) {
+        scope_unwatched(p, fp);
         return 0;
+    }
     char *atomics = NULL;
     const char *why = unfollowed_atomics(p, &atomics);
     if (why) {
-        struct ls_fprocess *fp = &r->procs[proc];
         struct strbuf sb;
         sb_init(&sb);
         sb_printf(&sb, "data races not judged: %s (%s)", why, atomics);
         free(fp->watch_msg);
         fp->watch_msg = sb_detach(&sb);
+        ls_scope_set(fp, "data-race", RACE_TITLE, LS_SCOPE_NOT_CHECKED, "not judged: %s (%s)",
+                     why, atomics);
         free(atomics);
         return 0;
     }
     free(atomics);
-    if (p->naccesses == 0)
+    if (p->naccesses == 0) {
+        scope_sampled(p, fp);
         return 0;
+    }
     struct ctx c = {p, NULL, NULL};
     for (size_t i = 0; i < p->nclocks; i++) {
         struct clock_entry *e = xcalloc(1, sizeof *e);
@@ -244,7 +311,6 @@ size_t ls_check_races(struct ls_process *p, size_t proc, struct ls_report *r)
     }
     size_t added = 0;
     struct var *v, *tv;
-    struct ls_fprocess *fp = &r->procs[proc];
     fp->sampled = xcalloc(HASH_COUNT(c.vars) + 1, sizeof *fp->sampled);
     HASH_ITER(hh, c.vars, v, tv) {
         struct ls_fsampled *sv = &fp->sampled[fp->nsampled++];
@@ -257,7 +323,9 @@ size_t ls_check_races(struct ls_process *p, size_t proc, struct ls_report *r)
                 sv->reads++;
         }
     }
+    size_t nvars = HASH_COUNT(c.vars), done = 0;
     HASH_ITER(hh, c.vars, v, tv) {
+        ls_progress(pg, LS_STAGE_RACES, done++, nvars);
         if (!v->atomic)
             added += check_var(&c, v, proc, r);
         HASH_DEL(c.vars, v);
@@ -269,5 +337,6 @@ size_t ls_check_races(struct ls_process *p, size_t proc, struct ls_report *r)
         HASH_DEL(c.clocks, e);
         free(e);
     }
+    scope_sampled(p, fp);
     return added;
 }

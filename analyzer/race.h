@@ -13,7 +13,11 @@
 
 #include "findings.h"
 #include "model.h"
+#include "progress.h"
 
-size_t ls_check_races(struct ls_process *p, size_t proc, struct ls_report *r);
+/* Adds the races of p and its scope entry ("data-race"): how accesses
+ * were sampled, or why races could not be judged.  pg may be NULL. */
+size_t ls_check_races(struct ls_process *p, size_t proc, struct ls_report *r,
+                      const struct ls_progress *pg);
 
 #endif

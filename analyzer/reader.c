@@ -21,7 +21,11 @@ struct parser {
     size_t len;
     char *err;
     size_t errlen;
+    const struct ls_progress *pg;
 };
+
+/* Progress is reported every this many bytes read or decoded. */
+#define PROGRESS_STEP (1u << 20)
 
 __attribute__((format(printf, 3, 4))) static int fail(struct parser *ps, size_t off,
                                                       const char *fmt, ...)
@@ -377,45 +381,49 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
     }
 }
 
-int ls_trace_parse(const void *data, size_t len, struct ls_process **out, char *err,
-                   size_t errlen)
+static int parse(struct parser *ps, struct ls_process **out)
 {
-    struct parser ps = {data, len, err, errlen};
+    const void *data = ps->data;
+    size_t len = ps->len;
     struct ls_file_header h;
     *out = NULL;
     if (len == 0)
-        return fail(&ps, 0, "the file is empty");
+        return fail(ps, 0, "the file is empty");
     if (len < sizeof h)
-        return fail(&ps, 0, "%zu bytes is too short for a trace header", len);
+        return fail(ps, 0, "%zu bytes is too short for a trace header", len);
     memcpy(&h, data, sizeof h);
     if (memcmp(h.magic, LS_TRACE_MAGIC, sizeof LS_TRACE_MAGIC) != 0)
-        return fail(&ps, 0, "not a lockscope trace (bad magic)");
+        return fail(ps, 0, "not a lockscope trace (bad magic)");
     if (h.version == 0 || h.version > LS_TRACE_VERSION)
-        return fail(&ps, 8, "trace format version %u is not supported (this lockscope reads "
-                            "version 1 to %u)",
+        return fail(ps, 8, "trace format version %u is not supported (this lockscope reads "
+                           "version 1 to %u)",
                     h.version, LS_TRACE_VERSION);
     if (h.header_size < sizeof h || h.header_size > len || h.header_size % LS_TRACE_ALIGN)
-        return fail(&ps, 12, "bad header size %u", h.header_size);
+        return fail(ps, 12, "bad header size %u", h.header_size);
 
     struct ls_process *pr = xcalloc(1, sizeof *pr);
     pr->pid = h.pid;
     pr->ppid = h.ppid;
     pr->start_ns = h.start_ns;
     pr->exit_status = -1;
-    size_t off = h.header_size;
+    size_t off = h.header_size, next_report = 0;
     while (off < len) {
+        if (off >= next_report) {
+            ls_progress(ps->pg, LS_STAGE_PARSE, off, len);
+            next_report = off + PROGRESS_STEP;
+        }
         struct ls_rec_header rh;
         if (len - off < sizeof rh) {
             pr->cut = 1;
             break;
         }
-        memcpy(&rh, ps.data + off, sizeof rh);
+        memcpy(&rh, ps->data + off, sizeof rh);
         if (rh.type == 0) {
-            fail(&ps, off, "invalid record type 0");
+            fail(ps, off, "invalid record type 0");
             goto bad;
         }
         if (rh.size > LS_TRACE_MAX_RECORD) {
-            fail(&ps, off, "%s record claims %u bytes (more than the limit of %u)",
+            fail(ps, off, "%s record claims %u bytes (more than the limit of %u)",
                  type_name(rh.type), rh.size, LS_TRACE_MAX_RECORD);
             goto bad;
         }
@@ -424,7 +432,7 @@ int ls_trace_parse(const void *data, size_t len, struct ls_process **out, char *
             pr->cut = 1; /* the last record was cut off: the process was killed */
             break;
         }
-        if (parse_record(&ps, pr, rh.type, ps.data + off + sizeof rh, rh.size, off) != 0)
+        if (parse_record(ps, pr, rh.type, ps->data + off + sizeof rh, rh.size, off) != 0)
             goto bad;
         off += sizeof rh + padded;
         if (off > len)
@@ -438,7 +446,14 @@ bad:
     return -1;
 }
 
-int ls_trace_read(const char *path, struct ls_process **out)
+int ls_trace_parse(const void *data, size_t len, struct ls_process **out, char *err,
+                   size_t errlen)
+{
+    struct parser ps = {data, len, err, errlen, NULL};
+    return parse(&ps, out);
+}
+
+int ls_trace_read(const char *path, struct ls_process **out, const struct ls_progress *pg)
 {
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -452,7 +467,9 @@ int ls_trace_read(const char *path, struct ls_process **out)
     size_t len = (size_t)st.st_size, got = 0;
     unsigned char *buf = xmalloc(len + 1);
     while (got < len) {
-        ssize_t r = read(fd, buf + got, len - got);
+        ls_progress(pg, LS_STAGE_READ, got, len);
+        size_t want = len - got < 4 * PROGRESS_STEP ? len - got : 4 * PROGRESS_STEP;
+        ssize_t r = read(fd, buf + got, want);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -461,7 +478,8 @@ int ls_trace_read(const char *path, struct ls_process **out)
     }
     close(fd);
     char err[512];
-    int rc = ls_trace_parse(buf, got, out, err, sizeof err);
+    struct parser ps = {buf, got, err, sizeof err, pg};
+    int rc = parse(&ps, out);
     free(buf);
     if (rc != 0)
         return error("trace '%s': %s", path, err);

@@ -13,12 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "analyze.h"
 #include "cli.h"
-#include "deadlock.h"
-#include "lockgraph.h"
-#include "misuse.h"
-#include "profile.h"
-#include "race.h"
 #include "reports.h"
 #include "util.h"
 
@@ -121,33 +117,6 @@ static int collect(char **args, int n, char ***out, size_t *nout)
     return 0;
 }
 
-/* What the checks below cover, for the reports' "checked / not checked"
- * section.  Keep it in step with the checks that ls_analyze() runs. */
-static void describe_scope(struct ls_report_ctx *ctx)
-{
-    static const char *const checked[] = {
-        "lock-order cycles (potential deadlocks), in every traced process",
-        "deadlocks and stalls seen while the program ran (the shim's watchdog)",
-        "pthread API misuse recorded by the shim (e.g. an error-checking mutex relocked "
-        "by its owner)",
-        "data races on global variables, from memory accesses sampled with hardware "
-        "watchpoints, where the kernel allows them (see the processes' notes)",
-    };
-    static const char *const not_checked[] = {
-        "data races on heap and stack memory: only global variables are watched, and "
-        "accesses are sampled, so a race that did not hit a watchpoint is not seen",
-        "a per-thread timeline: the trace records no timing of events, so none is shown",
-        "statically linked and set-uid programs: the shim cannot be loaded into them, so "
-        "what they do is not recorded (see the notes below when one was started)",
-        "C11 threads (mtx_*, cnd_*): glibc implements them without the pthread calls "
-        "the shim interposes",
-    };
-    for (size_t i = 0; i < sizeof checked / sizeof checked[0]; i++)
-        ctx->checked[ctx->nchecked++] = checked[i];
-    for (size_t i = 0; i < sizeof not_checked / sizeof not_checked[0]; i++)
-        ctx->not_checked[ctx->nnot_checked++] = not_checked[i];
-}
-
 static void add_process_info(struct ls_report_ctx *ctx, size_t pi, const struct ls_process *p)
 {
     ctx->px = xrealloc(ctx->px, (pi + 1) * sizeof *ctx->px);
@@ -176,13 +145,12 @@ int ls_analyze(char **args, int n, struct ls_report *r, struct ls_report_ctx *ct
     char **paths;
     size_t npaths;
     memset(r, 0, sizeof *r);
-    describe_scope(ctx);
     if (collect(args, n, &paths, &npaths) != 0)
         return -1;
     int rc = 0;
     for (size_t i = 0; i < npaths; i++) {
         struct ls_process *p;
-        if (ls_trace_read(paths[i], &p) != 0) {
+        if (ls_trace_read(paths[i], &p, NULL) != 0) {
             rc = -1;
             continue;
         }
@@ -190,15 +158,8 @@ int ls_analyze(char **args, int n, struct ls_report *r, struct ls_report_ctx *ct
             warning("trace '%s' has no end record (the process was killed or is still "
                     "running): analyzing what it wrote",
                     paths[i]);
-        size_t pi = ls_report_add_process(r, p);
+        size_t pi = ls_analyze_process(p, r, NULL);
         add_process_info(ctx, pi, p);
-        size_t first = r->nfindings;
-        ls_check_deadlocks(p, pi, r);
-        ls_check_lock_order(p, pi, r);
-        ls_check_misuse(p, pi, r);
-        ls_check_races(p, pi, r);
-        ls_collect_profile(p, pi, r);
-        ls_link_deadlocks(r, first);
         ls_process_free(p);
     }
     for (size_t i = 0; i < npaths; i++)

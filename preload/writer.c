@@ -228,6 +228,12 @@ static void write_prologue(uint32_t parent_tid)
     };
     ls_writer_record(LS_REC_PROCESS, &pr, sizeof pr, exe, (size_t)el, cmd, cl);
     ls_modules_rewrite();
+    /* A watch turned off by an option: the reports must not claim it. */
+    if (!ls_opt.deadlock)
+        ls_writer_note(LS_NOTE_DEADLOCK_OFF, "live deadlocks and stalls were not watched "
+                                             "(LOCKSCOPE_OPTIONS=deadlock=off)");
+    else if (ls_opt.stall_ms == 0)
+        ls_writer_note(LS_NOTE_STALL_OFF, "stalls were not watched (LOCKSCOPE_OPTIONS=stall_ms=0)");
 }
 
 /* Trace names are predictable (lockscope.PID.trace): in a directory that

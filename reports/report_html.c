@@ -821,6 +821,27 @@ static int kind_fails(const struct ls_report_ctx *c, const char *kind)
     return 0;
 }
 
+/* One line of the scope lists; with several processes, each one's own
+ * entry is a click away. */
+static void scope_line(struct html *h, const struct ls_rscope *l)
+{
+    PF(h, "<li data-check=\"%s\" data-state=\"%s\">", l->check, ls_scope_state_name(l->state));
+    esc(h, l->text);
+    if (h->r->nprocs > 1) {
+        put(h, "<details><summary>per process</summary><ul>");
+        for (size_t k = 0; k < l->nprocs; k++) {
+            const struct ls_fprocess *p = &h->r->procs[l->procs[k]];
+            PF(h, "<li>%u <code>", p->pid);
+            esc(h, ls_rproc_command(p));
+            put(h, "</code>: ");
+            esc(h, ls_rscope_entry(h->r, l, k)->detail);
+            put(h, "</li>");
+        }
+        put(h, "</ul></details>");
+    }
+    put(h, "</li>");
+}
+
 static void summary(struct html *h)
 {
     const struct ls_report *r = h->r;
@@ -881,23 +902,18 @@ static void summary(struct html *h)
     }
     put(h, "</table>");
 
-    if (c && c->nchecked) {
-        put(h, "<h3>Checked</h3><ul class=\"notes\" id=\"checked\">");
-        for (size_t i = 0; i < c->nchecked; i++) {
-            put(h, "<li>");
-            esc(h, c->checked[i]);
-            put(h, "</li>");
-        }
-        put(h, "</ul>");
-    }
+    struct ls_rscope *lines;
+    size_t nlines = ls_rscope_lines(r, &lines);
+    put(h, "<h3>Checked</h3><ul class=\"notes\" id=\"checked\">");
+    for (size_t i = 0; i < nlines; i++)
+        if (lines[i].state != LS_SCOPE_NOT_CHECKED)
+            scope_line(h, &lines[i]);
+    put(h, "</ul>");
     put(h, "<h3>Not checked, not recorded</h3><ul class=\"notes\" id=\"not-checked\">");
-    for (size_t i = 0; c && i < c->nnot_checked; i++) {
-        put(h, "<li>");
-        esc(h, c->not_checked[i]);
-        put(h, "</li>");
-    }
-    if (!c || !c->nnot_checked)
-        put(h, "<li>A per-thread timeline: the trace records no timing of events.</li>");
+    for (size_t i = 0; i < nlines; i++)
+        if (lines[i].state == LS_SCOPE_NOT_CHECKED)
+            scope_line(h, &lines[i]);
+    ls_rscope_free(lines, nlines);
     for (size_t i = 0; c && i < c->nnotes; i++) {
         put(h, "<li class=\"note\">");
         esc(h, c->notes[i]);

@@ -244,7 +244,28 @@ static void jcounts(FILE *out, const struct ls_report *r, const struct ls_rcount
     fputc('}', out);
 }
 
-static void jcontext(FILE *out, const struct ls_report_ctx *c)
+/* "checked" and "not_checked": the scope lines, merged over processes. */
+static void jscope_lists(FILE *out, const struct ls_report *r)
+{
+    struct ls_rscope *lines;
+    size_t n = ls_rscope_lines(r, &lines);
+    for (int pass = 0; pass < 2; pass++) {
+        fputs(pass ? ",\"not_checked\":[" : ",\"checked\":[", out);
+        int first = 1;
+        for (size_t i = 0; i < n; i++) {
+            if ((lines[i].state == LS_SCOPE_NOT_CHECKED) != pass)
+                continue;
+            if (!first)
+                fputc(',', out);
+            first = 0;
+            jstr(out, lines[i].text);
+        }
+        fputc(']', out);
+    }
+    ls_rscope_free(lines, n);
+}
+
+static void jcontext(FILE *out, const struct ls_report *r, const struct ls_report_ctx *c)
 {
     fputs(",\n\"run\":{\"command\":", out);
     jstr(out, c ? c->command : NULL);
@@ -258,10 +279,8 @@ static void jcontext(FILE *out, const struct ls_report_ctx *c)
         fputs(",\"duration_seconds\":null", out);
     fputs(",\"notes\":", out);
     jstrings(out, c ? (const char *const *)c->notes : NULL, c ? c->nnotes : 0);
-    fputs("},\"checked\":", out);
-    jstrings(out, c ? c->checked : NULL, c ? c->nchecked : 0);
-    fputs(",\"not_checked\":", out);
-    jstrings(out, c ? c->not_checked : NULL, c ? c->nnot_checked : 0);
+    fputc('}', out);
+    jscope_lists(out, r);
     fputs(",\n\"suppressions\":", out);
     if (c && c->supp_file) {
         fputs("{\"file\":", out);
@@ -345,6 +364,18 @@ void ls_report_json(FILE *out, const struct ls_report *r, const struct ls_report
                     p->order[k].to_read ? "true" : "false");
         }
         fprintf(out, "],\"lock_order_truncated\":%s", p->order_truncated ? "true" : "false");
+        fputs(",\"scope\":[", out);
+        for (size_t k = 0; k < p->nscope; k++) {
+            const struct ls_fscope *e = &p->scope[k];
+            fputs(k ? ",{\"check\":" : "{\"check\":", out);
+            jstr(out, e->check);
+            fputs(",\"title\":", out);
+            jstr(out, e->title);
+            fprintf(out, ",\"state\":\"%s\",\"detail\":", ls_scope_state_name(e->state));
+            jstr(out, e->detail);
+            fputc('}', out);
+        }
+        fputc(']', out);
         const struct ls_rproc *x = c && i < c->npx ? &c->px[i] : NULL;
         if (x && x->exit_status >= 0 && !x->execed)
             fprintf(out, ",\"exit_status\":%d", x->exit_status);
@@ -392,6 +423,6 @@ void ls_report_json(FILE *out, const struct ls_report *r, const struct ls_report
     jcounts(out, r, NULL, 0);
     fprintf(out, ",\"dismissed_cycles\":%zu,\"suppressed\":%zu,\"failing\":%zu}",
             r->dismissed_cycles, c ? c->suppressed : 0, c ? c->failing : r->nfindings);
-    jcontext(out, c);
+    jcontext(out, r, c);
     fputs("}\n", out);
 }

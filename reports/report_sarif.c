@@ -466,19 +466,26 @@ void ls_report_sarif(FILE *out, const struct ls_report *r, const struct ls_repor
     ls_jw_arr(w, "invocations");
     ls_jw_obj(w, NULL);
     ls_jw_bool(w, "executionSuccessful", 1);
-    if (c && (c->nnotes || c->nnot_checked)) {
+    struct ls_rscope *lines;
+    size_t nlines = ls_rscope_lines(r, &lines);
+    size_t nnot = 0;
+    for (size_t i = 0; i < nlines; i++)
+        nnot += lines[i].state == LS_SCOPE_NOT_CHECKED;
+    if ((c && c->nnotes) || nnot) {
         ls_jw_arr(w, "toolExecutionNotifications");
-        for (size_t i = 0; i < c->nnotes; i++) {
+        for (size_t i = 0; c && i < c->nnotes; i++) {
             ls_jw_obj(w, NULL);
             text_msg(&s, "message", c->notes[i]);
             ls_jw_str(w, "level", "warning");
             ls_jw_end(w);
         }
-        for (size_t i = 0; i < c->nnot_checked; i++) {
+        for (size_t i = 0; i < nlines; i++) {
+            if (lines[i].state != LS_SCOPE_NOT_CHECKED)
+                continue;
             ls_jw_obj(w, NULL);
             struct strbuf sb;
             sb_init(&sb);
-            sb_printf(&sb, "Not checked: %s", c->not_checked[i]);
+            sb_printf(&sb, "Not checked: %s", lines[i].text);
             text_msg(&s, "message", sb.buf);
             sb_free(&sb);
             ls_jw_str(w, "level", "note");
@@ -486,6 +493,7 @@ void ls_report_sarif(FILE *out, const struct ls_report *r, const struct ls_repor
         }
         ls_jw_end(w);
     }
+    ls_rscope_free(lines, nlines);
     ls_jw_end(w);
     ls_jw_end(w);
 

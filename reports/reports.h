@@ -64,11 +64,8 @@ struct ls_report_ctx {
     struct ls_rproc *px;      /* [npx], npx = report.nprocs */
     size_t npx;
 
-    /* What the analysis covered: short phrases for people. */
-    const char *checked[LS_RCTX_MAX_LIST];
-    size_t nchecked;
-    const char *not_checked[LS_RCTX_MAX_LIST];
-    size_t nnot_checked;
+    /* What was checked is per process, in the findings (ls_fprocess.scope;
+     * merged for the reports by ls_rscope_lines). */
     char **notes;             /* run-wide notes (untraced programs, ...) */
     size_t nnotes;
 
@@ -91,6 +88,7 @@ struct ls_report_ctx {
     int profile_top;          /* text: locks of the contention profile shown (0: none) */
     uint64_t long_hold_ns;    /* holds longer than this are listed as information */
     char *html_path;          /* where the HTML report goes, or NULL */
+
 };
 
 void ls_report_ctx_free(struct ls_report_ctx *c);
@@ -120,5 +118,22 @@ size_t ls_rkinds(enum ls_finding_kind *out, size_t max);
 const struct ls_fframe *ls_rprimary(const struct ls_finding *f);
 /* The process's command line, or its executable when none was recorded. */
 const char *ls_rproc_command(const struct ls_fprocess *p);
+
+/* One line of the "checked" or "not checked" lists: one check in one
+ * state, over the processes in that state (scope.c). */
+struct ls_rscope {
+    const char *check, *title;
+    enum ls_scope_state state;
+    size_t *procs;            /* the processes (indexes into the report) */
+    size_t nprocs;
+    char *text;               /* for people: the title and what was covered or why not */
+};
+/* The lines for r, checks in the order they ran, a line per check and
+ * state; returns how many (*out freed with ls_rscope_free). */
+size_t ls_rscope_lines(const struct ls_report *r, struct ls_rscope **out);
+void ls_rscope_free(struct ls_rscope *v, size_t n);
+/* The k-th process's own entry of line l. */
+const struct ls_fscope *ls_rscope_entry(const struct ls_report *r, const struct ls_rscope *l,
+                                        size_t k);
 
 #endif

@@ -194,6 +194,8 @@ enum {
     LS_NOTE_INFO = 0,
     LS_NOTE_DROPPED = 1,      /* some events were not recorded */
     LS_NOTE_DISABLED = 2,     /* recording stopped at this point */
+    LS_NOTE_DEADLOCK_OFF = 3, /* live deadlocks and stalls are not watched (an option) */
+    LS_NOTE_STALL_OFF = 4,    /* stalls are not watched (an option) */
 };
 
 struct ls_rec_note {

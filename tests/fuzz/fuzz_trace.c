@@ -1,7 +1,7 @@
 /*
  * libFuzzer harness: the trace reader (ls_trace_parse), then, on what it
  * accepted, every check and the text and JSON reports, as `lockscope
- * analyze` runs them (cli/main.c ls_analyze).
+ * analyze` runs them (analyzer/analyze.c ls_analyze_process).
  *
  * Properties checked besides "no crash, no leak, no undefined behaviour":
  *  - a refused trace always comes with a message, even in a tiny buffer;
@@ -16,19 +16,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "deadlock.h"
+#include "analyze.h"
 #include "findings.h"
-#include "lockgraph.h"
-#include "misuse.h"
 #include "model.h"
-#include "race.h"
 #include "reports.h"
 #include "suppress.h"
-/* The contention profile is new (analyzer/profile.c): used once it is there. */
-#if __has_include("profile.h")
-#include "profile.h"
-#define LS_FUZZ_PROFILE 1
-#endif
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -140,16 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     struct ls_report r;
     memset(&r, 0, sizeof r);
-    size_t pi = ls_report_add_process(&r, p);
-    size_t first = r.nfindings;
-    ls_check_deadlocks(p, pi, &r);
-    ls_check_lock_order(p, pi, &r);
-    ls_check_misuse(p, pi, &r);
-    ls_check_races(p, pi, &r);
-#ifdef LS_FUZZ_PROFILE
-    ls_collect_profile(p, pi, &r);
-#endif
-    ls_link_deadlocks(&r, first);
+    ls_analyze_process(p, &r, NULL);
 
     struct ls_report_ctx ctx;
     make_ctx(&ctx, &r, p);

@@ -775,6 +775,12 @@ def case_html_noodle_fork():
     svg = o["svgs"][0]
     check(sorted(svg["nodes"]) == ["fork_lock", "noodle_lock"] and svg["edges"] == 2 and
           svg["w"] > 200 and svg["h"] > 60, "drawing %s" % svg)
+    # What was checked, as the analysis of this trace ran it (not a fixed
+    # text: C11 threads are followed like pthreads).
+    check(re.search(r"lock-order cycles \(potential deadlocks\): 2 locks and \d+ lock-order "
+                    r"edges searched: 1 cycle", o["visible"]),
+          "the checked list does not say what the lock-order check searched")
+    check("C11 threads (mtx_*" not in o["visible"], "the page says C11 threads are not checked")
     for text in ("Summary", "Findings by kind", "Not checked, not recorded", "timeline",
                  "noodle_lock", "fork_lock", "eat1", "noodle_fork.c:21", "deadlock:eat1",
                  "Showing 1 of 1 finding"):

@@ -81,8 +81,16 @@ static void build(void)
     c.px[1].notes = xcalloc(1, sizeof(char *));
     c.px[1].notes[0] = xstrdup("note about " PAYLOAD);
     c.px[1].nnotes = 1;
-    c.checked[c.nchecked++] = "lock-order cycles";
-    c.not_checked[c.nnot_checked++] = "a per-thread timeline: no timing in the trace";
+    /* What each process's checks covered (the analyzer sets these). */
+    for (size_t i = 0; i < r.nprocs; i++)
+        ls_scope_set(&r.procs[i], "lock-order", "lock-order cycles", LS_SCOPE_CHECKED,
+                     "2 locks and 2 lock-order edges searched");
+    ls_scope_set(&r.procs[0], "data-race", "data races on global variables", LS_SCOPE_CHECKED,
+                 "12 accesses sampled");
+    ls_scope_set(&r.procs[1], "data-race", "data races on global variables",
+                 LS_SCOPE_NOT_CHECKED, "the kernel refused hardware watchpoints (" PAYLOAD ")");
+    ls_scope_set(&r.procs[1], "timeline", "a per-thread timeline", LS_SCOPE_NOT_CHECKED,
+                 "not recorded: no timing in the trace");
     c.fail_on_all = 1;
     c.failing = c.nfx;
     c.srcroot = xstrdup("/src");
@@ -145,8 +153,48 @@ Test(writers, html_without_findings_or_context)
     char *h = render(ls_report_html, NULL);
     cr_assert_not_null(strstr(h, "id=\"no-findings\""));
     cr_assert_not_null(strstr(h, "<span id=\"finding-count\">0</span>"));
-    cr_assert_not_null(strstr(h, "timeline"));
+    /* No fixed text: with no scope recorded, nothing is claimed either way. */
+    cr_assert_not_null(strstr(h, "<ul class=\"notes\" id=\"checked\"></ul>"));
+    cr_assert_null(strstr(h, "timeline"));
     free(h);
+}
+
+/* The "checked / not checked" lists come from what each process's checks
+ * recorded: merged where they agree, per process where they do not. */
+Test(writers, scope_lists_from_the_processes)
+{
+    build();
+    char *h = render(ls_report_html, &c);
+    const char *chk = strstr(h, "id=\"checked\">"), *not = strstr(h, "id=\"not-checked\">");
+    cr_assert(chk && not && chk < not);
+    cr_assert_not_null(strstr(chk, "<li data-check=\"lock-order\" data-state=\"checked\">"
+                                   "lock-order cycles: 2 locks and 2 lock-order edges searched "
+                                   "(every process)"));
+    const char *race_ok = strstr(chk, "data-check=\"data-race\" data-state=\"checked\"");
+    const char *race_no = strstr(not, "data-check=\"data-race\" data-state=\"not-checked\"");
+    cr_assert(race_ok && race_ok < not, "process 100's races are listed as checked");
+    cr_assert_not_null(race_no, "process 200's races are listed as not checked");
+    cr_assert_not_null(strstr(race_no, "the kernel refused hardware watchpoints (" PAYLOAD_HTML
+                                       ") (1 of 2 processes)"));
+    cr_assert_null(strstr(h, "C11"));
+    free(h);
+
+    char *j = render(ls_report_json, &c);
+    cr_assert_not_null(strstr(j, "\"scope\":[{\"check\":\"lock-order\",\"title\":\"lock-order "
+                                 "cycles\",\"state\":\"checked\",\"detail\":\"2 locks and 2 "
+                                 "lock-order edges searched\"}"));
+    cr_assert_not_null(strstr(j, "{\"check\":\"data-race\",\"title\":\"data races on global "
+                                 "variables\",\"state\":\"not-checked\""));
+    cr_assert_not_null(strstr(j, "\"checked\":[\"lock-order cycles: 2 locks and 2 lock-order "
+                                 "edges searched (every process)\",\"data races on global "
+                                 "variables: 12 accesses sampled (1 of 2 processes)\"],"
+                                 "\"not_checked\":[\"data races on global variables: the kernel "
+                                 "refused hardware watchpoints (" PAYLOAD));
+    free(j);
+
+    char *sf = render(ls_report_sarif, &c);
+    cr_assert_not_null(strstr(sf, "Not checked: a per-thread timeline: not recorded"));
+    free(sf);
 }
 
 Test(writers, html_baseline_badges)

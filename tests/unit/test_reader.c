@@ -876,7 +876,7 @@ Test(reader, read_nonexistent)
 {
     struct ls_process *p = (struct ls_process *)1;
     struct capture c = capture_begin();
-    int rc = ls_trace_read("/nonexistent/lockscope.trace", &p);
+    int rc = ls_trace_read("/nonexistent/lockscope.trace", &p, NULL);
     char *err = capture_end(&c);
     cr_assert_eq(rc, -1);
     cr_assert_null(p);
@@ -889,7 +889,7 @@ Test(reader, read_directory)
 {
     struct ls_process *p = (struct ls_process *)1;
     struct capture c = capture_begin();
-    int rc = ls_trace_read("/tmp", &p);
+    int rc = ls_trace_read("/tmp", &p, NULL);
     char *err = capture_end(&c);
     cr_assert_eq(rc, -1);
     cr_assert_null(p);
@@ -908,7 +908,7 @@ Test(reader, read_file_good_cut_and_bad)
     write_file(path, t.buf, t.len);
     struct ls_process *p;
     struct capture c = capture_begin();
-    int rc = ls_trace_read(path, &p);
+    int rc = ls_trace_read(path, &p, NULL);
     char *err = capture_end(&c);
     cr_assert_eq(rc, 0);
     cr_assert_str_eq(err, "", "a good trace is read silently");
@@ -920,7 +920,7 @@ Test(reader, read_file_good_cut_and_bad)
 
     write_file(path, t.buf, t.len - 4);
     c = capture_begin();
-    rc = ls_trace_read(path, &p);
+    rc = ls_trace_read(path, &p, NULL);
     err = capture_end(&c);
     cr_assert_eq(rc, 0);
     cr_assert_eq(p->cut, 1);
@@ -931,7 +931,7 @@ Test(reader, read_file_good_cut_and_bad)
 
     write_file(path, "hello, world, this is not a trace", 33);
     c = capture_begin();
-    rc = ls_trace_read(path, &p);
+    rc = ls_trace_read(path, &p, NULL);
     err = capture_end(&c);
     cr_assert_eq(rc, -1);
     cr_assert_null(p);

@@ -265,6 +265,8 @@ Test(trace_layout, field_codes)
     cr_assert_eq(LS_NOTE_INFO, 0);
     cr_assert_eq(LS_NOTE_DROPPED, 1);
     cr_assert_eq(LS_NOTE_DISABLED, 2);
+    cr_assert_eq(LS_NOTE_DEADLOCK_OFF, 3);
+    cr_assert_eq(LS_NOTE_STALL_OFF, 4);
 
     cr_assert_eq(LS_END_EXEC, 1u);
 
