@@ -7,9 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void (*message_hook)(void *);
+static void *message_hook_arg;
+
+void ls_set_message_hook(void (*fn)(void *arg), void *arg)
+{
+    message_hook = fn;
+    message_hook_arg = arg;
+}
+
 __attribute__((format(printf, 2, 0))) static void vreport(const char *prefix, const char *fmt,
                                                          va_list ap)
 {
+    if (message_hook)
+        message_hook(message_hook_arg);
     fprintf(stderr, "lockscope: %s", prefix);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
@@ -43,6 +54,8 @@ void warning(const char *fmt, ...)
 
 void ls_bug(const char *file, int line, const char *msg)
 {
+    if (message_hook)
+        message_hook(message_hook_arg);
     fprintf(stderr, "lockscope: BUG: %s:%d: %s\n", file, line, msg);
     abort();
 }

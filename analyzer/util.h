@@ -16,6 +16,9 @@ __attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) int error(const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) void warning(const char *fmt, ...);
 #define BUG(msg) ls_bug(__FILE__, __LINE__, msg)
+/* fn(arg) runs before each of the messages above is printed (the command
+ * erases its progress line there); NULL: nothing. */
+void ls_set_message_hook(void (*fn)(void *arg), void *arg);
 __attribute__((noreturn)) void ls_bug(const char *file, int line, const char *msg);
 
 void *xmalloc(size_t n);

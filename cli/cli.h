@@ -27,6 +27,7 @@ struct ls_opts {
     int exitcode;
     int profile_top;           /* --profile N: locks shown in the text report */
     int long_hold_ms;          /* --long-hold-ms N: holds reported as information */
+    const char *color;         /* --color: auto (NULL), always, never */
     int fail_on_all;
     const char *fail_on[LS_RCTX_MAX_LIST];
     size_t nfail_on;
@@ -39,7 +40,7 @@ struct ls_opts {
 enum {
     LS_OPT_JSON = 256, LS_OPT_HTML, LS_OPT_NO_HTML, LS_OPT_SARIF, LS_OPT_JUNIT,
     LS_OPT_SUPPRESSIONS, LS_OPT_BASELINE, LS_OPT_FAIL_ON, LS_OPT_EXITCODE, LS_OPT_SRCROOT,
-    LS_OPT_PROFILE, LS_OPT_LONG_HOLD,
+    LS_OPT_PROFILE, LS_OPT_LONG_HOLD, LS_OPT_COLOR,
 };
 
 #define LS_COMMON_OPTIONS                                                  \
@@ -54,6 +55,7 @@ enum {
     {"srcroot", required_argument, NULL, LS_OPT_SRCROOT},                  \
     {"profile", required_argument, NULL, LS_OPT_PROFILE},                  \
     {"long-hold-ms", required_argument, NULL, LS_OPT_LONG_HOLD},           \
+    {"color", required_argument, NULL, LS_OPT_COLOR},                      \
     {"help", no_argument, NULL, 'h'}
 
 /* Prints the error and the usage, exits with status 2. */
@@ -70,12 +72,14 @@ int ls_opts_load(struct ls_opts *o);
 void ls_opts_free(struct ls_opts *o);
 
 /* Reads the traces (files or directories) and runs every check, filling r,
- * and ctx with what the reports say about the run.  Returns -1 if a trace
- * could not be read (already reported). */
+ * and ctx with what the reports say about the run, with a progress line on
+ * a terminal.  Returns -1 if a trace could not be read (already reported). */
 int ls_analyze(char **args, int n, struct ls_report *r, struct ls_report_ctx *ctx);
 /* Applies the suppressions, the baseline and --fail-on, writes the report
- * files, and the text report to text_out.  Returns the number of findings
- * that fail the run, or -1 if a report file could not be written. */
+ * files, and the text report to text_out (in colour if --color and
+ * text_out say so; its last line says where the reports went).  Returns the
+ * number of findings that fail the run, or -1 if a report file could not be
+ * written. */
 int ls_finish(struct ls_opts *o, struct ls_report *r, struct ls_report_ctx *ctx, FILE *text_out);
 int ls_cmd_run(int argc, char **argv);
 

@@ -16,6 +16,7 @@
 #include "analyze.h"
 #include "cli.h"
 #include "reports.h"
+#include "terminal.h"
 #include "util.h"
 
 static const char usage_text[] =
@@ -51,6 +52,12 @@ static const char usage_text[] =
     "                       longest (default 5; 0: none); JSON has them all\n"
     "  --long-hold-ms N     list locks held longer than N ms (default 1000) as\n"
     "                       information, not findings\n"
+    "  --color WHEN         colour the text report: auto (the default: only on a\n"
+    "                       terminal, not with NO_COLOR set or TERM=dumb), always,\n"
+    "                       never\n"
+    "\n"
+    "While it analyzes, lockscope shows a progress line on stderr if that is a\n"
+    "terminal and the analysis takes longer than half a second.\n"
     "\n"
     "exit status: the program's own status (run) or 0 (analyze) when nothing fails\n"
     "the run; 66 or --exitcode N when a finding does; 2 for a usage error, a trace\n"
@@ -147,10 +154,20 @@ int ls_analyze(char **args, int n, struct ls_report *r, struct ls_report_ctx *ct
     memset(r, 0, sizeof *r);
     if (collect(args, n, &paths, &npaths) != 0)
         return -1;
+    uint64_t *sizes = xcalloc(npaths + 1, sizeof *sizes), total = 0;
+    for (size_t i = 0; i < npaths; i++) {
+        struct stat st;
+        sizes[i] = stat(paths[i], &st) == 0 ? (uint64_t)st.st_size : 0;
+        total += sizes[i];
+    }
+    struct ls_bar bar;
+    ls_bar_start(&bar, npaths, total);
+    const struct ls_progress pg = {ls_bar_progress, &bar};
     int rc = 0;
     for (size_t i = 0; i < npaths; i++) {
+        ls_bar_trace(&bar, i, sizes[i]);
         struct ls_process *p;
-        if (ls_trace_read(paths[i], &p, NULL) != 0) {
+        if (ls_trace_read(paths[i], &p, &pg) != 0) {
             rc = -1;
             continue;
         }
@@ -158,13 +175,15 @@ int ls_analyze(char **args, int n, struct ls_report *r, struct ls_report_ctx *ct
             warning("trace '%s' has no end record (the process was killed or is still "
                     "running): analyzing what it wrote",
                     paths[i]);
-        size_t pi = ls_analyze_process(p, r, NULL);
+        size_t pi = ls_analyze_process(p, r, &pg);
         add_process_info(ctx, pi, p);
         ls_process_free(p);
     }
+    ls_bar_end(&bar);
     for (size_t i = 0; i < npaths; i++)
         free(paths[i]);
     free(paths);
+    free(sizes);
     return rc;
 }
 
@@ -259,6 +278,11 @@ int ls_opts_handle(struct ls_opts *o, int c, const char *arg, char **argv)
     case LS_OPT_PROFILE: o->profile_top = parse_count("--profile", arg, 1000000); return 1;
     case LS_OPT_LONG_HOLD:
         o->long_hold_ms = parse_count("--long-hold-ms", arg, 86400000);
+        return 1;
+    case LS_OPT_COLOR:
+        if (!ls_term_color_mode_ok(arg))
+            ls_usage_error("--color needs auto, always or never, not '%s'", arg);
+        o->color = arg;
         return 1;
     case 'h': fputs(usage_text, stdout); exit(0);
     case ':': ls_usage_error("option '%s' needs an argument", argv[optind - 1]);
@@ -494,10 +518,19 @@ int ls_finish(struct ls_opts *o, struct ls_report *r, struct ls_report_ctx *ctx,
     if (o->html)
         ctx->html_path = xstrdup(o->html);
     int rc = 0;
-    rc |= write_report(o->json, ls_report_json, r, ctx);
-    rc |= write_report(ctx->html_path, ls_report_html, r, ctx);
-    rc |= write_report(o->sarif, ls_report_sarif, r, ctx);
-    rc |= write_report(o->junit, ls_report_junit, r, ctx);
+    static const char *const formats[] = {"HTML", "JSON", "SARIF", "JUnit"};
+    static const renderer writers[] = {ls_report_html, ls_report_json, ls_report_sarif,
+                                       ls_report_junit};
+    const char *paths[] = {ctx->html_path, o->json, o->sarif, o->junit};
+    for (size_t i = 0; i < 4; i++) {
+        if (!paths[i])
+            continue;
+        if (write_report(paths[i], writers[i], r, ctx) != 0)
+            rc = -1;
+        else
+            ctx->written[ctx->nwritten++] = (struct ls_rwritten){formats[i], paths[i]};
+    }
+    ctx->color = ls_term_color(o->color, fileno(text_out));
     ls_report_text(text_out, r, ctx);
     return rc ? -1 : (int)ctx->failing;
 }

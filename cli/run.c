@@ -383,13 +383,8 @@ int ls_cmd_run(int argc, char **argv)
         sb_printf(&sb, "%s/report.html", dir);
         ctx.html_path = sb_detach(&sb);
     }
+    ctx.trace_dir = xstrdup(dir);
     int failing = ls_finish(&o, &r, &ctx, stderr);
-    fprintf(stderr, "lockscope: traces in '%s'\n", dir);
-    const char *paths[] = {o.json, ctx.html_path, o.sarif, o.junit};
-    static const char *const names[] = {"JSON", "HTML", "SARIF", "JUnit"};
-    for (size_t i = 0; failing >= 0 && i < 4; i++)
-        if (paths[i])
-            fprintf(stderr, "lockscope: %s report in '%s'\n", names[i], paths[i]);
     ls_report_free(&r);
     ls_report_ctx_free(&ctx);
     ls_opts_free(&o);

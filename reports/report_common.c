@@ -76,6 +76,7 @@ void ls_report_ctx_free(struct ls_report_ctx *c)
     free(c->baseline_file);
     free(c->srcroot);
     free(c->html_path);
+    free(c->trace_dir);
     for (size_t i = 0; i < c->nfx; i++)
         free(c->fx[i].suppress);
     free(c->fx);

@@ -3,6 +3,12 @@
  * lockdep: a WARNING header, each edge with both acquisition stacks as
  * numbered frames, the locks and threads involved, why the cycle is real,
  * and a SUMMARY line.
+ *
+ * On a terminal (ctx->color) it is coloured as ThreadSanitizer's reports
+ * are: the WARNING header in bold red, accesses blue, thread descriptions
+ * cyan, the location green, locks magenta; and here the frames in the
+ * program's own code and the SUMMARY bold.  Without colour not one byte
+ * differs but the escape codes.
  */
 #define _GNU_SOURCE
 #include "reports.h"
@@ -10,6 +16,37 @@
 
 #include <stdint.h>
 #include <string.h>
+
+/* ANSI SGR sequences, as sanitizer_common's report decorator writes them. */
+#define C_RESET "\033[0m"
+#define C_BOLD "\033[1m"
+#define C_WARNING "\033[1m\033[31m"
+#define C_ACCESS "\033[1m\033[34m"
+#define C_THREAD "\033[1m\033[36m"
+#define C_LOCATION "\033[1m\033[32m"
+#define C_LOCK "\033[1m\033[35m"
+
+static int colored;           /* set for the duration of one ls_report_text */
+
+static void on(FILE *out, const char *sgr)
+{
+    if (colored)
+        fputs(sgr, out);
+}
+
+static void off(FILE *out)
+{
+    if (colored)
+        fputs(C_RESET, out);
+}
+
+/* s in colour sgr. */
+static void paint(FILE *out, const char *sgr, const char *s)
+{
+    on(out, sgr);
+    fputs(s, out);
+    off(out);
+}
 
 static void thread_name(FILE *out, const struct ls_fthread *t)
 {
@@ -23,12 +60,18 @@ static void thread_name(FILE *out, const struct ls_fthread *t)
 
 static void frame_line(FILE *out, size_t i, const struct ls_fframe *f)
 {
-    fprintf(out, "    #%zu %s", i, f->function ? f->function : "<unknown>");
+    int user = ls_fframe_is_user(f);
+    fprintf(out, "    #%zu ", i);
+    if (user)
+        on(out, C_BOLD);
+    fputs(f->function ? f->function : "<unknown>", out);
     if (f->file) {
         fprintf(out, " %s:%d", f->file, f->line);
         if (f->column > 0)
             fprintf(out, ":%d", f->column);
     }
+    if (user)
+        off(out);
     if (f->module)
         fprintf(out, " (%s+0x%llx)", strrchr(f->module, '/') ? strrchr(f->module, '/') + 1
                                                                 : f->module,
@@ -71,14 +114,19 @@ static void threads_section(FILE *out, const struct ls_fthread *const *ts, size_
         if (seen)
             continue;
         fprintf(out, "  ");
+        on(out, C_THREAD);
         thread_name(out, t);
         if (t->tid == 1) {
-            fprintf(out, " (the process's first thread)\n");
+            fprintf(out, " (the process's first thread)");
+            off(out);
+            fputc('\n', out);
             continue;
         }
         fprintf(out, " (tid=%u) created by ", t->os_tid);
         short_thread(out, t->parent);
-        fprintf(out, " at:\n");
+        fprintf(out, " at:");
+        off(out);
+        fputc('\n', out);
         stack(out, &t->created_at);
     }
 }
@@ -87,20 +135,27 @@ static void header(FILE *out, const struct ls_report *r, const struct ls_finding
 {
     const struct ls_fprocess *p = &r->procs[f->proc];
     fprintf(out, "==================\n");
-    fprintf(out, "WARNING: lockscope: %s (pid=%u)\n", ls_finding_title(f->kind), p->pid);
+    on(out, C_WARNING);
+    fprintf(out, "WARNING: lockscope: %s (pid=%u)", ls_finding_title(f->kind), p->pid);
+    off(out);
+    fputc('\n', out);
     if (r->nprocs > 1)
         fprintf(out, "  In process %u: %s\n", p->pid, p->cmdline);
 }
 
 static void footer(FILE *out, const struct ls_finding *f)
 {
-    fprintf(out, "\nSUMMARY: lockscope: %s", ls_finding_title(f->kind));
+    fputc('\n', out);
+    on(out, C_BOLD);
+    fprintf(out, "SUMMARY: lockscope: %s", ls_finding_title(f->kind));
     if (f->summary) {
         if (f->summary->file)
             fprintf(out, " %s:%d", f->summary->file, f->summary->line);
         fprintf(out, " in %s", f->summary->function ? f->summary->function : "<unknown>");
     }
-    fprintf(out, " [%s]\n", f->id);
+    fprintf(out, " [%s]", f->id);
+    off(out);
+    fputc('\n', out);
     /* ls_report_text closes the block, after the lines about gating. */
 }
 
@@ -112,15 +167,20 @@ static void deadlock(FILE *out, const struct ls_report *r, const struct ls_findi
     for (size_t i = 0; i < f->nwaiters; i++) {
         const struct ls_fwaiter *w = &f->waiters[i];
         fprintf(out, "  ");
+        on(out, C_ACCESS);
         thread_name(out, &w->thread);
         struct strbuf sb;
         sb_init(&sb);
         ls_describe_wait(&sb, f, w);
-        fprintf(out, "%s, here:\n", sb.buf);
+        fprintf(out, "%s, here:", sb.buf);
+        off(out);
+        fputc('\n', out);
         sb_free(&sb);
         stack(out, &w->wait_stack);
         for (size_t j = 0; j < w->nheld; j++) {
-            fprintf(out, "  It holds %s, acquired here:\n", f->locks[w->held[j].lock].label);
+            fprintf(out, "  It holds ");
+            paint(out, C_LOCK, f->locks[w->held[j].lock].label);
+            fprintf(out, ", acquired here:\n");
             stack(out, &w->held[j].stack);
         }
         fputc('\n', out);
@@ -137,9 +197,13 @@ static void deadlock(FILE *out, const struct ls_report *r, const struct ls_findi
 static void misuse(FILE *out, const struct ls_report *r, const struct ls_finding *f)
 {
     header(out, r, f);
-    fprintf(out, "  Rule: %s\n  In ", f->rule);
+    fprintf(out, "  Rule: %s\n  ", f->rule);
+    on(out, C_ACCESS);
+    fputs("In ", out);
     thread_name(out, &f->thread);
-    fprintf(out, ", here:\n");
+    fprintf(out, ", here:");
+    off(out);
+    fputc('\n', out);
     stack(out, &f->stack);
     if (f->stack2.n) {
         fprintf(out, "  Before that, %s:\n", f->stack2_what);
@@ -154,27 +218,39 @@ static void race(FILE *out, const struct ls_report *r, const struct ls_finding *
     header(out, r, f);
     for (int i = 0; i < 2; i++) {
         const struct ls_faccess *a = &f->access[i];
-        fprintf(out, "  %s of size %u at 0x%llx (%s",
+        fputs("  ", out);
+        on(out, C_ACCESS);
+        fprintf(out, "%s of size %u at 0x%llx (",
                 i == 0 ? (a->write ? "Write" : "Read")
                        : (a->write ? "Conflicting write" : "Conflicting read"),
-                f->var.watched, (unsigned long long)f->var.addr, f->var.name);
+                f->var.watched, (unsigned long long)f->var.addr);
+        off(out);
+        paint(out, C_LOCATION, f->var.name);
+        on(out, C_ACCESS);
         if (f->var.offset)
             fprintf(out, "+%llu", (unsigned long long)f->var.offset);
         fprintf(out, ") by ");
         thread_name(out, &a->thread);
+        off(out);
         if (a->nheld == 0) {
             fprintf(out, ", holding no lock:\n");
         } else {
             fprintf(out, ", holding ");
-            for (size_t j = 0; j < a->nheld; j++)
-                fprintf(out, "%s%s", j ? ", " : "", f->locks[a->held[j]].label);
+            for (size_t j = 0; j < a->nheld; j++) {
+                fputs(j ? ", " : "", out);
+                paint(out, C_LOCK, f->locks[a->held[j]].label);
+            }
             fprintf(out, ":\n");
         }
         stack(out, &a->stack);
         fputc('\n', out);
     }
-    fprintf(out, "  Location is global '%s' of size %llu.\n\n", f->var.name,
+    fputs("  ", out);
+    on(out, C_LOCATION);
+    fprintf(out, "Location is global '%s' of size %llu.", f->var.name,
             (unsigned long long)f->var.size);
+    off(out);
+    fputs("\n\n", out);
     const struct ls_fthread *ts[2] = {&f->access[0].thread, &f->access[1].thread};
     threads_section(out, ts, 2);
     fprintf(out, "\n  Why this is a race: %s\n", f->reason);
@@ -185,19 +261,30 @@ static void lock_order(FILE *out, const struct ls_report *r, const struct ls_fin
 {
     header(out, r, f);
     fprintf(out, "  Cycle in lock order graph: ");
-    for (size_t i = 0; i < f->nlocks; i++)
-        fprintf(out, "%s => ", f->locks[i].label);
-    fprintf(out, "%s\n\n", f->locks[0].label);
+    for (size_t i = 0; i < f->nlocks; i++) {
+        paint(out, C_LOCK, f->locks[i].label);
+        fputs(" => ", out);
+    }
+    paint(out, C_LOCK, f->locks[0].label);
+    fputs("\n\n", out);
     for (size_t i = 0; i < f->nedges; i++) {
         const struct ls_fedge *e = &f->edges[i];
         const struct ls_flock *from = &f->locks[e->from], *to = &f->locks[e->to];
-        fprintf(out, "  %s acquires %s while holding %s:\n", i == 0 ? "First," : "Then,",
-                to->label, from->label);
-        fprintf(out, "  %s requested in ", to->label);
+        fprintf(out, "  %s acquires ", i == 0 ? "First," : "Then,");
+        paint(out, C_LOCK, to->label);
+        fputs(" while holding ", out);
+        paint(out, C_LOCK, from->label);
+        fputs(":\n  ", out);
+        paint(out, C_LOCK, to->label);
+        fputs(" requested in ", out);
+        on(out, C_ACCESS);
         thread_name(out, &e->thread);
+        off(out);
         fprintf(out, "%s:\n", e->timed ? " (with a timeout)" : "");
         stack(out, &e->to_stack);
-        fprintf(out, "  %s acquired earlier by the same thread%s:\n", from->label,
+        fputs("  ", out);
+        paint(out, C_LOCK, from->label);
+        fprintf(out, " acquired earlier by the same thread%s:\n",
                 e->from_approx ? " (outer frames: where its caller is now)" : "");
         stack(out, &e->from_stack);
         fputc('\n', out);
@@ -205,7 +292,9 @@ static void lock_order(FILE *out, const struct ls_report *r, const struct ls_fin
     fprintf(out, "  Locks:\n");
     for (size_t i = 0; i < f->nlocks; i++) {
         const struct ls_flock *l = &f->locks[i];
-        fprintf(out, "    %s: %s at 0x%llx", l->label, l->kind, (unsigned long long)l->addr);
+        fputs("    ", out);
+        paint(out, C_LOCK, l->label);
+        fprintf(out, ": %s at 0x%llx", l->kind, (unsigned long long)l->addr);
         if (l->site.n == 0) {
             fprintf(out, ", statically initialized\n");
             continue;
@@ -307,8 +396,53 @@ static void totals(FILE *out, const struct ls_report_ctx *c)
                 c->nfx == 1 ? "" : "s", c->failing == 1 ? "s" : "");
 }
 
+/* What was traced: processes, threads, locks, and the cycles dismissed. */
+static void traced(FILE *out, const struct ls_report *r)
+{
+    size_t threads = 0, locks = 0;
+    for (size_t i = 0; i < r->nprocs; i++) {
+        threads += r->procs[i].nthreads;
+        locks += r->procs[i].nlocks;
+    }
+    fprintf(out, "lockscope: traced %zu process%s (%zu thread%s, %zu lock%s)", r->nprocs,
+            r->nprocs == 1 ? "" : "es", threads, threads == 1 ? "" : "s", locks,
+            locks == 1 ? "" : "s");
+    if (r->dismissed_cycles)
+        fprintf(out, "; %zu lock-order cycle%s dismissed: %s", r->dismissed_cycles,
+                r->dismissed_cycles == 1 ? "" : "s",
+                "one thread, a common gate lock, or threads that never overlap");
+    fputc('\n', out);
+}
+
+/* The last line: findings by kind, suppressed, and where everything went. */
+static void last_line(FILE *out, const struct ls_report *r, const struct ls_report_ctx *c)
+{
+    fputs("lockscope: ", out);
+    on(out, r->nfindings ? C_WARNING : C_BOLD);
+    fprintf(out, "%zu finding%s", r->nfindings, r->nfindings == 1 ? "" : "s");
+    off(out);
+    enum ls_finding_kind kinds[LS_RCTX_MAX_LIST];
+    size_t nk = ls_rkinds(kinds, LS_RCTX_MAX_LIST), shown = 0;
+    for (size_t k = 0; k < nk; k++) {
+        size_t n = 0;
+        for (size_t i = 0; i < r->nfindings; i++)
+            n += r->findings[i].kind == kinds[k];
+        if (n)
+            fprintf(out, "%s%zu %s", shown++ ? ", " : " (", n, ls_finding_kind_name(kinds[k]));
+    }
+    if (shown)
+        fputc(')', out);
+    fprintf(out, ", %zu suppressed", c ? c->suppressed : 0);
+    if (c && c->trace_dir)
+        fprintf(out, "; traces in '%s'", c->trace_dir);
+    for (size_t i = 0; c && i < c->nwritten; i++)
+        fprintf(out, "; %s report in '%s'", c->written[i].format, c->written[i].path);
+    fputc('\n', out);
+}
+
 void ls_report_text(FILE *out, const struct ls_report *r, const struct ls_report_ctx *c)
 {
+    colored = c && c->color;
     for (size_t i = 0; i < r->nfindings; i++) {
         const struct ls_finding *f = &r->findings[i];
         if (f->kind == LS_FIND_DEADLOCK || f->kind == LS_FIND_STALL)
@@ -321,22 +455,10 @@ void ls_report_text(FILE *out, const struct ls_report *r, const struct ls_report
             lock_order(out, r, f);
         gating(out, f, c && i < c->nfx ? &c->fx[i] : NULL, c);
     }
-    size_t threads = 0, locks = 0;
-    for (size_t i = 0; i < r->nprocs; i++) {
-        threads += r->procs[i].nthreads;
-        locks += r->procs[i].nlocks;
-    }
-    fprintf(out, "lockscope: %zu finding%s in %zu process%s (%zu thread%s, %zu lock%s)",
-            r->nfindings, r->nfindings == 1 ? "" : "s", r->nprocs, r->nprocs == 1 ? "" : "es",
-            threads, threads == 1 ? "" : "s", locks, locks == 1 ? "" : "s");
-    if (r->dismissed_cycles)
-        fprintf(out, "; %zu lock-order cycle%s dismissed: %s", r->dismissed_cycles,
-                r->dismissed_cycles == 1 ? "" : "s",
-                "one thread, a common gate lock, or threads that never overlap");
-    if (c && c->suppressed)
-        fprintf(out, "; %zu suppressed", c->suppressed);
-    fputc('\n', out);
+    traced(out, r);
     profile(out, r, c);
     if (c)
         totals(out, c);
+    last_line(out, r, c);
+    colored = 0;
 }

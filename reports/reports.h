@@ -89,13 +89,24 @@ struct ls_report_ctx {
     uint64_t long_hold_ns;    /* holds longer than this are listed as information */
     char *html_path;          /* where the HTML report goes, or NULL */
 
+    /* The text report only: */
+    int color;                /* ANSI colours (the command decided: a terminal, --color) */
+    char *trace_dir;          /* run: where the traces are, for the last line; or NULL */
+    struct ls_rwritten {      /* the report files written, for the last line */
+        const char *format;   /* "HTML", "JSON", "SARIF", "JUnit" */
+        const char *path;
+    } written[8];
+    size_t nwritten;
 };
 
 void ls_report_ctx_free(struct ls_report_ctx *c);
 
 /* The terminal report: a ThreadSanitizer-style block per finding (each
- * followed by the suppression line that would silence it), then totals,
- * the suppressions that matched and the baseline comparison. */
+ * followed by the suppression line that would silence it), then what was
+ * traced, the profile, the suppressions that matched and the baseline
+ * comparison, and last one line: the findings by kind, how many were
+ * suppressed, and where the traces and each report file went.  With
+ * c->color, in ANSI colours as ThreadSanitizer's reports are. */
 void ls_report_text(FILE *out, const struct ls_report *r, const struct ls_report_ctx *c);
 /* The JSON report (schema: docs/json-report.md). */
 void ls_report_json(FILE *out, const struct ls_report *r, const struct ls_report_ctx *c);

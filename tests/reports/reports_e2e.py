@@ -489,8 +489,10 @@ def case_options():
     expect_status(r, 66, "run")
     page = os.path.join(d, "report.html")
     check(os.path.exists(page), "no report.html in the trace directory")
-    check(r.err.rstrip().endswith("lockscope: HTML report in '%s'" % page),
-          "the HTML path is not printed at the end", r.err)
+    last = r.err.rstrip().splitlines()[-1]
+    check(last.startswith("lockscope: 1 finding (1 lock-order-cycle), 0 suppressed; ") and
+          last.endswith("; traces in '%s'; HTML report in '%s'" % (d, page)),
+          "the last line does not say where the report went: %r" % last, r.err)
     d2 = os.path.join(w, "t2")
     r = lockscope("run", "--no-html", "--out", d2, "--", ex("noodle_fork"))
     check(not os.path.exists(os.path.join(d2, "report.html")), "--no-html wrote a page")
@@ -753,7 +755,9 @@ def case_html_noodle_fork():
     r = lockscope("run", "--out", t, "--json", js, "--", ex("noodle_fork"))
     expect_status(r, 66, "noodle_fork")
     page = os.path.join(t, "report.html")
-    check("lockscope: HTML report in '%s'" % page in r.err, "path not printed", r.err)
+    last = r.err.rstrip().splitlines()[-1]
+    check("; HTML report in '%s'; JSON report in '%s'" % (page, js) in last,
+          "paths not on the last line: %r" % last, r.err)
     rep = load_json(js)
     fid = rep["findings"][0]["id"]
 

@@ -321,3 +321,63 @@ Test(writers, race_in_every_format)
     cr_assert_not_null(strstr(j, "T2 reads balance:"));
     free(j);
 }
+
+/* Colour only when the command asks for it, and only in the text report. */
+Test(writers, text_colours_only_when_asked)
+{
+    build();
+    char *plain = render(ls_report_text, &c);
+    cr_assert_null(strchr(plain, '\033'), "escape codes without colour");
+    c.color = 1;
+    char *t = render(ls_report_text, &c);
+    cr_assert_not_null(strstr(t, "\033[1m\033[31mWARNING: lockscope: lock-order-inversion"));
+    cr_assert_not_null(strstr(t, "\033[1mSUMMARY: lockscope: "));
+    cr_assert_not_null(strstr(t, "\033[1m\033[35mnoodle_lock\033[0m"));
+    cr_assert_not_null(strstr(t, "\033[1m\033[36m"), "thread descriptions in cyan");
+    /* Without the escape codes, the coloured report is the plain one. */
+    char *strip = xstrdup(t);
+    char *o = strip;
+    for (const char *p = t; *p;) {
+        if (*p == '\033') {
+            p += strcspn(p, "m") + 1;
+            continue;
+        }
+        *o++ = *p++;
+    }
+    *o = 0;
+    cr_assert_str_eq(strip, plain);
+    free(strip);
+    /* The other formats never colour. */
+    renderer others[] = {ls_report_html, ls_report_json, ls_report_sarif, ls_report_junit};
+    for (size_t i = 0; i < 4; i++) {
+        char *s = render(others[i], &c);
+        cr_assert_null(strchr(s, '\033'), "escape codes in format %zu", i);
+        free(s);
+    }
+    free(t);
+    free(plain);
+}
+
+/* The last line: findings by kind, suppressed, and where everything went. */
+Test(writers, text_last_line_says_it_all)
+{
+    build();
+    c.suppressed = 2;
+    c.trace_dir = xstrdup("/tmp/t");
+    c.written[c.nwritten++] = (struct ls_rwritten){"HTML", "/tmp/t/report.html"};
+    c.written[c.nwritten++] = (struct ls_rwritten){"JUnit", "out.xml"};
+    char *t = render(ls_report_text, &c);
+    size_t n = strlen(t);
+    cr_assert(n > 1 && t[n - 1] == '\n');
+    t[n - 1] = 0;
+    const char *last = strrchr(t, '\n') + 1;
+    cr_assert_str_eq(last, "lockscope: 3 findings (2 lock-order-cycle, 1 deadlock), 2 "
+                           "suppressed; traces in '/tmp/t'; HTML report in "
+                           "'/tmp/t/report.html'; JUnit report in 'out.xml'");
+    free(t);
+    ls_report_free(&r);
+    fx_add_process(&r, 9, "./clean");
+    t = render(ls_report_text, NULL);
+    cr_assert_not_null(strstr(t, "\nlockscope: 0 findings, 0 suppressed\n"));
+    free(t);
+}
