@@ -43,7 +43,8 @@ static const char usage_text[] =
     "  --srcroot DIR        SARIF: source paths relative to DIR (default: the\n"
     "                       current directory)\n"
     "  --suppressions FILE  hide findings matched by FILE's race:, deadlock: and\n"
-    "                       misuse: lines (default: $LOCKSCOPE_SUPPRESSIONS)\n"
+    "                       misuse: lines (default: $LOCKSCOPE_SUPPRESSIONS, else\n"
+    "                       suppressions=FILE in $LOCKSCOPE_OPTIONS)\n"
     "  --baseline OLD.json  only findings not in this earlier JSON report fail\n"
     "  --fail-on KINDS      comma list of finding kinds that fail the run (default:\n"
     "                       all; also 'none'): lock-order-cycle, deadlock, ...\n"
@@ -291,15 +292,40 @@ int ls_opts_handle(struct ls_opts *o, int c, const char *arg, char **argv)
     return 0;
 }
 
+/* suppressions=FILE in LOCKSCOPE_OPTIONS (the shim's syntax: key=value
+ * pairs separated by ':' or blanks; the shim accepts the key and leaves it
+ * to the command).  Returns a copy of FILE, or NULL. */
+static char *options_suppressions(void)
+{
+    const char *s = getenv("LOCKSCOPE_OPTIONS");
+    static const char key[] = "suppressions=";
+    char *found = NULL;
+    while (s && *s) {
+        s += strspn(s, ": \t\n");
+        size_t n = strcspn(s, ": \t\n");
+        if (n > sizeof key - 1 && !strncmp(s, key, sizeof key - 1)) {
+            free(found); /* the last one counts, as in the shim */
+            found = xstrndup(s + sizeof key - 1, n - (sizeof key - 1));
+        }
+        s += n;
+    }
+    return found;
+}
+
 int ls_opts_load(struct ls_opts *o)
 {
     const char *supp = o->suppressions;
+    char *from_options = NULL;
     if (!supp) {
         const char *env = getenv("LOCKSCOPE_SUPPRESSIONS");
         if (env && *env)
             supp = env;
+        else
+            supp = from_options = options_suppressions();
     }
-    if (supp && ls_supp_load(&o->supp, supp) != 0)
+    int bad = supp && ls_supp_load(&o->supp, supp) != 0;
+    free(from_options);
+    if (bad)
         return -1;
     if (o->baseline && ls_baseline_load(&o->base, o->baseline) != 0)
         return -1;

@@ -43,6 +43,8 @@ static const struct {
     {"watch_only", "comma-separated names of the only globals to watch (default: all)"},
     {"watch_libs", "1 also watches the globals of the program's shared libraries (not the "
                    "system's: libc, libstdc++, ...) (default 0)"},
+    {"suppressions", "a suppressions file for the lockscope command (the shim records "
+                     "everything; the analysis hides what the file matches)"},
     {"help", "1 prints this list and runs the program untraced"},
 };
 
@@ -148,6 +150,8 @@ static int apply(const char *k, size_t kn, const char *v, size_t vn)
             memcpy(ls_opt.watch_only, v, vn);
             ls_opt.watch_only[vn] = 0;
         }
+    } else if (IS("suppressions")) {
+        /* The command's (cli/main.c): nothing for the shim to do. */
     } else if (IS("help")) {
         if (parse_int(v, vn, 0, 1, &x) == 0 && x) {
             print_help();

@@ -331,6 +331,26 @@ def case_suppressions():
     r = lockscope("analyze", "--suppressions", none, os.path.join(w, "t"),
                   env={"LOCKSCOPE_SUPPRESSIONS": own})
     expect_status(r, 66, "--suppressions over LOCKSCOPE_SUPPRESSIONS")
+    # suppressions= in LOCKSCOPE_OPTIONS, as with the sanitizers: the shim
+    # takes the key without a warning, the command applies the file.
+    opts = {"LOCKSCOPE_OPTIONS": "verbosity=0:suppressions=%s" % own}
+    t3 = os.path.join(w, "t3")
+    r = lockscope("run", "--out", t3, "--", nf, env=opts)
+    expect_status(r, 0, "suppressions= in LOCKSCOPE_OPTIONS")
+    check("unknown option" not in r.err, "the shim does not know suppressions=", r.err)
+    check("suppressions '%s': 1 finding suppressed" % own in r.err, "not applied", r.err)
+    r = lockscope("analyze", t3, env=opts)
+    expect_status(r, 0, "analyze with suppressions= in LOCKSCOPE_OPTIONS")
+    r = lockscope("analyze", "--suppressions", none, t3, env=opts)
+    expect_status(r, 66, "--suppressions over LOCKSCOPE_OPTIONS")
+    r = lockscope("analyze", t3, env=dict(opts, LOCKSCOPE_SUPPRESSIONS=none))
+    expect_status(r, 66, "LOCKSCOPE_SUPPRESSIONS over LOCKSCOPE_OPTIONS")
+    bad = write(os.path.join(w, "bad_opt.supp"), "mutex:x\n")
+    r = lockscope("run", "--", nf, env={"LOCKSCOPE_OPTIONS": "suppressions=" + bad})
+    expect_status(r, 2, "a bad file named in LOCKSCOPE_OPTIONS")
+    check("bad suppression at '%s:1'" % bad in r.err, "the bad line is not named", r.err)
+    r = lockscope("run", "--", "true", env={"LOCKSCOPE_OPTIONS": "help=1"})
+    check("suppressions" in r.err, "help=1 does not list suppressions", r.err)
     # A live deadlock and its cycle: deadlock: covers both.
     js = os.path.join(w, "dl.json")
     dl = write(os.path.join(w, "dl.supp"), "deadlock:ring_*\n")
