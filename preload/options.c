@@ -67,7 +67,7 @@ static void print_help(void)
 {
     ls_warn("lockscope: options (LOCKSCOPE_OPTIONS=key=value:key=value):");
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-        ls_warn("  %-12s %s", known[i].key, known[i].help);
+        ls_warn("  %-18s %s", known[i].key, known[i].help);
 }
 
 /* One key=value pair; returns 1 for help=1. */
