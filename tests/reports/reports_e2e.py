@@ -394,6 +394,9 @@ def case_suppressions_bad():
     r = lockscope("run", "--suppressions", bad, "--", *sh)
     expect_status(r, 2, "malformed suppressions")
     check("lockscope: error: bad suppression at '%s:4'" % bad in r.err, "no file:line", r.err)
+    # A bad file is not a usage error: one line, no usage (docs/reports.md).
+    check(len(r.err.splitlines()) == 1 and "usage:" not in r.err,
+          "more than the one line of the error", r.err)
     check(not os.path.exists(marker), "the program ran despite a bad suppressions file")
     r = lockscope("run", "--", *sh, env={"LOCKSCOPE_SUPPRESSIONS": bad})
     expect_status(r, 2, "malformed LOCKSCOPE_SUPPRESSIONS")
@@ -452,6 +455,8 @@ def case_baseline():
         r = lockscope("run", "--baseline", bad, "--", "true")
         expect_status(r, 2, "bad baseline %r" % text)
         check("cannot use baseline '%s'" % bad in r.err and msg in r.err, "message", r.err)
+        check(len(r.err.splitlines()) == 1 and "usage:" not in r.err,
+              "more than the one line of the error", r.err)
     r = lockscope("analyze", "--baseline", os.path.join(w, "none.json"), w)
     expect_status(r, 2, "missing baseline")
 
