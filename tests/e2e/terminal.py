@@ -169,6 +169,10 @@ def case_short():
     check(st == 66, "status %d" % st, tty)
     check(b"lockscope: [" not in tty, "a progress line for an analysis under half a second", tty)
     check(RED_WARNING in tty, "no colour", tty)
+    # run reports on stderr: on a terminal, in colour.
+    st, tty = on_pty(["run", "--no-html", "--out", os.path.join(A.work, "run_tty"), "--", A.prog],
+                     env_of())
+    check(st == 66 and RED_WARNING in tty and LOCK in tty, "run on a terminal: no colour", tty)
 
 
 def case_stderr_to_file():
