@@ -159,6 +159,9 @@ def main():
                     help="VAR: at least one read and one write of VAR were sampled")
     ap.add_argument("--race-var")
     ap.add_argument("--watch-refused", action="store_true")
+    ap.add_argument("--scope", action="append", default=[],
+                    help="CHECK=STATE[:TEXT]: some process's scope entry for CHECK has STATE "
+                         "(and TEXT in its detail), and the merged lists say so")
     ap.add_argument("--race-sites")
     ap.add_argument("--misuse-sites")
     ap.add_argument("--order", help="a>b,c>d: these lock-order pairs are in the JSON")
@@ -276,6 +279,17 @@ def main():
             w = [p.get("races", {}).get("watchpoints") for p in rep["processes"]]
             if "refused" not in w:
                 fail("no process says watchpoints were refused: %s" % w, err)
+        for sc in a.scope:
+            check, _, rest = sc.partition("=")
+            state, _, text = rest.partition(":")
+            entries = [e for p in rep["processes"] for e in p["scope"] if e["check"] == check]
+            if not any(e["state"] == state and text in e["detail"] for e in entries):
+                fail("no process's %s scope is %s%s: %s" %
+                     (check, state, " with %r" % text if text else "", entries), err)
+            lists = rep["not_checked" if state == "not-checked" else "checked"]
+            title = entries[0]["title"]
+            if not any(l.startswith(title) for l in lists):
+                fail("the merged lists do not have %r: %s" % (title, lists), err)
         if a.race_var:
             if finds[0]["variable"]["name"] != a.race_var:
                 fail("race on %s, expected %s" % (finds[0]["variable"]["name"], a.race_var), err)
