@@ -154,13 +154,18 @@ static void race(FILE *out, const struct ls_report *r, const struct ls_finding *
     header(out, r, f);
     for (int i = 0; i < 2; i++) {
         const struct ls_faccess *a = &f->access[i];
-        fprintf(out, "  %s of size %u at 0x%llx (%s",
-                i == 0 ? (a->write ? "Write" : "Read")
-                       : (a->write ? "Conflicting write" : "Conflicting read"),
-                f->var.watched, (unsigned long long)f->var.addr, f->var.name);
-        if (f->var.offset)
-            fprintf(out, "+%llu", (unsigned long long)f->var.offset);
-        fprintf(out, ") by ");
+        const char *kind = a->write ? (a->read ? "read-modify-write" : "write") : "read";
+        if (i == 0)
+            fprintf(out, "  %c%s", kind[0] - 'a' + 'A', kind + 1);
+        else
+            fprintf(out, "  Conflicting %s", kind);
+        if (a->inexact)
+            fprintf(out, " of some of the %llu bytes at 0x%llx (%s; its address could not be "
+                         "computed) by ",
+                    (unsigned long long)a->size, (unsigned long long)a->addr, a->where);
+        else
+            fprintf(out, " of size %llu at 0x%llx (%s) by ", (unsigned long long)a->size,
+                    (unsigned long long)a->addr, a->where);
         thread_name(out, &a->thread);
         if (a->nheld == 0) {
             fprintf(out, ", holding no lock:\n");
@@ -173,8 +178,8 @@ static void race(FILE *out, const struct ls_report *r, const struct ls_finding *
         stack(out, &a->stack);
         fputc('\n', out);
     }
-    fprintf(out, "  Location is global '%s' of size %llu.\n\n", f->var.name,
-            (unsigned long long)f->var.size);
+    fprintf(out, "  Location is global '%s' of size %llu at 0x%llx.\n\n", f->var.name,
+            (unsigned long long)f->var.size, (unsigned long long)f->var.addr);
     const struct ls_fthread *ts[2] = {&f->access[0].thread, &f->access[1].thread};
     threads_section(out, ts, 2);
     fprintf(out, "\n  Why this is a race: %s\n", f->reason);

@@ -519,8 +519,9 @@ Test(reader, bad_magic)
 Test(reader, unsupported_versions)
 {
     char supported[64];
-    snprintf(supported, sizeof supported, "version 1 to %u", LS_TRACE_VERSION);
-    uint32_t bad[] = {0, LS_TRACE_VERSION + 1, 0xffffffffu};
+    snprintf(supported, sizeof supported, "reads version %u only", LS_TRACE_VERSION);
+    /* 1: before accesses were decoded (a window that fired is no evidence). */
+    uint32_t bad[] = {0, 1, LS_TRACE_VERSION + 1, 0xffffffffu};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct tb t = {0};
         tb_header_v(&t, bad[i], 1, 0, 0);
