@@ -490,8 +490,8 @@ static int explain(const struct ls_insn *d, const struct ls_regs *r, uint64_t en
                 unknown = 1;
             continue;
         }
-        if (!overlaps(a, d->mem[i].size, wlo, wlen))
-            continue;
+        if (a + d->mem[i].size < a || !overlaps(a, d->mem[i].size, wlo, wlen))
+            continue; /* (no access wraps around the address space) */
         /* Of two operands on the window (movs), the write. */
         if (best < 0 || (d->mem[i].access & LS_DEC_WRITE)) {
             best = i;
@@ -533,7 +533,7 @@ int ls_decode_eval(const struct ls_site *s, const struct ls_regs *r, uint64_t pc
                    uint64_t wlen, struct ls_dec_access *out)
 {
     memset(out, 0, sizeof *out);
-    if (wlen == 0)
+    if (wlen == 0 || wlo + wlen < wlo)
         return -1;
     /* In the middle of a REP string instruction the pc is still on it:
      * iterations remain (rcx), and the element just done touched the window. */
