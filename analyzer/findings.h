@@ -87,6 +87,7 @@ struct ls_faccess {
     uint64_t addr;            /* its first byte */
     uint64_t size;            /* bytes accessed */
     uint64_t offset;          /* of its first byte in the variable */
+    uint32_t watched;         /* bytes of the watchpoint that caught it */
     char *where;              /* those bytes by name: "cells[2]", "s.flags+5",
                                  "offset 8 of buf", or the variable's name */
     struct ls_fstack stack;   /* frame 0: the accessing instruction */

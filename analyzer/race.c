@@ -138,6 +138,7 @@ static void build_access(struct ctx *c, struct ls_finding *f, int side, const st
     fa->addr = a->addr;
     fa->size = a->size;
     fa->offset = r->lo - v->start;
+    fa->watched = a->watch_len;
     fa->where = where(c, v, r);
     ls_fstack_build(p, a->stack, &fa->stack);
     fa->nheld = a->nheld;

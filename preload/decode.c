@@ -15,7 +15,8 @@
 
 #define MAX_INSN 15           /* the longest x86 instruction */
 #define SYNC_FROM 64          /* linear decodes start this far back at most ... */
-#define SYNC_TO 16            /* ... and this far at least */
+#define SYNC_TO 16            /* ... and this far at least, */
+#define SYNC_STEP 6           /* every SYNC_STEP bytes (eight of them) */
 
 static struct {
     ZyanStatus (*init)(ZydisDecoder *, ZydisMachineMode, ZydisStackWidth);
@@ -26,8 +27,10 @@ static struct {
     ZydisRegister (*enclosing)(ZydisMachineMode, ZydisRegister);
     ZyanI8 (*id)(ZydisRegister);
     ZydisRegisterClass (*cls)(ZydisRegister);
+    ZyanStatus (*mode)(ZydisDecoder *, ZydisDecoderMode, ZyanBool);
 } zy;
 static ZydisDecoder decoder;
+static ZydisDecoder lengths; /* minimal mode: lengths only, twice as fast */
 static int loaded;
 
 int ls_decode_load(void)
@@ -43,9 +46,13 @@ int ls_decode_load(void)
         zy.enclosing = (__typeof__(zy.enclosing))dlsym(h, "ZydisRegisterGetLargestEnclosing");
         zy.id = (__typeof__(zy.id))dlsym(h, "ZydisRegisterGetId");
         zy.cls = (__typeof__(zy.cls))dlsym(h, "ZydisRegisterGetClass");
+        zy.mode = (__typeof__(zy.mode))dlsym(h, "ZydisDecoderEnableMode");
     }
     if (!h || !zy.init || !zy.full || !zy.insn || !zy.enclosing || !zy.id || !zy.cls ||
-        !ZYAN_SUCCESS(zy.init(&decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64))) {
+        !zy.mode ||
+        !ZYAN_SUCCESS(zy.init(&decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)) ||
+        !ZYAN_SUCCESS(zy.init(&lengths, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)) ||
+        !ZYAN_SUCCESS(zy.mode(&lengths, ZYDIS_DECODER_MODE_MINIMAL, ZYAN_TRUE))) {
         loaded = -1;
         return -1;
     }
@@ -185,6 +192,15 @@ static int compact(const ZydisDecodedInstruction *in, const ZydisDecodedOperand 
     return 0;
 }
 
+/* The length of the instruction at p (at most n bytes), or 0. */
+static size_t length_at(const uint8_t *p, size_t n)
+{
+    ZydisDecodedInstruction in;
+    if (!ZYAN_SUCCESS(zy.insn(&lengths, NULL, p, n, &in)) || in.length > n)
+        return 0;
+    return in.length;
+}
+
 static int decode_one(const uint8_t *p, size_t n, struct ls_insn *out)
 {
     ZydisDecodedInstruction in;
@@ -228,7 +244,8 @@ static void vote(const uint8_t *code, size_t before, struct ls_insn *c, int n, i
     *none = 0;
     /* Not that far back (the start of the code): from there only. */
     size_t nearest = far > SYNC_TO ? SYNC_TO + 1 : far;
-    for (size_t from = far; from >= nearest && from > 0; from--) {
+    for (size_t from = far; from >= nearest && from > 0;
+         from = from > SYNC_STEP ? from - SYNC_STEP : 0) {
         size_t path[SYNC_FROM + 1];
         int np = 0;
         size_t k = from;
@@ -252,11 +269,10 @@ static void vote(const uint8_t *code, size_t before, struct ls_insn *c, int n, i
             }
             path[np++] = k;
             /* Limited to k bytes: an instruction across the pc fails. */
-            ZydisDecodedInstruction in;
-            if (!ZYAN_SUCCESS(zy.insn(&decoder, NULL, code - k, k, &in)) || in.length > k ||
-                in.length == 0)
+            size_t len = length_at(code - k, k);
+            if (len == 0)
                 break;
-            k -= in.length;
+            k -= len;
         }
         for (int i = 0; i < np; i++)
             reach[path[i]] = result;
@@ -288,11 +304,10 @@ static int walk(const uint8_t *code, size_t from, const struct ls_insn *c, int n
         for (int i = 0; i < n; i++)
             if (c[i].back == k)
                 return i;
-        ZydisDecodedInstruction in;
-        if (!ZYAN_SUCCESS(zy.insn(&decoder, NULL, code - k, k, &in)) || in.length > k ||
-            in.length == 0)
+        size_t len = length_at(code - k, k);
+        if (len == 0)
             return -1;
-        k -= in.length;
+        k -= len;
     }
     return -2;
 }
@@ -305,7 +320,7 @@ static int decode_before(const uint8_t *code, size_t before, size_t fstart, stru
     size_t maxback = before < MAX_INSN ? before : MAX_INSN;
     for (size_t k = 1; k <= maxback; k++) {
         struct ls_insn d;
-        if (decode_one(code - k, k, &d) != 0 || d.len != k)
+        if (length_at(code - k, k) != k || decode_one(code - k, k, &d) != 0 || d.len != k)
             continue;
         /* For a call through memory: only FF /2 (call [mem]). */
         if (calls && !opcode_is_indirect_call(code - k, k))
@@ -315,6 +330,23 @@ static int decode_before(const uint8_t *code, size_t before, size_t fstart, stru
     }
     if (n == 0)
         return -1;
+    int none;
+    vote(code, before, cand, n, &none);
+    int most = 0, with_votes = 0;
+    for (int i = 0; i < n; i++) {
+        most = cand[i].votes > most ? cand[i].votes : most;
+        with_votes += cand[i].votes > 0;
+    }
+    /* Every linear decode from further back agrees: that is the one (the
+     * usual case, and the cheap one). */
+    if (with_votes == 1 && none == 0) {
+        for (int i = 0; i < n; i++)
+            if (cand[i].votes)
+                out->insn[0] = cand[i];
+        out->n = 1;
+        return 0;
+    }
+    /* They disagree: decoding forward from the function's start is exact. */
     if (fstart > 0 && fstart <= before) {
         int w = walk(code, fstart, cand, n);
         if (w == -2)
@@ -326,11 +358,6 @@ static int decode_before(const uint8_t *code, size_t before, size_t fstart, stru
             return 0;
         }
     }
-    int none;
-    vote(code, before, cand, n, &none);
-    int most = 0;
-    for (int i = 0; i < n; i++)
-        most = cand[i].votes > most ? cand[i].votes : most;
     /* Every decode from further back goes through the pc and none falls
      * on a candidate: they are tails of the instruction that ends there,
      * which accesses no memory. */

@@ -156,8 +156,13 @@ static void jfinding(FILE *out, const struct ls_report *r, const struct ls_findi
     if (f->kind == LS_FIND_RACE) {
         fputs(",\"variable\":{\"name\":", out);
         jstr(out, f->var.name);
-        fprintf(out, ",\"address\":\"0x%llx\",\"size\":%llu},\"accesses\":[",
-                (unsigned long long)f->var.addr, (unsigned long long)f->var.size);
+        /* address, offset, watched: of the first access, as in schema 1 */
+        fprintf(out,
+                ",\"address\":\"0x%llx\",\"size\":%llu,\"offset\":%llu,\"watched\":%u,"
+                "\"start\":\"0x%llx\"},\"accesses\":[",
+                (unsigned long long)f->access[0].addr, (unsigned long long)f->var.size,
+                (unsigned long long)f->access[0].offset, f->access[0].watched,
+                (unsigned long long)f->var.addr);
         for (int i = 0; i < 2; i++) {
             const struct ls_faccess *a = &f->access[i];
             fprintf(out, "%s{\"kind\":\"%s\",\"read_modify_write\":%s,\"address\":\"0x%llx\","
@@ -166,7 +171,8 @@ static void jfinding(FILE *out, const struct ls_report *r, const struct ls_findi
                     (unsigned long long)a->addr, (unsigned long long)a->size,
                     (unsigned long long)a->offset);
             jstr(out, a->where);
-            fprintf(out, ",\"address_computed\":%s,\"thread\":", a->inexact ? "false" : "true");
+            fprintf(out, ",\"address_computed\":%s,\"watched\":%u,\"thread\":",
+                    a->inexact ? "false" : "true", a->watched);
             jthread(out, &a->thread);
             fputs(",\"stack\":", out);
             jstack(out, &a->stack);

@@ -313,9 +313,12 @@ Test(writers, race_bytes_in_every_format)
     char *j = render(ls_report_json, NULL);
     cr_assert_not_null(strstr(j, "{\"kind\":\"write\",\"read_modify_write\":true,"
                                  "\"address\":\"0x5555000018\",\"size\":4,\"offset\":8,"
-                                 "\"where\":\"cells[2]\",\"address_computed\":true,"));
+                                 "\"where\":\"cells[2]\",\"address_computed\":true,\"watched\":0,"));
     cr_assert_not_null(strstr(j, "\"size\":8,\"offset\":8,\"where\":\"offset 8 of buf\","
                                  "\"address_computed\":false,"));
+    cr_assert_not_null(strstr(j, "\"variable\":{\"name\":\"cells\",\"address\":\"0x5555000018\","
+                                 "\"size\":8,\"offset\":8,\"watched\":0,"
+                                 "\"start\":\"0x5555000010\"}"));
     free(j);
     char *s = render(ls_report_sarif, NULL);
     cr_assert_not_null(strstr(s, "T1 writes cells[2] holding no lock"));
