@@ -398,6 +398,8 @@ static char class_of(const struct ls_globals *g, const struct ls_gvar *v)
         return 'a';
     if (v->flags & LS_G_SYNC_TYPE)
         return 's';
+    if (v->flags & LS_G_ATOMIC_CODE)
+        return 'x';
     if (!g->code_scanned || (v->flags & (LS_G_WRITE | LS_G_ADDRESS)))
         return 0;
     return v->flags & LS_G_READ ? 'r' : 'u';
@@ -406,7 +408,7 @@ static char class_of(const struct ls_globals *g, const struct ls_gvar *v)
 char *ls_globals_hint(const struct ls_globals *g, size_t max)
 {
     /* Left out first when it does not fit: never named, then only read. */
-    static const char *const levels[] = {"asru", "asr", "as"};
+    static const char *const levels[] = {"asxru", "asxr", "asx"};
     struct strbuf sb;
     sb_init(&sb);
     for (size_t l = 0; g && l < sizeof levels / sizeof levels[0]; l++) {

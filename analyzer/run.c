@@ -159,7 +159,8 @@ static char *resolve_program(const char *prog)
  * (LOCKSCOPE_GLOBALS=EXE:list, format in preload/watch.c): its _Atomic
  * globals are its own synchronization, followed so that data published
  * through them is not taken for a race; synchronization objects are never
- * watched; globals the code writes are watched first.  The shim has no
+ * watched; globals atomic instructions access are followed too; globals
+ * the code writes are watched first.  The shim has no
  * DWARF reader and scans no code: the command reads the file once, here.
  * The list is kept well below what one environment string may hold. */
 #define LS_GLOBALS_MAX (64u << 10)

@@ -231,7 +231,7 @@ static int spend(struct ls_slot *sl, int s, uint32_t gen, struct ls_thread *t)
     if (atomic_fetch_sub(&sl->tokens, 1) > 0)
         return 0;
     atomic_fetch_add(&ls_wcount.limited, 1);
-    if (sl->sync)
+    if (sl->sync == 1)
         atomic_store(&ls_sync_incomplete, 1); /* its synchronization is lost from here */
     if (atomic_load(&sl->gen) == gen && !atomic_load(&sl->benched))
         ls_slot_bench(s);
@@ -304,7 +304,9 @@ void ls_trap_handler(int sig, siginfo_t *si, void *ucv)
         goto done;
     }
     if (c->sync) {
-        /* An _Atomic global: synchronization, not an access to judge. */
+        /* A followed global: synchronization, not an access to judge. */
+        if (a.flags & LS_DEC_ATOMIC)
+            atomic_fetch_add(&ls_wcount.atomic, 1);
         sync_on(t, &sl->spin, &sl->clock, (a.flags & LS_DEC_WRITE) != 0);
         goto done;
     }

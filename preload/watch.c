@@ -80,7 +80,7 @@ _Atomic int ls_sync_incomplete;
 
 static uint32_t *order;       /* candidates in rotation order */
 static _Atomic int watching;
-static uint32_t nsync;        /* _Atomic globals followed */
+static uint32_t nsync;        /* _Atomic globals followed (not counting 'x' ones) */
 static long dummy_target[LS_WATCH_SLOTS]; /* where an idle slot points */
 static struct sigaction prev_trap;
 static uint32_t ncpus = 1;    /* CPUs the program may run on */
@@ -89,13 +89,14 @@ _Atomic int ls_watch_pending_threads;
 
 /* ---- what `lockscope run` found in the program ---------------------------- */
 
-/* LOCKSCOPE_GLOBALS="EXE:a4010,s4040,r4100,u4200": globals of EXE by ELF
- * virtual address, each with what the debug information and the code say
- * of it: a = C11 _Atomic (followed as synchronization), s = a
+/* LOCKSCOPE_GLOBALS="EXE:a4010,s4040,x4080,r4100,u4200": globals of EXE by
+ * ELF virtual address, each with what the debug information and the code
+ * say of it: a = C11 _Atomic (followed as synchronization), s = a
  * synchronization object by its type (pthread_once_t, sem_t, ...: never
- * watched), r = the code only reads it, u = the code never names it.  The
- * others are written by the code.  Another program (exec'd later) does not
- * match and gets none. */
+ * watched), x = atomic instructions of the code access it (followed as
+ * synchronization while two slots stay for sampling), r = the code only
+ * reads it, u = the code never names it.  The others are written by the
+ * code.  Another program (exec'd later) does not match and gets none. */
 struct hint {
     uint64_t vaddr;
     char cls;
@@ -127,7 +128,7 @@ static void load_hints(const char *exe)
         char cls = *p++;
         char *end;
         uint64_t a = strtoull(p, &end, 16);
-        if (end != p && strchr("asru", cls) && cls)
+        if (end != p && strchr("asxru", cls) && cls)
             hints[nhints++] = (struct hint){a, cls};
         p = *end == ',' ? end + 1 : end;
         if (*end && *end != ',')
@@ -253,7 +254,7 @@ static void find_candidates_in(const char *file, uint64_t bias, int main_program
         struct ls_cand *c = &ls_cands[ls_ncands++];
         c->addr = s->st_value + bias;
         c->size = s->st_size > UINT32_MAX ? UINT32_MAX : (uint32_t)s->st_size;
-        c->sync = cls == 'a';
+        c->sync = cls == 'a' ? 1 : cls == 'x' ? 2 : 0;
         c->tier = cls == 'r' ? LS_TIER_READ : cls == 'u' ? LS_TIER_UNREFERENCED : LS_TIER_WRITTEN;
     }
 out:
@@ -713,21 +714,31 @@ static int find_objects(struct dl_phdr_info *info, size_t size, void *arg)
 
 /* _Atomic globals get slots of their own, for the whole run: their
  * accesses are the program's synchronization and none may be missed.  One
- * slot stays for sampling the others. */
+ * slot stays for sampling the others.  Globals that atomic instructions
+ * access (a flag set with __atomic_exchange_n, a counter bumped with lock
+ * add) are followed the same way while two slots stay for sampling; the
+ * others are sampled like any variable (their atomic accesses still
+ * synchronize while watched). */
 static void assign_sync_slots(void)
 {
     uint32_t want = 0;
     for (uint32_t i = 0; i < ls_ncands; i++)
-        want += ls_cands[i].sync;
+        want += ls_cands[i].sync == 1;
     int s = 0;
-    for (uint32_t i = 0; i < ls_ncands && s < ls_nslots - 1; i++) {
-        if (!ls_cands[i].sync)
-            continue;
-        ls_slots[s].sync = 1;
-        arm(s, (int)i, 0);
-        s++;
-        nsync++;
-    }
+    for (int kind = 1; kind <= 2; kind++)
+        for (uint32_t i = 0; i < ls_ncands; i++) {
+            if (ls_cands[i].sync != kind)
+                continue;
+            if (s >= ls_nslots - (kind == 1 ? 1 : 2)) {
+                if (kind == 2)
+                    ls_cands[i].sync = 0;
+                continue;
+            }
+            ls_slots[s].sync = kind;
+            arm(s, (int)i, 0);
+            s++;
+            nsync += kind == 1;
+        }
     if (nsync < want)
         atomic_store(&ls_sync_incomplete, 1);
 }
@@ -824,7 +835,9 @@ void ls_watch_threads_start(void)
         return;
     }
     assign_sync_slots();
-    int sampled = ls_nslots - (int)nsync;
+    int sampled = 0;
+    for (int s = 0; s < ls_nslots; s++)
+        sampled += !ls_slots[s].sync;
     for (int s = 0; s < ls_nslots; s++) /* full buckets to start with */
         atomic_store(&ls_slots[s].tokens, cap_of(s, sampled));
     rotate();

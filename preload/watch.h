@@ -29,7 +29,8 @@ struct ls_cand {
     uint64_t addr;
     uint32_t size;            /* the object's size */
     uint32_t cursor;          /* offset of the window it is watched at next */
-    uint8_t sync;             /* an _Atomic global: followed as synchronization */
+    uint8_t sync;             /* followed as synchronization: 1 an _Atomic global, 2 one
+                                 atomic instructions access (if a slot is free) */
     uint8_t tier;             /* LS_TIER_*: the program's code writes it, only reads it, ... */
     uint8_t pad[2];
     _Atomic int dropped;      /* turned out to be a sync object, or only libc touches it */
@@ -54,7 +55,7 @@ struct ls_slot {
     _Atomic int benched;      /* set aside until the next refill or turn */
     _Atomic uint32_t first_tid; /* the thread of its first trap since armed */
     _Atomic int shared;       /* another thread trapped since armed */
-    int sync;                 /* given to an _Atomic global for the whole run */
+    int sync;                 /* given to a followed global for the whole run (its kind) */
     struct ls_sync clock;     /* that global's clock */
     struct ls_spin spin;      /* guards the clock */
     struct ls_spin move;      /* guards moving the watchpoint (generation, history) */

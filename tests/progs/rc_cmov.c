@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 int g;
-static volatile int stop;
 
 __attribute__((noinline)) static int pick(int c, int r)
 {
@@ -18,7 +17,7 @@ __attribute__((noinline)) static int pick(int c, int r)
 
 static void *writer(void *arg)
 {
-    for (int i = 0; i < 2000 && !stop; i++) {
+    for (int i = 0; i < 2000; i++) {
         g = i; /* @write */
         usleep(10);
     }
@@ -42,7 +41,6 @@ int main(void)
     pthread_create(&a, NULL, writer, NULL);
     pthread_create(&b, NULL, chooser, NULL);
     pthread_join(b, &sum);
-    stop = 1;
     pthread_join(a, NULL);
     printf("%ld\n", (long)sum);
     return 0;
