@@ -112,8 +112,7 @@ static int sync_name(const char *n)
     return 0;
 }
 
-/* LS_G_ATOMIC_TYPE, LS_G_SYNC_TYPE or 0 for a variable's type. */
-static unsigned classify_type(Dwarf_Die *var)
+unsigned ls_globals_type_class(Dwarf_Die *var)
 {
     Dwarf_Die cur = *var;
     for (int depth = 0; depth < 16; depth++) {
@@ -160,7 +159,7 @@ static void walk_dies(struct ls_globals *g, Dwarf_Die *parent, int depth)
         int tag = dwarf_tag(&child);
         Dwarf_Addr a;
         if (tag == DW_TAG_variable && location_addr(&child, &a)) {
-            unsigned f = classify_type(&child);
+            unsigned f = ls_globals_type_class(&child);
             if (f)
                 mark(g, a, f);
         } else if (tag == DW_TAG_subprogram || tag == DW_TAG_lexical_block ||

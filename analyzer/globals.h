@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <elfutils/libdw.h>
+
 enum {
     LS_G_ATOMIC_TYPE = 1,     /* _Atomic, std::atomic<>: synchronization */
     LS_G_SYNC_TYPE = 2,       /* a synchronization object (or an array of them) */
@@ -65,5 +67,11 @@ char *ls_globals_hint(const struct ls_globals *g, size_t max);
 /* Names of the _Atomic-typed globals, comma-separated (malloc'ed; "" if
  * none). */
 char *ls_globals_atomic_names(const struct ls_globals *g);
+
+/* What a variable's type makes it (its DIE): LS_G_ATOMIC_TYPE (C11
+ * _Atomic, C++ std::atomic<>, atomic_flag), LS_G_SYNC_TYPE (a
+ * synchronization object, or an array of them) or 0, through typedefs,
+ * qualifiers and arrays. */
+unsigned ls_globals_type_class(Dwarf_Die *var);
 
 #endif

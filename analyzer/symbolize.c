@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "symbolize.h"
+#include "globals.h"
 #include "util.h"
 
 #include <dlfcn.h>
@@ -536,29 +537,6 @@ const char *ls_sym_data(struct ls_symbolizer *s, uint64_t addr, uint64_t *offset
 
 /* ---- global variables in the debug information ----------------------------- */
 
-static int type_is_atomic(Dwarf_Die *die)
-{
-    Dwarf_Attribute attr;
-    Dwarf_Die type;
-    for (int depth = 0; depth < 16; depth++) {
-        if (!dwarf_attr_integrate(die, DW_AT_type, &attr) || !dwarf_formref_die(&attr, &type))
-            return 0;
-        int tag = dwarf_tag(&type);
-        const char *name = dwarf_diename(&type);
-        if (tag == DW_TAG_atomic_type)
-            return 1;
-        /* C++ std::atomic<T>, std::atomic_flag */
-        if ((tag == DW_TAG_class_type || tag == DW_TAG_structure_type) && name &&
-            (!strncmp(name, "atomic<", 7) || !strcmp(name, "atomic_flag")))
-            return 1;
-        if (tag != DW_TAG_typedef && tag != DW_TAG_const_type && tag != DW_TAG_volatile_type &&
-            tag != DW_TAG_array_type)
-            return 0;
-        *die = type;
-    }
-    return 0;
-}
-
 static int located_at(Dwarf_Die *die, Dwarf_Addr vaddr)
 {
     Dwarf_Attribute attr;
@@ -607,7 +585,7 @@ int ls_sym_data_atomic(struct ls_symbolizer *s, uint64_t addr)
     Dwarf_Die die;
     if (!s || !ls_sym_data(s, addr, &off, NULL) || !var_die(s, addr - off, &die))
         return 0;
-    return type_is_atomic(&die);
+    return ls_globals_type_class(&die) == LS_G_ATOMIC_TYPE;
 }
 
 /* The type behind typedefs and qualifiers. */

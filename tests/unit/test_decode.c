@@ -42,23 +42,38 @@ static void init(void)
 TestSuite(decode, .init = init);
 
 static const uint8_t ret[] = {0xc3};
+static const struct ls_regs zero_regs;
+
+/* The access of a trap at PC, right after the bytes b (a ret follows), on
+ * the window [wlo, + wlen), with registers r: found, or the test fails. */
+static struct ls_dec_access trapped(const uint8_t *b, size_t n, const struct ls_regs *r,
+                                    uint64_t wlo, uint64_t wlen)
+{
+    struct code c = code_of(b, n, ret, sizeof ret);
+    struct ls_site s;
+    cr_assert_eq(site(&c, &s), 0);
+    struct ls_dec_access a;
+    cr_assert_eq(ls_decode_eval(&s, r, PC, wlo, wlen, &a), 0);
+    return a;
+}
+
+#define EXPECT(a, at, bytes, fl)                                                            \
+    do {                                                                                    \
+        cr_assert_eq((a).addr, (uint64_t)(at), "address 0x%llx", (unsigned long long)(a).addr); \
+        cr_assert_eq((a).size, (uint64_t)(bytes), "size %llu", (unsigned long long)(a).size); \
+        cr_assert_eq((a).flags, (uint32_t)(fl), "flags %#x", (a).flags);                    \
+    } while (0)
 
 /* lea rax,[rip+cells]; mov [rax+rdi*4],esi: a PIE array store. */
 Test(decode, indexed_store)
 {
     static const uint8_t b[] = {0x48, 0x63, 0xff, 0x48, 0x8d, 0x05, 0x00, 0x10, 0x00, 0x00,
                                 0x89, 0x34, 0xb8};
-    struct code c = code_of(b, sizeof b, ret, sizeof ret);
-    struct ls_site s;
-    cr_assert_eq(site(&c, &s), 0);
     struct ls_regs r = {0};
     r.r[LS_REG_RAX] = 0x404040;
     r.r[LS_REG_RDI] = 2;
-    struct ls_dec_access a;
-    cr_assert_eq(ls_decode_eval(&s, &r, PC, 0x404048, 8, &a), 0);
-    cr_assert_eq(a.addr, 0x404048u);
-    cr_assert_eq(a.size, 4u);
-    cr_assert_eq(a.flags, LS_DEC_WRITE);
+    struct ls_dec_access a = trapped(b, sizeof b, &r, 0x404048, 8);
+    EXPECT(a, 0x404048, 4, LS_DEC_WRITE);
     cr_assert_eq(a.back, 3u);
 }
 
@@ -86,30 +101,21 @@ Test(decode, clobbered_base_is_inexact)
 Test(decode, rmw_rip_relative)
 {
     static const uint8_t b[] = {0x83, 0x05, 0x10, 0x00, 0x00, 0x00, 0x01};
+    struct ls_dec_access a = trapped(b, sizeof b, &zero_regs, PC + 0x10, 4);
+    EXPECT(a, PC + 0x10, 4, LS_DEC_READ | LS_DEC_WRITE);
+    /* A window elsewhere: this instruction does not explain the trap. */
     struct code c = code_of(b, sizeof b, ret, sizeof ret);
     struct ls_site s;
     cr_assert_eq(site(&c, &s), 0);
-    struct ls_regs r = {0};
-    struct ls_dec_access a;
-    cr_assert_eq(ls_decode_eval(&s, &r, PC, PC + 0x10, 4, &a), 0);
-    cr_assert_eq(a.addr, PC + 0x10u);
-    cr_assert_eq(a.size, 4u);
-    cr_assert_eq(a.flags, LS_DEC_READ | LS_DEC_WRITE);
-    /* A window elsewhere: this instruction does not explain the trap. */
-    cr_assert_eq(ls_decode_eval(&s, &r, PC, PC + 0x100, 8, &a), -1);
+    cr_assert_eq(ls_decode_eval(&s, &zero_regs, PC, PC + 0x100, 8, &a), -1);
 }
 
 /* lock addl $1,[rip+g] (__atomic_fetch_add, __sync_fetch_and_add). */
 Test(decode, lock_add_is_atomic)
 {
     static const uint8_t b[] = {0xf0, 0x83, 0x05, 0x10, 0x00, 0x00, 0x00, 0x01};
-    struct code c = code_of(b, sizeof b, ret, sizeof ret);
-    struct ls_site s;
-    cr_assert_eq(site(&c, &s), 0);
-    struct ls_regs r = {0};
-    struct ls_dec_access a;
-    cr_assert_eq(ls_decode_eval(&s, &r, PC, PC + 0x10, 4, &a), 0);
-    cr_assert_eq(a.flags, LS_DEC_READ | LS_DEC_WRITE | LS_DEC_ATOMIC);
+    struct ls_dec_access a = trapped(b, sizeof b, &zero_regs, PC + 0x10, 4);
+    EXPECT(a, PC + 0x10, 4, LS_DEC_READ | LS_DEC_WRITE | LS_DEC_ATOMIC);
     cr_assert_eq(a.back, 8u, "the LOCK prefix belongs to the instruction");
 }
 
@@ -118,28 +124,16 @@ Test(decode, lock_xadd)
 {
     static const uint8_t b[] = {0xb8, 0x05, 0x00, 0x00, 0x00, 0xf0, 0x48, 0x0f,
                                 0xc1, 0x05, 0x20, 0x00, 0x00, 0x00};
-    struct code c = code_of(b, sizeof b, ret, sizeof ret);
-    struct ls_site s;
-    cr_assert_eq(site(&c, &s), 0);
-    struct ls_regs r = {0};
-    struct ls_dec_access a;
-    cr_assert_eq(ls_decode_eval(&s, &r, PC, PC + 0x20, 8, &a), 0);
-    cr_assert_eq(a.addr, PC + 0x20u);
-    cr_assert_eq(a.size, 8u);
-    cr_assert_eq(a.flags, LS_DEC_READ | LS_DEC_WRITE | LS_DEC_ATOMIC);
+    struct ls_dec_access a = trapped(b, sizeof b, &zero_regs, PC + 0x20, 8);
+    EXPECT(a, PC + 0x20, 8, LS_DEC_READ | LS_DEC_WRITE | LS_DEC_ATOMIC);
 }
 
 /* xchg [rip+g],eax: atomic without a LOCK prefix. */
 Test(decode, xchg_is_atomic)
 {
     static const uint8_t b[] = {0x89, 0xf8, 0x87, 0x05, 0x10, 0x00, 0x00, 0x00};
-    struct code c = code_of(b, sizeof b, ret, sizeof ret);
-    struct ls_site s;
-    cr_assert_eq(site(&c, &s), 0);
-    struct ls_regs r = {0};
-    struct ls_dec_access a;
-    cr_assert_eq(ls_decode_eval(&s, &r, PC, PC + 0x10, 4, &a), 0);
-    cr_assert_eq(a.flags, LS_DEC_READ | LS_DEC_WRITE | LS_DEC_ATOMIC);
+    struct ls_dec_access a = trapped(b, sizeof b, &zero_regs, PC + 0x10, 4);
+    EXPECT(a, PC + 0x10, 4, LS_DEC_READ | LS_DEC_WRITE | LS_DEC_ATOMIC);
 }
 
 /* cmp edi,5; mov eax,esi; cmovg eax,[rip+g]: `if (c > 5) r = g;` */
@@ -147,49 +141,27 @@ Test(decode, cmov_condition)
 {
     static const uint8_t b[] = {0x83, 0xff, 0x05, 0x89, 0xf0, 0x0f, 0x4f, 0x05,
                                 0x10, 0x00, 0x00, 0x00};
-    struct code c = code_of(b, sizeof b, ret, sizeof ret);
-    struct ls_site s;
-    cr_assert_eq(site(&c, &s), 0);
     struct ls_regs r = {0};
-    struct ls_dec_access a;
     /* c = 3: cmp sets SF (3 - 5 < 0), OF clear: "greater" is false. */
     r.rflags = 1u << 7 | 1u << 0;
-    cr_assert_eq(ls_decode_eval(&s, &r, PC, PC + 0x10, 4, &a), 0);
-    cr_assert_eq(a.flags, LS_DEC_READ | LS_DEC_NO_ACCESS);
+    EXPECT(trapped(b, sizeof b, &r, PC + 0x10, 4), PC + 0x10, 4, LS_DEC_READ | LS_DEC_NO_ACCESS);
     /* c = 9: no flag set: "greater" is true, the read is the program's. */
     r.rflags = 0;
-    cr_assert_eq(ls_decode_eval(&s, &r, PC, PC + 0x10, 4, &a), 0);
-    cr_assert_eq(a.flags, LS_DEC_READ);
+    EXPECT(trapped(b, sizeof b, &r, PC + 0x10, 4), PC + 0x10, 4, LS_DEC_READ);
 }
 
 /* movb $1,[rip+S+5]: one byte. */
 Test(decode, byte_store)
 {
     static const uint8_t b[] = {0xc6, 0x05, 0x15, 0x00, 0x00, 0x00, 0x01};
-    struct code c = code_of(b, sizeof b, ret, sizeof ret);
-    struct ls_site s;
-    cr_assert_eq(site(&c, &s), 0);
-    struct ls_regs r = {0};
-    struct ls_dec_access a;
-    cr_assert_eq(ls_decode_eval(&s, &r, PC, PC + 0x10, 8, &a), 0);
-    cr_assert_eq(a.addr, PC + 0x15u);
-    cr_assert_eq(a.size, 1u);
-    cr_assert_eq(a.flags, LS_DEC_WRITE);
+    EXPECT(trapped(b, sizeof b, &zero_regs, PC + 0x10, 8), PC + 0x15, 1, LS_DEC_WRITE);
 }
 
 /* pxor xmm0,xmm0; movaps [rip+big],xmm0: a vector store's 16 bytes. */
 Test(decode, vector_store)
 {
     static const uint8_t b[] = {0x66, 0x0f, 0xef, 0xc0, 0x0f, 0x29, 0x05, 0x30, 0x00, 0x00, 0x00};
-    struct code c = code_of(b, sizeof b, ret, sizeof ret);
-    struct ls_site s;
-    cr_assert_eq(site(&c, &s), 0);
-    struct ls_regs r = {0};
-    struct ls_dec_access a;
-    cr_assert_eq(ls_decode_eval(&s, &r, PC, PC + 0x38, 8, &a), 0);
-    cr_assert_eq(a.addr, PC + 0x30u);
-    cr_assert_eq(a.size, 16u);
-    cr_assert_eq(a.flags, LS_DEC_WRITE);
+    EXPECT(trapped(b, sizeof b, &zero_regs, PC + 0x38, 8), PC + 0x30, 16, LS_DEC_WRITE);
 }
 
 /* rep stosq, trapped after an iteration with iterations left: the pc is
@@ -223,35 +195,21 @@ Test(decode, rep_stos_mid_iteration)
 Test(decode, rep_movs_last_iteration)
 {
     static const uint8_t b[] = {0xb9, 0x10, 0x00, 0x00, 0x00, 0xf3, 0xa4};
-    struct code c = code_of(b, sizeof b, ret, sizeof ret);
-    struct ls_site s;
-    cr_assert_eq(site(&c, &s), 0);
     struct ls_regs r = {0};
     r.r[LS_REG_RSI] = 0x405010;
     r.r[LS_REG_RDI] = 0x404010;
-    struct ls_dec_access a;
-    cr_assert_eq(ls_decode_eval(&s, &r, PC, 0x404008, 8, &a), 0);
-    cr_assert_eq(a.addr, 0x40400fu);
-    cr_assert_eq(a.size, 1u);
-    cr_assert_eq(a.flags, LS_DEC_WRITE);
+    EXPECT(trapped(b, sizeof b, &r, 0x404008, 8), 0x40400f, 1, LS_DEC_WRITE);
     /* the read side, when the source is the one watched */
-    cr_assert_eq(ls_decode_eval(&s, &r, PC, 0x405008, 8, &a), 0);
-    cr_assert_eq(a.addr, 0x40500fu);
-    cr_assert_eq(a.flags, LS_DEC_READ);
+    EXPECT(trapped(b, sizeof b, &r, 0x405008, 8), 0x40500f, 1, LS_DEC_READ);
 }
 
 /* 32-bit addressing (0x67): mov [eax],ebx wraps at 4 GB. */
 Test(decode, address_size_override)
 {
     static const uint8_t b[] = {0x67, 0x89, 0x18};
-    struct code c = code_of(b, sizeof b, ret, sizeof ret);
-    struct ls_site s;
-    cr_assert_eq(site(&c, &s), 0);
     struct ls_regs r = {0};
     r.r[LS_REG_RAX] = 0xffffffff00601000ull;
-    struct ls_dec_access a;
-    cr_assert_eq(ls_decode_eval(&s, &r, PC, 0x601000, 4, &a), 0);
-    cr_assert_eq(a.addr, 0x601000u);
+    EXPECT(trapped(b, sizeof b, &r, 0x601000, 4), 0x601000, 4, LS_DEC_WRITE);
 }
 
 /* mov al,0x66; mov [rip+x],eax.  Read backwards, the 0x66 of the first
