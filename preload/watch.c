@@ -23,7 +23,7 @@
  * Traps are budgeted as token buckets: every fifth of a turn, the sampled
  * slots share watch_rate traps a second for each thread that can run at
  * once (no more than the CPUs the program may use), and a bucket holds at
- * most 100 ms of its share.  A slot whose bucket is empty sits out until
+ * most 100 ms of half of it (what each of two variables had).  A slot whose bucket is empty sits out until
  * the next refill (the rest of its turn when the program has many
  * threads).  So a hot global cannot slow the program down without bound,
  * however many threads touch it, while a short burst is sampled in full.
@@ -521,9 +521,14 @@ static int sampled_slots(void)
     return n;
 }
 
+/* A sampled slot's bucket holds BUCKET_MS of half the budget whatever the
+ * share: a short burst on one variable is sampled in full, as when two
+ * variables shared the registers, while the rate over time stays the
+ * process's. */
 static int32_t cap_of(int s, int sampled)
 {
-    uint64_t c = rate_of(s, sampled) * BUCKET_MS / 1000;
+    uint64_t rate = ls_slots[s].sync ? rate_of(s, sampled) : rate_of(s, 2);
+    uint64_t c = rate * BUCKET_MS / 1000;
     return c < 4 ? 4 : c > INT32_MAX ? INT32_MAX : (int32_t)c;
 }
 
