@@ -27,7 +27,10 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #define DCACHE_BITS 12        /* decoded sites kept: 4096 PCs */
 #define DCACHE_PROBES 8
@@ -156,6 +159,17 @@ static void regs_of(const ucontext_t *uc, struct ls_regs *r)
     r->rflags = (uint64_t)g[REG_EFL];
 }
 
+/* Reads 8 bytes at addr of our own memory without faulting (the
+ * interrupted stack pointer need not point at anything mapped). */
+static int read_u64(uint64_t addr, uint64_t *out)
+{
+    struct iovec local = {out, sizeof *out}, remote = {(void *)(uintptr_t)addr, sizeof *out};
+    return syscall(SYS_process_vm_readv, (long)getpid(), &local, 1L, &remote, 1L, 0L) ==
+                   (long)sizeof *out
+               ? 0
+               : -1;
+}
+
 /* The access behind a trap at pc on window [wlo, + wlen); 0 with *a, or -1. */
 static int decode_trap(uint64_t pc, const ucontext_t *uc, uint64_t wlo, uint32_t wlen,
                        struct ls_dec_access *a)
@@ -168,8 +182,8 @@ static int decode_trap(uint64_t pc, const ucontext_t *uc, uint64_t wlo, uint32_t
         return 0;
     /* A call through memory traps at its target; it ends at the return
      * address, on top of the stack. */
-    uint64_t ret = *(const uint64_t *)(uintptr_t)r.r[LS_REG_RSP];
-    if (!code_at(ret))
+    uint64_t ret;
+    if (read_u64(r.r[LS_REG_RSP], &ret) != 0 || !code_at(ret))
         return -1;
     s = site_at(ret, 1, &buf);
     return s && ls_decode_eval(s, &r, ret, wlo, wlen, a) == 0 ? 0 : -1;
