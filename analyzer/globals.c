@@ -58,7 +58,8 @@ static void read_symbols(Elf *elf, struct ls_globals *g, size_t *cap)
         LS_GROW(g->vars, *cap, g->nvars + 1);
         g->vars[g->nvars++] = (struct ls_gvar){s.st_value, s.st_size, xstrdup(name ? name : ""), 0};
     }
-    qsort(g->vars, g->nvars, sizeof *g->vars, var_cmp);
+    if (g->nvars)
+        qsort(g->vars, g->nvars, sizeof *g->vars, var_cmp);
     size_t k = 0;
     for (size_t i = 0; i < g->nvars; i++) {
         if (k && g->vars[i].vaddr == g->vars[k - 1].vaddr) {
@@ -339,7 +340,8 @@ static struct ls_globals *read_globals(const char *path)
     if (g->nvars) {
         scan_code(elf, g, &acap);
         scan_data(elf, g);
-        qsort(g->atomics, g->natomics, sizeof *g->atomics, range_cmp);
+        if (g->natomics)
+            qsort(g->atomics, g->natomics, sizeof *g->atomics, range_cmp);
     }
     elf_end(elf);
     close(fd);

@@ -134,7 +134,8 @@ static void load_hints(const char *exe)
         if (*end && *end != ',')
             break;
     }
-    qsort(hints, nhints, sizeof *hints, hint_cmp);
+    if (nhints)
+        qsort(hints, nhints, sizeof *hints, hint_cmp);
 }
 
 static char hint_of(uint64_t vaddr)
@@ -281,13 +282,15 @@ static int order_cmp(const void *a, const void *b)
  * the rotation order by tier. */
 static void index_candidates(void)
 {
+    if (ls_ncands == 0)
+        return;
     qsort(ls_cands, ls_ncands, sizeof *ls_cands, cand_cmp);
     uint32_t n = 0;
     for (uint32_t i = 0; i < ls_ncands; i++)
         if (n == 0 || ls_cands[i].addr != ls_cands[n - 1].addr)
             ls_cands[n++] = ls_cands[i];
     ls_ncands = n;
-    order = ls_arena_alloc((size_t)(n ? n : 1) * sizeof *order);
+    order = ls_arena_alloc((size_t)n * sizeof *order);
     if (!order) {
         ls_ncands = 0;
         return;
