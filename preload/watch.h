@@ -73,8 +73,9 @@ struct ls_watch_counts {
         limited;
 };
 
-extern struct ls_cand *ls_cands LS_HIDDEN;
+extern struct ls_cand *ls_cands LS_HIDDEN;   /* by address */
 extern uint32_t ls_ncands LS_HIDDEN;
+extern uint32_t *ls_cand_order LS_HIDDEN;    /* their rotation order: by tier, then address */
 extern struct ls_slot ls_slots[LS_WATCH_SLOTS] LS_HIDDEN;
 extern int ls_nslots LS_HIDDEN;
 extern struct ls_code_range ls_code[] LS_HIDDEN;
@@ -83,11 +84,15 @@ extern struct ls_watch_counts ls_wcount LS_HIDDEN;
 extern int ls_decode_on LS_HIDDEN;       /* watch_decode (option) and the decoder loaded */
 extern _Atomic int ls_sync_incomplete LS_HIDDEN;
 
+/* candidates.c */
+/* The program's candidates and code ranges (when its first thread starts). */
+void ls_cands_find(void) LS_HIDDEN;
+
 /* watch.c */
 uint64_t ls_tag_of(int slot, uint32_t gen) LS_HIDDEN;
 /* Points slot s at nothing (the rate limit); from the handler too. */
 void ls_slot_bench(int s) LS_HIDDEN;
-/* The candidate whose bytes hold addr, or -1 (binary search). */
+/* The candidate whose bytes hold addr, or -1 (binary search; candidates.c). */
 int ls_cand_at(uint64_t addr) LS_HIDDEN;
 
 /* trap.c */
