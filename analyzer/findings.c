@@ -203,6 +203,8 @@ size_t ls_report_add_process(struct ls_report *r, const struct ls_process *p)
     fp->watch_msg = p->watch_msg ? xstrdup(p->watch_msg) : NULL;
     fp->accesses = p->naccesses;
     fp->watch_candidates = p->watch_candidates;
+    fp->watch_slots = p->watch_slots;
+    fp->wcount = p->wcount;
     return r->nprocs++;
 }
 
@@ -351,6 +353,7 @@ static void free_finding(struct ls_finding *f)
         free_stack(&f->access[i].thread.created_at);
         free_stack(&f->access[i].stack);
         free(f->access[i].held);
+        free(f->access[i].where);
     }
     free(f->locks);
     free(f->edges);

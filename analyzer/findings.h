@@ -77,10 +77,19 @@ struct ls_fwaiter {
     struct ls_fheld *held;
 };
 
-/* One side of a data race. */
+/* One side of a data race: the decoded access. */
 struct ls_faccess {
     struct ls_fthread thread;
-    int write;                /* 1 write, 0 read */
+    int write;                /* 1 write (also a read-modify-write), 0 read */
+    int read;                 /* it read (a read-modify-write both reads and writes) */
+    int inexact;              /* its address could not be computed: it accessed some of
+                                 addr..addr+size, which the other side covers whole */
+    uint64_t addr;            /* its first byte */
+    uint64_t size;            /* bytes accessed */
+    uint64_t offset;          /* of its first byte in the variable */
+    uint32_t watched;         /* bytes of the watchpoint that caught it */
+    char *where;              /* those bytes by name: "cells[2]", "s.flags+5",
+                                 "offset 8 of buf", or the variable's name */
     struct ls_fstack stack;   /* frame 0: the accessing instruction */
     size_t nheld;
     size_t *held;             /* indexes into the finding's locks */
@@ -88,10 +97,8 @@ struct ls_faccess {
 
 struct ls_fvar {
     char *name;               /* the global variable (`n`) */
-    uint64_t addr;            /* the address watched */
-    uint64_t size;            /* the variable's size */
-    uint64_t offset;          /* of the watched address inside it */
-    uint32_t watched;         /* bytes watched there */
+    uint64_t addr;            /* its first byte */
+    uint64_t size;            /* its size */
 };
 
 /* What one check covered in one process.  The reports' "checked / not
@@ -124,9 +131,13 @@ struct ls_fprocess {
     uint32_t watch_candidates;
     struct ls_fsampled {
         char *name;           /* a watched global */
-        size_t reads, writes; /* accesses sampled on it */
+        size_t reads, writes; /* plain accesses sampled on it (a read-modify-write: a write) */
+        size_t atomic_accesses; /* by atomic instructions: synchronization */
+        size_t inexact;       /* of them, whose address could not be computed */
         int atomic;           /* _Atomic: synchronization, never reported */
     } *sampled;
+    uint32_t watch_slots;     /* watchpoints the process had */
+    struct ls_watch_counts wcount; /* what became of its traps */
     size_t nsampled;
     struct ls_forder {        /* the lock order seen: one entry per (from, to) pair */
         char *from, *to;      /* lock labels */

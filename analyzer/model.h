@@ -78,10 +78,18 @@ struct ls_clock_rec {
 };
 
 struct ls_access_rec {
-    uint32_t tid, epoch, clock_version, flags;
-    uint64_t addr;
+    uint32_t tid, epoch, clock_version, flags; /* LS_ACCESS_* */
+    uint64_t addr;            /* [addr, addr + size): the bytes accessed (or, INEXACT,
+                                 the bytes it may have accessed in its window) */
     uint32_t size, stack, nheld;
+    uint64_t watch_addr;      /* the watchpoint that fired */
+    uint32_t watch_len;
     uint32_t *held;
+};
+
+/* What became of the watchpoint traps (LS_REC_WATCH). */
+struct ls_watch_counts {
+    uint64_t traps, exact, inexact, no_access, undecoded, foreign, stray, atomic, limited;
 };
 
 struct ls_profile_rec {
@@ -126,7 +134,8 @@ struct ls_process {
     struct ls_profile_rec *profiles;
     size_t nprofiles, cap_profiles;
     int watch_status;         /* LS_WATCH_*, 0 if the trace does not say */
-    uint32_t watch_candidates, watch_classify, watch_sync;
+    uint32_t watch_candidates, watch_classify, watch_sync, watch_slots;
+    struct ls_watch_counts wcount;
     char *watch_msg;
 
     struct ls_symbolizer *sym; /* created on first use */

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "race.h"
+#include "globals.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -20,13 +21,21 @@ struct clock_entry {
     UT_hash_handle hh;
 };
 
+/* One access, as far as it concerns one variable: the bytes of it. */
+struct ref {
+    size_t acc;               /* index into the process's accesses */
+    uint64_t lo, hi;          /* [lo, hi): its bytes in this variable */
+};
+
 struct var {
     uint64_t start;           /* the variable's first byte (or the address, unnamed) */
     const char *name;
-    uint64_t offset, size;
-    int atomic;
-    size_t *acc;              /* indexes of its accesses */
+    uint64_t size;
+    int atomic;               /* _Atomic type: synchronization, never reported */
+    struct ref *refs;
     size_t n, cap;
+    struct ref *atomics;      /* bytes atomic instructions were sampled on */
+    size_t natomics, cap_atomics;
     UT_hash_handle hh;
 };
 
@@ -34,6 +43,9 @@ struct ctx {
     struct ls_process *p;
     struct clock_entry *clocks;
     struct var *vars;
+    struct ls_symbolizer *sym;
+    const struct ls_globals *globals; /* of the executable, and where it is loaded */
+    uint64_t exe_lo, exe_hi, exe_bias;
 };
 
 static const struct ls_clock_rec *clock_of(struct ctx *c, const struct ls_access_rec *a)
@@ -58,18 +70,76 @@ static int is_write(const struct ls_access_rec *a)
     return (a->flags & LS_ACCESS_WRITE) != 0;
 }
 
+static int inexact(const struct ls_access_rec *a)
+{
+    return (a->flags & LS_ACCESS_INEXACT) != 0;
+}
+
+/* Two accesses conflict only on bytes both touched.  One whose address
+ * could not be computed touched some bytes of its range, not necessarily
+ * all: it conflicts only with an access that covers the whole range, and
+ * never with another such access. */
+static int overlap(const struct ref *x, const struct ls_access_rec *a, const struct ref *y,
+                   const struct ls_access_rec *b)
+{
+    if (inexact(a) && inexact(b))
+        return 0;
+    if (inexact(a))
+        return y->lo <= x->lo && x->hi <= y->hi;
+    if (inexact(b))
+        return x->lo <= y->lo && y->hi <= x->hi;
+    return x->lo < y->hi && y->lo < x->hi;
+}
+
+/* Bytes an atomic instruction touches are a synchronization word (a
+ * spinlock, a reference count): its plain loads and stores may be the
+ * acquires and releases x86 makes plain moves.  None of their accesses is
+ * reported. */
+static int on_atomic_bytes(struct ctx *c, const struct var *v, const struct ref *r)
+{
+    for (size_t i = 0; i < v->natomics; i++)
+        if (v->atomics[i].lo < r->hi && r->lo < v->atomics[i].hi)
+            return 1;
+    return c->globals && r->lo >= c->exe_lo && r->hi <= c->exe_hi &&
+           ls_globals_atomic_bytes(c->globals, r->lo - c->exe_bias, r->hi - r->lo);
+}
+
 static uint64_t site_of(struct ls_process *p, const struct ls_access_rec *a)
 {
     const struct ls_stack *s = ls_find_stack(p, a->stack);
     return s && s->depth ? s->ips[0] : 0;
 }
 
-static void build_access(struct ls_process *p, struct ls_finding *f, int side,
-                         const struct ls_access_rec *a)
+/* What the report calls the bytes an access touched in v. */
+static char *where(struct ctx *c, const struct var *v, const struct ref *r)
 {
+    char *m = v->name[0] != '<' ? ls_sym_data_member(c->sym, r->lo, r->hi - r->lo) : NULL;
+    if (m)
+        return m;
+    struct strbuf sb;
+    sb_init(&sb);
+    if (r->lo == v->start && (r->hi - r->lo == v->size || !v->size))
+        sb_adds(&sb, v->name);
+    else
+        sb_printf(&sb, "offset %llu of %s", (unsigned long long)(r->lo - v->start), v->name);
+    return sb_detach(&sb);
+}
+
+static void build_access(struct ctx *c, struct ls_finding *f, int side, const struct var *v,
+                         const struct ref *r)
+{
+    struct ls_process *p = c->p;
+    const struct ls_access_rec *a = &p->accesses[r->acc];
     struct ls_faccess *fa = &f->access[side];
     ls_fthread_build(p, a->tid, &fa->thread);
     fa->write = is_write(a);
+    fa->read = (a->flags & LS_ACCESS_READ) != 0;
+    fa->inexact = inexact(a);
+    fa->addr = a->addr;
+    fa->size = a->size;
+    fa->offset = r->lo - v->start;
+    fa->watched = a->watch_len;
+    fa->where = where(c, v, r);
     ls_fstack_build(p, a->stack, &fa->stack);
     fa->nheld = a->nheld;
     fa->held = xcalloc(a->nheld + 1, sizeof *fa->held);
@@ -86,7 +156,7 @@ static char *explain(const struct ls_finding *f)
         if (i)
             sb_adds(&sb, ", and ");
         ls_thread_label(&sb, a->thread.tid);
-        sb_printf(&sb, " %s %s", a->write ? "writes" : "reads", f->var.name);
+        sb_printf(&sb, " %s %s", a->write ? "writes" : "reads", a->where);
         if (a->nheld == 0) {
             sb_adds(&sb, " holding no lock");
         } else {
@@ -109,63 +179,77 @@ static int seen_pair(uint64_t (*pairs)[2], size_t n, uint64_t a, uint64_t b)
     return 0;
 }
 
+static void add_finding(struct ctx *c, struct var *v, size_t proc, struct ls_report *r,
+                        const struct ref *x, const struct ref *y, size_t *added)
+{
+    struct ls_process *p = c->p;
+    const struct ls_access_rec *a = &p->accesses[x->acc];
+    struct ls_finding *f = ls_report_add(r);
+    f->kind = LS_FIND_RACE;
+    f->severity = "error";
+    f->proc = proc;
+    f->var.name = xstrdup(v->name);
+    f->var.addr = v->start;
+    f->var.size = v->size;
+    /* The write first: it is what makes the pair a race. */
+    const struct ref *first = is_write(a) ? x : y;
+    build_access(c, f, 0, v, first);
+    build_access(c, f, 1, v, first == x ? y : x);
+    f->summary = ls_fstack_user_frame(&f->access[0].stack);
+    f->reason = explain(f);
+    ls_finding_set_id(f);
+    /* Two sampled pairs at the same lines are one finding. */
+    int dup = 0;
+    for (size_t k = 0; k + 1 < r->nfindings && !dup; k++)
+        dup = r->findings[k].kind == LS_FIND_RACE && !strcmp(r->findings[k].id, f->id);
+    if (dup)
+        ls_report_pop(r);
+    else
+        (*added)++;
+}
+
 static size_t check_var(struct ctx *c, struct var *v, size_t proc, struct ls_report *r)
 {
     struct ls_process *p = c->p;
     size_t added = 0, npairs = 0, cap = 0;
     uint64_t(*pairs)[2] = NULL;
     size_t n = v->n < MAX_PER_VAR ? v->n : MAX_PER_VAR;
-    /* Each access's site and clock, looked up once rather than per pair. */
+    /* Each access's site and clock, looked up once rather than per pair;
+     * those on synchronization words left out. */
     uint64_t *site = xcalloc(n + 1, sizeof *site);
     const struct ls_clock_rec **clock = xcalloc(n + 1, sizeof *clock);
+    char *skip = xcalloc(n + 1, 1);
     for (size_t i = 0; i < n; i++) {
-        site[i] = site_of(p, &p->accesses[v->acc[i]]);
-        clock[i] = clock_of(c, &p->accesses[v->acc[i]]);
+        const struct ls_access_rec *a = &p->accesses[v->refs[i].acc];
+        site[i] = site_of(p, a);
+        clock[i] = clock_of(c, a);
+        skip[i] = (a->flags & LS_ACCESS_ATOMIC) || on_atomic_bytes(c, v, &v->refs[i]);
     }
     for (size_t i = 0; i < n; i++) {
-        const struct ls_access_rec *a = &p->accesses[v->acc[i]];
+        if (skip[i])
+            continue;
+        const struct ls_access_rec *a = &p->accesses[v->refs[i].acc];
         for (size_t j = i + 1; j < n; j++) {
-            const struct ls_access_rec *b = &p->accesses[v->acc[j]];
-            if (a->tid == b->tid || (!is_write(a) && !is_write(b)))
+            const struct ls_access_rec *b = &p->accesses[v->refs[j].acc];
+            if (skip[j] || a->tid == b->tid || (!is_write(a) && !is_write(b)))
+                continue;
+            if (!overlap(&v->refs[i], a, &v->refs[j], b))
                 continue;
             if (before(a, clock[j]) || before(b, clock[i]))
                 continue;
-            uint64_t sa = site[i], sb = site[j];
-            if (seen_pair(pairs, npairs, sa, sb))
+            if (seen_pair(pairs, npairs, site[i], site[j]))
                 continue;
             LS_GROW(pairs, cap, npairs + 1);
-            pairs[npairs][0] = sa;
-            pairs[npairs][1] = sb;
+            pairs[npairs][0] = site[i];
+            pairs[npairs][1] = site[j];
             npairs++;
-            struct ls_finding *f = ls_report_add(r);
-            f->kind = LS_FIND_RACE;
-            f->severity = "error";
-            f->proc = proc;
-            f->var.name = xstrdup(v->name);
-            f->var.addr = a->addr;
-            f->var.size = v->size;
-            f->var.offset = v->offset;
-            f->var.watched = a->size;
-            /* The write first: it is what makes the pair a race. */
-            const struct ls_access_rec *first = is_write(a) ? a : b;
-            build_access(p, f, 0, first);
-            build_access(p, f, 1, first == a ? b : a);
-            f->summary = ls_fstack_user_frame(&f->access[0].stack);
-            f->reason = explain(f);
-            ls_finding_set_id(f);
-            /* Two sampled pairs at the same lines are one finding. */
-            int dup = 0;
-            for (size_t k = 0; k + 1 < r->nfindings && !dup; k++)
-                dup = r->findings[k].kind == LS_FIND_RACE && !strcmp(r->findings[k].id, f->id);
-            if (dup)
-                ls_report_pop(r);
-            else
-                added++;
+            add_finding(c, v, proc, r, &v->refs[i], &v->refs[j], &added);
         }
     }
     free(pairs);
     free(site);
     free(clock);
+    free(skip);
     return added;
 }
 
@@ -173,7 +257,8 @@ static size_t check_var(struct ctx *c, struct var *v, size_t proc, struct ls_rep
  * known: its _Atomic globals must have been followed throughout. */
 static const char *unfollowed_atomics(struct ls_process *p, char **names)
 {
-    *names = p->exe && *p->exe ? ls_atomic_globals(p->exe) : NULL;
+    const struct ls_globals *g = p->exe && *p->exe ? ls_globals_of(p->exe) : NULL;
+    *names = g ? ls_globals_atomic_names(g) : NULL;
     if (!*names || !**names)
         return NULL;
     size_t count = 1;
@@ -186,6 +271,81 @@ static const char *unfollowed_atomics(struct ls_process *p, char **names)
         return "some accesses to its _Atomic globals were missed (the rate limit set one "
                "aside)";
     return NULL;
+}
+
+static struct var *var_at(struct ctx *c, uint64_t addr, uint64_t *end)
+{
+    uint64_t off = 0, size = 0;
+    const char *name = ls_sym_data(c->sym, addr, &off, &size);
+    uint64_t start = name ? addr - off : addr;
+    *end = name ? start + size : UINT64_MAX;
+    struct var *v;
+    HASH_FIND(hh, c->vars, &start, sizeof start, v);
+    if (!v) {
+        v = xcalloc(1, sizeof *v);
+        v->start = start;
+        v->name = name ? name : "<unnamed global>";
+        v->size = size;
+        v->atomic = name && ls_sym_data_atomic(c->sym, addr);
+        HASH_ADD(hh, c->vars, start, sizeof v->start, v);
+    }
+    return v;
+}
+
+/* Each access goes to every variable whose bytes it touched (a vector
+ * store may span two). */
+static void add_access(struct ctx *c, size_t i)
+{
+    const struct ls_access_rec *a = &c->p->accesses[i];
+    uint64_t addr = a->addr, end = a->addr + (a->size ? a->size : 1);
+    for (int parts = 0; addr < end && parts < 64; parts++) {
+        uint64_t vend;
+        struct var *v = var_at(c, addr, &vend);
+        uint64_t hi = vend < end ? vend : end;
+        struct ref rf = {i, addr, hi};
+        if (a->flags & LS_ACCESS_ATOMIC) {
+            LS_GROW(v->atomics, v->cap_atomics, v->natomics + 1);
+            v->atomics[v->natomics++] = rf;
+        }
+        LS_GROW(v->refs, v->cap, v->n + 1);
+        v->refs[v->n++] = rf;
+        addr = hi;
+    }
+}
+
+static void find_exe(struct ctx *c)
+{
+    struct ls_process *p = c->p;
+    c->globals = p->exe && *p->exe ? ls_globals_of(p->exe) : NULL;
+    for (size_t i = 0; c->globals && i < p->nmodules; i++)
+        if (p->modules[i].path && !strcmp(p->modules[i].path, p->exe)) {
+            c->exe_lo = p->modules[i].start;
+            c->exe_hi = p->modules[i].end;
+            c->exe_bias = p->modules[i].bias;
+            return;
+        }
+    c->globals = NULL;
+}
+
+static void sampled(struct ctx *c, struct ls_fprocess *fp)
+{
+    struct var *v, *tv;
+    fp->sampled = xcalloc(HASH_COUNT(c->vars) + 1, sizeof *fp->sampled);
+    HASH_ITER(hh, c->vars, v, tv) {
+        struct ls_fsampled *sv = &fp->sampled[fp->nsampled++];
+        sv->name = xstrdup(v->name);
+        sv->atomic = v->atomic;
+        for (size_t i = 0; i < v->n; i++) {
+            const struct ls_access_rec *a = &c->p->accesses[v->refs[i].acc];
+            if (a->flags & LS_ACCESS_ATOMIC)
+                sv->atomic_accesses++;
+            else if (is_write(a))
+                sv->writes++;
+            else
+                sv->reads++;
+            sv->inexact += inexact(a);
+        }
+    }
 }
 
 #define RACE_TITLE "data races on global variables"
@@ -235,6 +395,12 @@ static void scope_sampled(const struct ls_process *p, struct ls_fprocess *fp)
     if (p->nthreads <= 1 && p->naccesses == 0) {
         ls_scope_set(fp, "data-race", RACE_TITLE, LS_SCOPE_CHECKED,
                      "the process ran one thread: nothing could race");
+    } else if (p->naccesses && !p->watch_classify) {
+        ls_scope_set(fp, "data-race", RACE_TITLE, LS_SCOPE_NOT_CHECKED,
+                     "not judged: %zu access%s sampled, but the instructions that made them "
+                     "were not decoded (LOCKSCOPE_OPTIONS=watch_decode=0, or the decoder "
+                     "could not be loaded)",
+                     p->naccesses, p->naccesses == 1 ? "" : "es");
     } else if (lost) {
         ls_scope_set(fp, "data-race", RACE_TITLE, LS_SCOPE_PARTIAL,
                      "%zu accesses sampled on %zu global variables, but some were not "
@@ -274,7 +440,8 @@ size_t ls_check_races(struct ls_process *p, size_t proc, struct ls_report *r,
         scope_sampled(p, fp);
         return 0;
     }
-    struct ctx c = {p, NULL, NULL};
+    struct ctx c = {p, NULL, NULL, ls_process_symbolizer(p), NULL, 0, 0, 0};
+    find_exe(&c);
     for (size_t i = 0; i < p->nclocks; i++) {
         struct clock_entry *e = xcalloc(1, sizeof *e);
         e->key = (struct clock_key){p->clocks[i].tid, p->clocks[i].version};
@@ -287,49 +454,25 @@ size_t ls_check_races(struct ls_process *p, size_t proc, struct ls_report *r,
         }
         HASH_ADD(hh, c.clocks, key, sizeof e->key, e);
     }
-    struct ls_symbolizer *sym = ls_process_symbolizer(p);
     for (size_t i = 0; i < p->naccesses; i++) {
         const struct ls_access_rec *a = &p->accesses[i];
-        if (a->clock_version == 0 || (a->flags & LS_ACCESS_KIND_UNKNOWN))
+        /* Not judged: without a clock, or not decoded (read or write unknown). */
+        if (a->clock_version == 0 || (a->flags & LS_ACCESS_KIND_UNKNOWN) ||
+            !(a->flags & (LS_ACCESS_READ | LS_ACCESS_WRITE)))
             continue;
-        uint64_t off = 0, size = 0;
-        const char *name = ls_sym_data(sym, a->addr, &off, &size);
-        uint64_t start = name ? a->addr - off : a->addr;
-        struct var *v;
-        HASH_FIND(hh, c.vars, &start, sizeof start, v);
-        if (!v) {
-            v = xcalloc(1, sizeof *v);
-            v->start = start;
-            v->name = name ? name : "<unnamed global>";
-            v->offset = off;
-            v->size = size;
-            v->atomic = name && ls_sym_data_atomic(sym, a->addr);
-            HASH_ADD(hh, c.vars, start, sizeof v->start, v);
-        }
-        LS_GROW(v->acc, v->cap, v->n + 1);
-        v->acc[v->n++] = i;
+        add_access(&c, i);
     }
     size_t added = 0;
-    struct var *v, *tv;
-    fp->sampled = xcalloc(HASH_COUNT(c.vars) + 1, sizeof *fp->sampled);
-    HASH_ITER(hh, c.vars, v, tv) {
-        struct ls_fsampled *sv = &fp->sampled[fp->nsampled++];
-        sv->name = xstrdup(v->name);
-        sv->atomic = v->atomic;
-        for (size_t i = 0; i < v->n; i++) {
-            if (is_write(&p->accesses[v->acc[i]]))
-                sv->writes++;
-            else
-                sv->reads++;
-        }
-    }
+    sampled(&c, fp);
     size_t nvars = HASH_COUNT(c.vars), done = 0;
+    struct var *v, *tv;
     HASH_ITER(hh, c.vars, v, tv) {
         ls_progress(pg, LS_STAGE_RACES, done++, nvars);
         if (!v->atomic)
             added += check_var(&c, v, proc, r);
         HASH_DEL(c.vars, v);
-        free(v->acc);
+        free(v->refs);
+        free(v->atomics);
         free(v);
     }
     struct clock_entry *e, *te;

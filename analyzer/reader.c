@@ -350,6 +350,8 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         a->addr = r.addr;
         a->size = r.size;
         a->stack = r.stack;
+        a->watch_addr = r.watch_addr;
+        a->watch_len = r.watch_len;
         a->nheld = r.nheld;
         a->held = xmalloc(r.nheld * sizeof(uint32_t) + 1);
         memcpy(a->held, p + sizeof r, r.nheld * sizeof(uint32_t));
@@ -364,6 +366,10 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         pr->watch_candidates = r.candidates;
         pr->watch_classify = r.classify;
         pr->watch_sync = r.sync;
+        pr->watch_slots = r.slots;
+        pr->wcount = (struct ls_watch_counts){r.traps, r.exact, r.inexact, r.no_access,
+                                              r.undecoded, r.foreign, r.stray, r.atomic,
+                                              r.limited};
         free(pr->watch_msg);
         pr->watch_msg = copy_str(p + sizeof r, r.msg_len);
         return 0;
@@ -394,9 +400,11 @@ static int parse(struct parser *ps, struct ls_process **out)
     memcpy(&h, data, sizeof h);
     if (memcmp(h.magic, LS_TRACE_MAGIC, sizeof LS_TRACE_MAGIC) != 0)
         return fail(ps, 0, "not a lockscope trace (bad magic)");
-    if (h.version == 0 || h.version > LS_TRACE_VERSION)
+    /* Version 2 made accesses exact (decoded); a version-1 trace says
+     * only which watch window fired, which is no evidence for a race. */
+    if (h.version != LS_TRACE_VERSION)
         return fail(ps, 8, "trace format version %u is not supported (this lockscope reads "
-                           "version 1 to %u)",
+                           "version %u only: record the trace again with it)",
                     h.version, LS_TRACE_VERSION);
     if (h.header_size < sizeof h || h.header_size > len || h.header_size % LS_TRACE_ALIGN)
         return fail(ps, 12, "bad header size %u", h.header_size);

@@ -3,6 +3,8 @@
  */
 #define _GNU_SOURCE
 #include "symbolize.h"
+#include "globals.h"
+#include "util.h"
 
 #include <dlfcn.h>
 #include <dwarf.h>
@@ -533,25 +535,7 @@ const char *ls_sym_data(struct ls_symbolizer *s, uint64_t addr, uint64_t *offset
     return NULL;
 }
 
-/* ---- is a global variable C11 _Atomic? ------------------------------------- */
-
-static int type_is_atomic(Dwarf_Die *die)
-{
-    Dwarf_Attribute attr;
-    Dwarf_Die type;
-    for (int depth = 0; depth < 16; depth++) {
-        if (!dwarf_attr_integrate(die, DW_AT_type, &attr) || !dwarf_formref_die(&attr, &type))
-            return 0;
-        int tag = dwarf_tag(&type);
-        if (tag == DW_TAG_atomic_type)
-            return 1;
-        if (tag != DW_TAG_typedef && tag != DW_TAG_const_type && tag != DW_TAG_volatile_type &&
-            tag != DW_TAG_array_type)
-            return 0;
-        *die = type;
-    }
-    return 0;
-}
+/* ---- global variables in the debug information ----------------------------- */
 
 static int located_at(Dwarf_Die *die, Dwarf_Addr vaddr)
 {
@@ -563,103 +547,178 @@ static int located_at(Dwarf_Die *die, Dwarf_Addr vaddr)
     return len >= 1 && expr[0].atom == DW_OP_addr && expr[0].number == vaddr;
 }
 
-/* -1 not found here, 0 found and not atomic, 1 found and atomic */
-static int find_var(Dwarf_Die *parent, Dwarf_Addr vaddr, int depth)
+static int find_var(Dwarf_Die *parent, Dwarf_Addr vaddr, int depth, Dwarf_Die *out)
 {
     Dwarf_Die child;
     if (depth > 4 || dwarf_child(parent, &child) != 0)
-        return -1;
+        return 0;
     do {
         int tag = dwarf_tag(&child);
         if (tag == DW_TAG_variable && located_at(&child, vaddr)) {
-            Dwarf_Die d = child;
-            return type_is_atomic(&d);
+            *out = child;
+            return 1;
         }
-        if (tag == DW_TAG_subprogram || tag == DW_TAG_lexical_block || tag == DW_TAG_namespace) {
-            int r = find_var(&child, vaddr, depth + 1);
-            if (r >= 0)
-                return r;
-        }
+        if ((tag == DW_TAG_subprogram || tag == DW_TAG_lexical_block ||
+             tag == DW_TAG_namespace) && find_var(&child, vaddr, depth + 1, out))
+            return 1;
     } while (dwarf_siblingof(&child, &child) == 0);
-    return -1;
+    return 0;
+}
+
+/* The DIE of the global variable whose first byte is at start. */
+static int var_die(struct ls_symbolizer *s, uint64_t start, Dwarf_Die *out)
+{
+    struct ls_mod *mod = find_mod(s, start);
+    if (!mod || !mod->dw)
+        return 0;
+    Dwarf_Addr bias;
+    Dwarf_Die *cu = NULL;
+    while ((cu = dwfl_module_nextcu(mod->dw, cu, &bias)) != NULL)
+        if (find_var(cu, start - bias, 0, out))
+            return 1;
+    return 0;
 }
 
 int ls_sym_data_atomic(struct ls_symbolizer *s, uint64_t addr)
 {
     uint64_t off = 0;
-    if (!s || !ls_sym_data(s, addr, &off, NULL))
+    Dwarf_Die die;
+    if (!s || !ls_sym_data(s, addr, &off, NULL) || !var_die(s, addr - off, &die))
         return 0;
-    struct ls_mod *mod = find_mod(s, addr);
-    if (!mod || !mod->dw)
-        return 0;
-    Dwarf_Addr bias;
-    Dwarf_Die *cu = NULL;
-    while ((cu = dwfl_module_nextcu(mod->dw, cu, &bias)) != NULL) {
-        int r = find_var(cu, addr - off - bias, 0);
-        if (r >= 0)
-            return r;
+    return ls_globals_type_class(&die) == LS_G_ATOMIC_TYPE;
+}
+
+/* The type behind typedefs and qualifiers. */
+static int strip(Dwarf_Die *type)
+{
+    for (int depth = 0; depth < 16; depth++) {
+        int tag = dwarf_tag(type);
+        if (tag != DW_TAG_typedef && tag != DW_TAG_const_type && tag != DW_TAG_volatile_type &&
+            tag != DW_TAG_atomic_type && tag != DW_TAG_restrict_type)
+            return tag;
+        Dwarf_Attribute attr;
+        if (!dwarf_attr_integrate(type, DW_AT_type, &attr) || !dwarf_formref_die(&attr, type))
+            return -1;
     }
+    return -1;
+}
+
+static int type_of(Dwarf_Die *die, Dwarf_Die *type)
+{
+    Dwarf_Attribute attr;
+    return dwarf_attr_integrate(die, DW_AT_type, &attr) && dwarf_formref_die(&attr, type);
+}
+
+static Dwarf_Word byte_size(Dwarf_Die *type)
+{
+    Dwarf_Word n;
+    return dwarf_aggregate_size(type, &n) == 0 ? n : 0;
+}
+
+/* An array's dimensions (outermost first), at most 8; 0 if unknown. */
+static int dims_of(Dwarf_Die *array, Dwarf_Word *dim)
+{
+    Dwarf_Die sub;
+    int n = 0;
+    if (dwarf_child(array, &sub) != 0)
+        return 0;
+    do {
+        if (dwarf_tag(&sub) != DW_TAG_subrange_type)
+            continue;
+        Dwarf_Attribute attr;
+        Dwarf_Word v;
+        if (n == 8)
+            return 0;
+        if (dwarf_attr(&sub, DW_AT_count, &attr) && dwarf_formudata(&attr, &v) == 0)
+            dim[n++] = v;
+        else if (dwarf_attr(&sub, DW_AT_upper_bound, &attr) && dwarf_formudata(&attr, &v) == 0)
+            dim[n++] = v + 1;
+        else
+            return 0;
+    } while (dwarf_siblingof(&sub, &sub) == 0);
+    return n;
+}
+
+/* Into the array element or the member that holds all of [*off, + size):
+ * appends "[i]" or ".name" and returns 1; 0 if none does. */
+static int descend(struct strbuf *sb, Dwarf_Die *type, uint64_t *off, uint64_t size)
+{
+    int tag = strip(type);
+    if (tag == DW_TAG_array_type) {
+        Dwarf_Word dim[8];
+        int n = dims_of(type, dim);
+        Dwarf_Die elem;
+        if (n == 0 || !type_of(type, &elem))
+            return 0;
+        Dwarf_Word esz = byte_size(&elem);
+        if (esz == 0)
+            return 0;
+        Dwarf_Word stride[8], total = esz;
+        for (int i = n; i-- > 0;) {
+            stride[i] = total;
+            total *= dim[i] ? dim[i] : 1;
+        }
+        uint64_t first = *off / esz, last = (*off + size - 1) / esz;
+        if (first != last) {
+            if (n == 1 && *off % esz == 0 && (*off + size) % esz == 0) {
+                sb_printf(sb, "[%llu..%llu]", (unsigned long long)first,
+                          (unsigned long long)last);
+                *off = 0;
+                *type = elem;
+                return 2; /* whole elements: nothing further down */
+            }
+            return 0;
+        }
+        uint64_t rest = *off;
+        for (int i = 0; i < n; i++) {
+            sb_printf(sb, "[%llu]", (unsigned long long)(rest / stride[i]));
+            rest %= stride[i];
+        }
+        *off = rest;
+        *type = elem;
+        return 1;
+    }
+    if (tag != DW_TAG_structure_type && tag != DW_TAG_class_type && tag != DW_TAG_union_type)
+        return 0;
+    Dwarf_Die m;
+    if (dwarf_child(type, &m) != 0)
+        return 0;
+    do {
+        if (dwarf_tag(&m) != DW_TAG_member)
+            continue;
+        Dwarf_Attribute attr;
+        Dwarf_Word moff = 0;
+        if (dwarf_attr(&m, DW_AT_data_member_location, &attr) &&
+            dwarf_formudata(&attr, &moff) != 0)
+            continue;
+        Dwarf_Die mt;
+        if (!type_of(&m, &mt))
+            continue;
+        Dwarf_Word msz = byte_size(&mt);
+        const char *name = dwarf_diename(&m);
+        if (!name || msz == 0 || *off < moff || *off + size > moff + msz)
+            continue;
+        sb_printf(sb, ".%s", name);
+        *off -= moff;
+        *type = mt;
+        return 1;
+    } while (dwarf_siblingof(&m, &m) == 0);
     return 0;
 }
 
-/* Names of the program's global variables whose type is C11 _Atomic, as a
- * comma-separated list ("" if none, NULL if the file has no usable debug
- * information).  Used by `lockscope run` to tell the shim which globals
- * synchronize. */
-char *ls_atomic_globals(const char *path)
+char *ls_sym_data_member(struct ls_symbolizer *s, uint64_t addr, uint64_t size)
 {
-    static char *debuginfo_path = NULL;
-    Dwfl_Callbacks cb = {
-        .find_debuginfo = dwfl_standard_find_debuginfo,
-        .section_address = dwfl_offline_section_address,
-        .debuginfo_path = &debuginfo_path,
-    };
-    Dwfl *dwfl = dwfl_begin(&cb);
-    if (!dwfl)
+    uint64_t off = 0;
+    const char *name = s ? ls_sym_data(s, addr, &off, NULL) : NULL;
+    Dwarf_Die die, type;
+    if (!name || size == 0 || !var_die(s, addr - off, &die) || !type_of(&die, &type))
         return NULL;
-    Dwfl_Module *mod = dwfl_report_offline(dwfl, "", path, -1);
-    dwfl_report_end(dwfl, NULL, NULL);
-    if (!mod) {
-        dwfl_end(dwfl);
-        return NULL;
-    }
-    size_t cap = 256, len = 0;
-    char *out = malloc(cap);
-    if (!out) {
-        dwfl_end(dwfl);
-        return NULL;
-    }
-    out[0] = 0;
-    Dwarf_Addr bias;
-    Dwarf_Die *cu = NULL;
-    while ((cu = dwfl_module_nextcu(mod, cu, &bias)) != NULL) {
-        Dwarf_Die child;
-        if (dwarf_child(cu, &child) != 0)
-            continue;
-        do {
-            if (dwarf_tag(&child) != DW_TAG_variable)
-                continue;
-            Dwarf_Attribute attr;
-            if (!dwarf_attr(&child, DW_AT_location, &attr))
-                continue;
-            Dwarf_Die d = child;
-            const char *name = dwarf_diename(&child);
-            if (!name || !type_is_atomic(&d))
-                continue;
-            size_t n = strlen(name);
-            if (len + n + 2 > cap) {
-                cap = (len + n + 2) * 2;
-                char *grown = realloc(out, cap);
-                if (!grown)
-                    break;
-                out = grown;
-            }
-            if (len)
-                out[len++] = ',';
-            memcpy(out + len, name, n + 1);
-            len += n;
-        } while (dwarf_siblingof(&child, &child) == 0);
-    }
-    dwfl_end(dwfl);
-    return out;
+    struct strbuf sb;
+    sb_init(&sb);
+    sb_adds(&sb, name);
+    for (int depth = 0; depth < 16 && descend(&sb, &type, &off, size) == 1; depth++)
+        ;
+    if (off)
+        sb_printf(&sb, "+%llu", (unsigned long long)off);
+    return sb_detach(&sb);
 }

@@ -56,13 +56,15 @@ int ls_sym_code(struct ls_symbolizer *s, uint64_t ret_addr, struct ls_frame *out
  * *size to the symbol's size, or returns NULL if no object symbol covers it. */
 const char *ls_sym_data(struct ls_symbolizer *s, uint64_t addr, uint64_t *offset, uint64_t *size);
 
-/* 1 if the global variable at addr has a C11 _Atomic type (DWARF says so);
- * 0 if not, or if there is no debug information to tell. */
+/* 1 if the global variable at addr has a C11 _Atomic (or C++ std::atomic)
+ * type (DWARF says so); 0 if not, or if there is no debug information to
+ * tell. */
 int ls_sym_data_atomic(struct ls_symbolizer *s, uint64_t addr);
 
-/* The names of the global variables of the ELF file at path whose type is
- * C11 _Atomic, comma-separated (malloc'ed; "" if none), or NULL without
- * debug information. */
-char *ls_atomic_globals(const char *path);
+/* What the debug information calls the bytes [addr, + size) of a global:
+ * "cells[2]", "s.flags+5", "grid[1][3]", "cells[0..1]"; the variable's name
+ * alone when they are all of it (or the start of a scalar).  malloc'ed;
+ * NULL without debug information for it. */
+char *ls_sym_data_member(struct ls_symbolizer *s, uint64_t addr, uint64_t size);
 
 #endif

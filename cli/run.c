@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "globals.h"
 #include "symbolize.h"
 #include "reports.h"
 #include "util.h"
@@ -175,24 +176,31 @@ static char *resolve_program(const char *prog)
     return found;
 }
 
-/* The program's _Atomic globals are its own synchronization: the shim
- * follows them (LOCKSCOPE_SYNC_VARS=EXE:name,...) so that data published
- * through them is not taken for a race.  The shim has no DWARF reader; the
- * command reads the debug information once, here. */
-static void set_sync_vars(const char *path)
+/* What the program's globals are (globals.h), for the shim
+ * (LOCKSCOPE_GLOBALS=EXE:list, format in preload/watch.c): its _Atomic
+ * globals are its own synchronization, followed so that data published
+ * through them is not taken for a race; synchronization objects are never
+ * watched; globals atomic instructions access are followed too; globals
+ * the code writes are watched first.  The shim has no
+ * DWARF reader and scans no code: the command reads the file once, here.
+ * The list is kept well below what one environment string may hold. */
+#define LS_GLOBALS_MAX (64u << 10)
+
+static void set_globals(const char *path)
 {
     char *real = path ? realpath(path, NULL) : NULL;
-    char *names = real ? ls_atomic_globals(real) : NULL;
-    if (names && *names) {
+    const struct ls_globals *g = real ? ls_globals_of(real) : NULL;
+    char *hint = g ? ls_globals_hint(g, LS_GLOBALS_MAX) : NULL;
+    if (hint && *hint) {
         struct strbuf sb;
         sb_init(&sb);
-        sb_printf(&sb, "%s:%s", real, names);
-        setenv("LOCKSCOPE_SYNC_VARS", sb.buf, 1);
+        sb_printf(&sb, "%s:%s", real, hint);
+        setenv("LOCKSCOPE_GLOBALS", sb.buf, 1);
         sb_free(&sb);
     } else {
-        unsetenv("LOCKSCOPE_SYNC_VARS");
+        unsetenv("LOCKSCOPE_GLOBALS");
     }
-    free(names);
+    free(hint);
     free(real);
 }
 
@@ -318,7 +326,7 @@ int ls_cmd_run(int argc, char **argv)
                   prog[0], why);
         add_note(&ctx, sb_detach(&sb)); /* printed with the report */
     }
-    set_sync_vars(resolved);
+    set_globals(resolved);
     free(resolved);
     set_preload(shim);
     setenv("LOCKSCOPE_OUT", dir, 1);

@@ -40,8 +40,8 @@ static int unwind_from(ucontext_t *uc, uint64_t pc, uint64_t *ips, int max)
     return n;
 }
 
-void ls_ring_push(struct ls_thread *t, const void *cand, uint64_t addr, uint32_t size,
-                  uint32_t flags, uint64_t pc, void *ucv)
+void ls_ring_push(struct ls_thread *t, uint64_t addr, uint32_t size, uint32_t flags,
+                  uint64_t watch_addr, uint32_t watch_len, uint64_t pc, void *ucv)
 {
     struct ls_ring *r = t->ring;
     if (!r)
@@ -53,10 +53,11 @@ void ls_ring_push(struct ls_thread *t, const void *cand, uint64_t addr, uint32_t
         return;
     }
     struct ls_ring_entry *e = &r->e[head % LS_RING_SIZE];
-    (void)cand;
     e->addr = addr;
     e->size = size;
     e->flags = flags;
+    e->watch_addr = watch_addr;
+    e->watch_len = watch_len;
     e->epoch = t->vc.v ? t->vc.v[t->tid] : 0;
     e->version = t->vc_version;
     uint32_t n = t->vc.n;
@@ -102,6 +103,8 @@ void ls_ring_drain(struct ls_thread *t)
             .addr = e->addr,
             .size = e->size,
             .stack = ls_stack_intern(e->ips, (int)e->nips),
+            .watch_addr = e->watch_addr,
+            .watch_len = e->watch_len,
             .nheld = e->nheld,
         };
         ls_writer_record(LS_REC_ACCESS, &a, sizeof a, e->held, e->nheld * sizeof(uint32_t), NULL,

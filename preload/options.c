@@ -18,8 +18,9 @@ struct ls_options ls_opt = {
     .deadlock_check_ms = 200,
     .stall_ms = 5000,
     .watch = 1,
-    .watch_rate = 1000,
+    .watch_rate = 2000,
     .watch_period_ms = 50,
+    .watch_decode = 1,
 };
 
 static const struct {
@@ -37,12 +38,15 @@ static const struct {
     {"stall_ms", "every thread blocked this long (one in a condvar, semaphore or barrier "
                  "wait) is reported as a stall; 0 turns it off (default 5000)"},
     {"watch", "0 turns off the hardware watchpoints (no data-race checks) (default 1)"},
-    {"watch_rate", "traps a second for each thread that can run at once (at most one a CPU) "
-                   "before a variable sits out (default 1000)"},
-    {"watch_period_ms", "how long each global is watched in a rotation (default 50)"},
+    {"watch_rate", "traps a second for each thread that can run at once (at most one a CPU), "
+                   "shared by the watched variables, before one sits out (default 2000)"},
+    {"watch_period_ms", "how long each global is watched in a rotation, once the program has "
+                        "run a while (default 50)"},
     {"watch_only", "comma-separated names of the only globals to watch (default: all)"},
     {"watch_libs", "1 also watches the globals of the program's shared libraries (not the "
                    "system's: libc, libstdc++, ...) (default 0)"},
+    {"watch_decode", "0 does not decode the instruction behind a trap: accesses are counted, "
+                     "races not judged; for measuring what decoding costs (default 1)"},
     {"suppressions", "a suppressions file for the lockscope command (the shim records "
                      "everything; the analysis hides what the file matches)"},
     {"help", "1 prints this list and runs the program untraced"},
@@ -137,6 +141,11 @@ static int apply(const char *k, size_t kn, const char *v, size_t vn)
             ls_opt.watch_period_ms = x;
         else
             ls_warn("lockscope: warning: option 'watch_period_ms' must be 1-10000");
+    } else if (IS("watch_decode")) {
+        if (parse_int(v, vn, 0, 1, &x) == 0)
+            ls_opt.watch_decode = x;
+        else
+            ls_warn("lockscope: warning: option 'watch_decode' must be 0 or 1");
     } else if (IS("watch_libs")) {
         if (parse_int(v, vn, 0, 1, &x) == 0)
             ls_opt.watch_libs = x;

@@ -102,6 +102,7 @@ struct ls_options {
     int watch_period_ms;      /* how long each variable is watched in a rotation */
     char watch_only[1024];    /* comma-separated names: watch only these globals */
     int watch_libs;           /* also the globals of the program's own shared libraries */
+    int watch_decode;         /* decode the instruction behind each trap (0: measuring only) */
 };
 extern struct ls_options ls_opt LS_HIDDEN;
 /* Parses LOCKSCOPE_OPTIONS (sanitizer syntax).  Returns 1 if help=1 was
@@ -207,8 +208,8 @@ struct ls_sync {
 #define LS_RING_HELD 16
 #define LS_RING_FRAMES 24
 struct ls_ring_entry {
-    uint64_t addr;
-    uint32_t size, flags, epoch, version, nvc, nheld, nips, pad;
+    uint64_t addr, watch_addr;
+    uint32_t size, flags, watch_len, epoch, version, nvc, nheld, nips;
     uint32_t held[LS_RING_HELD];
     uint64_t ips[LS_RING_FRAMES];
     uint32_t vc[LS_RING_VC];
@@ -445,9 +446,12 @@ void ls_clock_tick(struct ls_thread *t) LS_HIDDEN;
 
 /* ---- sampled accesses (access.c, watch.c) ------------------------------ */
 struct ls_ring *ls_ring_new(void) LS_HIDDEN;
-/* From the SIGTRAP handler (async-signal-safe). */
-void ls_ring_push(struct ls_thread *t, const void *cand, uint64_t addr, uint32_t size,
-                  uint32_t flags, uint64_t pc, void *ucontext) LS_HIDDEN;
+/* An access [addr, addr + size) with LS_ACCESS_* flags, trapped by the
+ * watchpoint on [watch_addr, + watch_len); from the SIGTRAP handler
+ * (async-signal-safe). */
+void ls_ring_push(struct ls_thread *t, uint64_t addr, uint32_t size, uint32_t flags,
+                  uint64_t watch_addr, uint32_t watch_len, uint64_t pc,
+                  void *ucontext) LS_HIDDEN;
 /* Outside signal context: writes the thread's pending accesses. */
 void ls_ring_drain(struct ls_thread *t) LS_HIDDEN;
 void ls_ring_after_fork_child(struct ls_thread *t) LS_HIDDEN;
@@ -476,9 +480,6 @@ void ls_signals_take_trap(void (*handler)(int, siginfo_t *, void *)) LS_HIDDEN;
  * returns with the handler's mask set: the caller must return right away
  * (sigreturn restores the interrupted mask). */
 void ls_signals_chain_trap(int sig, siginfo_t *si, void *uc) LS_HIDDEN;
-/* The C library's sigaction, past the program's view (the shim's own
- * short-lived handlers). */
-int ls_signals_real_action(int sig, const struct sigaction *act, struct sigaction *old) LS_HIDDEN;
 void ls_signals_before_exec(void) LS_HIDDEN;
 void ls_signals_exec_failed(void) LS_HIDDEN;
 void ls_signals_after_fork_child(void) LS_HIDDEN;

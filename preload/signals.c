@@ -107,11 +107,6 @@ static int real_action(int sig, const struct sigaction *act, struct sigaction *o
     return real_sigaction(sig, act, old);
 }
 
-int ls_signals_real_action(int sig, const struct sigaction *act, struct sigaction *old)
-{
-    return real_action(sig, act, old);
-}
-
 /* The kernel's mask, without glibc's filtering of its own signals (the
  * shim restores exactly what it saved). */
 static void raw_mask(const sigset_t *set, sigset_t *old)

@@ -649,11 +649,18 @@ static void race_section(struct html *h, const struct ls_finding *f)
         const struct ls_faccess *a = &f->access[i];
         struct strbuf sb;
         sb_init(&sb);
-        sb_printf(&sb, "%s of %s", i == 0 ? (a->write ? "Write" : "Read")
-                                          : (a->write ? "Conflicting write" : "Conflicting read"),
-                  f->var.name ? f->var.name : "a variable");
-        if (f->var.offset)
-            sb_printf(&sb, "+%llu", (unsigned long long)f->var.offset);
+        const char *kind = a->write ? (a->read ? "read-modify-write" : "write") : "read";
+        if (i == 0)
+            sb_printf(&sb, "%c%s", kind[0] - 'a' + 'A', kind + 1);
+        else
+            sb_printf(&sb, "Conflicting %s", kind);
+        if (a->inexact)
+            sb_printf(&sb, " of %s (some of %llu bytes at 0x%llx: its address could not be "
+                           "computed)",
+                      a->where, (unsigned long long)a->size, (unsigned long long)a->addr);
+        else
+            sb_printf(&sb, " of %s (%llu bytes at 0x%llx)", a->where, (unsigned long long)a->size,
+                      (unsigned long long)a->addr);
         sb_adds(&sb, " by ");
         thread_text(&sb, &a->thread);
         if (a->nheld == 0) {
@@ -671,9 +678,8 @@ static void race_section(struct html *h, const struct ls_finding *f)
     if (f->var.name) {
         struct strbuf sb;
         sb_init(&sb);
-        sb_printf(&sb, "The variable: global '%s' of %llu bytes at 0x%llx (%u bytes watched).",
-                  f->var.name, (unsigned long long)f->var.size, (unsigned long long)f->var.addr,
-                  f->var.watched);
+        sb_printf(&sb, "The variable: global '%s' of %llu bytes at 0x%llx.", f->var.name,
+                  (unsigned long long)f->var.size, (unsigned long long)f->var.addr);
         put(h, "<p>");
         esc(h, sb.buf);
         put(h, "</p>");

@@ -156,14 +156,23 @@ static void jfinding(FILE *out, const struct ls_report *r, const struct ls_findi
     if (f->kind == LS_FIND_RACE) {
         fputs(",\"variable\":{\"name\":", out);
         jstr(out, f->var.name);
-        fprintf(out, ",\"address\":\"0x%llx\",\"size\":%llu,\"offset\":%llu,\"watched\":%u},"
-                     "\"accesses\":[",
-                (unsigned long long)f->var.addr, (unsigned long long)f->var.size,
-                (unsigned long long)f->var.offset, f->var.watched);
+        /* address, offset, watched: of the first access, as in schema 1 */
+        fprintf(out,
+                ",\"address\":\"0x%llx\",\"size\":%llu,\"offset\":%llu,\"watched\":%u,"
+                "\"start\":\"0x%llx\"},\"accesses\":[",
+                (unsigned long long)f->access[0].addr, (unsigned long long)f->var.size,
+                (unsigned long long)f->access[0].offset, f->access[0].watched,
+                (unsigned long long)f->var.addr);
         for (int i = 0; i < 2; i++) {
             const struct ls_faccess *a = &f->access[i];
-            fprintf(out, "%s{\"kind\":\"%s\",\"thread\":", i ? "," : "",
-                    a->write ? "write" : "read");
+            fprintf(out, "%s{\"kind\":\"%s\",\"read_modify_write\":%s,\"address\":\"0x%llx\","
+                         "\"size\":%llu,\"offset\":%llu,\"where\":",
+                    i ? "," : "", a->write ? "write" : "read", a->write && a->read ? "true" : "false",
+                    (unsigned long long)a->addr, (unsigned long long)a->size,
+                    (unsigned long long)a->offset);
+            jstr(out, a->where);
+            fprintf(out, ",\"address_computed\":%s,\"watched\":%u,\"thread\":",
+                    a->inexact ? "false" : "true", a->watched);
             jthread(out, &a->thread);
             fputs(",\"stack\":", out);
             jstack(out, &a->stack);
@@ -344,13 +353,26 @@ void ls_report_json(FILE *out, const struct ls_report *r, const struct ls_report
                 p->watch_status >= 0 && p->watch_status <= 4 ? watch_names[p->watch_status]
                                                              : "unknown");
         jstr(out, p->watch_msg && *p->watch_msg ? p->watch_msg : NULL);
-        fprintf(out, ",\"candidates\":%u,\"sampled_accesses\":%zu,\"sampled\":[",
-                p->watch_candidates, p->accesses);
+        const struct ls_watch_counts *w = &p->wcount;
+        fprintf(out,
+                ",\"candidates\":%u,\"slots\":%u,\"traps\":{\"taken\":%llu,\"exact\":%llu,"
+                "\"address_not_computed\":%llu,\"no_access\":%llu,\"not_decoded\":%llu,"
+                "\"outside_program\":%llu,\"stray\":%llu,\"atomic\":%llu,"
+                "\"rate_limited\":%llu},\"sampled_accesses\":%zu,\"sampled\":[",
+                p->watch_candidates, p->watch_slots, (unsigned long long)w->traps,
+                (unsigned long long)w->exact, (unsigned long long)w->inexact,
+                (unsigned long long)w->no_access, (unsigned long long)w->undecoded,
+                (unsigned long long)w->foreign, (unsigned long long)w->stray,
+                (unsigned long long)w->atomic, (unsigned long long)w->limited, p->accesses);
         for (size_t k = 0; k < p->nsampled; k++) {
+            const struct ls_fsampled *sv = &p->sampled[k];
             fputs(k ? ",{\"variable\":" : "{\"variable\":", out);
-            jstr(out, p->sampled[k].name);
-            fprintf(out, ",\"reads\":%zu,\"writes\":%zu,\"atomic\":%s}", p->sampled[k].reads,
-                    p->sampled[k].writes, p->sampled[k].atomic ? "true" : "false");
+            jstr(out, sv->name);
+            fprintf(out,
+                    ",\"reads\":%zu,\"writes\":%zu,\"atomic_accesses\":%zu,"
+                    "\"address_not_computed\":%zu,\"atomic\":%s}",
+                    sv->reads, sv->writes, sv->atomic_accesses, sv->inexact,
+                    sv->atomic ? "true" : "false");
         }
         fputs("]}", out);
         fputs(",\"lock_order\":[", out);

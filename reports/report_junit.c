@@ -113,7 +113,8 @@ static void details(struct strbuf *sb, const struct ls_finding *f, const struct 
         struct strbuf w;
         sb_init(&w);
         thread_str(&w, &a->thread);
-        sb_printf(&w, " %s %s", a->write ? "writes" : "reads", f->var.name ? f->var.name : "it");
+        sb_printf(&w, " %s %s", a->write ? "writes" : "reads",
+                  a->where ? a->where : f->var.name ? f->var.name : "it");
         stack_text(sb, w.buf, &a->stack);
         sb_free(&w);
     }

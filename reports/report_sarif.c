@@ -238,7 +238,8 @@ static void build_story(struct story *st, const struct ls_finding *f)
             continue;
         sb_init(&sb);
         thread_str(&sb, &a->thread);
-        sb_printf(&sb, " %s %s", a->write ? "writes" : "reads", f->var.name ? f->var.name : "it");
+        sb_printf(&sb, " %s %s", a->write ? "writes" : "reads",
+                  a->where ? a->where : f->var.name ? f->var.name : "it");
         if (a->nheld == 0)
             sb_adds(&sb, " holding no lock");
         step(st, &a->thread, &a->stack, "memory", &sb);

@@ -218,18 +218,23 @@ static void race(FILE *out, const struct ls_report *r, const struct ls_finding *
     header(out, r, f);
     for (int i = 0; i < 2; i++) {
         const struct ls_faccess *a = &f->access[i];
+        const char *kind = a->write ? (a->read ? "read-modify-write" : "write") : "read";
         fputs("  ", out);
         on(out, C_ACCESS);
-        fprintf(out, "%s of size %u at 0x%llx (",
-                i == 0 ? (a->write ? "Write" : "Read")
-                       : (a->write ? "Conflicting write" : "Conflicting read"),
-                f->var.watched, (unsigned long long)f->var.addr);
+        if (i == 0)
+            fprintf(out, "%c%s", kind[0] - 'a' + 'A', kind + 1);
+        else
+            fprintf(out, "Conflicting %s", kind);
+        if (a->inexact)
+            fprintf(out, " of some of the %llu bytes at 0x%llx (", (unsigned long long)a->size,
+                    (unsigned long long)a->addr);
+        else
+            fprintf(out, " of size %llu at 0x%llx (", (unsigned long long)a->size,
+                    (unsigned long long)a->addr);
         off(out);
-        paint(out, C_LOCATION, f->var.name);
+        paint(out, C_LOCATION, a->where);
         on(out, C_ACCESS);
-        if (f->var.offset)
-            fprintf(out, "+%llu", (unsigned long long)f->var.offset);
-        fprintf(out, ") by ");
+        fprintf(out, "%s) by ", a->inexact ? "; its address could not be computed" : "");
         thread_name(out, &a->thread);
         off(out);
         if (a->nheld == 0) {
@@ -247,8 +252,8 @@ static void race(FILE *out, const struct ls_report *r, const struct ls_finding *
     }
     fputs("  ", out);
     on(out, C_LOCATION);
-    fprintf(out, "Location is global '%s' of size %llu.", f->var.name,
-            (unsigned long long)f->var.size);
+    fprintf(out, "Location is global '%s' of size %llu at 0x%llx.", f->var.name,
+            (unsigned long long)f->var.size, (unsigned long long)f->var.addr);
     off(out);
     fputs("\n\n", out);
     const struct ls_fthread *ts[2] = {&f->access[0].thread, &f->access[1].thread};

@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 #define LS_TRACE_MAGIC "LSTRACE"        /* 7 chars + NUL = 8 bytes */
-#define LS_TRACE_VERSION 1u
+#define LS_TRACE_VERSION 2u
 #define LS_TRACE_ALIGN 8u
 /* Upper bound on one record's payload; anything larger is corruption. */
 #define LS_TRACE_MAX_RECORD (1u << 20)
@@ -301,12 +301,21 @@ struct ls_rec_clock {
     uint32_t reserved;
 };
 
-/* LS_REC_ACCESS: a sampled memory access (a hardware watchpoint fired).
- * The accessing thread was at `epoch` of its own clock, and knew the others
- * as in its clock of version clock_version.  Followed by nheld lock ids. */
+/* LS_REC_ACCESS: a sampled memory access (a hardware watchpoint fired and
+ * the instruction that made the access was decoded).  The accessing thread
+ * was at `epoch` of its own clock, and knew the others as in its clock of
+ * version clock_version.  Followed by nheld lock ids. */
 enum {
     LS_ACCESS_WRITE = 1u << 0,
     LS_ACCESS_KIND_UNKNOWN = 1u << 1, /* read/write could not be told apart */
+    LS_ACCESS_READ = 1u << 2,         /* a read-modify-write has both */
+    LS_ACCESS_ATOMIC = 1u << 3,       /* a locked instruction or XCHG with memory */
+    LS_ACCESS_INEXACT = 1u << 4,      /* the address could not be computed (the
+                                         instruction overwrote its own base or index
+                                         register; a masked or gather/scatter access):
+                                         [addr, addr + size) holds every byte it
+                                         accessed there, but not all of them need
+                                         have been */
 };
 
 struct ls_rec_access {
@@ -314,15 +323,19 @@ struct ls_rec_access {
     uint32_t epoch;
     uint32_t clock_version;
     uint32_t flags;           /* LS_ACCESS_* */
-    uint64_t addr;            /* the watched address that was accessed */
-    uint32_t size;            /* bytes watched there */
+    uint64_t addr;            /* the first byte accessed */
+    uint32_t size;            /* bytes accessed */
     uint32_t stack;           /* where: frame 0 is the instruction after the access */
+    uint64_t watch_addr;      /* the watchpoint that fired: its first byte */
+    uint32_t watch_len;       /* and length (1, 2, 4 or 8) */
     uint32_t nheld;
-    uint32_t reserved;
 };
 
 /* LS_REC_WATCH: how memory accesses were sampled in this process.  Followed
- * by msg_len bytes: why watching was refused, if it was. */
+ * by msg_len bytes: why watching was refused, if it was.  A later
+ * LS_REC_WATCH in the same file updates the earlier one (the shim writes one
+ * at start, one when the program starts its first thread, and one at exit
+ * with the counts). */
 enum {
     LS_WATCH_ON = 1,          /* hardware watchpoints armed */
     LS_WATCH_REFUSED = 2,     /* the kernel refused them: races not checked */
@@ -333,14 +346,24 @@ enum {
 struct ls_rec_watch {
     uint32_t status;          /* LS_WATCH_* */
     uint32_t candidates;      /* global variables eligible for watching */
-    uint32_t slots;           /* variables watched at a time */
-    uint32_t classify;        /* 1: reads and writes told apart */
+    uint32_t slots;           /* watchpoints (variables watched at a time) */
+    uint32_t classify;        /* 1: reads and writes told apart (decoded) */
     uint32_t msg_len;
     uint32_t sync;            /* _Atomic globals followed as synchronization (low 16
                                  bits), LS_WATCH_SYNC_INCOMPLETE if some of their
                                  accesses were missed */
+    /* What became of the traps (counted from the program's start): */
+    uint64_t traps;           /* watchpoint traps taken */
+    uint64_t exact;           /* accesses decoded to their exact bytes */
+    uint64_t inexact;         /* accesses whose address could not be computed */
+    uint64_t no_access;       /* CMOVcc with a false condition: no read by the program */
+    uint64_t undecoded;       /* no instruction found that explains the trap (bytes the
+                                 decoder rejects, a jump through memory) */
+    uint64_t foreign;         /* made by code outside the program (the C library) */
+    uint64_t stray;           /* decoded to bytes of no watched variable */
+    uint64_t atomic;          /* made by atomic instructions */
+    uint64_t limited;         /* set aside by the rate limit */
 };
-/* A later LS_REC_WATCH in the same file updates the earlier one. */
 #define LS_WATCH_SYNC_INCOMPLETE (1u << 31)
 
 /* LS_REC_PROFILE: how one lock was used (written at exit, and when the lock

@@ -59,6 +59,11 @@ check analyze-empty 2 "the file is empty" "$ls" analyze "$work/empty.trace"
 cp "$trace" "$work/newer.trace"
 printf '\x63' | dd of="$work/newer.trace" bs=1 seek=8 conv=notrunc 2>/dev/null
 check analyze-newer 2 "version 99 is not supported" "$ls" analyze "$work/newer.trace"
+# Version 1 recorded watch windows, not decoded accesses: refused, saying why.
+cp "$trace" "$work/older.trace"
+printf '\x01' | dd of="$work/older.trace" bs=1 seek=8 conv=notrunc 2>/dev/null
+check analyze-older 2 "version 1 is not supported (this lockscope reads version 2 only: record the trace again with it)" \
+  "$ls" analyze "$work/older.trace"
 head -c 20 "$trace" >"$work/short.trace"
 check analyze-short 2 "too short for a trace header" "$ls" analyze "$work/short.trace"
 # A record claiming to be huge, right after the header.

@@ -29,6 +29,17 @@ Checks (all optional):
                      run without lockscope and in one with SHIM preloaded by
                      hand (LD_PRELOAD, no `lockscope run`); all runs are then
                      made in a temporary directory, where core dumps may go
+  --sampled VAR[:rwa] accesses to VAR were sampled: reads (r), writes (w),
+                     atomic ones (a); default rw
+  --race-where W     every access of every data race is to the bytes named W
+                     (cells[2], stats.errors)
+  --trap-count K>=N  the processes' watchpoint traps of kind K (taken, exact,
+                     no_access, ...) add up to at least N
+  --repeat N         run the program N times; every run must pass the checks,
+                     unless --min-found is given
+  --min-found K      with --repeat: at least K runs report a race on
+                     --race-var (and pass the checks); every other run
+                     reports nothing and exits 0
 """
 import argparse
 import json
@@ -41,12 +52,14 @@ import tempfile
 import time
 
 
+class Failed(Exception):
+    pass
+
+
 def fail(msg, out=None):
-    print("FAIL: " + msg)
     if out is not None:
-        print("---- lockscope stderr ----")
-        print(out)
-    sys.exit(1)
+        msg += "\n---- lockscope stderr ----\n" + out
+    raise Failed(msg)
 
 
 def marker_lines(src_dir, fname, markers):
@@ -155,8 +168,11 @@ def main():
     ap.add_argument("--stall", action="store_true")
     ap.add_argument("--fork-orphan", action="store_true")
     ap.add_argument("--rule")
-    ap.add_argument("--sampled", action="append", default=[],
-                    help="VAR: at least one read and one write of VAR were sampled")
+    ap.add_argument("--sampled", action="append", default=[])
+    ap.add_argument("--race-where")
+    ap.add_argument("--trap-count", action="append", default=[])
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--min-found", type=int)
     ap.add_argument("--race-var")
     ap.add_argument("--watch-refused", action="store_true")
     ap.add_argument("--scope", action="append", default=[],
@@ -175,12 +191,34 @@ def main():
     a = ap.parse_args()
     prog = a.prog[1:] if a.prog and a.prog[0] == "--" else a.prog
     if not prog:
-        fail("no program given")
+        print("FAIL: no program given")
+        sys.exit(1)
     env = dict(os.environ)
     for kv in a.env:
         k, _, v = kv.partition("=")
         env[k] = v
+    found = 0
+    for i in range(a.repeat):
+        try:
+            found += run_once(a, prog, env)
+        except Failed as e:
+            print("FAIL%s: %s" % (" (run %d of %d)" % (i + 1, a.repeat) if a.repeat > 1 else "", e))
+            sys.exit(1)
+    if a.min_found is not None and found < a.min_found:
+        print("FAIL: the race was found in %d of %d runs, expected at least %d"
+              % (found, a.repeat, a.min_found))
+        sys.exit(1)
+    print("ok: %s%s" % (" ".join(prog), " (found in %d of %d runs)" % (found, a.repeat)
+                        if a.min_found is not None else ""))
 
+
+def race_found(finds, var):
+    return any(f["kind"] == "data-race" and f["variable"]["name"] == var for f in finds)
+
+
+def run_once(a, prog, env):
+    """Runs the program once and checks it; returns 1 if it is a run that
+    found the race (--min-found), 0 otherwise."""
     with tempfile.TemporaryDirectory(prefix="lockscope-e2e.") as tmp:
         js = os.path.join(tmp, "report.json")
         cmd = [a.lockscope, "run", "--out", os.path.join(tmp, "traces"), "--json", js, "--"] + prog
@@ -206,6 +244,11 @@ def main():
         except (OSError, ValueError) as e:
             fail("cannot read the JSON report: %s" % e, err)
         finds = rep["findings"]
+        if a.min_found is not None and not race_found(finds, a.race_var):
+            if finds or r.returncode != 0:
+                fail("no race on %s, and %d findings, status %d: a run that does not find "
+                     "the race must report nothing" % (a.race_var, len(finds), r.returncode), err)
+            return 0
         if a.findings is not None and len(finds) != a.findings:
             fail("%d findings, expected %d" % (len(finds), a.findings), err)
         if a.processes is not None and len(rep["processes"]) != a.processes:
@@ -267,14 +310,31 @@ def main():
             cyc = [f for f in finds if f["kind"] == "lock-order-cycle"]
             if not cyc or d["related"] != cyc[0]["id"] or cyc[0]["related"] != d["id"]:
                 fail("deadlock and lock-order cycle are not linked", err)
-        for var in a.sampled:
+        for spec in a.sampled:
+            var, _, kinds = spec.partition(":")
             got = {}
             for p in rep["processes"]:
                 for sv in p.get("races", {}).get("sampled", []):
                     got[sv["variable"]] = sv
             sv = got.get(var)
-            if not sv or sv["reads"] < 1 or sv["writes"] < 1:
-                fail("accesses to %s were not sampled (reads and writes): %s" % (var, sv), err)
+            keys = {"r": "reads", "w": "writes", "a": "atomic_accesses"}
+            for k in kinds or "rw":
+                if not sv or sv[keys[k]] < 1:
+                    fail("no %s of %s were sampled: %s" % (keys[k], var, sv), err)
+        for spec in a.trap_count:
+            key, _, n = spec.partition(">=")
+            got = sum(p.get("races", {}).get("traps", {}).get(key, 0) for p in rep["processes"])
+            if got < int(n):
+                fail("%d traps of kind %s, expected at least %s" % (got, key, n), err)
+        if a.race_where:
+            races = [f for f in finds if f["kind"] == "data-race"]
+            if not races:
+                fail("no data race", err)
+            for f in races:
+                for acc in f["accesses"]:
+                    if acc.get("where") != a.race_where:
+                        fail("a race access is to %s, expected %s" % (acc.get("where"),
+                                                                      a.race_where), err)
         if a.watch_refused:
             w = [p.get("races", {}).get("watchpoints") for p in rep["processes"]]
             if "refused" not in w:
@@ -376,7 +436,7 @@ def main():
             native = n.returncode if n.returncode >= 0 else 128 - n.returncode
             if not finds and native != r.returncode:
                 fail("status %d with lockscope, %d without" % (r.returncode, native), err)
-    print("ok: %s" % " ".join(prog))
+    return 1 if a.min_found is not None else 0
 
 
 if __name__ == "__main__":

@@ -56,6 +56,7 @@ static void check(void)
     CHECK(IN(o->watch, 0, 1), "watch out of range");
     CHECK(IN(o->watch_rate, 10, 1000000), "watch_rate out of range");
     CHECK(IN(o->watch_period_ms, 1, 10000), "watch_period_ms out of range");
+    CHECK(IN(o->watch_decode, 0, 1), "watch_decode out of range");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

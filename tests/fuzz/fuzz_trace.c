@@ -72,7 +72,7 @@ static void rename_unsafe(char **path)
 }
 
 /* The analyzer opens the files the trace names: the module records' (the
- * symbolizer) and the executable's (ls_atomic_globals, for races).  The
+ * symbolizer) and the executable's (ls_globals_of, for races).  The
  * unsafe ones are renamed to a path that does not exist, which the
  * analyzer already handles. */
 static void tame_paths(struct ls_process *p)

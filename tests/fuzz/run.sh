@@ -34,6 +34,7 @@ case $h in
 trace) flags="-max_len=65536" ;;
 options) flags="-max_len=8192 -dict=$here/options.dict" ;;
 suppress) flags="-max_len=4096 -dict=$here/suppress.dict" ;;
+decode) flags="-max_len=512" ;;
 *) flags= ;;
 esac
 # An input slower than this is a bug too (a hang, or a blow-up).

@@ -5,6 +5,7 @@
  *
  * Output, one "key VALUE" per line: bias, start, end (main program's
  * mapped range), global (&target_global[2]), static (&target_static),
+ * struct (&target_struct),
  * ret (the return address of the call to capture_ret inside inlined_fn), all as
  * 0x-hex; and buildid (plain hex, empty if the program has none).
  */
@@ -16,6 +17,13 @@
 
 int target_global[4];
 static long target_static;
+/* Named member by member and element by element from the debug info. */
+struct {
+    int id;
+    char name[6];
+    short flags;
+    long grid[2][3];
+} target_struct;
 
 __attribute__((noinline, noclone)) static void *capture_ret(void)
 {
@@ -103,7 +111,8 @@ int main(int argc, char **argv)
     printf("end 0x%jx\n", (uintmax_t)r.end);
     printf("global 0x%jx\n", (uintmax_t)(uintptr_t)&target_global[2]);
     printf("static 0x%jx\n", (uintmax_t)(uintptr_t)&target_static);
+    printf("struct 0x%jx\n", (uintmax_t)(uintptr_t)&target_struct);
     printf("ret 0x%jx\n", (uintmax_t)(uintptr_t)ret);
     printf("buildid %s\n", r.build_id);
-    return target_static == 42;
+    return target_static == 42 && target_struct.id == 42;
 }

@@ -163,7 +163,6 @@ static inline struct ls_finding *fx_race(struct ls_report *r, size_t proc, const
     f->var.name = xstrdup(var);
     f->var.addr = 0x5555000010;
     f->var.size = 8;
-    f->var.watched = 8;
     if (held) {
         f->nlocks = 1;
         f->locks = xcalloc(1, sizeof *f->locks);
@@ -173,6 +172,9 @@ static inline struct ls_finding *fx_race(struct ls_report *r, size_t proc, const
         struct ls_faccess *a = &f->access[i];
         fx_thread(&a->thread, (uint32_t)i + 2, NULL, file);
         a->write = i == 0;
+        a->addr = 0x5555000010;
+        a->size = 8;
+        a->where = xstrdup(var);
         fx_frame1(&a->stack, i == 0 ? "deposit" : "audit", file, 14 + 8 * i, "/opt/app/bin/app");
         if (held && i == 1) {
             a->nheld = 1;

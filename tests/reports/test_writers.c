@@ -308,8 +308,10 @@ Test(writers, race_in_every_format)
     fx_add_process(&r, 300, "./bank");
     fx_race(&r, 0, "balance", LS_TEST_SRC_DIR "/fixtures.h", "balance_lock");
     char *h = render(ls_report_html, NULL);
-    cr_assert_not_null(strstr(h, "<h4>Write of balance by T1, holding no lock</h4>"));
-    cr_assert_not_null(strstr(h, "<h4>Conflicting read of balance by T2, holding balance_lock</h4>"));
+    cr_assert_not_null(strstr(h, "<h4>Write of balance (8 bytes at 0x5555000010) by T1, "
+                                 "holding no lock</h4>"));
+    cr_assert_not_null(strstr(h, "<h4>Conflicting read of balance (8 bytes at 0x5555000010) by "
+                                 "T2, holding balance_lock</h4>"));
     cr_assert_null(strstr(h, "<figure class=\"graph\">"), "no drawing for a race");
     free(h);
     char *s = render(ls_report_sarif, NULL);
@@ -380,4 +382,82 @@ Test(writers, text_last_line_says_it_all)
     t = render(ls_report_text, NULL);
     cr_assert_not_null(strstr(t, "\nlockscope: 0 findings, 0 suppressed\n"));
     free(t);
+}
+
+/* The bytes of a race, as decoded: their size and what the debug
+ * information calls them (or their offset), in every format. */
+Test(writers, race_bytes_in_every_format)
+{
+    fx_add_process(&r, 300, "./grid");
+    struct ls_finding *f = fx_race(&r, 0, "cells", LS_TEST_SRC_DIR "/fixtures.h", NULL);
+    struct ls_finding *g = fx_race(&r, 0, "buf", LS_TEST_SRC_DIR "/fixtures.h", NULL);
+    for (int i = 0; i < 2; i++) {
+        struct ls_faccess *a = &f->access[i];
+        free(a->where);
+        a->where = xstrdup("cells[2]");
+        a->addr = 0x5555000018;
+        a->size = 4;
+        a->offset = 8;
+        a = &g->access[i];
+        free(a->where);
+        a->where = xstrdup("offset 8 of buf");
+        a->addr = 0x5555000018;
+        a->size = i ? 8 : 1;
+        a->offset = 8;
+    }
+    f->access[0].read = 1; /* a read-modify-write */
+    g->access[1].inexact = 1;
+    char *t = render(ls_report_text, NULL);
+    cr_assert_not_null(strstr(t, "Read-modify-write of size 4 at 0x5555000018 (cells[2]) by thread T1"));
+    cr_assert_not_null(strstr(t, "Conflicting read of size 4 at 0x5555000018 (cells[2]) by thread T2"));
+    cr_assert_not_null(strstr(t, "Write of size 1 at 0x5555000018 (offset 8 of buf) by thread T1"));
+    cr_assert_not_null(strstr(t, "Conflicting read of some of the 8 bytes at 0x5555000018 "
+                                 "(offset 8 of buf; its address could not be computed) by thread T2"));
+    /* In colour: the access blue, the bytes it touched green, not one other byte changed. */
+    char *pt = render(ls_report_text, &c);
+    c.color = 1;
+    char *ct = render(ls_report_text, &c);
+    cr_assert_not_null(strstr(ct, "  \033[1m\033[34mRead-modify-write of size 4 at 0x5555000018 ("
+                                  "\033[0m\033[1m\033[32mcells[2]\033[0m\033[1m\033[34m) by "
+                                  "thread T1\033[0m, holding no lock:"));
+    cr_assert_not_null(strstr(ct, "\033[1m\033[32moffset 8 of buf\033[0m\033[1m\033[34m; its "
+                                  "address could not be computed) by thread T2"));
+    cr_assert_not_null(strstr(ct, "\033[1m\033[32mLocation is global 'cells' of size 8 at "
+                                  "0x5555000010.\033[0m"));
+    char *o = ct;
+    for (const char *q = ct; *q;) {
+        if (*q == '\033') {
+            q += strcspn(q, "m") + 1;
+            continue;
+        }
+        *o++ = *q++;
+    }
+    *o = 0;
+    cr_assert_str_eq(ct, pt, "the coloured report without its escape codes is the plain one");
+    free(ct);
+    free(pt);
+    c.color = 0;
+    free(t);
+    char *h = render(ls_report_html, NULL);
+    cr_assert_not_null(strstr(h, "<h4>Read-modify-write of cells[2] (4 bytes at 0x5555000018)"));
+    cr_assert_not_null(strstr(h, "<h4>Write of offset 8 of buf (1 bytes at 0x5555000018)"));
+    free(h);
+    char *j = render(ls_report_json, NULL);
+    cr_assert_not_null(strstr(j, "{\"kind\":\"write\",\"read_modify_write\":true,"
+                                 "\"address\":\"0x5555000018\",\"size\":4,\"offset\":8,"
+                                 "\"where\":\"cells[2]\",\"address_computed\":true,\"watched\":0,"));
+    cr_assert_not_null(strstr(j, "\"size\":8,\"offset\":8,\"where\":\"offset 8 of buf\","
+                                 "\"address_computed\":false,"));
+    cr_assert_not_null(strstr(j, "\"variable\":{\"name\":\"cells\",\"address\":\"0x5555000018\","
+                                 "\"size\":8,\"offset\":8,\"watched\":0,"
+                                 "\"start\":\"0x5555000010\"}"));
+    free(j);
+    char *s = render(ls_report_sarif, NULL);
+    cr_assert_not_null(strstr(s, "T1 writes cells[2] holding no lock"));
+    cr_assert_not_null(strstr(s, "T1 writes offset 8 of buf holding no lock"));
+    free(s);
+    char *u = render(ls_report_junit, NULL);
+    cr_assert_not_null(strstr(u, "T2 reads cells[2]:"));
+    cr_assert_not_null(strstr(u, "T2 reads offset 8 of buf:"));
+    free(u);
 }

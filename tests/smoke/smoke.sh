@@ -2,8 +2,10 @@
 # Smoke tests: real programs, faults and scale, each run without lockscope
 # and under `lockscope run`, compared byte for byte (stdout, exit status,
 # the files the program writes), timed (wall seconds, max RSS from
-# /usr/bin/time), with the findings lockscope reports.  One table row per
-# run; every case checks what it expects and says why when it does not.
+# /usr/bin/time), with the findings lockscope reports and its watchpoint
+# traps (taken / of them, accesses whose address could not be computed).
+# One table row per run; every case checks what it expects and says why
+# when it does not.
 #
 # usage: smoke.sh --lockscope BIN --progs BUILT_PROGS_DIR --src SRC_PROGS_DIR
 #                 --work DIR [--size quick|full] CASE...|all
@@ -155,6 +157,8 @@ pair() {
         --json "$dir/ls/report.json" --out "$dir/ls/traces" "${lsopts[@]}" -- "$@"
     l_status=$m_status l_secs=$m_secs l_rss=$m_rss
     findings=$(json "d['summary']['findings']")
+    # watchpoint traps, and those whose address could not be computed
+    traps=$(json "'%d/%d' % tuple(sum(p.get('races', {}).get('traps', {}).get(k, 0) for p in d['processes']) for k in ('taken', 'address_not_computed'))")
     same=yes
     cmp -s "$dir/native/native.out" "$dir/ls/ls.out" || same=no
     [ "$n_status" = "$l_status" ] || same=no
@@ -186,10 +190,13 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.2f", b / a; else
 
 # row LABEL: one line of the table, from the last pair().
 row() {
-    printf '%-38s %9s %12s %7s %11s %12s %9s %5s\n' "$1" "$n_secs" "$l_secs" \
-        "$(ratio "$n_secs" "$l_secs")" "$n_rss" "$l_rss" "$findings" "$same" >>"$WORK/table.txt"
-    printf '%-30s native %ss, lockscope %ss (x%s), max RSS %s KB / %s KB, findings %s, same output %s\n' \
-        "$1" "$n_secs" "$l_secs" "$(ratio "$n_secs" "$l_secs")" "$n_rss" "$l_rss" "$findings" "$same" >&2
+    printf '%-38s %9s %12s %7s %11s %12s %9s %5s %13s\n' "$1" "$n_secs" "$l_secs" \
+        "$(ratio "$n_secs" "$l_secs")" "$n_rss" "$l_rss" "$findings" "$same" "${traps:--}" \
+        >>"$WORK/table.txt"
+    printf '%-30s native %ss, lockscope %ss (x%s), max RSS %s KB / %s KB, findings %s, same output %s, traps/no address %s\n' \
+        "$1" "$n_secs" "$l_secs" "$(ratio "$n_secs" "$l_secs")" "$n_rss" "$l_rss" "$findings" "$same" \
+        "${traps:--}" >&2
+    traps=-
 }
 
 # expect_same: stdout and exit status identical with and without lockscope.
@@ -480,6 +487,8 @@ case_fault_unwritable() {
     [ "$l_status" = 99 ] && { fail "cannot mount a read-only tmpfs"; return; }
     read -r l_secs l_rss < <(tail -n 1 "$dir/ls/ls.time")
     findings=$(json "d['summary']['findings']")
+    # watchpoint traps, and those whose address could not be computed
+    traps=$(json "'%d/%d' % tuple(sum(p.get('races', {}).get('traps', {}).get(k, 0) for p in d['processes']) for k in ('taken', 'address_not_computed'))")
     same=yes
     cmp -s "$dir/native/native.out" "$dir/ls/ls.out" && [ "$n_status" = "$l_status" ] || same=no
     row "--out on a read-only fs"
@@ -505,6 +514,8 @@ case_fault_disk_full() {
     [ "$l_status" = 99 ] && { fail "cannot mount a small tmpfs"; return; }
     read -r l_secs l_rss < <(tail -n 1 "$dir/ls/ls.time")
     findings=$(json "d['summary']['findings']")
+    # watchpoint traps, and those whose address could not be computed
+    traps=$(json "'%d/%d' % tuple(sum(p.get('races', {}).get('traps', {}).get(k, 0) for p in d['processes']) for k in ('taken', 'address_not_computed'))")
     same=yes
     cmp -s "$dir/native/native.out" "$dir/ls/ls.out" && [ "$n_status" = "$l_status" ] || same=no
     row "disk full (256 KB tmpfs)"
@@ -527,6 +538,8 @@ case_fault_file_limit() {
     l_status=$?
     read -r l_secs l_rss < <(tail -n 1 "$dir/ls/ls.time")
     findings=$(json "d['summary']['findings']")
+    # watchpoint traps, and those whose address could not be computed
+    traps=$(json "'%d/%d' % tuple(sum(p.get('races', {}).get('traps', {}).get(k, 0) for p in d['processes']) for k in ('taken', 'address_not_computed'))")
     same=yes
     cmp -s "$dir/native/native.out" "$dir/ls/ls.out" && [ "$n_status" = "$l_status" ] || same=no
     row "file size limit (ulimit -f 256)"
@@ -731,8 +744,8 @@ for c in "${cases[@]}"; do
 done
 
 {
-    printf '\n%-38s %9s %12s %7s %11s %12s %9s %5s\n' program "native s" "lockscope s" ratio \
-        "native KB" "lockscope KB" findings same
+    printf '\n%-38s %9s %12s %7s %11s %12s %9s %5s %13s\n' program "native s" "lockscope s" ratio \
+        "native KB" "lockscope KB" findings same "traps/no addr"
     cat "$WORK/table.txt"
 } >&2
 if [ "$failed" != 0 ]; then

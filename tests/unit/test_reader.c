@@ -519,8 +519,9 @@ Test(reader, bad_magic)
 Test(reader, unsupported_versions)
 {
     char supported[64];
-    snprintf(supported, sizeof supported, "version 1 to %u", LS_TRACE_VERSION);
-    uint32_t bad[] = {0, LS_TRACE_VERSION + 1, 0xffffffffu};
+    snprintf(supported, sizeof supported, "reads version %u only", LS_TRACE_VERSION);
+    /* 1: before accesses were decoded (a window that fired is no evidence). */
+    uint32_t bad[] = {0, 1, LS_TRACE_VERSION + 1, 0xffffffffu};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct tb t = {0};
         tb_header_v(&t, bad[i], 1, 0, 0);
@@ -1003,5 +1004,61 @@ Test(reader, every_byte_flipped)
         }
     }
     free(copy);
+    tb_free(&t);
+}
+
+/* Version 2: a decoded access (its exact bytes, read-modify-write, the
+ * window that caught it) and the watch counts; a later WATCH updates. */
+Test(reader, access_and_watch_records)
+{
+    struct tb t = {0};
+    tb_header(&t);
+    struct ls_rec_watch w = {.status = LS_WATCH_ON, .candidates = 3, .slots = 4,
+                             .classify = 1};
+    tb_rec(&t, LS_REC_WATCH, &w, sizeof w, NULL, 0);
+    struct ls_rec_access a = {.tid = 2, .epoch = 5, .clock_version = 3,
+                              .flags = LS_ACCESS_READ | LS_ACCESS_WRITE,
+                              .addr = 0x404048, .size = 4, .stack = 1,
+                              .watch_addr = 0x404048, .watch_len = 8, .nheld = 3};
+    tb_rec(&t, LS_REC_ACCESS, &a, sizeof a, HELD2, sizeof HELD2);
+    struct ls_rec_access b = {.tid = 3, .flags = LS_ACCESS_READ | LS_ACCESS_INEXACT,
+                              .addr = 0x404040, .size = 8, .watch_addr = 0x404040,
+                              .watch_len = 8};
+    tb_rec(&t, LS_REC_ACCESS, &b, sizeof b, NULL, 0);
+    w.traps = 10;
+    w.exact = 6;
+    w.inexact = 1;
+    w.no_access = 1;
+    w.undecoded = 1;
+    w.limited = 1;
+    w.atomic = 2;
+    tb_rec(&t, LS_REC_WATCH, &w, sizeof w, NULL, 0);
+    struct ls_process *p = parse_ok(&t, t.len);
+    cr_assert_eq(p->naccesses, 2);
+    const struct ls_access_rec *x = &p->accesses[0];
+    cr_assert_eq(x->tid, 2);
+    cr_assert_eq(x->flags, LS_ACCESS_READ | LS_ACCESS_WRITE);
+    cr_assert_eq(x->addr, 0x404048u);
+    cr_assert_eq(x->size, 4u);
+    cr_assert_eq(x->watch_addr, 0x404048u);
+    cr_assert_eq(x->watch_len, 8u);
+    cr_assert_eq(x->nheld, 3);
+    cr_assert_eq(x->held[2], 9);
+    cr_assert_eq(p->accesses[1].flags, LS_ACCESS_READ | LS_ACCESS_INEXACT);
+    cr_assert_eq(p->watch_slots, 4);
+    cr_assert_eq(p->wcount.traps, 10u);
+    cr_assert_eq(p->wcount.exact, 6u);
+    cr_assert_eq(p->wcount.inexact, 1u);
+    cr_assert_eq(p->wcount.no_access, 1u);
+    cr_assert_eq(p->wcount.undecoded, 1u);
+    cr_assert_eq(p->wcount.atomic, 2u);
+    cr_assert_eq(p->wcount.limited, 1u);
+    ls_process_free(p);
+    /* A version-1 access record (40 bytes) is too short for version 2. */
+    struct tb s = {0};
+    tb_header(&s);
+    size_t off = tb_rec(&s, LS_REC_ACCESS, &a, 40, NULL, 0);
+    parse_bad(s.buf, s.len, off, "access record of 40 bytes is shorter than 48");
+    tb_free(&s);
     tb_free(&t);
 }

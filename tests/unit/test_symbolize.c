@@ -22,7 +22,7 @@
 #endif
 
 struct target {
-    uint64_t bias, start, end, global, stat, ret;
+    uint64_t bias, start, end, global, stat, strct, ret;
     uint8_t build_id[64];
     size_t build_id_len;
 };
@@ -47,6 +47,8 @@ static struct target run_target(void)
             t.global = v;
         else if (!strcmp(key, "static"))
             t.stat = v;
+        else if (!strcmp(key, "struct"))
+            t.strct = v;
         else if (!strcmp(key, "ret"))
             t.ret = v;
         else if (!strcmp(key, "buildid"))
@@ -235,6 +237,45 @@ Test(symbolize, data_symbols)
     cr_assert_eq(size, sizeof(long));
 
     cr_assert_null(ls_sym_data(s, 0x1000, &off, &size));
+    ls_sym_free(s);
+}
+
+/* The bytes of a global by name, from the debug information: array
+ * elements, members, several dimensions, an offset inside a scalar. */
+Test(symbolize, data_members)
+{
+    struct target t = run_target();
+    struct ls_symbolizer *s = ls_sym_new();
+    struct ls_module_info m = target_module(&t);
+    cr_assert_eq(ls_sym_add_module(s, &m), 0);
+    static const struct {
+        int64_t off;         /* from &target_global[2] (t.global) or &target_struct */
+        int in_struct;
+        uint64_t size;
+        const char *want;
+    } cases[] = {
+        {0, 0, 4, "target_global[2]"},
+        {-8, 0, 8, "target_global[0..1]"},
+        {-8, 0, 16, "target_global[0..3]"},
+        {1, 0, 1, "target_global[2]+1"},
+        {0, 1, 4, "target_struct.id"},
+        {6, 1, 1, "target_struct.name[2]"},
+        {10, 1, 2, "target_struct.flags"},
+        {11, 1, 1, "target_struct.flags+1"},
+        {16 + 5 * 8, 1, 8, "target_struct.grid[1][2]"},
+        {0, 1, 40, "target_struct"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t a = (cases[i].in_struct ? t.strct : t.global) + (uint64_t)cases[i].off;
+        char *got = ls_sym_data_member(s, a, cases[i].size);
+        cr_assert_not_null(got, "no name for %s", cases[i].want);
+        cr_assert_str_eq(got, cases[i].want);
+        free(got);
+    }
+    char *st = ls_sym_data_member(s, t.stat, 8);
+    cr_assert_str_eq(st, "target_static");
+    free(st);
+    cr_assert_null(ls_sym_data_member(s, 0x1000, 4));
     ls_sym_free(s);
 }
 

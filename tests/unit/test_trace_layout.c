@@ -33,7 +33,7 @@ Test(trace_layout, constants)
 {
     cr_assert_eq(sizeof LS_TRACE_MAGIC, 8u);
     cr_assert_str_eq(LS_TRACE_MAGIC, "LSTRACE");
-    cr_assert_eq(LS_TRACE_VERSION, 1u);
+    cr_assert_eq(LS_TRACE_VERSION, 2u);
     cr_assert_eq(LS_TRACE_ALIGN, 8u);
     cr_assert_eq(LS_TRACE_MAX_RECORD, 1048576u);
     cr_assert_eq(LS_TRACE_MAX_FRAMES, 64u);
@@ -248,6 +248,12 @@ Test(trace_layout, record_codes)
     cr_assert_eq(LS_REC_END, 9);
     cr_assert_eq(LS_REC_THREAD_END, 10);
     cr_assert_eq(LS_REC_DEADLOCK, 11);
+    cr_assert_eq(LS_REC_MISUSE, 12);
+    cr_assert_eq(LS_REC_CLOCK, 13);
+    cr_assert_eq(LS_REC_ACCESS, 14);
+    cr_assert_eq(LS_REC_WATCH, 15);
+    cr_assert_eq(LS_REC_THREAD_NAME, 16);
+    cr_assert_eq(LS_REC_PROFILE, 17);
 }
 
 /* Lock kinds and the flag and code fields are written to disk too. */
@@ -274,6 +280,65 @@ Test(trace_layout, field_codes)
     cr_assert_eq(LS_DEADLOCK_ENDED, 2u);
     cr_assert_eq(LS_WAIT_LOCK, 1);
     cr_assert_eq(LS_WAIT_JOIN, 2);
+}
+
+Test(trace_layout, rec_clock)
+{
+    typedef struct ls_rec_clock T;
+    SIZE(T, 16);
+    FIELD(T, tid, 0, 4);
+    FIELD(T, version, 4, 4);
+    FIELD(T, n, 8, 4);
+    FIELD(T, reserved, 12, 4);
+}
+
+/* Version 2: the decoded access (exact bytes, read/write/atomic) and the
+ * watchpoint that caught it. */
+Test(trace_layout, rec_access)
+{
+    typedef struct ls_rec_access T;
+    SIZE(T, 48);
+    FIELD(T, tid, 0, 4);
+    FIELD(T, epoch, 4, 4);
+    FIELD(T, clock_version, 8, 4);
+    FIELD(T, flags, 12, 4);
+    FIELD(T, addr, 16, 8);
+    FIELD(T, size, 24, 4);
+    FIELD(T, stack, 28, 4);
+    FIELD(T, watch_addr, 32, 8);
+    FIELD(T, watch_len, 40, 4);
+    FIELD(T, nheld, 44, 4);
+    cr_assert_eq(LS_ACCESS_WRITE, 1u);
+    cr_assert_eq(LS_ACCESS_KIND_UNKNOWN, 2u);
+    cr_assert_eq(LS_ACCESS_READ, 4u);
+    cr_assert_eq(LS_ACCESS_ATOMIC, 8u);
+    cr_assert_eq(LS_ACCESS_INEXACT, 16u);
+}
+
+Test(trace_layout, rec_watch)
+{
+    typedef struct ls_rec_watch T;
+    SIZE(T, 96);
+    FIELD(T, status, 0, 4);
+    FIELD(T, candidates, 4, 4);
+    FIELD(T, slots, 8, 4);
+    FIELD(T, classify, 12, 4);
+    FIELD(T, msg_len, 16, 4);
+    FIELD(T, sync, 20, 4);
+    FIELD(T, traps, 24, 8);
+    FIELD(T, exact, 32, 8);
+    FIELD(T, inexact, 40, 8);
+    FIELD(T, no_access, 48, 8);
+    FIELD(T, undecoded, 56, 8);
+    FIELD(T, foreign, 64, 8);
+    FIELD(T, stray, 72, 8);
+    FIELD(T, atomic, 80, 8);
+    FIELD(T, limited, 88, 8);
+    cr_assert_eq(LS_WATCH_ON, 1);
+    cr_assert_eq(LS_WATCH_REFUSED, 2);
+    cr_assert_eq(LS_WATCH_NONE, 3);
+    cr_assert_eq(LS_WATCH_OFF, 4);
+    cr_assert_eq(LS_WATCH_SYNC_INCOMPLETE, 1u << 31);
 }
 
 /* Little-endian on disk: the reader memcpy()s records straight into these

@@ -1,0 +1,445 @@
+/*
+ * A program's globals, read offline: see globals.h.
+ */
+#define _GNU_SOURCE
+#include "globals.h"
+#include "util.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <Zydis/Zydis.h>
+
+/* ---- the symbol table --------------------------------------------------- */
+
+static int var_cmp(const void *a, const void *b)
+{
+    const struct ls_gvar *x = a, *y = b;
+    if (x->vaddr != y->vaddr)
+        return x->vaddr < y->vaddr ? -1 : 1;
+    return x->size > y->size ? -1 : x->size < y->size;
+}
+
+static void read_symbols(Elf *elf, struct ls_globals *g, size_t *cap)
+{
+    Elf_Scn *scn = NULL, *symscn = NULL;
+    GElf_Shdr sh, symsh;
+    while ((scn = elf_nextscn(elf, scn)))
+        if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB) {
+            symscn = scn;
+            symsh = sh;
+        }
+    if (!symscn)
+        while ((scn = elf_nextscn(elf, scn)))
+            if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNSYM) {
+                symscn = scn;
+                symsh = sh;
+            }
+    Elf_Data *data = symscn ? elf_getdata(symscn, NULL) : NULL;
+    if (!data || symsh.sh_entsize == 0)
+        return;
+    size_t n = symsh.sh_size / symsh.sh_entsize;
+    for (size_t i = 0; i < n; i++) {
+        GElf_Sym s;
+        if (!gelf_getsym(data, (int)i, &s) || GELF_ST_TYPE(s.st_info) != STT_OBJECT ||
+            s.st_size == 0 || s.st_shndx == SHN_UNDEF || s.st_shndx >= SHN_LORESERVE)
+            continue;
+        Elf_Scn *sec = elf_getscn(elf, s.st_shndx);
+        if (!sec || !gelf_getshdr(sec, &sh) || !(sh.sh_flags & SHF_WRITE) ||
+            !(sh.sh_flags & SHF_ALLOC) || (sh.sh_flags & SHF_TLS))
+            continue;
+        const char *name = elf_strptr(elf, symsh.sh_link, s.st_name);
+        LS_GROW(g->vars, *cap, g->nvars + 1);
+        g->vars[g->nvars++] = (struct ls_gvar){s.st_value, s.st_size, xstrdup(name ? name : ""), 0};
+    }
+    if (g->nvars)
+        qsort(g->vars, g->nvars, sizeof *g->vars, var_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < g->nvars; i++) {
+        if (k && g->vars[i].vaddr == g->vars[k - 1].vaddr) {
+            free((char *)g->vars[i].name);
+            continue;
+        }
+        g->vars[k++] = g->vars[i];
+    }
+    g->nvars = k;
+}
+
+const struct ls_gvar *ls_globals_at(const struct ls_globals *g, uint64_t vaddr)
+{
+    if (!g)
+        return NULL;
+    size_t lo = 0, hi = g->nvars;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (g->vars[mid].vaddr <= vaddr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return NULL;
+    const struct ls_gvar *v = &g->vars[lo - 1];
+    return vaddr - v->vaddr < v->size ? v : NULL;
+}
+
+static void mark(struct ls_globals *g, uint64_t vaddr, unsigned flags)
+{
+    struct ls_gvar *v = (struct ls_gvar *)ls_globals_at(g, vaddr);
+    if (v)
+        v->flags |= flags;
+}
+
+/* ---- types in the debug information ------------------------------------ */
+
+static int sync_name(const char *n)
+{
+    static const char *const names[] = {
+        "pthread_mutex_t", "pthread_cond_t", "pthread_rwlock_t", "pthread_spinlock_t",
+        "pthread_barrier_t", "pthread_once_t", "sem_t", "mtx_t", "cnd_t", "once_flag",
+        /* C++ (namespace std) */
+        "mutex", "recursive_mutex", "timed_mutex", "recursive_timed_mutex", "shared_mutex",
+        "shared_timed_mutex", "condition_variable", "condition_variable_any",
+    };
+    for (size_t i = 0; n && i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(n, names[i]))
+            return 1;
+    return 0;
+}
+
+unsigned ls_globals_type_class(Dwarf_Die *var)
+{
+    Dwarf_Die cur = *var;
+    for (int depth = 0; depth < 16; depth++) {
+        Dwarf_Attribute attr;
+        Dwarf_Die type;
+        if (!dwarf_attr_integrate(&cur, DW_AT_type, &attr) || !dwarf_formref_die(&attr, &type))
+            return 0;
+        int tag = dwarf_tag(&type);
+        const char *name = dwarf_diename(&type);
+        if (tag == DW_TAG_atomic_type)
+            return LS_G_ATOMIC_TYPE;
+        if (sync_name(name))
+            return LS_G_SYNC_TYPE;
+        if ((tag == DW_TAG_class_type || tag == DW_TAG_structure_type) && name &&
+            (!strncmp(name, "atomic<", 7) || !strcmp(name, "atomic_flag")))
+            return LS_G_ATOMIC_TYPE;
+        if (tag != DW_TAG_typedef && tag != DW_TAG_const_type && tag != DW_TAG_volatile_type &&
+            tag != DW_TAG_array_type)
+            return 0;
+        cur = type;
+    }
+    return 0;
+}
+
+static int location_addr(Dwarf_Die *die, Dwarf_Addr *addr)
+{
+    Dwarf_Attribute attr;
+    Dwarf_Op *expr;
+    size_t len;
+    if (!dwarf_attr(die, DW_AT_location, &attr) || dwarf_getlocation(&attr, &expr, &len) != 0 ||
+        len < 1 || expr[0].atom != DW_OP_addr)
+        return 0;
+    *addr = expr[0].number;
+    return 1;
+}
+
+/* DW_OP_addr holds the file's virtual address, as the symbol table does. */
+static void walk_dies(struct ls_globals *g, Dwarf_Die *parent, int depth)
+{
+    Dwarf_Die child;
+    if (depth > 6 || dwarf_child(parent, &child) != 0)
+        return;
+    do {
+        int tag = dwarf_tag(&child);
+        Dwarf_Addr a;
+        if (tag == DW_TAG_variable && location_addr(&child, &a)) {
+            unsigned f = ls_globals_type_class(&child);
+            if (f)
+                mark(g, a, f);
+        } else if (tag == DW_TAG_subprogram || tag == DW_TAG_lexical_block ||
+                   tag == DW_TAG_namespace || tag == DW_TAG_inlined_subroutine) {
+            walk_dies(g, &child, depth + 1);
+        }
+    } while (dwarf_siblingof(&child, &child) == 0);
+}
+
+static void read_types(const char *path, struct ls_globals *g)
+{
+    static char *debuginfo_path = NULL;
+    Dwfl_Callbacks cb = {
+        .find_debuginfo = dwfl_standard_find_debuginfo,
+        .section_address = dwfl_offline_section_address,
+        .debuginfo_path = &debuginfo_path,
+    };
+    Dwfl *dwfl = dwfl_begin(&cb);
+    if (!dwfl)
+        return;
+    Dwfl_Module *mod = dwfl_report_offline(dwfl, "", path, -1);
+    dwfl_report_end(dwfl, NULL, NULL);
+    Dwarf_Addr bias;
+    Dwarf_Die *cu = NULL;
+    while (mod && (cu = dwfl_module_nextcu(mod, cu, &bias)) != NULL)
+        walk_dies(g, cu, 0);
+    dwfl_end(dwfl);
+}
+
+/* ---- references in the code and the data ---------------------------------- */
+
+static void add_atomic(struct ls_globals *g, size_t *cap, uint64_t vaddr, uint32_t size)
+{
+    LS_GROW(g->atomics, *cap, g->natomics + 1);
+    g->atomics[g->natomics++] = (struct ls_grange){vaddr, size};
+}
+
+/* One instruction with a 32- or 64-bit displacement or immediate: which
+ * globals it names, and how. */
+static void note_insn(struct ls_globals *g, size_t *acap, const ZydisDecoder *d,
+                      ZydisDecoderContext *ctx, const ZydisDecodedInstruction *in,
+                      uint64_t ip)
+{
+    for (int i = 0; i < 2; i++)
+        if (in->raw.imm[i].size >= 32 && !in->raw.imm[i].is_relative)
+            mark(g, in->raw.imm[i].value.u, LS_G_ADDRESS); /* mov edi, OFFSET g */
+    if (in->raw.disp.size < 32)
+        return;
+    ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
+    if (!ZYAN_SUCCESS(ZydisDecoderDecodeOperands(d, ctx, in, op, in->operand_count)))
+        return;
+    int atomic = (in->attributes & ZYDIS_ATTRIB_HAS_LOCK) || in->mnemonic == ZYDIS_MNEMONIC_XCHG;
+    for (int i = 0; i < in->operand_count; i++) {
+        const ZydisDecodedOperand *o = &op[i];
+        if (o->type != ZYDIS_OPERAND_TYPE_MEMORY)
+            continue;
+        uint64_t target;
+        if (o->mem.base == ZYDIS_REGISTER_RIP && o->mem.index == ZYDIS_REGISTER_NONE)
+            target = ip + in->length + (uint64_t)o->mem.disp.value;
+        else if (o->mem.base == ZYDIS_REGISTER_NONE && o->mem.disp.has_displacement)
+            target = (uint64_t)o->mem.disp.value; /* absolute (non-PIE), maybe indexed */
+        else
+            continue;
+        if (o->mem.type == ZYDIS_MEMOP_TYPE_AGEN) {
+            mark(g, target, LS_G_ADDRESS);
+            continue;
+        }
+        if (o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)
+            mark(g, target, LS_G_WRITE);
+        if (o->actions & ZYDIS_OPERAND_ACTION_MASK_READ)
+            mark(g, target, LS_G_READ);
+        if (atomic && ls_globals_at(g, target)) {
+            mark(g, target, LS_G_ATOMIC_CODE);
+            add_atomic(g, acap, target, o->size / 8 ? o->size / 8 : 1);
+        }
+    }
+}
+
+static void scan_code(Elf *elf, struct ls_globals *g, size_t *acap)
+{
+    ZydisDecoder d;
+    if (!ZYAN_SUCCESS(ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)))
+        return;
+    Elf_Scn *scn = NULL;
+    GElf_Shdr sh;
+    while ((scn = elf_nextscn(elf, scn))) {
+        if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+            !(sh.sh_flags & SHF_EXECINSTR))
+            continue;
+        Elf_Data *data = elf_getdata(scn, NULL);
+        if (!data || !data->d_buf)
+            continue;
+        const uint8_t *p = data->d_buf;
+        size_t n = data->d_size, off = 0;
+        /* A linear sweep: compilers keep data out of the text. */
+        while (off < n) {
+            ZydisDecoderContext ctx;
+            ZydisDecodedInstruction in;
+            if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&d, &ctx, p + off, n - off, &in))) {
+                off++;
+                continue;
+            }
+            note_insn(g, acap, &d, &ctx, &in, sh.sh_addr + off);
+            off += in.length;
+        }
+    }
+    g->code_scanned = 1;
+}
+
+/* Pointers in the data (initialized pointers, tables, the GOT): relocations
+ * of a position-independent file, and the words themselves otherwise. */
+static void scan_data(Elf *elf, struct ls_globals *g)
+{
+    Elf_Scn *scn = NULL;
+    GElf_Shdr sh;
+    while ((scn = elf_nextscn(elf, scn))) {
+        if (!gelf_getshdr(scn, &sh))
+            continue;
+        Elf_Data *data = elf_getdata(scn, NULL);
+        if (!data || !data->d_buf)
+            continue;
+        if (sh.sh_type == SHT_RELA && sh.sh_entsize) {
+            size_t n = sh.sh_size / sh.sh_entsize;
+            for (size_t i = 0; i < n; i++) {
+                GElf_Rela r;
+                if (!gelf_getrela(data, (int)i, &r))
+                    continue;
+                unsigned type = GELF_R_TYPE(r.r_info);
+                if (type == R_X86_64_RELATIVE)
+                    mark(g, (uint64_t)r.r_addend, LS_G_ADDRESS);
+                else if (type == R_X86_64_64 || type == R_X86_64_GLOB_DAT) {
+                    /* symbol + addend: the symbol's value, from its table */
+                    Elf_Scn *ss = elf_getscn(elf, sh.sh_link);
+                    Elf_Data *sd = ss ? elf_getdata(ss, NULL) : NULL;
+                    GElf_Sym s;
+                    if (sd && gelf_getsym(sd, (int)GELF_R_SYM(r.r_info), &s) && s.st_value)
+                        mark(g, s.st_value + (uint64_t)r.r_addend, LS_G_ADDRESS);
+                }
+            }
+        } else if (sh.sh_type == SHT_PROGBITS && (sh.sh_flags & SHF_ALLOC) &&
+                   !(sh.sh_flags & SHF_EXECINSTR)) {
+            const uint8_t *p = data->d_buf;
+            for (size_t off = (8 - sh.sh_addr % 8) % 8; off + 8 <= data->d_size; off += 8) {
+                uint64_t v;
+                memcpy(&v, p + off, sizeof v);
+                if (v)
+                    mark(g, v, LS_G_ADDRESS);
+            }
+        }
+    }
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+    const struct ls_grange *x = a, *y = b;
+    return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
+}
+
+static struct ls_globals *read_globals(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    elf_version(EV_CURRENT);
+    Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    GElf_Ehdr eh;
+    if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64) {
+        if (elf)
+            elf_end(elf);
+        close(fd);
+        return NULL;
+    }
+    struct ls_globals *g = xcalloc(1, sizeof *g);
+    size_t vcap = 0, acap = 0;
+    read_symbols(elf, g, &vcap);
+    if (g->nvars) {
+        scan_code(elf, g, &acap);
+        scan_data(elf, g);
+        if (g->natomics)
+            qsort(g->atomics, g->natomics, sizeof *g->atomics, range_cmp);
+    }
+    elf_end(elf);
+    close(fd);
+    if (g->nvars)
+        read_types(path, g);
+    return g;
+}
+
+static struct cached {
+    char *path;
+    struct ls_globals *g;
+    struct cached *next;
+} *cache;
+
+const struct ls_globals *ls_globals_of(const char *path)
+{
+    if (!path || !*path)
+        return NULL;
+    for (struct cached *c = cache; c; c = c->next)
+        if (!strcmp(c->path, path))
+            return c->g;
+    struct cached *c = xcalloc(1, sizeof *c);
+    c->path = xstrdup(path);
+    c->g = read_globals(path);
+    c->next = cache;
+    cache = c;
+    return c->g;
+}
+
+int ls_globals_atomic_bytes(const struct ls_globals *g, uint64_t vaddr, uint64_t size)
+{
+    if (!g)
+        return 0;
+    /* the first range starting at or after vaddr - 64 (no access is wider) */
+    size_t lo = 0, hi = g->natomics;
+    uint64_t from = vaddr > 64 ? vaddr - 64 : 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (g->atomics[mid].vaddr < from)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < g->natomics && g->atomics[i].vaddr < vaddr + size; i++)
+        if (g->atomics[i].vaddr + g->atomics[i].size > vaddr)
+            return 1;
+    return 0;
+}
+
+/* ---- for the shim ---------------------------------------------------------- */
+
+static char class_of(const struct ls_globals *g, const struct ls_gvar *v)
+{
+    if (v->flags & LS_G_ATOMIC_TYPE)
+        return 'a';
+    if (v->flags & LS_G_SYNC_TYPE)
+        return 's';
+    if (v->flags & LS_G_ATOMIC_CODE)
+        return 'x';
+    if (!g->code_scanned || (v->flags & (LS_G_WRITE | LS_G_ADDRESS)))
+        return 0;
+    return v->flags & LS_G_READ ? 'r' : 'u';
+}
+
+char *ls_globals_hint(const struct ls_globals *g, size_t max)
+{
+    /* Left out first when it does not fit: never named, then only read. */
+    static const char *const levels[] = {"asxru", "asxr", "asx"};
+    struct strbuf sb;
+    sb_init(&sb);
+    for (size_t l = 0; g && l < sizeof levels / sizeof levels[0]; l++) {
+        sb.len = 0;
+        if (sb.buf)
+            sb.buf[0] = 0;
+        for (size_t i = 0; i < g->nvars; i++) {
+            char c = class_of(g, &g->vars[i]);
+            if (c && strchr(levels[l], c))
+                sb_printf(&sb, "%s%c%llx", sb.len ? "," : "", c,
+                          (unsigned long long)g->vars[i].vaddr);
+        }
+        if (sb.len <= max)
+            break;
+    }
+    if (sb.len > max)
+        sb.len = 0; /* not even the synchronization fits: say nothing */
+    if (!sb.buf)
+        sb_adds(&sb, "");
+    sb.buf[sb.len] = 0;
+    return sb_detach(&sb);
+}
+
+char *ls_globals_atomic_names(const struct ls_globals *g)
+{
+    struct strbuf sb;
+    sb_init(&sb);
+    sb_adds(&sb, "");
+    for (size_t i = 0; g && i < g->nvars; i++)
+        if (g->vars[i].flags & LS_G_ATOMIC_TYPE)
+            sb_printf(&sb, "%s%s", sb.len ? "," : "", g->vars[i].name);
+    return sb_detach(&sb);
+}
