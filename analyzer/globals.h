@@ -59,7 +59,7 @@ const struct ls_gvar *ls_globals_at(const struct ls_globals *g, uint64_t vaddr);
 /* 1 if an atomic instruction of the code accesses a byte of [vaddr, + size). */
 int ls_globals_atomic_bytes(const struct ls_globals *g, uint64_t vaddr, uint64_t size);
 
-/* The value of LOCKSCOPE_GLOBALS after "EXE:" (format in preload/watch.c),
+/* The value of LOCKSCOPE_GLOBALS after "EXE:" (format in preload/candidates.c),
  * at most max bytes (the classes that matter least are left out first);
  * malloc'ed, "" if nothing is to be said. */
 char *ls_globals_hint(const struct ls_globals *g, size_t max);

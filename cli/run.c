@@ -177,7 +177,7 @@ static char *resolve_program(const char *prog)
 }
 
 /* What the program's globals are (globals.h), for the shim
- * (LOCKSCOPE_GLOBALS=EXE:list, format in preload/watch.c): its _Atomic
+ * (LOCKSCOPE_GLOBALS=EXE:list, format in preload/candidates.c): its _Atomic
  * globals are its own synchronization, followed so that data published
  * through them is not taken for a race; synchronization objects are never
  * watched; globals atomic instructions access are followed too; globals
