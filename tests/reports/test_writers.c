@@ -50,6 +50,20 @@ static char *render(renderer fn, const struct ls_report_ctx *ctx)
     return buf;
 }
 
+/* Removes the SGR escape sequences from s, in place. */
+static void strip_escapes(char *s)
+{
+    char *o = s;
+    for (const char *p = s; *p;) {
+        if (*p == '\033') {
+            p += strcspn(p, "m") + 1;
+            continue;
+        }
+        *o++ = *p++;
+    }
+    *o = 0;
+}
+
 static size_t count(const char *hay, const char *needle)
 {
     size_t n = 0;
@@ -337,18 +351,8 @@ Test(writers, text_colours_only_when_asked)
     cr_assert_not_null(strstr(t, "\033[1m\033[35mnoodle_lock\033[0m"));
     cr_assert_not_null(strstr(t, "\033[1m\033[36m"), "thread descriptions in cyan");
     /* Without the escape codes, the coloured report is the plain one. */
-    char *strip = xstrdup(t);
-    char *o = strip;
-    for (const char *p = t; *p;) {
-        if (*p == '\033') {
-            p += strcspn(p, "m") + 1;
-            continue;
-        }
-        *o++ = *p++;
-    }
-    *o = 0;
-    cr_assert_str_eq(strip, plain);
-    free(strip);
+    strip_escapes(t);
+    cr_assert_str_eq(t, plain);
     /* The other formats never colour. */
     renderer others[] = {ls_report_html, ls_report_json, ls_report_sarif, ls_report_junit};
     for (size_t i = 0; i < 4; i++) {
@@ -424,15 +428,7 @@ Test(writers, race_bytes_in_every_format)
                                   "address could not be computed) by thread T2"));
     cr_assert_not_null(strstr(ct, "\033[1m\033[32mLocation is global 'cells' of size 8 at "
                                   "0x5555000010.\033[0m"));
-    char *o = ct;
-    for (const char *q = ct; *q;) {
-        if (*q == '\033') {
-            q += strcspn(q, "m") + 1;
-            continue;
-        }
-        *o++ = *q++;
-    }
-    *o = 0;
+    strip_escapes(ct);
     cr_assert_str_eq(ct, pt, "the coloured report without its escape codes is the plain one");
     free(ct);
     free(pt);
