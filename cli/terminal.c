@@ -9,7 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Shown only past this, redrawn at most this often. */
+/* Shown only past this (LOCKSCOPE_PROGRESS_DELAY, in ms, changes it),
+ * redrawn at most this often. */
 #define BAR_DELAY_NS 500000000u
 #define BAR_PERIOD_NS 100000000u
 #define BAR_WIDTH 20
@@ -81,6 +82,14 @@ void ls_bar_start(struct ls_bar *b, size_t ntraces, uint64_t total_bytes)
     memset(b, 0, sizeof *b);
     b->fd = isatty(2) && !dumb_terminal() ? 2 : -1;
     b->t0_ns = now_ns();
+    b->delay_ns = BAR_DELAY_NS;
+    const char *d = getenv("LOCKSCOPE_PROGRESS_DELAY");
+    if (d && *d) {
+        char *end;
+        unsigned long ms = strtoul(d, &end, 10);
+        if (!*end && ms <= 3600000ul)
+            b->delay_ns = (uint64_t)ms * 1000000u;
+    }
     b->ntraces = ntraces;
     b->total_bytes = total_bytes;
     if (b->fd >= 0)
@@ -182,7 +191,7 @@ void ls_bar_progress(void *arg, enum ls_stage stage, uint64_t done, uint64_t tot
     if (b->fd < 0)
         return;
     uint64_t t = now_ns();
-    if (t - b->t0_ns < BAR_DELAY_NS || (b->last_ns && t - b->last_ns < BAR_PERIOD_NS))
+    if (t - b->t0_ns < b->delay_ns || (b->last_ns && t - b->last_ns < BAR_PERIOD_NS))
         return;
     b->last_ns = t;
     draw(b);

@@ -29,6 +29,7 @@ int ls_term_color_mode_ok(const char *mode);
 struct ls_bar {
     int fd;                   /* -1: not drawing */
     uint64_t t0_ns, last_ns;  /* start of the analysis; the last drawing */
+    uint64_t delay_ns;        /* no line before this much time has passed */
     size_t ntraces, trace;    /* trace: the one being analyzed, from 1 */
     uint64_t total_bytes, bytes_before, trace_bytes;
     enum ls_stage stage;
