@@ -25,6 +25,7 @@ struct ls_opts {
     const char *srcroot;
     int no_html;               /* run: no HTML report in the trace directory */
     int exitcode;
+    int exitcode_set;          /* --exitcode given: findings win over a failing program */
     int profile_top;           /* --profile N: locks shown in the text report */
     int long_hold_ms;          /* --long-hold-ms N: holds reported as information */
     const char *color;         /* --color: auto (NULL), always, never */

@@ -48,7 +48,8 @@ static const char usage_text[] =
     "  --baseline OLD.json  only findings not in this earlier JSON report fail\n"
     "  --fail-on KINDS      comma list of finding kinds that fail the run (default:\n"
     "                       all; also 'none'): lock-order-cycle, deadlock, ...\n"
-    "  --exitcode N         exit status when something fails the run (default 66)\n"
+    "  --exitcode N         exit status when something fails the run (default 66;\n"
+    "                       given, it also replaces a failing program's status)\n"
     "  --profile N          the text report ends with the N locks waited for\n"
     "                       longest (default 5; 0: none); JSON has them all\n"
     "  --long-hold-ms N     list locks held longer than N ms (default 1000) as\n"
@@ -61,7 +62,8 @@ static const char usage_text[] =
     "terminal and the analysis takes longer than half a second.\n"
     "\n"
     "exit status: the program's own status (run) or 0 (analyze) when nothing fails\n"
-    "the run; 66 or --exitcode N when a finding does; 2 for a usage error, a trace\n"
+    "the run; 66 or --exitcode N when a finding does (run: a program that failed by\n"
+    "itself keeps its own status, unless --exitcode is given); 2 for a usage error, a trace\n"
     "that cannot be read, a bad suppressions or baseline file, or a report file that\n"
     "cannot be written.\n";
 
@@ -275,7 +277,10 @@ int ls_opts_handle(struct ls_opts *o, int c, const char *arg, char **argv)
     case LS_OPT_BASELINE: o->baseline = arg; return 1;
     case LS_OPT_SRCROOT: o->srcroot = arg; return 1;
     case LS_OPT_FAIL_ON: parse_fail_on(o, arg); return 1;
-    case LS_OPT_EXITCODE: o->exitcode = ls_parse_exitcode(arg); return 1;
+    case LS_OPT_EXITCODE:
+        o->exitcode = ls_parse_exitcode(arg);
+        o->exitcode_set = 1;
+        return 1;
     case LS_OPT_PROFILE: o->profile_top = parse_count("--profile", arg, 1000000); return 1;
     case LS_OPT_LONG_HOLD:
         o->long_hold_ms = parse_count("--long-hold-ms", arg, 86400000);

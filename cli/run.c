@@ -360,6 +360,7 @@ int ls_cmd_run(int argc, char **argv)
         status = WEXITSTATUS(wst);
     } else {
         status = 128 + WTERMSIG(wst);
+        ctx.signal = WTERMSIG(wst);
         fprintf(stderr, "lockscope: '%s' was killed by signal %d (%s)\n", prog[0],
                 WTERMSIG(wst), strsignal(WTERMSIG(wst)));
     }
@@ -393,6 +394,13 @@ int ls_cmd_run(int argc, char **argv)
     }
     ctx.trace_dir = xstrdup(dir);
     int failing = ls_finish(&o, &r, &ctx, stderr);
+    /* A program that failed by itself keeps its status: findings must not
+     * hide a failing test suite.  One that lockscope ended for a deadlock
+     * failed because of the finding. */
+    int ended = 0;
+    for (size_t i = 0; i < r.nfindings; i++)
+        ended |= r.findings[i].ended;
+    int own_failure = status != 0 && !ended && !o.exitcode_set;
     ls_report_free(&r);
     ls_report_ctx_free(&ctx);
     ls_opts_free(&o);
@@ -400,5 +408,5 @@ int ls_cmd_run(int argc, char **argv)
     free(dir);
     if (failing < 0)
         return 2;
-    return failing > 0 ? o.exitcode : status;
+    return failing > 0 && !own_failure ? o.exitcode : status;
 }

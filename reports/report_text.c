@@ -438,6 +438,11 @@ static void last_line(FILE *out, const struct ls_report *r, const struct ls_repo
     if (shown)
         fputc(')', out);
     fprintf(out, ", %zu suppressed", c ? c->suppressed : 0);
+    if (c && c->signal > 0)
+        fprintf(out, "; the program was killed by signal %d (%s)", c->signal,
+                strsignal(c->signal));
+    else if (c && c->status >= 0)
+        fprintf(out, "; the program exited with status %d", c->status);
     if (c && c->trace_dir)
         fprintf(out, "; traces in '%s'", c->trace_dir);
     for (size_t i = 0; c && i < c->nwritten; i++)

@@ -57,6 +57,7 @@ struct ls_rcount {
 struct ls_report_ctx {
     char *command;            /* what `lockscope run` ran; NULL for analyze */
     int status;               /* the program's exit status (run), -1 if none */
+    int signal;               /* run: the signal that killed it, or 0 */
     double duration_s;        /* wall time of the run, or of the traces; < 0 unknown */
 
     struct ls_rfinding *fx;   /* [nfx], nfx = report.nfindings once set */

@@ -29,6 +29,16 @@ check run-bad-exitcode 2 "--exitcode needs a number" "$ls" run --exitcode x -- t
 check run-missing-program 127 "cannot run '/nonexistent/prog'" "$ls" run -- /nonexistent/prog
 check run-exitcode 7 "lock-order-inversion" "$ls" run --exitcode 7 --out "$work/t1" -- "$prog"
 check run-status-passthrough 3 "" "$ls" run -- sh -c 'exit 3'
+# A suite that fails by itself keeps its status, even with a finding in it; the
+# last line says what the program did.  --exitcode given: the finding wins.
+check run-failing-suite 3 "the program exited with status 3" \
+  "$ls" run --out "$work/t2" -- sh -c "\"$prog\"; exit 3"
+grep -q "1 finding (1 lock-order-cycle)" "$work/err" || { echo "FAIL run-failing-suite: no finding"; fails=$((fails + 1)); }
+check run-failing-suite-exitcode 66 "the program exited with status 3" \
+  "$ls" run --exitcode 66 --out "$work/t3" -- sh -c "\"$prog\"; exit 3"
+check run-passing-finding 66 "the program exited with status 0" "$ls" run --out "$work/t4" -- "$prog"
+check run-killed 143 "the program was killed by signal 15 (Terminated)" \
+  "$ls" run --out "$work/t5" -- sh -c "\"$prog\"; kill -TERM \$\$"
 check help 0 "usage: lockscope run" "$ls" --help
 check options-help 0 "stack_depth" env LOCKSCOPE_OPTIONS=help=1 "$ls" run -- true
 check options-unknown 0 "unknown option 'bogus'" env LOCKSCOPE_OPTIONS=bogus=1 "$ls" run -- true
