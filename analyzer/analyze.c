@@ -89,6 +89,7 @@ static void scope_sync(const struct ls_process *p, struct ls_fprocess *fp)
         {LS_SYNC_ONCE, "once control", "once controls"},
         {LS_SYNC_ANNOTATION, "annotated address", "annotated addresses"},
         {LS_SYNC_ATOMIC, "_Atomic global", "_Atomic globals"},
+        {LS_SYNC_FUTEX, "futex word", "futex words"},
     };
     struct strbuf sb;
     sb_init(&sb);

@@ -180,6 +180,32 @@ void ls_clock_join_thread(struct ls_thread *t, const struct ls_thread *other)
         t->vc_version++;
 }
 
+/* A live thread's clock, read while it runs (membarrier): the array it
+ * points to is never freed, and entries only grow, so a stale read can only
+ * order less. */
+static void join_live(struct ls_thread *t, const struct ls_thread *other)
+{
+    const uint32_t *ov = __atomic_load_n(&other->vc.v, __ATOMIC_ACQUIRE);
+    uint32_t on = __atomic_load_n(&other->vc.n, __ATOMIC_RELAXED);
+    uint32_t cap = ov == other->vc.inl ? LS_VC_INLINE
+                                         : __atomic_load_n(&other->vc.cap, __ATOMIC_RELAXED);
+    if (!ov || !t->vc.v)
+        return;
+    if (on > cap)
+        on = cap;
+    uint32_t changed = 0;
+    vc_join(&t->vc, ov, on, &changed);
+    if (changed)
+        t->vc_version++;
+}
+
+void ls_clock_join_all(struct ls_thread *t)
+{
+    if (!atomic_load_explicit(&ls_clocks_on, memory_order_relaxed))
+        return;
+    ls_registry_each(t, join_live);
+}
+
 void ls_clock_tick(struct ls_thread *t)
 {
     tick(t);

@@ -67,6 +67,17 @@ void ls_registry_remove(struct ls_thread *t)
     }
 }
 
+void ls_registry_each(struct ls_thread *self,
+                      void (*fn)(struct ls_thread *self, const struct ls_thread *other))
+{
+    uint32_t used = atomic_load(&registry_used);
+    for (uint32_t i = 0; i < used; i++) {
+        struct ls_thread *o = atomic_load(&registry[i]);
+        if (o && o != self)
+            fn(self, o);
+    }
+}
+
 void ls_registry_after_fork_child(struct ls_thread *self)
 {
     uint32_t used = atomic_load(&registry_used);

@@ -386,6 +386,11 @@ void ls_locks_after_fork_child(void) LS_HIDDEN;
 /* ---- live deadlocks (deadlock.c) ------------------------------------- */
 void ls_registry_add(struct ls_thread *t) LS_HIDDEN;
 void ls_registry_remove(struct ls_thread *t) LS_HIDDEN;
+/* Calls fn(self, other) for every registered thread other than self. */
+void ls_registry_each(struct ls_thread *self,
+                      void (*fn)(struct ls_thread *self, const struct ls_thread *other)) LS_HIDDEN;
+/* membarrier: every other live thread's clock joins t's. */
+void ls_clock_join_all(struct ls_thread *t) LS_HIDDEN;
 void ls_registry_after_fork_child(struct ls_thread *self) LS_HIDDEN;
 /* Traced threads alive now (at least 1); async-signal-safe. */
 extern _Atomic uint32_t ls_live_count LS_HIDDEN;

@@ -154,6 +154,7 @@ enum {
     LS_SYNC_ONCE = 19,
     LS_SYNC_ANNOTATION = 20,
     LS_SYNC_ATOMIC = 21,
+    LS_SYNC_FUTEX = 26,       /* a futex word woken and waited on through syscall() */
 };
 
 /* LS_REC_LOCK: a lock (one generation of a sync object at an address).
