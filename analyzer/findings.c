@@ -320,6 +320,16 @@ static void free_stack(struct ls_fstack *s)
     free(s->frames);
 }
 
+void ls_fprofile_free(struct ls_fprofile *q)
+{
+    free(q->lock.name);
+    free(q->lock.label);
+    free_stack(&q->lock.site);
+    for (size_t j = 0; j < q->nsites; j++)
+        free_stack(&q->sites[j].stack);
+    free(q->sites);
+}
+
 static void free_finding(struct ls_finding *f)
 {
     for (size_t j = 0; j < f->nlocks; j++) {
@@ -388,15 +398,8 @@ void ls_report_free(struct ls_report *r)
             free(r->procs[i].scope[j].detail);
         free(r->procs[i].scope);
     }
-    for (size_t i = 0; i < r->nprofiles; i++) {
-        struct ls_fprofile *q = &r->profiles[i];
-        free(q->lock.name);
-        free(q->lock.label);
-        free_stack(&q->lock.site);
-        for (size_t j = 0; j < q->nsites; j++)
-            free_stack(&q->sites[j].stack);
-        free(q->sites);
-    }
+    for (size_t i = 0; i < r->nprofiles; i++)
+        ls_fprofile_free(&r->profiles[i]);
     free(r->profiles);
     free(r->findings);
     free(r->procs);

@@ -199,10 +199,21 @@ struct ls_report {
     struct ls_finding *findings;
     size_t nfindings, cap_findings;
     size_t dismissed_cycles;  /* cycles found but proved unable to deadlock */
-    struct ls_fprofile *profiles; /* every lock with acquisitions, most waited-for first */
+    struct ls_fprofile *profiles; /* the locks waited for longest or held longest at once
+                                     (LS_PROFILE_KEEP of each), most waited-for first */
     size_t nprofiles, cap_profiles;
+    struct ls_fprofile_rest {     /* the other locks with acquisitions, summed */
+        size_t locks;
+        uint64_t acquisitions, contended, wait_ns;
+    } profile_rest;
 };
 
+/* How many locks the profile keeps with their stacks, by each of total
+ * wait and longest hold: the report stays proportional to findings, not
+ * to the locks a program has. */
+#define LS_PROFILE_KEEP 100
+
+void ls_fprofile_free(struct ls_fprofile *q);
 const char *ls_finding_kind_name(enum ls_finding_kind k);
 const char *ls_finding_title(enum ls_finding_kind k);
 

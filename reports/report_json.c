@@ -434,7 +434,12 @@ void ls_report_json(FILE *out, const struct ls_report *r, const struct ls_report
         }
         fputs("]}", out);
     }
-    fputs("],\"findings\":[", out);
+    const struct ls_fprofile_rest *rest = &r->profile_rest;
+    fprintf(out, "],\"profile_rest\":{\"locks\":%zu,\"acquisitions\":%llu,\"contended\":%llu,"
+                 "\"wait_ns\":%llu}",
+            rest->locks, (unsigned long long)rest->acquisitions,
+            (unsigned long long)rest->contended, (unsigned long long)rest->wait_ns);
+    fputs(",\"findings\":[", out);
     for (size_t i = 0; i < r->nfindings; i++) {
         if (i)
             fputc(',', out);

@@ -94,12 +94,59 @@ static void rules(struct sarif *s, enum ls_finding_kind *kinds, size_t nk)
     ls_jw_end(&s->w);
 }
 
+/* A path with its "." and ".." segments and doubled slashes taken out, the
+ * way code scanning compares paths with the repository's (lexically: the
+ * compiler's "build/../src/x.c" is "src/x.c").  A ".." above the start of a
+ * relative path is kept. */
+static char *normalized(const char *path)
+{
+    size_t n = strlen(path);
+    char *out = xmalloc(n + 2);
+    size_t len = 0, floor = 0;
+    int abs = path[0] == '/';
+    if (abs)
+        out[len++] = '/';
+    floor = len;
+    const char *p = path;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        const char *e = strchr(p, '/');
+        size_t sl = e ? (size_t)(e - p) : strlen(p);
+        if (sl == 0)
+            break;
+        if (sl == 1 && p[0] == '.') {
+            /* nothing */
+        } else if (sl == 2 && p[0] == '.' && p[1] == '.' && len > floor) {
+            while (len > floor && out[len - 1] != '/')
+                len--;
+            if (len > floor)
+                len--; /* the slash before the dropped segment */
+        } else if (sl == 2 && p[0] == '.' && p[1] == '.' && abs) {
+            /* "/.." is "/" */
+        } else {
+            if (len > 0 && out[len - 1] != '/')
+                out[len++] = '/';
+            memcpy(out + len, p, sl);
+            len += sl;
+            if (sl == 2 && p[0] == '.' && p[1] == '.')
+                floor = len; /* a leading ".." of a relative path stays */
+        }
+        p += sl;
+    }
+    if (len == 0)
+        out[len++] = '.';
+    out[len] = 0;
+    return out;
+}
+
 /* The artifact location of a source path: relative to SRCROOT when it is
  * under it, a file:// URI when absolute, else the path as a relative URI. */
-static void artifact(struct sarif *s, const char *path)
+static void artifact(struct sarif *s, const char *raw)
 {
     struct strbuf sb;
     sb_init(&sb);
+    char *path = normalized(raw);
     size_t n = s->srcroot ? strlen(s->srcroot) : 0;
     int under = n && !strncmp(path, s->srcroot, n) && path[n] == '/';
     ls_jw_obj(&s->w, "artifactLocation");
@@ -120,6 +167,7 @@ static void artifact(struct sarif *s, const char *path)
     }
     ls_jw_end(&s->w);
     sb_free(&sb);
+    free(path);
 }
 
 /* A location object for a frame, with an optional message and id (-1:
@@ -440,7 +488,7 @@ void ls_report_sarif(FILE *out, const struct ls_report *r, const struct ls_repor
     ls_jw_init(&s.w, out);
     char *root = NULL;
     if (c && c->srcroot && c->srcroot[0] == '/') {
-        root = xstrdup(c->srcroot);
+        root = normalized(c->srcroot);
         size_t n = strlen(root);
         while (n > 1 && root[n - 1] == '/')
             root[--n] = 0;

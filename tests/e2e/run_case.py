@@ -187,6 +187,10 @@ def main():
     ap.add_argument("--misuse-any-site",
                     help="FILE:@m: the misuse finding's stack or other stack has a frame at m")
     ap.add_argument("--preload-same", metavar="SHIM")
+    ap.add_argument("--json-max-kb", type=int,
+                    help="N: the JSON report is at most N KB")
+    ap.add_argument("--profile-rest", type=int,
+                    help="N: profile_rest sums up at least N locks the profile does not list")
     ap.add_argument("prog", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     prog = a.prog[1:] if a.prog and a.prog[0] == "--" else a.prog
@@ -244,6 +248,14 @@ def run_once(a, prog, env):
         except (OSError, ValueError) as e:
             fail("cannot read the JSON report: %s" % e, err)
         finds = rep["findings"]
+        if a.json_max_kb is not None and os.path.getsize(js) > a.json_max_kb * 1024:
+            fail("the JSON report is %d KB, more than %d" % (os.path.getsize(js) // 1024,
+                                                              a.json_max_kb), err)
+        if a.profile_rest is not None:
+            rest = rep.get("profile_rest", {})
+            listed = len(rep.get("profile", []))
+            if rest.get("locks", 0) < a.profile_rest or listed > 400:
+                fail("profile lists %d locks and sums up %s" % (listed, rest), err)
         if a.min_found is not None and not race_found(finds, a.race_var):
             if finds or r.returncode != 0:
                 fail("no race on %s, and %d findings, status %d: a run that does not find "

@@ -249,6 +249,24 @@ Test(writers, sarif_shape)
     free(s);
 }
 
+/* Source paths as compilers write them ("build/../src"): normalized, so
+ * that code scanning matches them to the repository's files. */
+Test(writers, sarif_paths_normalized)
+{
+    fx_add_process(&r, 300, "./grid");
+    fx_race(&r, 0, "cells", "/src/build/../app/./race.c", NULL);
+    fx_race(&r, 0, "other", "/elsewhere/../src//lib/x.c", NULL);
+    fx_race(&r, 0, "rel", "./obj/../../up/y.c", NULL);
+    c.srcroot = xstrdup("/src/./");
+    char *s = render(ls_report_sarif, &c);
+    cr_assert_not_null(strstr(s, "\"uri\":\"app/race.c\",\"uriBaseId\":\"SRCROOT\""), "%s", s);
+    cr_assert_not_null(strstr(s, "\"uri\":\"lib/x.c\",\"uriBaseId\":\"SRCROOT\""));
+    cr_assert_not_null(strstr(s, "\"uri\":\"../up/y.c\""), "%s", s);
+    cr_assert_null(strstr(s, "/./"));
+    cr_assert_null(strstr(s, "build/.."));
+    free(s);
+}
+
 Test(writers, junit_shape)
 {
     build();
@@ -369,6 +387,7 @@ Test(writers, text_last_line_says_it_all)
 {
     build();
     c.suppressed = 2;
+    c.status = 1;
     c.trace_dir = xstrdup("/tmp/t");
     c.written[c.nwritten++] = (struct ls_rwritten){"HTML", "/tmp/t/report.html"};
     c.written[c.nwritten++] = (struct ls_rwritten){"JUnit", "out.xml"};
@@ -378,7 +397,7 @@ Test(writers, text_last_line_says_it_all)
     t[n - 1] = 0;
     const char *last = strrchr(t, '\n') + 1;
     cr_assert_str_eq(last, "lockscope: 3 findings (2 lock-order-cycle, 1 deadlock), 2 "
-                           "suppressed; traces in '/tmp/t'; HTML report in "
+                           "suppressed; the program exited with status 1; traces in '/tmp/t'; HTML report in "
                            "'/tmp/t/report.html'; JUnit report in 'out.xml'");
     free(t);
     ls_report_free(&r);
