@@ -167,6 +167,7 @@ int ls_analyze(char **args, int n, struct ls_report *r, struct ls_report_ctx *ct
     ls_bar_start(&bar, npaths, total);
     const struct ls_progress pg = {ls_bar_progress, &bar};
     int rc = 0;
+    size_t unended = 0, first_unended = 0;
     for (size_t i = 0; i < npaths; i++) {
         ls_bar_trace(&bar, i, sizes[i]);
         struct ls_process *p;
@@ -174,15 +175,22 @@ int ls_analyze(char **args, int n, struct ls_report *r, struct ls_report_ctx *ct
             rc = -1;
             continue;
         }
-        if (!p->ended && !p->cut)
-            warning("trace '%s' has no end record (the process was killed or is still "
-                    "running): analyzing what it wrote",
-                    paths[i]);
+        if (!p->ended && !p->cut && unended++ == 0)
+            first_unended = i;
         size_t pi = ls_analyze_process(p, r, &pg);
         add_process_info(ctx, pi, p);
         ls_process_free(p);
     }
     ls_bar_end(&bar);
+    /* One line, however many: a test runner kills its helpers by the dozen. */
+    if (unended == 1)
+        warning("trace '%s' has no end record (the process was killed or is still "
+                "running): analyzing what it wrote",
+                paths[first_unended]);
+    else if (unended > 1)
+        warning("%zu traces have no end record (the processes were killed or are still "
+                "running), the first '%s': analyzing what they wrote",
+                unended, paths[first_unended]);
     for (size_t i = 0; i < npaths; i++)
         free(paths[i]);
     free(paths);

@@ -32,13 +32,19 @@ check run-status-passthrough 3 "" "$ls" run -- sh -c 'exit 3'
 # A suite that fails by itself keeps its status, even with a finding in it; the
 # last line says what the program did.  --exitcode given: the finding wins.
 check run-failing-suite 3 "the program exited with status 3" \
-  "$ls" run --out "$work/t2" -- sh -c "\"$prog\"; exit 3"
+  "$ls" run --out "$work/f1" -- sh -c "\"$prog\"; exit 3"
 grep -q "1 finding (1 lock-order-cycle)" "$work/err" || { echo "FAIL run-failing-suite: no finding"; fails=$((fails + 1)); }
 check run-failing-suite-exitcode 66 "the program exited with status 3" \
-  "$ls" run --exitcode 66 --out "$work/t3" -- sh -c "\"$prog\"; exit 3"
-check run-passing-finding 66 "the program exited with status 0" "$ls" run --out "$work/t4" -- "$prog"
+  "$ls" run --exitcode 66 --out "$work/f2" -- sh -c "\"$prog\"; exit 3"
+check run-passing-finding 66 "the program exited with status 0" "$ls" run --out "$work/f3" -- "$prog"
 check run-killed 143 "the program was killed by signal 15 (Terminated)" \
-  "$ls" run --out "$work/t5" -- sh -c "\"$prog\"; kill -TERM \$\$"
+  "$ls" run --out "$work/f4" -- sh -c "\"$prog\"; kill -TERM \$\$"
+# Helpers a runner kills: one warning line for all of them.
+check run-killed-helpers 0 "3 traces have no end record" "$ls" run --no-html --out "$work/f5" -- \
+  sh -c 'sleep 5 & a=$!; sleep 5 & b=$!; sleep 5 & c=$!; sleep 0.5; kill -9 $a $b $c; wait'
+if [ "$(grep -c "no end record" "$work/err")" != 1 ]; then
+    echo "FAIL run-killed-helpers: not one line"; cat "$work/err"; fails=$((fails + 1))
+fi
 check help 0 "usage: lockscope run" "$ls" --help
 check options-help 0 "stack_depth" env LOCKSCOPE_OPTIONS=help=1 "$ls" run -- true
 check options-unknown 0 "unknown option 'bogus'" env LOCKSCOPE_OPTIONS=bogus=1 "$ls" run -- true
