@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_CANDIDATES 65536
@@ -219,8 +220,47 @@ static int order_cmp(const void *a, const void *b)
     return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+/* Rotates v[0..n) left by k. */
+static void rotate_left(uint32_t *v, uint32_t n, uint32_t k)
+{
+    if (n < 2 || (k %= n) == 0)
+        return;
+    for (uint32_t done = 0, start = 0; done < n; start++) {
+        uint32_t cur = start, keep = v[start];
+        for (;;) {
+            uint32_t from = cur + k >= n ? cur + k - n : cur + k;
+            done++;
+            if (from == start)
+                break;
+            v[cur] = v[from];
+            cur = from;
+        }
+        v[cur] = keep;
+    }
+}
+
+/* Each process starts its rotation at its own place within each tier, so
+ * that a suite of short processes of one program watches different
+ * globals, not the first few in symbol order every time. */
+static void spread(uint32_t n)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t seed = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec;
+    seed ^= seed >> 33;
+    seed *= 0xff51afd7ed558ccdull;
+    seed ^= seed >> 33;
+    for (uint32_t a = 0; a < n;) {
+        uint32_t b = a;
+        while (b < n && ls_cands[ls_cand_order[b]].tier == ls_cands[ls_cand_order[a]].tier)
+            b++;
+        rotate_left(ls_cand_order + a, b - a, (uint32_t)(seed % (b - a)));
+        a = b;
+    }
+}
+
 /* Sorted by address (the handler looks owners up), one per address, and
- * the rotation order by tier. */
+ * the rotation order by tier, each tier from a place of the process's own. */
 static void index_candidates(void)
 {
     if (ls_ncands == 0)
@@ -239,6 +279,7 @@ static void index_candidates(void)
     for (uint32_t i = 0; i < n; i++)
         ls_cand_order[i] = i;
     qsort(ls_cand_order, n, sizeof *ls_cand_order, order_cmp);
+    spread(n);
 }
 
 int ls_cand_at(uint64_t addr)

@@ -88,3 +88,21 @@ void ls_report_ctx_free(struct ls_report_ctx *c)
     free(c->px);
     memset(c, 0, sizeof *c);
 }
+
+void ls_rcoverage(const struct ls_report *r, struct ls_rcoverage *out)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < r->nprocs; i++) {
+        const struct ls_fprocess *p = &r->procs[i];
+        if (p->nthreads < 2)
+            continue;
+        out->threaded++;
+        if (p->watch_status == LS_WATCH_ON) {
+            out->watched++;
+            out->accesses += p->accesses;
+            for (size_t k = 0; k < p->nsampled; k++)
+                out->globals += p->sampled[k].reads + p->sampled[k].writes > 0;
+        }
+    }
+    out->hardly = out->threaded > 0 && (out->watched == 0 || out->accesses < out->threaded);
+}

@@ -448,8 +448,13 @@ void ls_report_json(FILE *out, const struct ls_report *r, const struct ls_report
     }
     fprintf(out, "],\n\"summary\":{\"findings\":%zu,\"by_kind\":", r->nfindings);
     jcounts(out, r, NULL, 0);
-    fprintf(out, ",\"dismissed_cycles\":%zu,\"suppressed\":%zu,\"failing\":%zu}",
-            r->dismissed_cycles, c ? c->suppressed : 0, c ? c->failing : r->nfindings);
+    struct ls_rcoverage cov;
+    ls_rcoverage(r, &cov);
+    fprintf(out, ",\"dismissed_cycles\":%zu,\"suppressed\":%zu,\"failing\":%zu,"
+                 "\"race_coverage\":{\"processes_with_threads\":%zu,\"processes_watched\":%zu,"
+                 "\"accesses_sampled\":%zu,\"globals_sampled\":%zu,\"hardly_checked\":%s}}",
+            r->dismissed_cycles, c ? c->suppressed : 0, c ? c->failing : r->nfindings,
+            cov.threaded, cov.watched, cov.accesses, cov.globals, cov.hardly ? "true" : "false");
     jcontext(out, r, c);
     fputs("}\n", out);
 }

@@ -417,6 +417,18 @@ static void traced(FILE *out, const struct ls_report *r)
                 r->dismissed_cycles == 1 ? "" : "s",
                 "one thread, a common gate lock, or threads that never overlap");
     fputc('\n', out);
+    struct ls_rcoverage cov;
+    ls_rcoverage(r, &cov);
+    if (cov.hardly)
+        fprintf(out, "lockscope: races were hardly checked: %zu access%s sampled in %zu "
+                     "process%s with threads (%zu with watchpoints); races can be missed\n",
+                cov.accesses, cov.accesses == 1 ? "" : "es", cov.threaded,
+                cov.threaded == 1 ? "" : "es", cov.watched);
+    else if (cov.threaded)
+        fprintf(out, "lockscope: race checking: %zu of %zu process%s with threads watched, "
+                     "%zu access%s sampled on %zu global%s\n",
+                cov.watched, cov.threaded, cov.threaded == 1 ? "" : "es", cov.accesses,
+                cov.accesses == 1 ? "" : "es", cov.globals, cov.globals == 1 ? "" : "s");
 }
 
 /* The last line: findings by kind, suppressed, and where everything went. */

@@ -131,6 +131,17 @@ const struct ls_fframe *ls_rprimary(const struct ls_finding *f);
 /* The process's command line, or its executable when none was recorded. */
 const char *ls_rproc_command(const struct ls_fprocess *p);
 
+/* How much race checking a run had: over the processes that started a
+ * thread (the only ones that can race), how many had watchpoints and how
+ * many accesses were sampled.  hardly: fewer sampled accesses than such
+ * processes, or none watched; races were then hardly checked. */
+struct ls_rcoverage {
+    size_t threaded, watched, accesses;
+    size_t globals;           /* (process, global) pairs with a plain access sampled */
+    int hardly;
+};
+void ls_rcoverage(const struct ls_report *r, struct ls_rcoverage *out);
+
 /* One line of the "checked" or "not checked" lists: one check in one
  * state, over the processes in that state (scope.c). */
 struct ls_rscope {
