@@ -128,6 +128,7 @@ size_t ls_analyze_process(struct ls_process *p, struct ls_report *r,
     ls_progress(pg, LS_STAGE_PROFILE, 0, 0);
     ls_collect_profile(p, proc, r);
     ls_link_deadlocks(r, first);
+    ls_report_merge_seen(r, first);
     scope_sync(p, &r->procs[proc]);
     ls_scope_set(&r->procs[proc], "timeline", "a per-thread timeline of lock holds and waits",
                  LS_SCOPE_NOT_CHECKED, "not recorded: the trace has no timing of events");

@@ -368,6 +368,40 @@ static void free_finding(struct ls_finding *f)
     free(f->locks);
     free(f->edges);
     free(f->reason);
+    free(f->seen);
+}
+
+static void add_seen(struct ls_finding *f, size_t proc)
+{
+    for (size_t i = 0; i < f->nseen; i++)
+        if (f->seen[i].proc == proc) {
+            f->seen[i].count++;
+            return;
+        }
+    f->seen = xrealloc(f->seen, (f->nseen + 1) * sizeof *f->seen);
+    f->seen[f->nseen++] = (struct ls_fseen){proc, 1};
+}
+
+void ls_report_merge_seen(struct ls_report *r, size_t first)
+{
+    size_t out = first;
+    for (size_t i = first; i < r->nfindings; i++) {
+        struct ls_finding *f = &r->findings[i];
+        struct ls_finding *earlier = NULL;
+        for (size_t j = 0; j < out && !earlier; j++)
+            if (r->findings[j].kind == f->kind && !strcmp(r->findings[j].id, f->id))
+                earlier = &r->findings[j];
+        if (earlier) {
+            add_seen(earlier, f->proc);
+            free_finding(f);
+            continue;
+        }
+        add_seen(f, f->proc);
+        if (out != i)
+            r->findings[out] = *f;
+        out++;
+    }
+    r->nfindings = out;
 }
 
 void ls_report_pop(struct ls_report *r)

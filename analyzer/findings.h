@@ -176,6 +176,11 @@ struct ls_finding {
     struct ls_faccess access[2]; /* data-race: the earlier-recorded side, then the other */
     char *reason;             /* why it is real, one paragraph */
     const struct ls_fframe *summary; /* first frame in the program's own code */
+    struct ls_fseen {         /* every process it was seen in, `proc` first */
+        size_t proc;
+        size_t count;         /* times in that process */
+    } *seen;
+    size_t nseen;
 };
 
 /* How one lock was used: the contention profile. */
@@ -247,6 +252,11 @@ size_t ls_report_add_process(struct ls_report *r, const struct ls_process *p);
 struct ls_finding *ls_report_add(struct ls_report *r);
 /* Removes (and frees) the last finding added. */
 void ls_report_pop(struct ls_report *r);
+/* The findings from `first` on were just added for one process: each one
+ * already reported (same kind and id) is counted in the earlier finding's
+ * `seen` list instead, the same way for every kind; the others start
+ * their list with their own process. */
+void ls_report_merge_seen(struct ls_report *r, size_t first);
 /* Sets f->id from its kind, locks and symbolized sites. */
 void ls_finding_set_id(struct ls_finding *f);
 void ls_report_free(struct ls_report *r);

@@ -201,7 +201,8 @@ static void add_finding(struct ctx *c, struct var *v, size_t proc, struct ls_rep
     /* Two sampled pairs at the same lines are one finding. */
     int dup = 0;
     for (size_t k = 0; k + 1 < r->nfindings && !dup; k++)
-        dup = r->findings[k].kind == LS_FIND_RACE && !strcmp(r->findings[k].id, f->id);
+        dup = r->findings[k].kind == LS_FIND_RACE && r->findings[k].proc == f->proc &&
+              !strcmp(r->findings[k].id, f->id);
     if (dup)
         ls_report_pop(r);
     else

@@ -39,7 +39,7 @@ static const char usage_text[] =
     "  --json FILE          also write the findings as JSON (docs/json-report.md)\n"
     "  --html FILE          write a self-contained HTML report to FILE\n"
     "  --sarif FILE         write SARIF 2.1.0 (for code scanning)\n"
-    "  --junit FILE         write JUnit XML: one testcase per process\n"
+    "  --junit FILE         write JUnit XML: one testcase per test process\n"
     "  --srcroot DIR        SARIF: source paths relative to DIR (default: the\n"
     "                       current directory)\n"
     "  --suppressions FILE  hide findings matched by FILE's race:, deadlock: and\n"

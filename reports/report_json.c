@@ -5,6 +5,7 @@
 #include "reports.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifndef LS_VERSION
@@ -87,8 +88,28 @@ static void jlock(FILE *out, const struct ls_flock *l)
     fputs("}}", out);
 }
 
+/* Every process a finding was seen in, with the test each ran in. */
+static void jseen(FILE *out, const struct ls_report *r, const struct ls_report_ctx *c,
+                  const struct ls_finding *f)
+{
+    fputs(",\"seen_in\":[", out);
+    for (size_t k = 0; k < f->nseen; k++) {
+        size_t p = f->seen[k].proc;
+        char *test = NULL;
+        ls_rtest(r, c, p, &test);
+        fprintf(out, "%s{\"process\":%zu,\"pid\":%u,\"count\":%zu,\"command\":", k ? "," : "",
+                p, r->procs[p].pid, f->seen[k].count);
+        jstr(out, ls_rproc_command(&r->procs[p]));
+        fputs(",\"test\":", out);
+        jstr(out, test);
+        fputc('}', out);
+        free(test);
+    }
+    fputc(']', out);
+}
+
 static void jfinding(FILE *out, const struct ls_report *r, const struct ls_finding *f,
-                     const struct ls_rfinding *x)
+                     const struct ls_rfinding *x, const struct ls_report_ctx *c)
 {
     fputs("{\"id\":", out);
     jstr(out, f->id);
@@ -98,7 +119,9 @@ static void jfinding(FILE *out, const struct ls_report *r, const struct ls_findi
     jstr(out, f->severity);
     fputs(",\"title\":", out);
     jstr(out, ls_finding_title(f->kind));
-    fprintf(out, ",\"process\":%zu,\"pid\":%u,\"locks\":[", f->proc, r->procs[f->proc].pid);
+    fprintf(out, ",\"process\":%zu,\"pid\":%u", f->proc, r->procs[f->proc].pid);
+    jseen(out, r, c, f);
+    fputs(",\"locks\":[", out);
     for (size_t i = 0; i < f->nlocks; i++) {
         if (i)
             fputc(',', out);
@@ -344,6 +367,17 @@ void ls_report_json(FILE *out, const struct ls_report *r, const struct ls_report
         jstr(out, p->cmdline);
         fputs(",\"trace\":", out);
         jstr(out, p->trace);
+        ssize_t parent = ls_rparent(r, c, i);
+        char *test = NULL;
+        size_t ti = ls_rtest(r, c, i, &test);
+        if (parent >= 0)
+            fprintf(out, ",\"parent\":%zd", parent);
+        else
+            fputs(",\"parent\":null", out);
+        fprintf(out, ",\"test_process\":%zu,\"test\":", ti);
+        jstr(out, test);
+        free(test);
+        fprintf(out, ",\"test_like\":%s", ls_rtest_like(r, i) ? "true" : "false");
         fprintf(out,
                 ",\"exited_normally\":%s,\"threads\":%zu,\"locks\":%zu,\"lock_order_edges\":%zu",
                 p->ended ? "true" : "false", p->nthreads, p->nlocks, p->nedges);
@@ -444,7 +478,7 @@ void ls_report_json(FILE *out, const struct ls_report *r, const struct ls_report
         if (i)
             fputc(',', out);
         fputc('\n', out);
-        jfinding(out, r, &r->findings[i], c && i < c->nfx ? &c->fx[i] : NULL);
+        jfinding(out, r, &r->findings[i], c && i < c->nfx ? &c->fx[i] : NULL, c);
     }
     fprintf(out, "],\n\"summary\":{\"findings\":%zu,\"by_kind\":", r->nfindings);
     jcounts(out, r, NULL, 0);

@@ -1,8 +1,10 @@
 /*
  * The JUnit XML report, in the shape GitLab, Jenkins and GitHub test
  * reporters read: <testsuites><testsuite><testcase><failure>.  One testcase
- * per traced process (its command line is the name), failed when it has a
- * finding that fails the run; the failure carries those findings as text.
+ * for the command lockscope run started and for each traced process that did
+ * what a test does (a thread, a lock, a finding; not the shell utilities of a
+ * suite), named by its command line after the test it ran in; failed when a
+ * finding seen in it fails the run; the failure carries those findings.
  * Findings that do not fail the run (known in the baseline, or of a kind
  * --fail-on leaves out) are listed in the testcase's system-out.
  */
@@ -141,13 +143,32 @@ static double proc_seconds(const struct ls_report_ctx *c, size_t i)
     return (double)(c->px[i].end_ns - c->px[i].start_ns) / 1e9;
 }
 
+/* Finding f was seen in process p. */
+static int seen_in(const struct ls_finding *f, size_t p)
+{
+    for (size_t k = 0; k < f->nseen; k++)
+        if (f->seen[k].proc == p)
+            return 1;
+    return f->nseen == 0 && f->proc == p;
+}
+
+/* A testcase for the command lockscope run started and for every process
+ * that did what a test does; not for the shell utilities around them. */
+static int listed(const struct ls_report *r, const struct ls_report_ctx *c, size_t p)
+{
+    return ls_rparent(r, c, p) < 0 || ls_rtest_like(r, p);
+}
+
 void ls_report_junit(FILE *out, const struct ls_report *r, const struct ls_report_ctx *c)
 {
-    size_t failures = 0;
+    size_t failures = 0, tests = 0;
     for (size_t p = 0; p < r->nprocs; p++) {
+        if (!listed(r, c, p))
+            continue;
+        tests++;
         int bad = 0;
         for (size_t i = 0; i < r->nfindings && !bad; i++)
-            bad = r->findings[i].proc == p && fails(c, i);
+            bad = seen_in(&r->findings[i], p) && fails(c, i);
         failures += bad;
     }
     double total = c && c->duration_s >= 0 ? c->duration_s : 0;
@@ -155,7 +176,9 @@ void ls_report_junit(FILE *out, const struct ls_report *r, const struct ls_repor
                         : r->nprocs    ? ls_rproc_command(&r->procs[0])
                                        : "lockscope";
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
-    size_t tests = r->nprocs ? r->nprocs : 1, skipped = r->nprocs ? 0 : 1;
+    size_t skipped = r->nprocs ? 0 : 1;
+    if (!r->nprocs)
+        tests = 1;
     fprintf(out, "<testsuites name=\"lockscope\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
                  "skipped=\"%zu\" time=\"%.3f\">\n",
             tests, failures, skipped, total);
@@ -182,18 +205,44 @@ void ls_report_junit(FILE *out, const struct ls_report *r, const struct ls_repor
         fputs("\"/>\n    </testcase>\n", out);
     }
 
+    /* Each listed process's testcase name: a process inside a test has the
+     * test's name first. */
+    size_t unlisted = 0;
+    char **names = xcalloc(r->nprocs + 1, sizeof *names);
+    size_t *tests_of = xcalloc(r->nprocs + 1, sizeof *tests_of);
+    for (size_t p = 0; p < r->nprocs; p++) {
+        if (!listed(r, c, p))
+            continue;
+        char *test = NULL;
+        tests_of[p] = ls_rtest(r, c, p, &test);
+        struct strbuf sb;
+        sb_init(&sb);
+        if (tests_of[p] != p && test)
+            sb_printf(&sb, "%s > ", test);
+        sb_adds(&sb, ls_rproc_command(&r->procs[p]));
+        names[p] = sb_detach(&sb);
+        free(test);
+    }
     for (size_t p = 0; p < r->nprocs; p++) {
         const struct ls_fprocess *pr = &r->procs[p];
         const char *cmd = ls_rproc_command(pr);
-        /* The same command twice (a test run twice) gets a suffix, so that
+        if (!names[p]) {
+            unlisted++;
+            continue;
+        }
+        /* The same name twice (a test run twice) gets a suffix, so that
          * reporters do not merge the testcases. */
         size_t dup = 0;
         for (size_t q = 0; q < p; q++)
-            dup += !strcmp(ls_rproc_command(&r->procs[q]), cmd);
+            dup += names[q] && !strcmp(names[q], names[p]);
+        size_t ti = tests_of[p];
+        char *test = NULL;
+        if (ti != p)
+            ls_rtest(r, c, p, &test);
         fputs("    <testcase classname=\"lockscope.", out);
         x(out, pr->exe && *pr->exe ? ls_basename(pr->exe) : "process");
         fputs("\" name=\"", out);
-        x(out, cmd);
+        x(out, names[p]);
         if (dup)
             fprintf(out, " (%zu)", dup + 1);
         fprintf(out, "\" time=\"%.3f\">\n", proc_seconds(c, p));
@@ -205,7 +254,7 @@ void ls_report_junit(FILE *out, const struct ls_report *r, const struct ls_repor
         size_t nfail = 0, nother = 0;
         for (size_t i = 0; i < r->nfindings; i++) {
             const struct ls_finding *f = &r->findings[i];
-            if (f->proc != p)
+            if (!seen_in(f, p))
                 continue;
             const struct ls_rfinding *xf = c && i < c->nfx ? &c->fx[i] : NULL;
             if (fails(c, i)) {
@@ -226,7 +275,7 @@ void ls_report_junit(FILE *out, const struct ls_report *r, const struct ls_repor
                 sb_printf(&fail_msg, " (and %zu more)", nfail - 1);
             const char *type = "lockscope";
             for (size_t i = 0; i < r->nfindings; i++)
-                if (r->findings[i].proc == p && fails(c, i)) {
+                if (seen_in(&r->findings[i], p) && fails(c, i)) {
                     type = ls_finding_kind_name(r->findings[i].kind);
                     break;
                 }
@@ -242,6 +291,9 @@ void ls_report_junit(FILE *out, const struct ls_report *r, const struct ls_repor
         struct strbuf so;
         sb_init(&so);
         sb_printf(&so, "process %u (parent %u): %s\n", pr->pid, pr->ppid, cmd);
+        if (test && ti != p)
+            sb_printf(&so, "in test: %s (process %u)\n", test, r->procs[ti].pid);
+        free(test);
         sb_printf(&so, "%zu thread%s, %zu lock%s; %s\n", pr->nthreads,
                   pr->nthreads == 1 ? "" : "s", pr->nlocks, pr->nlocks == 1 ? "" : "s",
                   pr->ended ? "ended normally" : "did not end normally");
@@ -257,12 +309,20 @@ void ls_report_junit(FILE *out, const struct ls_report *r, const struct ls_repor
         sb_free(&fail_msg);
         sb_free(&other);
     }
+    for (size_t p = 0; p < r->nprocs; p++)
+        free(names[p]);
+    free(names);
+    free(tests_of);
     fputs("    <system-out>", out);
     struct strbuf so;
     sb_init(&so);
     sb_printf(&so, "lockscope: %zu finding%s, %zu failing the run, %zu suppressed\n",
               r->nfindings, r->nfindings == 1 ? "" : "s", c ? c->failing : r->nfindings,
               c ? c->suppressed : 0);
+    if (unlisted)
+        sb_printf(&so, "%zu other process%s (no thread, no lock, no finding: shell utilities "
+                       "and the like) not listed as testcases\n",
+                  unlisted, unlisted == 1 ? "" : "es");
     for (size_t i = 0; c && i < c->nnotes; i++)
         sb_printf(&so, "note: %s\n", c->notes[i]);
     for (size_t i = 0; c && i < c->nsupps; i++)

@@ -15,6 +15,7 @@
 #include "util.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ANSI SGR sequences, as sanitizer_common's report decorator writes them. */
@@ -321,6 +322,31 @@ static void lock_order(FILE *out, const struct ls_report *r, const struct ls_fin
 
 /* After each finding: how it stands against the baseline, whether it fails
  * the run, and the suppression line that would silence it. */
+/* The test it ran in, and every other process it was seen in. */
+static void seen(FILE *out, const struct ls_report *r, const struct ls_finding *f,
+                 const struct ls_report_ctx *c)
+{
+    if (r->nprocs < 2)
+        return;
+    char *test = NULL;
+    size_t ti = ls_rtest(r, c, f->proc, &test);
+    if (ti != f->proc)
+        fprintf(out, "  In test: %s (process %u)\n", test, r->procs[ti].pid);
+    free(test);
+    if (f->nseen < 2)
+        return;
+    fprintf(out, "  Seen in %zu processes:", f->nseen);
+    for (size_t k = 0; k < f->nseen && k < 5; k++) {
+        const struct ls_fprocess *p = &r->procs[f->seen[k].proc];
+        fprintf(out, "%s pid %u (%s)", k ? "," : "", p->pid, ls_rproc_command(p));
+        if (f->seen[k].count > 1)
+            fprintf(out, " %zu times", f->seen[k].count);
+    }
+    if (f->nseen > 5)
+        fprintf(out, ", and %zu more (the JSON report lists them all)", f->nseen - 5);
+    fputc('\n', out);
+}
+
 static void gating(FILE *out, const struct ls_finding *f, const struct ls_rfinding *x,
                    const struct ls_report_ctx *c)
 {
@@ -475,6 +501,7 @@ void ls_report_text(FILE *out, const struct ls_report *r, const struct ls_report
             race(out, r, f);
         else
             lock_order(out, r, f);
+        seen(out, r, f, c);
         gating(out, f, c && i < c->nfx ? &c->fx[i] : NULL, c);
     }
     traced(out, r);

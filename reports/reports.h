@@ -131,6 +131,20 @@ const struct ls_fframe *ls_rprimary(const struct ls_finding *f);
 /* The process's command line, or its executable when none was recorded. */
 const char *ls_rproc_command(const struct ls_fprocess *p);
 
+/* Process ancestry, from the pids and parent pids of the traced processes
+ * (a pid used again later is told apart by start time).
+ * ls_rparent: the index of p's traced parent, or -1.
+ * ls_rtest: the test p belongs to: the nearest of p and its ancestors that
+ * a test runner started (its parent is ctest, prove, a TAP or automake
+ * test driver, or the command `lockscope run` started), else p itself;
+ * its name in *name (automake's --test-name, else its command line).
+ * ls_rtest_like: p did what a test does (started a thread, took a lock, or
+ * has a finding), unlike the shell utilities a suite also runs. */
+ssize_t ls_rparent(const struct ls_report *r, const struct ls_report_ctx *c, size_t p);
+size_t ls_rtest(const struct ls_report *r, const struct ls_report_ctx *c, size_t p,
+                char **name);
+int ls_rtest_like(const struct ls_report *r, size_t p);
+
 /* How much race checking a run had: over the processes that started a
  * thread (the only ones that can race), how many had watchpoints and how
  * many accesses were sampled.  hardly: fewer sampled accesses than such

@@ -226,22 +226,35 @@ def case_junit():
     suites = root.findall("testsuite")
     check(len(suites) == 1, "%d testsuites" % len(suites))
     cases = suites[0].findall("testcase")
-    procs = rep["processes"]
+    # A testcase for the command run started and for every process that did
+    # what a test does (a thread, a lock, a finding); the others are counted.
+    allp = rep["processes"]
+    procs = [p for p in allp if p["parent"] is None or p["test_like"]]
+    check(len(procs) < len(allp), "no process left out: %s" % [p["command"] for p in allp])
+    check(all(p["parent"] is None or p["threads"] > 1 or p["locks"] > 0 or
+              any(s["process"] == p["index"] for f in rep["findings"] for s in f["seen_in"])
+              for p in procs), "a listed process did nothing a test does")
     check(len(cases) == len(procs), "%d testcases for %d processes" % (len(cases), len(procs)))
     check(int(root.get("tests")) == len(procs) == int(suites[0].get("tests")), "tests=")
-    with_findings = {f["process"] for f in rep["findings"]}
+    check("%d other process" % (len(allp) - len(procs)) in suites[0].find("system-out").text,
+          "the processes left out are not counted")
+    with_findings = {s["process"] for f in rep["findings"] for s in f["seen_in"]}
     failed = [c for c in cases if c.find("failure") is not None]
     check(len(failed) == len(with_findings) == int(root.get("failures")),
           "%d failed testcases, %d processes with findings, failures=%s" %
           (len(failed), len(with_findings), root.get("failures")))
     for i, p in enumerate(procs):
         c = cases[i]
-        # The same command line twice (a fork) gets a suffix: " (2)".
+        # The same command line twice (a fork) gets a suffix: " (2)"; a
+        # process inside a test is named after the test first.
         dup = sum(1 for q in procs[:i] if q["command"] == p["command"])
         want = p["command"] + (" (%d)" % (dup + 1) if dup else "")
+        if p["test_process"] != p["index"]:
+            want = p["test"] + " > " + want
         check(c.get("name") == want, "testcase %r for process %r" % (c.get("name"), want))
         check(c.get("classname", "").startswith("lockscope."), "classname %r" % c.get("classname"))
-        mine = [f for f in rep["findings"] if f["process"] == i]
+        mine = [f for f in rep["findings"] if any(s["process"] == p["index"]
+                                                  for s in f["seen_in"])]
         fl = c.find("failure")
         check((fl is not None) == bool(mine), "process %d: failure %s, findings %d" %
               (i, fl is not None, len(mine)))
