@@ -783,12 +783,24 @@ static void finding_html(struct html *h, size_t idx)
 
 /* ---------------------------------------------------------------- summary */
 
+/* The program `lockscope run` started (its first word), not whichever
+ * process's trace sorts first (a /usr/bin/time in front of a suite). */
 static const char *program_of(const struct html *h)
 {
+    static char first[256];
+    if (h->c && h->c->command && *h->c->command) {
+        size_t n = strcspn(h->c->command, " ");
+        if (n >= sizeof first)
+            n = sizeof first - 1;
+        memcpy(first, h->c->command, n);
+        first[n] = 0;
+        return first;
+    }
+    for (size_t i = 0; i < h->r->nprocs; i++)
+        if (ls_rparent(h->r, h->c, i) < 0 && h->r->procs[i].exe && *h->r->procs[i].exe)
+            return h->r->procs[i].exe;
     if (h->r->nprocs && h->r->procs[0].exe && *h->r->procs[0].exe)
         return h->r->procs[0].exe;
-    if (h->c && h->c->command)
-        return h->c->command;
     return h->r->nprocs ? ls_rproc_command(&h->r->procs[0]) : "(no program)";
 }
 
@@ -879,6 +891,16 @@ static void summary(struct html *h)
     kv_text(h, "Threads", buf, 0);
     snprintf(buf, sizeof buf, "%zu", locks);
     kv_text(h, "Locks", buf, 0);
+    struct ls_rcoverage cov;
+    ls_rcoverage(r, &cov);
+    if (cov.threaded) {
+        char line[200];
+        snprintf(line, sizeof line, "%s%zu of %zu process%s with threads watched, %zu access%s "
+                                    "sampled",
+                 cov.hardly ? "hardly checked: " : "", cov.watched, cov.threaded,
+                 cov.threaded == 1 ? "" : "es", cov.accesses, cov.accesses == 1 ? "" : "es");
+        kv_text(h, "Race checking", line, 0);
+    }
     PF(h, "<tr><th>Findings</th><td><span id=\"finding-count\">%zu</span> finding%s", r->nfindings,
        r->nfindings == 1 ? "" : "s");
     if (c) {
@@ -907,6 +929,33 @@ static void summary(struct html *h)
            suppressed_of(c, name), kind_fails(c, name) ? "yes" : "no (--fail-on)");
     }
     put(h, "</table>");
+
+    /* Every finding, a click away: with a thousand processes the findings
+     * must not sit under the process list. */
+    if (r->nfindings) {
+        put(h, "<h3>The findings</h3><ol id=\"finding-links\">");
+        for (size_t i = 0; i < r->nfindings; i++) {
+            const struct ls_finding *f = &r->findings[i];
+            const struct ls_fframe *at = ls_rprimary(f);
+            PF(h, "<li><a href=\"#%s\">", f->id);
+            esc(h, ls_finding_title(f->kind));
+            put(h, "</a>");
+            if (at && at->file) {
+                put(h, " <code>");
+                esc(h, ls_basename(at->file));
+                PF(h, ":%d</code>", at->line);
+                if (at->function) {
+                    put(h, " in <code>");
+                    esc(h, at->function);
+                    put(h, "</code>");
+                }
+            }
+            if (f->nseen > 1)
+                PF(h, " (seen in %zu processes)", f->nseen);
+            put(h, "</li>");
+        }
+        put(h, "</ol>");
+    }
 
     struct ls_rscope *lines;
     size_t nlines = ls_rscope_lines(r, &lines);
@@ -948,18 +997,38 @@ static void summary(struct html *h)
            c->baseline_new, c->baseline_known, c->baseline_gone);
     }
 
-    put(h, "<h3>Processes</h3><table class=\"grid\" id=\"processes\"><tr><th>PID</th>"
-           "<th>Parent</th><th>Command line</th><th>Threads</th><th>Locks</th>"
+    put(h, "</section>\n");
+}
+
+/* After the findings, collapsed (open when there are few), with a search
+ * box the script shows. */
+static void processes(struct html *h)
+{
+    const struct ls_report *r = h->r;
+    const struct ls_report_ctx *c = h->c;
+    PF(h, "<section id=\"process-list\"><details%s><summary><h2>Processes (%zu)</h2></summary>",
+       r->nprocs <= 10 ? " open" : "", r->nprocs);
+    put(h, "<p id=\"process-search\" hidden><label>Search: <input type=\"search\" "
+           "id=\"process-filter\" placeholder=\"pid, command, test\"></label> "
+           "<span id=\"process-shown\" class=\"mute\"></span></p>");
+    put(h, "<table class=\"grid\" id=\"processes\"><tr><th>PID</th>"
+           "<th>Parent</th><th>Command line</th><th>Test</th><th>Threads</th><th>Locks</th>"
            "<th>Findings</th><th>Ended</th><th>Notes</th></tr>");
     for (size_t i = 0; i < r->nprocs; i++) {
         const struct ls_fprocess *p = &r->procs[i];
         const struct ls_rproc *x = c && i < c->npx ? &c->px[i] : NULL;
         size_t nf = 0;
         for (size_t j = 0; j < r->nfindings; j++)
-            nf += r->findings[j].proc == i;
+            for (size_t k = 0; k < r->findings[j].nseen; k++)
+                nf += r->findings[j].seen[k].proc == i;
         PF(h, "<tr><td>%u</td><td>%u</td><td><code>", p->pid, p->ppid);
         esc(h, ls_rproc_command(p));
-        PF(h, "</code></td><td>%zu</td><td>%zu</td><td>%zu</td><td>", p->nthreads, p->nlocks, nf);
+        put(h, "</code></td><td>");
+        char *test = NULL;
+        if (ls_rtest(r, c, i, &test) != i)
+            esc(h, test);
+        free(test);
+        PF(h, "</td><td>%zu</td><td>%zu</td><td>%zu</td><td>", p->nthreads, p->nlocks, nf);
         if (x && x->execed)
             put(h, "exec'd another program");
         else if (p->ended && x && x->exit_status >= 0)
@@ -973,7 +1042,7 @@ static void summary(struct html *h)
         }
         put(h, "</td></tr>");
     }
-    put(h, "</table></section>\n");
+    put(h, "</table></details></section>\n");
 }
 
 static void filters(struct html *h)
@@ -1033,7 +1102,9 @@ void ls_report_html(FILE *out, const struct ls_report *r, const struct ls_report
     }
     for (size_t i = 0; i < r->nfindings; i++)
         finding_html(&h, i);
-    put(&h, "</section>\n</main>\n<footer>Written by lockscope " LS_VERSION
+    put(&h, "</section>\n");
+    processes(&h);
+    put(&h, "</main>\n<footer>Written by lockscope " LS_VERSION
             ". Finding ids are stable across runs: link to a finding with "
             "<code>report.html#ID</code>.</footer>\n<script>");
     /* The page's only script (html/report.js): filters by kind (and

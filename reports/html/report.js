@@ -28,3 +28,18 @@ var f=document.getElementById('filters');if(f)f.hidden=false;
 apply();reveal();
 document.documentElement.setAttribute('data-ready','1');
 })();
+(function(){
+'use strict';
+var box=document.getElementById('process-filter');
+var rows=[].slice.call(document.querySelectorAll('#processes tr')).slice(1);
+if(!box)return;
+function filter(){
+  var q=box.value.toLowerCase(),shown=0;
+  rows.forEach(function(tr){var vis=!q||tr.textContent.toLowerCase().indexOf(q)>=0;
+    tr.hidden=!vis;if(vis)shown++;});
+  document.getElementById('process-shown').textContent=shown+' of '+rows.length+' shown';
+}
+box.addEventListener('input',filter);
+document.getElementById('process-search').hidden=false;
+filter();
+})();

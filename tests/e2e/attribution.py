@@ -82,6 +82,23 @@ def main():
         fail("JUnit lists more than the tests and the top command: %s" % sorted(cases))
     if "other processes" not in root.find("testsuite/system-out").text:
         fail("the processes left out of JUnit are not counted")
+    # The HTML: Program is what run started, the summary links each finding,
+    # the process list comes after the findings, collapsed, with a search box.
+    html = os.path.join(work, "r.html")
+    p = subprocess.run([ls, "analyze", "--html", html, os.path.join(work, "t")],
+                       capture_output=True, env=env, timeout=300)
+    page = open(html, encoding="utf-8").read()
+    for f in rep["findings"]:
+        if '<li><a href="#%s">' % f["id"] not in page:
+            fail("the summary does not link to %s" % f["id"])
+    if not 0 < page.index('id="findings"') < page.index('id="process-list"'):
+        fail("the process list is not after the findings")
+    # (open with 10 processes or fewer: these 9)
+    if '<section id="process-list"><details open><summary><h2>Processes (9)' not in page or \
+            'id="process-filter"' not in page or "<td>cycle-one</td>" not in page:
+        fail("the process list is not collapsed and searchable, with tests")
+    if "<th>Race checking</th>" not in page:
+        fail("the HTML does not say how much race checking there was")
     print("ok")
 
 
