@@ -162,6 +162,13 @@ void ls_describe_wait(struct strbuf *sb, const struct ls_finding *f, const struc
         sb_adds(sb, " waits on a semaphore");
     } else if (!strcmp(w->wait, "barrier")) {
         sb_adds(sb, " waits at a barrier");
+    } else if (!strcmp(w->wait, "exited")) {
+        sb_adds(sb, " has exited without releasing ");
+        for (size_t j = 0; j < w->nheld; j++)
+            sb_printf(sb, "%s%s", j ? (j + 1 == w->nheld ? " and " : ", ") : "",
+                      f->locks[w->held[j].lock].label);
+        if (!w->nheld)
+            sb_adds(sb, "its locks");
     } else {
         sb_printf(sb, " waits %sfor %s", !strcmp(w->wait, "read-lock") ? "to read " : "", lock);
         if (w->waits_on) {

@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 #define LS_TRACE_MAGIC "LSTRACE"        /* 7 chars + NUL = 8 bytes */
-#define LS_TRACE_VERSION 2u
+#define LS_TRACE_VERSION 3u
 #define LS_TRACE_ALIGN 8u
 /* Upper bound on one record's payload; anything larger is corruption. */
 #define LS_TRACE_MAX_RECORD (1u << 20)
@@ -225,6 +225,9 @@ enum {
                                      that nobody is left to end */
     LS_DEADLOCK_FORK_ORPHAN = 1u << 3, /* a forked child waits for a lock that
                                           another thread held at fork time */
+    LS_DEADLOCK_ORPHAN = 1u << 4, /* a stall: a lock waited for is held by a
+                                     thread that has exited (an LS_WAIT_EXITED
+                                     entry, holding it) */
 };
 enum {
     LS_WAIT_LOCK = 1,             /* waits for lock wait_lock (write/exclusive) */
@@ -233,6 +236,8 @@ enum {
     LS_WAIT_COND = 4,             /* waits on a condition variable (wait_lock: its mutex) */
     LS_WAIT_SEM = 5,              /* waits on a semaphore */
     LS_WAIT_BARRIER = 6,          /* waits at a barrier */
+    LS_WAIT_EXITED = 7,           /* not waiting: the thread has exited, still
+                                     holding the locks listed (orphaned) */
 };
 
 struct ls_rec_deadlock {

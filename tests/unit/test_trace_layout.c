@@ -33,7 +33,7 @@ Test(trace_layout, constants)
 {
     cr_assert_eq(sizeof LS_TRACE_MAGIC, 8u);
     cr_assert_str_eq(LS_TRACE_MAGIC, "LSTRACE");
-    cr_assert_eq(LS_TRACE_VERSION, 2u);
+    cr_assert_eq(LS_TRACE_VERSION, 3u);
     cr_assert_eq(LS_TRACE_ALIGN, 8u);
     cr_assert_eq(LS_TRACE_MAX_RECORD, 1048576u);
     cr_assert_eq(LS_TRACE_MAX_FRAMES, 64u);
