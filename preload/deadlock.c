@@ -26,6 +26,7 @@
  */
 #define _GNU_SOURCE
 #include "hot.h"
+#include "deadlock.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -36,7 +37,6 @@
 #include <unistd.h>
 
 #define MAX_THREADS 65536
-#define MAX_CYCLE 64
 #define MAX_BLOCKERS 16
 
 static struct ls_thread *_Atomic registry[MAX_THREADS];
@@ -154,17 +154,15 @@ static int blocked_for_good(const struct ls_thread *t)
 }
 
 /* ---- orphaned locks: held by a thread that has exited ----------------- */
-#define MAX_DEAD 256
-struct dead_hold {
-    struct ls_lock *lk;
-    uint32_t lock_id;         /* the lock's generation then */
-    uint32_t tid, os_tid;
-    uint32_t stack;           /* where it was acquired */
-    uint32_t read;
-};
-static struct dead_hold dead[MAX_DEAD];
+static struct ls_dead_hold dead[MAX_DEAD];
 static _Atomic uint32_t ndead;
 static struct ls_spin dead_spin;
+
+const struct ls_dead_hold *ls_dead_holds(uint32_t *n)
+{
+    *n = atomic_load_explicit(&ndead, memory_order_acquire);
+    return dead;
+}
 
 /* A thread exits holding locks (a misuse, reported as such): remember them,
  * with where they were taken, for whoever waits for them later. */
@@ -180,7 +178,7 @@ static void note_dead_holds(struct ls_thread *t)
     uint32_t k = atomic_load(&ndead);
     for (uint32_t i = 0; i < n && k < MAX_DEAD; i++, k++) {
         const struct ls_held *h = &t->held[i];
-        dead[k] = (struct dead_hold){.lk = h->lk, .lock_id = h->id, .tid = t->tid,
+        dead[k] = (struct ls_dead_hold){.lk = h->lk, .lock_id = h->id, .tid = t->tid,
                                      .os_tid = t->os_tid, .stack = h->stack, .read = h->read};
     }
     atomic_store_explicit(&ndead, k, memory_order_release);
@@ -200,12 +198,12 @@ static uint32_t live_readers(const struct ls_lock *lk)
 
 /* The exited thread whose hold of lk makes a `kind` wait on obj wait, if the
  * lock's own state still says it is held that way; NULL otherwise. */
-static const struct dead_hold *orphan_of(const struct ls_lock *lk, const void *obj,
+static const struct ls_dead_hold *orphan_of(const struct ls_lock *lk, const void *obj,
                                          uint32_t kind)
 {
     uint32_t n = atomic_load_explicit(&ndead, memory_order_acquire);
     for (uint32_t i = 0; i < n; i++) {
-        const struct dead_hold *d = &dead[i];
+        const struct ls_dead_hold *d = &dead[i];
         if (d->lk != lk || d->lock_id != atomic_load(&lk->id))
             continue;
         /* A new thread may have been given the dead one's kernel id. */
@@ -255,7 +253,7 @@ static struct ls_thread *thread_by_os_tid(uint32_t os_tid)
  * threads' held stacks are read without a lock: what matters is stable only
  * while those threads are blocked themselves, and a cycle is confirmed twice
  * before it counts. */
-static int blockers(struct ls_thread *t, struct ls_thread **out, const struct dead_hold **orphan)
+static int blockers(struct ls_thread *t, struct ls_thread **out, const struct ls_dead_hold **orphan)
 {
     int n = 0;
     uint32_t kind = atomic_load_explicit(&t->wait_kind, memory_order_acquire);
@@ -307,17 +305,9 @@ static int blockers(struct ls_thread *t, struct ls_thread **out, const struct de
     }
 }
 
-struct cycle {
-    int n;
-    struct ls_thread *t[MAX_CYCLE];
-    struct ls_thread *next[MAX_CYCLE]; /* whom t[i] waits for in this cycle */
-    const struct dead_hold *orphan[MAX_CYCLE]; /* or the exited holder of its lock */
-    uint32_t gen[MAX_CYCLE];
-};
-
 /* Depth-first search of the wait-for graph for a path from `cur` back to
  * c->t[0]. */
-static int dfs(struct cycle *c, struct ls_thread *cur, int depth)
+static int dfs(struct ls_wait_cycle *c, struct ls_thread *cur, int depth)
 {
     c->t[depth] = cur;
     c->gen[depth] = atomic_load(&cur->wait_gen);
@@ -341,7 +331,7 @@ static int dfs(struct cycle *c, struct ls_thread *cur, int depth)
     return 0;
 }
 
-static int find_cycle(struct ls_thread *self, struct cycle *c)
+static int find_cycle(struct ls_thread *self, struct ls_wait_cycle *c)
 {
     c->n = 0;
     c->t[0] = self;
@@ -350,7 +340,7 @@ static int find_cycle(struct ls_thread *self, struct cycle *c)
 
 /* The first cycle through a lock or join wait, in registry order (the same
  * from one check to the next while nobody in it moves). */
-static int find_any_cycle(struct cycle *c)
+static int find_any_cycle(struct ls_wait_cycle *c)
 {
     FOR_EACH_THREAD(t) {
         uint32_t kind = atomic_load_explicit(&t->wait_kind, memory_order_acquire);
@@ -362,7 +352,7 @@ static int find_any_cycle(struct cycle *c)
     return 0;
 }
 
-static int same_cycle(const struct cycle *a, const struct cycle *b)
+static int same_cycle(const struct ls_wait_cycle *a, const struct ls_wait_cycle *b)
 {
     if (a->n != b->n || a->n == 0)
         return 0;
@@ -372,185 +362,16 @@ static int same_cycle(const struct cycle *a, const struct cycle *b)
     return 1;
 }
 
-/* ---- the record --------------------------------------------------------- */
-
-/* Where t waits: its interned stack (ownerless waits, self-deadlocks), else
- * the raw one it took before blocking. */
-static uint32_t wait_stack_of(struct ls_thread *t)
-{
-    uint32_t st = atomic_load(&t->wait_stack);
-    if (st)
-        return st;
-    uint32_t n = t->wait_nips <= LS_TRACE_MAX_FRAMES ? t->wait_nips : 0;
-    uint64_t ips[LS_TRACE_MAX_FRAMES];
-    memcpy(ips, t->wait_ips, n * sizeof ips[0]);
-    return ls_stack_intern(ips, (int)n);
-}
-
-/* Where t took held lock h.  Its stack when one was captured (a new
- * lock-order edge, an ownerless wait); else its call site, with the outer
- * frames of the wait when both are in the same function (the usual "take
- * one lock, then the next" code). */
-static uint32_t held_stack_of(struct ls_thread *t, const struct ls_held *h)
-{
-    if (h->stack && h->stack_gen == ls_file_gen)
-        return h->stack;
-    uint64_t ips[LS_TRACE_MAX_FRAMES];
-    int k = 0;
-    ips[k++] = h->ret_ip;
-    uint32_t n = t->wait_nips <= LS_TRACE_MAX_FRAMES ? t->wait_nips : 0;
-    if (n > 0 && ls_same_function(h->ret_ip, t->wait_ips[0]))
-        for (uint32_t i = 1; i < n && k < ls_opt.stack_depth; i++)
-            ips[k++] = t->wait_ips[i];
-    return ls_stack_intern(ips, k);
-}
-
-static void write_record(struct cycle *c, uint32_t flags, int status)
-{
-    /* Every member published its wait before blocking; the record is built
-     * from what they published (and what the exited holders left). */
-    static char buf[LS_TRACE_MAX_RECORD / 4];
-    size_t off = 0;
-    struct ls_rec_deadlock h = {.nthreads = 0, .flags = flags, .exit_status = status};
-    off += sizeof h;
-    const struct dead_hold *dead_seen[MAX_CYCLE];
-    int ndead_seen = 0;
-    for (int i = 0; i < c->n; i++) {
-        struct ls_thread *t = c->t[i];
-        uint32_t kind = atomic_load(&t->wait_kind);
-        uint32_t nheld = t->nheld <= LS_MAX_HELD ? t->nheld : 0;
-        const struct dead_hold *d = c->orphan[i];
-        struct ls_rec_deadlock_thread dt = {
-            .tid = t->tid,
-            .wait_kind = kind,
-            .wait_lock = t->wait_lk ? ls_lock_id(t->wait_lk) : 0,
-            .wait_thread = c->next[i] ? c->next[i]->tid : d ? d->tid : 0,
-            .wait_stack = wait_stack_of(t),
-            .nheld = nheld,
-        };
-        if (off + sizeof dt + nheld * sizeof(struct ls_rec_held) > sizeof buf)
-            break;
-        if (t->wait_lk)
-            ls_lock_ensure_written(t->wait_lk);
-        memcpy(buf + off, &dt, sizeof dt);
-        off += sizeof dt;
-        for (uint32_t j = 0; j < nheld; j++) {
-            struct ls_rec_held rh = {.lock = t->held[j].id, .stack = held_stack_of(t, &t->held[j])};
-            ls_lock_ensure_written(t->held[j].lk);
-            memcpy(buf + off, &rh, sizeof rh);
-            off += sizeof rh;
-        }
-        h.nthreads++;
-        int seen = 0;
-        for (int k = 0; k < ndead_seen && !seen; k++)
-            seen = dead_seen[k]->tid == (d ? d->tid : 0);
-        if (d && !seen)
-            dead_seen[ndead_seen++] = d;
-    }
-    /* Each exited holder: the orphaned locks it left (all of them). */
-    uint32_t nd = atomic_load_explicit(&ndead, memory_order_acquire);
-    for (int k = 0; k < ndead_seen; k++) {
-        uint32_t nheld = 0;
-        for (uint32_t i = 0; i < nd; i++)
-            nheld += dead[i].tid == dead_seen[k]->tid;
-        struct ls_rec_deadlock_thread dt = {.tid = dead_seen[k]->tid, .wait_kind = LS_WAIT_EXITED,
-                                            .nheld = nheld};
-        if (off + sizeof dt + nheld * sizeof(struct ls_rec_held) > sizeof buf)
-            break;
-        memcpy(buf + off, &dt, sizeof dt);
-        off += sizeof dt;
-        for (uint32_t i = 0; i < nd; i++) {
-            if (dead[i].tid != dead_seen[k]->tid)
-                continue;
-            struct ls_rec_held rh = {.lock = dead[i].lock_id, .stack = dead[i].stack};
-            ls_lock_ensure_written(dead[i].lk);
-            memcpy(buf + off, &rh, sizeof rh);
-            off += sizeof rh;
-        }
-        h.nthreads++;
-    }
-    memcpy(buf, &h, sizeof h);
-    ls_writer_record(LS_REC_DEADLOCK, buf, off, NULL, 0, NULL, 0);
-}
-
-/* Threads are named as in the reports: "the main thread", T1, T2, ... */
-static const char *thread_label(const struct ls_thread *t, char *buf, size_t n)
-{
-    if (!t)
-        snprintf(buf, n, "an untraced thread");
-    else if (t->tid == 1)
-        snprintf(buf, n, "the main thread");
-    else
-        snprintf(buf, n, "T%u", t->tid - 1);
-    return buf;
-}
-
-static const char *tid_label(uint32_t tid, char *buf, size_t n)
-{
-    if (tid == 1)
-        snprintf(buf, n, "the main thread");
-    else
-        snprintf(buf, n, "T%u", tid - 1);
-    return buf;
-}
-
-static const char *wait_words(uint32_t kind)
-{
-    switch (kind) {
-    case LS_WAIT_JOIN: return "to join";
-    case LS_WAIT_LOCK_READ: return "to read-lock a lock held by";
-    case LS_WAIT_COND: return "on a condition variable";
-    case LS_WAIT_SEM: return "on a semaphore";
-    case LS_WAIT_BARRIER: return "at a barrier";
-    default: return "for a lock held by";
-    }
-}
-
-static void describe(struct cycle *c, uint32_t flags)
-{
-    char line[1024], a[32], b[64];
-    size_t n = 0;
-    if (flags & LS_DEADLOCK_SELF) {
-        ls_warn("lockscope: self-deadlock: %s locks again a lock it already holds",
-                thread_label(c->t[0], a, sizeof a));
-        return;
-    }
-    if (flags & LS_DEADLOCK_FORK_ORPHAN) {
-        ls_warn("lockscope: deadlock: %s waits for a lock another thread held when the "
-                "process forked; that thread does not exist in this child",
-                thread_label(c->t[0], a, sizeof a));
-        return;
-    }
-    for (int i = 0; i < c->n && n < sizeof line - 160; i++) {
-        struct ls_thread *t = c->t[i];
-        uint32_t kind = atomic_load(&t->wait_kind);
-        int owned = kind == LS_WAIT_JOIN || kind == LS_WAIT_LOCK || kind == LS_WAIT_LOCK_READ;
-        const char *whom = "";
-        if (owned && c->orphan[i]) {
-            tid_label(c->orphan[i]->tid, a, sizeof a);
-            snprintf(b, sizeof b, "%s (which has exited)", a);
-            whom = b;
-        } else if (owned) {
-            whom = thread_label(c->next[i], b, sizeof b);
-        }
-        int w = snprintf(line + n, sizeof line - n, "%s%s waits %s%s%s", i ? ", " : "",
-                         thread_label(t, a, sizeof a), wait_words(kind), owned ? " " : "", whom);
-        if (w > 0)
-            n += (size_t)w;
-    }
-    ls_warn("lockscope: %s: %s", (flags & LS_DEADLOCK_STALL) ? "stall" : "deadlock", line);
-}
-
 /* Called once a deadlock is confirmed; does not return when ending the
  * program. */
-static void handle(struct cycle *c, uint32_t flags)
+static void handle(struct ls_wait_cycle *c, uint32_t flags)
 {
     if (atomic_exchange(&reported, 1))
         return; /* reported already (by another member) */
     int end = ls_opt.deadlock == 2;
     int status = end ? ls_opt.deadlock_exitcode : -1;
-    write_record(c, flags | (end ? LS_DEADLOCK_ENDED : 0), status);
-    describe(c, flags);
+    ls_deadlock_write_record(c, flags | (end ? LS_DEADLOCK_ENDED : 0), status);
+    ls_deadlock_describe(c, flags);
     if (!end) {
         ls_writer_flush();
         return;
@@ -587,7 +408,7 @@ static void publish_raw(struct ls_thread *t)
     errno = saved;
 }
 
-static int members_published(const struct cycle *c)
+static int members_published(const struct ls_wait_cycle *c)
 {
     for (int i = 0; i < c->n; i++)
         if (!atomic_load_explicit(&c->t[i]->wait_published, memory_order_acquire))
@@ -601,7 +422,7 @@ static int members_published(const struct cycle *c)
  * without an owner; for a check already when, with lock and join waits only,
  * one waits for an orphaned lock.  *flags gets LS_DEADLOCK_ORPHAN if a lock
  * waited for is orphaned. */
-static int find_stall(struct cycle *c, uint32_t *flags)
+static int find_stall(struct ls_wait_cycle *c, uint32_t *flags)
 {
     uint64_t now = check_now_ms, least = UINT64_MAX;
     c->n = 0;
@@ -619,7 +440,7 @@ static int find_stall(struct cycle *c, uint32_t *flags)
             c->t[c->n] = t;
             c->gen[c->n] = atomic_load(&t->wait_gen);
             struct ls_thread *b[MAX_BLOCKERS];
-            const struct dead_hold *d;
+            const struct ls_dead_hold *d;
             c->next[c->n] = blockers(t, b, &d) > 0 ? b[0] : NULL;
             c->orphan[c->n] = d;
             any_orphan |= d != NULL;
@@ -643,7 +464,7 @@ static _Atomic int watchdog_started;
 static void *watchdog_main(void *arg)
 {
     ls_guard = 1; /* nothing this thread does is the program's */
-    struct cycle prev = {0}, c, prev_stall = {0}, s;
+    struct ls_wait_cycle prev = {0}, c, prev_stall = {0}, s;
     for (;;) {
         struct timespec ts = {ls_opt.deadlock_check_ms / 1000,
                               (long)(ls_opt.deadlock_check_ms % 1000) * 1000000L};
@@ -763,7 +584,7 @@ static void wait_publish(struct ls_thread *t, uint32_t kind, struct ls_lock *lk,
     }
     if (norphans && lk && fork_orphaned(lk)) {
         publish_stacks(t);
-        struct cycle c = {.n = 1};
+        struct ls_wait_cycle c = {.n = 1};
         c.t[0] = t;
         c.gen[0] = atomic_load(&t->wait_gen);
         handle(&c, LS_DEADLOCK_FORK_ORPHAN);
@@ -831,7 +652,7 @@ void ls_self_deadlock(struct ls_thread *t, struct ls_lock *lk, const void *obj, 
         return;
     ls_wait_begin(t, kind, lk, obj, t);
     publish_stacks(t);
-    struct cycle c = {.n = 1};
+    struct ls_wait_cycle c = {.n = 1};
     c.t[0] = t;
     c.next[0] = t;
     c.gen[0] = atomic_load(&t->wait_gen);
