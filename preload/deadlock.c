@@ -518,6 +518,15 @@ static void start_watchdog(void)
     errno = saved;
 }
 
+void ls_deadlock_thread_created(void)
+{
+    /* Started here, where the program itself creates a thread, rather than
+     * from inside its first wait: that wait may be in code (a malloc of its
+     * own) that creating a thread would enter again. */
+    if (ls_opt.deadlock)
+        start_watchdog();
+}
+
 void ls_deadlock_after_fork_child(void)
 {
     atomic_store(&watchdog_started, 0); /* the watchdog did not survive the fork */

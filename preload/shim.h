@@ -312,6 +312,9 @@ struct __attribute__((aligned(64))) ls_lock {
     struct ls_sync rd;        /* rwlock: read holds released */
     _Atomic int waiters;      /* condvar, barrier, semaphore: threads waiting now */
     _Atomic uintptr_t cond_mutex; /* condvar: the mutex of its current waiters */
+    /* writer-preferring rwlock: the id and file generation for which a
+     * queued writer was recorded (LS_REC_WRITER_QUEUE) */
+    _Atomic uint32_t writer_queue_id, writer_queue_gen;
 };
 
 /* The contention profile of a lock (profile.c).  Counters are updated by
@@ -418,6 +421,8 @@ int ls_wait_join(struct ls_thread *t, struct ls_thread *child, pthread_t th, voi
 void ls_self_deadlock(struct ls_thread *t, struct ls_lock *lk, const void *obj,
                       uint32_t kind) LS_HIDDEN;
 void ls_deadlock_after_fork_child(void) LS_HIDDEN;
+/* The program creates a thread: the watchdog starts (once). */
+void ls_deadlock_thread_created(void) LS_HIDDEN;
 /* At fork: remember the locks other threads hold (the child's copies of
  * them are never released). */
 void ls_deadlock_before_fork(struct ls_thread *self) LS_HIDDEN;

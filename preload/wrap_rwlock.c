@@ -52,6 +52,26 @@ LS_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
     return ls_real.rwlock_destroy(l);
 }
 
+/* A writer queues on a writer-preferring rwlock: from now on its readers
+ * can wait behind writers, which the lock-order check must know (once per
+ * lock generation and file). */
+static void writer_queued(struct ls_thread *t, struct ls_lock *lk, const pthread_rwlock_t *l)
+{
+    if (l->__data.__flags != PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP)
+        return;
+    uint32_t id = atomic_load(&lk->id);
+    if (!id || (atomic_load(&lk->writer_queue_id) == id &&
+                atomic_load(&lk->writer_queue_gen) == ls_file_gen))
+        return;
+    atomic_store(&lk->writer_queue_id, id);
+    atomic_store(&lk->writer_queue_gen, ls_file_gen);
+    ls_guard++;
+    ls_lock_ensure_written(lk);
+    struct ls_rec_writer_queue r = {.lock = id, .tid = t->tid};
+    ls_writer_record(LS_REC_WRITER_QUEUE, &r, sizeof r, NULL, 0, NULL, 0);
+    ls_guard--;
+}
+
 /* Blocking acquisition: try first, then publish the wait and block in the
  * real call (a writer keeps its place in the queue, as natively).  A write
  * request over the thread's own read hold never returns: reported at once
@@ -67,6 +87,8 @@ static int rw_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_rwlock_t
     if (likely(r != EBUSY))
         return r;
     uint64_t t0 = ls_mono_ns();
+    if (!read)
+        writer_queued(t, lk, l);
     if (held != LS_HELD_WRITE)
         ls_wait_begin(t, read ? LS_WAIT_LOCK_READ : LS_WAIT_LOCK, lk, l, NULL);
     r = read ? ls_real.rwlock_rdlock(l) : ls_real.rwlock_wrlock(l);
@@ -91,6 +113,8 @@ static int rw_timed(struct ls_thread *t, struct ls_lock *lk, pthread_rwlock_t *l
     if (r != EBUSY)
         return r;
     uint64_t t0 = ls_mono_ns();
+    if (!read)
+        writer_queued(t, lk, l);
     ls_wait_begin_timed(t, read ? LS_WAIT_LOCK_READ : LS_WAIT_LOCK, lk, l,
                         timed ? CLOCK_REALTIME : clk, abst);
     r = RW_REAL_TIMED();

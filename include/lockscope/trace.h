@@ -68,6 +68,7 @@ enum {
     LS_REC_WATCH = 15,
     LS_REC_THREAD_NAME = 16,
     LS_REC_PROFILE = 17,
+    LS_REC_WRITER_QUEUE = 20,
 };
 
 /* LS_REC_PROCESS: followed by exe_len bytes of the executable's path, then
@@ -118,6 +119,16 @@ struct ls_rec_thread {
 struct ls_rec_thread_name {
     uint32_t tid;
     uint32_t name_len;
+};
+
+/* LS_REC_WRITER_QUEUE: rwlock `lock` prefers writers
+ * (PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP) and thread `tid` had to
+ * queue for its write lock: from then on a read request on it can wait
+ * behind a queued writer, even while other threads hold it for reading.
+ * Written once per lock generation, after the lock's own record. */
+struct ls_rec_writer_queue {
+    uint32_t lock;
+    uint32_t tid;
 };
 
 /* LS_REC_JOIN: `joiner` joined `joined`; every event of `joined` at an epoch

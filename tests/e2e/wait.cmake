@@ -2,7 +2,7 @@
 # real call; the watchdog finds cycles and stalls): writer-preferring
 # rwlocks, orphaned locks, timed and clock rwlock requests.
 foreach(p wt_rw_prefer_writer wt_rw_writer_cycle wt_orphan_join wt_orphan_main
-          wt_rw_timed_cycle wt_rw_prefer_writer_clean)
+          wt_rw_timed_cycle wt_rw_prefer_writer_clean wt_rw_writer_order)
   add_executable(${p} ${CMAKE_SOURCE_DIR}/tests/progs/${p}.c)
   target_compile_options(${p} PRIVATE -O1 -g)
   target_link_libraries(${p} PRIVATE Threads::Threads)
@@ -18,7 +18,8 @@ add_test(NAME e2e_wait_prefer_writer COMMAND ${RUN_CASE} --status 66 --timeout 2
 # Four threads, two writer-preferring rwlocks, no mutex: each reader queues
 # behind a writer that waits for the other reader.
 add_test(NAME e2e_wait_writer_cycle COMMAND ${RUN_CASE} --status 66 --timeout 20
-  --count deadlock=1 --waits-for index_lock,index_lock,store_lock,store_lock
+  --count deadlock=1 --count lock-order-cycle=1 --related
+  --waits-for index_lock,index_lock,store_lock,store_lock
   --stderr-has "lockscope: deadlock:" -- ${PR}/wt_rw_writer_cycle)
 # Stalls made of lock and join waits only, on a lock whose holder exited.
 add_test(NAME e2e_wait_orphan_join COMMAND ${RUN_CASE} --status 66 --timeout 20
@@ -40,3 +41,11 @@ endforeach()
 # clean and complete in every run, with the program's own output.
 add_test(NAME e2e_wait_prefer_writer_clean COMMAND ${RUN_CASE} --status 0 --findings 0
   --repeat 4 --timeout 60 --host-same -- ${PR}/wt_rw_prefer_writer_clean)
+# Lock order: read-to-read cycles cannot deadlock on default rwlocks, but
+# can on writer-preferring ones that writers queue on.
+add_test(NAME e2e_wait_writer_order COMMAND ${RUN_CASE} --status 66 --findings 1
+  --kind lock-order-cycle --locks index_lock,store_lock
+  --sites wt_rw_writer_order.c:@index_then,@store_second,@store_then,@index_second
+  --stderr-has "prefers writers" --host-same -- ${PR}/wt_rw_writer_order)
+add_test(NAME e2e_wait_writer_order_default COMMAND ${RUN_CASE} --status 0 --findings 0
+  --host-same -- ${PR}/wt_rw_writer_order default)

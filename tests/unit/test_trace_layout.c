@@ -352,3 +352,17 @@ Test(trace_layout, host_is_little_endian)
     cr_assert_eq(h.flags, 0);
     cr_assert_eq(h.size, 0x120u);
 }
+
+/* Version 3: orphaned-lock stalls and writer-preferring rwlocks. */
+Test(trace_layout, rec_writer_queue_and_orphans)
+{
+    typedef struct ls_rec_writer_queue T;
+    SIZE(T, 8);
+    FIELD(T, lock, 0, 4);
+    FIELD(T, tid, 4, 4);
+    cr_assert_eq(LS_REC_WRITER_QUEUE, 20);
+    cr_assert_eq(LS_WAIT_EXITED, 7);
+    cr_assert_eq(LS_DEADLOCK_ORPHAN, 16u);
+    cr_assert_eq(LS_DEADLOCK_STALL, 4u);
+    cr_assert_eq(LS_DEADLOCK_FORK_ORPHAN, 8u);
+}
