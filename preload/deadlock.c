@@ -427,6 +427,8 @@ static int find_stall(struct ls_wait_cycle *c, uint32_t *flags)
     uint64_t now = check_now_ms, least = UINT64_MAX;
     c->n = 0;
     *flags = LS_DEADLOCK_STALL;
+    if (ls_opt.stall_ms <= 0)
+        return 0; /* stalls are not watched (an option) */
     int any_ownerless = 0, any_orphan = 0;
     FOR_EACH_THREAD(t) {
         uint32_t kind = atomic_load_explicit(&t->wait_kind, memory_order_acquire);
