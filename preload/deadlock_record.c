@@ -170,6 +170,17 @@ void ls_deadlock_describe(struct ls_wait_cycle *c, uint32_t flags)
         } else if (owned) {
             whom = thread_label(c->next[i], b, sizeof b);
         }
+        const struct ls_thread *o = c->next[i];
+        if (kind == LS_WAIT_LOCK_READ && o && t->wait_lk && o->wait_lk == t->wait_lk &&
+            atomic_load(&o->wait_kind) == LS_WAIT_LOCK) {
+            /* Not a holder: a writer it queues behind (writer preference). */
+            int w = snprintf(line + n, sizeof line - n,
+                             "%s%s waits to read-lock a lock, queued behind %s's write request",
+                             i ? ", " : "", thread_label(t, a, sizeof a), whom);
+            if (w > 0)
+                n += (size_t)w;
+            continue;
+        }
         int w = snprintf(line + n, sizeof line - n, "%s%s waits %s%s%s", i ? ", " : "",
                          thread_label(t, a, sizeof a), wait_words(kind), owned ? " " : "", whom);
         if (w > 0)
