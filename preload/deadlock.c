@@ -338,18 +338,33 @@ static int find_cycle(struct ls_thread *self, struct ls_wait_cycle *c)
     return dfs(c, self, 0);
 }
 
-/* The first cycle through a lock or join wait, in registry order (the same
- * from one check to the next while nobody in it moves). */
-static int find_any_cycle(struct ls_wait_cycle *c)
+static int member_of(const struct ls_wait_cycle *c, const struct ls_thread *t)
 {
-    FOR_EACH_THREAD(t) {
-        uint32_t kind = atomic_load_explicit(&t->wait_kind, memory_order_acquire);
-        if ((kind == LS_WAIT_LOCK || kind == LS_WAIT_LOCK_READ || kind == LS_WAIT_JOIN) &&
-            find_cycle(t, c))
+    for (int i = 0; i < c->n; i++)
+        if (c->t[i] == t)
             return 1;
-    }
-    c->n = 0;
     return 0;
+}
+
+/* The cycles through lock and join waits (up to `max`), each found from its
+ * first member in registry order: the same from one check to the next
+ * while nobody in it moves. */
+static int find_cycles(struct ls_wait_cycle *out, int max)
+{
+    int n = 0;
+    FOR_EACH_THREAD(t) {
+        if (n == max)
+            break;
+        uint32_t kind = atomic_load_explicit(&t->wait_kind, memory_order_acquire);
+        if (kind != LS_WAIT_LOCK && kind != LS_WAIT_LOCK_READ && kind != LS_WAIT_JOIN)
+            continue;
+        int seen = 0;
+        for (int k = 0; k < n && !seen; k++)
+            seen = member_of(&out[k], t);
+        if (!seen && find_cycle(t, &out[n]))
+            n++;
+    }
+    return n;
 }
 
 static int same_cycle(const struct ls_wait_cycle *a, const struct ls_wait_cycle *b)
@@ -463,10 +478,16 @@ static int find_stall(struct ls_wait_cycle *c, uint32_t *flags)
 static pthread_t watchdog;
 static _Atomic int watchdog_started;
 
+#define MAX_TRACKED 8
+
 static void *watchdog_main(void *arg)
 {
     ls_guard = 1; /* nothing this thread does is the program's */
-    struct ls_wait_cycle prev = {0}, c, prev_stall = {0}, s;
+    /* This check's cycles and the previous check's: a cycle found in both,
+     * with the same waits, is a deadlock. */
+    static struct ls_wait_cycle cyc[2][MAX_TRACKED], stall[2];
+    int ncyc[2] = {0, 0}, cur = 0;
+    stall[1].n = 0;
     for (;;) {
         struct timespec ts = {ls_opt.deadlock_check_ms / 1000,
                               (long)(ls_opt.deadlock_check_ms % 1000) * 1000000L};
@@ -474,23 +495,18 @@ static void *watchdog_main(void *arg)
         if (!atomic_load(&ls_active) || atomic_load(&reported))
             continue;
         check_now_ms = mono_ms();
-        if (find_any_cycle(&c)) {
-            if (same_cycle(&c, &prev) && members_published(&c)) {
-                handle(&c, 0);
-                continue;
-            }
-            prev = c;
-        } else {
-            prev.n = 0;
-        }
+        int prev = !cur;
+        ncyc[cur] = find_cycles(cyc[cur], MAX_TRACKED);
+        for (int i = 0; i < ncyc[cur]; i++)
+            for (int j = 0; j < ncyc[prev]; j++)
+                if (same_cycle(&cyc[cur][i], &cyc[prev][j]) && members_published(&cyc[cur][i]))
+                    handle(&cyc[cur][i], 0);
         uint32_t flags;
-        if (find_stall(&s, &flags)) {
-            if (same_cycle(&s, &prev_stall) && members_published(&s))
-                handle(&s, flags);
-            prev_stall = s;
-        } else {
-            prev_stall.n = 0;
-        }
+        if (!find_stall(&stall[cur], &flags))
+            stall[cur].n = 0;
+        else if (same_cycle(&stall[cur], &stall[prev]) && members_published(&stall[cur]))
+            handle(&stall[cur], flags);
+        cur = prev;
     }
     return arg;
 }
