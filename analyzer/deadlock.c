@@ -19,6 +19,7 @@ static const char *wait_name(uint32_t kind)
     case LS_WAIT_COND: return "condvar";
     case LS_WAIT_SEM: return "semaphore";
     case LS_WAIT_BARRIER: return "barrier";
+    case LS_WAIT_EXITED: return "exited";
     default: return "lock";
     }
 }
@@ -52,7 +53,11 @@ static char *explain(const struct ls_finding *f)
             ls_thread_label(&sb, w->thread.tid);
             ls_describe_wait(&sb, f, w);
         }
-        if (f->kind == LS_FIND_STALL)
+        if (f->kind == LS_FIND_STALL && f->orphan)
+            sb_adds(&sb, ". A lock waited for belongs to a thread that has exited without "
+                         "releasing it, and every other thread is blocked: nobody will ever "
+                         "release it.");
+        else if (f->kind == LS_FIND_STALL)
             sb_adds(&sb, ". Every thread of the process is blocked, and none of these waits "
                          "can end unless another thread acts: nothing ever will.");
         else
@@ -73,6 +78,7 @@ static void add_finding(struct ls_process *p, size_t proc, struct ls_report *r,
     f->proc = proc;
     f->self = (d->flags & LS_DEADLOCK_SELF) != 0;
     f->fork_orphan = (d->flags & LS_DEADLOCK_FORK_ORPHAN) != 0;
+    f->orphan = (d->flags & LS_DEADLOCK_ORPHAN) != 0;
     f->ended = (d->flags & LS_DEADLOCK_ENDED) != 0;
     f->exit_status = d->exit_status;
     f->nwaiters = d->nthreads;

@@ -162,9 +162,30 @@ void ls_describe_wait(struct strbuf *sb, const struct ls_finding *f, const struc
         sb_adds(sb, " waits on a semaphore");
     } else if (!strcmp(w->wait, "barrier")) {
         sb_adds(sb, " waits at a barrier");
+    } else if (!strcmp(w->wait, "exited")) {
+        sb_adds(sb, " has exited without releasing ");
+        for (size_t j = 0; j < w->nheld; j++)
+            sb_printf(sb, "%s%s", j ? (j + 1 == w->nheld ? " and " : ", ") : "",
+                      f->locks[w->held[j].lock].label);
+        if (!w->nheld)
+            sb_adds(sb, "its locks");
     } else {
+        /* A reader that waits for a thread which does not hold the lock but
+         * waits to write it: queued behind that writer (writer preference). */
+        const struct ls_fwaiter *o = NULL;
+        for (size_t i = 0; i < f->nwaiters && !o; i++)
+            if (f->waiters[i].thread.tid == w->waits_on && &f->waiters[i] != w)
+                o = &f->waiters[i];
+        int behind = o && !strcmp(w->wait, "read-lock") && o->wait && !strcmp(o->wait, "lock") &&
+                     o->lock == w->lock && w->lock != SIZE_MAX;
+        for (size_t j = 0; behind && j < o->nheld; j++)
+            behind = o->held[j].lock != w->lock;
         sb_printf(sb, " waits %sfor %s", !strcmp(w->wait, "read-lock") ? "to read " : "", lock);
-        if (w->waits_on) {
+        if (behind) {
+            sb_adds(sb, ", queued behind ");
+            ls_thread_label(sb, w->waits_on);
+            sb_adds(sb, "'s write request (the lock prefers writers)");
+        } else if (w->waits_on) {
             sb_adds(sb, ", held by ");
             ls_thread_label(sb, w->waits_on);
         }

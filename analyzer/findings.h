@@ -164,6 +164,8 @@ struct ls_finding {
     struct ls_fwaiter *waiters;
     int self;                 /* deadlock: one thread relocking its own mutex */
     int fork_orphan;          /* deadlock: a forked child waits for a lock held at fork */
+    int orphan;               /* stall: a lock waited for is held by an exited thread
+                                 (a waiter with wait "exited" holds it) */
     int ended;                /* deadlock: lockscope ended the program */
     int exit_status;          /* deadlock: with this status */
     char related[24];         /* the other finding about the same locks, or "" */

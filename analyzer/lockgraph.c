@@ -29,6 +29,7 @@ struct pair {
 
 struct node {
     uint32_t lock;
+    int writer_queued;        /* a writer-preferring rwlock a writer queued on */
     struct pair **out;
     size_t nout, cap;
     /* Tarjan */
@@ -94,6 +95,21 @@ static int node_of(struct ls_graph *g, uint32_t lock)
     e->idx = (int)g->n;
     HASH_ADD(hh, g->map, lock, sizeof e->lock, e);
     return (int)g->n++;
+}
+
+void ls_graph_writer_queued(struct ls_graph *g, uint32_t lock)
+{
+    struct node_entry *e;
+    HASH_FIND(hh, g->map, &lock, sizeof lock, e);
+    if (e)
+        g->nodes[e->idx].writer_queued = 1;
+}
+
+static int lock_writer_queued(struct ls_graph *g, uint32_t lock)
+{
+    struct node_entry *e;
+    HASH_FIND(hh, g->map, &lock, sizeof lock, e);
+    return e && g->nodes[e->idx].writer_queued;
 }
 
 static int contains(const uint32_t *a, uint32_t n, uint32_t x)
@@ -230,10 +246,13 @@ static int share_a_lock(const struct ls_edge *a, const struct ls_edge *b)
 
 /* Edge a asks for lock L, edge b holds L while asking for the next one.  If
  * a asks for a read hold and b holds L for reading, a is not blocked by b
- * (readers share; glibc's default rwlocks prefer readers). */
-static int shared_hand_off(const struct ls_edge *a, const struct ls_edge *b)
+ * (readers share; glibc's default rwlocks prefer readers) -- unless L
+ * prefers writers and writers queue on it: a reader then waits behind a
+ * queued writer, which waits for b. */
+static int shared_hand_off(struct ls_graph *g, const struct ls_edge *a, const struct ls_edge *b)
 {
-    return (a->flags & LS_EDGE_TO_READ) && (b->flags & LS_EDGE_FROM_READ);
+    return (a->flags & LS_EDGE_TO_READ) && (b->flags & LS_EDGE_FROM_READ) &&
+           !lock_writer_queued(g, a->to);
 }
 
 static int assign(struct search *s, int k)
@@ -245,7 +264,7 @@ static int assign(struct search *s, int k)
         return 0;
     }
     if (k == s->len)
-        return !shared_hand_off(s->chosen[s->len - 1], s->chosen[0]);
+        return !shared_hand_off(s->g, s->chosen[s->len - 1], s->chosen[0]);
     struct pair *p = s->ppath[k];
     for (size_t i = 0; i < p->n; i++) {
         const struct ls_edge *e = p->inst[i];
@@ -253,7 +272,7 @@ static int assign(struct search *s, int k)
          * deadlock together for good. */
         if (e->flags & LS_EDGE_TIMED)
             continue;
-        if (k > 0 && shared_hand_off(s->chosen[k - 1], e))
+        if (k > 0 && shared_hand_off(s->g, s->chosen[k - 1], e))
             continue;
         int ok = 1;
         for (int j = 0; j < k && ok; j++)
@@ -461,6 +480,24 @@ static void on_cycle(const struct ls_cycle *c, void *arg)
     }
     f->summary = ls_fstack_user_frame(&f->edges[0].to_stack);
     f->reason = explain(f);
+    /* A read-to-read hand-off kept only because the lock prefers writers. */
+    for (size_t i = 0; i < c->n; i++) {
+        const struct ls_edge *e = c->edges[i];
+        int queued = 0;
+        for (size_t k = 0; k < ctx->p->nwriter_queued && !queued; k++)
+            queued = ctx->p->writer_queued[k] == e->to;
+        if (!queued || !(e->flags & LS_EDGE_TO_READ))
+            continue;
+        struct strbuf sb;
+        sb_init(&sb);
+        sb_printf(&sb, "%s %s prefers writers, and writers queued on it: a read request waits "
+                       "behind a queued writer, which waits for the threads that hold it for "
+                       "reading.",
+                  f->reason, f->locks[(i + 1) % c->n].label);
+        free(f->reason);
+        f->reason = sb_detach(&sb);
+        break;
+    }
     ls_finding_set_id(f);
     ctx->added++;
 }
@@ -547,6 +584,8 @@ size_t ls_check_lock_order(struct ls_process *p, size_t proc_index, struct ls_re
             ls_progress(pg, LS_STAGE_LOCK_GRAPH, i, p->nedges);
         ls_graph_add_edge(g, &p->edges[i]);
     }
+    for (size_t i = 0; i < p->nwriter_queued; i++)
+        ls_graph_writer_queued(g, p->writer_queued[i]);
     ls_progress(pg, LS_STAGE_CYCLES, 0, 0);
     struct ls_hb *hb = ls_hb_new(p);
     struct check_ctx ctx = {p, proc_index, r, 0};

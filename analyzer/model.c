@@ -175,6 +175,7 @@ void ls_process_free(struct ls_process *p)
     for (size_t i = 0; i < p->nprofiles; i++)
         free(p->profiles[i].sites);
     free(p->profiles);
+    free(p->writer_queued);
     for (int i = 0; i < p->argc; i++)
         free(p->argv[i]);
     free(p->argv);

@@ -133,6 +133,10 @@ struct ls_process {
     size_t naccesses, cap_accesses;
     struct ls_profile_rec *profiles;
     size_t nprofiles, cap_profiles;
+    /* writer-preferring rwlocks a writer queued on (LS_REC_WRITER_QUEUE):
+     * their readers can wait behind writers */
+    uint32_t *writer_queued;
+    size_t nwriter_queued, cap_writer_queued;
     int watch_status;         /* LS_WATCH_*, 0 if the trace does not say */
     uint32_t watch_candidates, watch_classify, watch_sync, watch_slots;
     struct ls_watch_counts wcount;

@@ -60,6 +60,7 @@ static const char *type_name(uint16_t t)
     case LS_REC_THREAD_NAME: return "thread-name";
     case LS_REC_PROFILE: return "profile";
     case LS_REC_THREAD_END: return "thread-end";
+    case LS_REC_WRITER_QUEUE: return "writer-queue";
     default: return "unknown";
     }
 }
@@ -163,6 +164,7 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         [LS_REC_WATCH] = sizeof(struct ls_rec_watch),
         [LS_REC_THREAD_NAME] = sizeof(struct ls_rec_thread_name),
         [LS_REC_PROFILE] = sizeof(struct ls_rec_profile),
+        [LS_REC_WRITER_QUEUE] = sizeof(struct ls_rec_writer_queue),
     };
     if (type < sizeof min_size / sizeof min_size[0] && n < min_size[type])
         return fail(ps, off, "%s record of %zu bytes is shorter than %zu", type_name(type), n,
@@ -319,6 +321,13 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
                 pr->threads[i].name = copy_str(p + sizeof r, r.name_len);
                 break;
             }
+        return 0;
+    }
+    case LS_REC_WRITER_QUEUE: {
+        struct ls_rec_writer_queue r;
+        memcpy(&r, p, sizeof r);
+        LS_GROW(pr->writer_queued, pr->cap_writer_queued, pr->nwriter_queued + 1);
+        pr->writer_queued[pr->nwriter_queued++] = r.lock;
         return 0;
     }
     case LS_REC_CLOCK: {

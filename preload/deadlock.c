@@ -4,21 +4,29 @@
  * the program instead of letting it hang.
  *
  * Only threads that have to wait pay: a wrapper tries first and publishes a
- * wait (ls_wait_begin) only when it must block.  Threads waiting for
- * something with an owner (a lock, a join) block in slices of
- * deadlock_check_ms and, after each slice, search the wait-for graph for a
- * cycle through themselves (lock -> the threads holding it -> what they wait
- * for ...).  A cycle is reported when the same cycle, with the same waits
- * (wait_gen), is found in two consecutive checks: nobody in it moved for a
- * whole slice.
+ * wait (ls_wait_begin) only when it must block, then blocks in the real
+ * call, exactly as it would natively: no timed slices, which would give up
+ * the thread's place (a writer-preferring rwlock's waiting writer lets the
+ * readers in again when it times out) and change who is woken.  Publishing
+ * costs no syscall and takes no lock: a few stores and a raw backtrace.
  *
- * Waits without an owner (condition variables, semaphores, barriers) cannot
- * form such cycles; they are not sliced (a sliced condvar wait could lose a
- * wakeup).  A watchdog thread, started the first time such a wait happens,
- * looks for stalls: every traced thread blocked, none moving for stall_ms.
+ * A watchdog thread, started by the first wait, looks every
+ * deadlock_check_ms at what the waiting threads published:
+ *  - a cycle in the wait-for graph (lock -> the threads holding it, or the
+ *    writers queued before a reader on a writer-preferring rwlock -> what
+ *    they wait for ...) is reported when it is found in two consecutive
+ *    checks with the same waits (wait_gen): nobody in it moved meanwhile;
+ *  - a stall: every traced thread blocked, either for stall_ms with one of
+ *    them in a wait without an owner (condvar, semaphore, barrier), or, with
+ *    lock and join waits only, for two checks when a lock waited for belongs
+ *    to a thread that has exited (an orphaned lock: nobody can release it).
+ * A timed wait counts as blocked for good only while its deadline is more
+ * than LS_TIMED_FOREVER_MS away: a timed lock that gives up and backs off
+ * is how programs avoid deadlocks, never one.
  */
 #define _GNU_SOURCE
 #include "hot.h"
+#include "deadlock.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -29,7 +37,6 @@
 #include <unistd.h>
 
 #define MAX_THREADS 65536
-#define MAX_CYCLE 64
 #define MAX_BLOCKERS 16
 
 static struct ls_thread *_Atomic registry[MAX_THREADS];
@@ -57,9 +64,12 @@ void ls_registry_add(struct ls_thread *t)
     t->registry_slot = 0; /* unseen by the others: never part of a reported cycle */
 }
 
+static void note_dead_holds(struct ls_thread *t);
+
 void ls_registry_remove(struct ls_thread *t)
 {
     atomic_store(&t->wait_kind, 0);
+    note_dead_holds(t);
     if (t->registry_slot) {
         atomic_store(&registry[t->registry_slot - 1], NULL);
         atomic_fetch_sub(&ls_live_count, 1);
@@ -112,15 +122,19 @@ void ls_rings_drain_all(int settle)
     }
 }
 
-static struct ls_thread *thread_by_os_tid(uint32_t os_tid)
+/* A timed wait whose deadline is nearer than this may still end by itself
+ * (and the program handle it): not blocked for good. */
+#define LS_TIMED_FOREVER_MS 5000u
+
+static uint64_t mono_ms(void)
 {
-    if (!os_tid)
-        return NULL;
-    FOR_EACH_THREAD(t)
-        if (t->os_tid == os_tid)
-            return t;
-    return NULL;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
+
+/* The watchdog's clock for the check in progress. */
+static uint64_t check_now_ms;
 
 /* 1 if t holds lock lk (in any mode), 2 if for reading. */
 static int holds(const struct ls_thread *t, const struct ls_lock *lk)
@@ -134,14 +148,132 @@ static int holds(const struct ls_thread *t, const struct ls_lock *lk)
     return 0;
 }
 
-/* The threads that t waits for right now.  Other threads' held stacks are
- * read without a lock: what matters is stable only while those threads are
- * blocked themselves, and a cycle is confirmed twice before it counts. */
-static int blockers(struct ls_thread *t, struct ls_thread **out)
+/* glibc's writer-preferring rwlock (PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP
+ * in __flags): a reader that comes while a writer waits queues behind the
+ * writer, even if it already holds a read lock.  (The other kinds let
+ * readers in while a writer waits.) */
+static int prefers_writer(const void *rwlock)
+{
+    return ((const volatile pthread_rwlock_t *)rwlock)->__data.__flags ==
+           PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP;
+}
+
+static int blocked_for_good(const struct ls_thread *t)
+{
+    uint64_t until = t->wait_until_ms;
+    return until == 0 || until > check_now_ms + LS_TIMED_FOREVER_MS;
+}
+
+/* ---- orphaned locks: held by a thread that has exited ----------------- */
+static struct ls_dead_hold dead[MAX_DEAD];
+static _Atomic uint32_t ndead;
+static struct ls_spin dead_spin;
+
+const struct ls_dead_hold *ls_dead_holds(uint32_t *n)
+{
+    *n = atomic_load_explicit(&ndead, memory_order_acquire);
+    return dead;
+}
+
+/* A thread exits holding locks (a misuse, reported as such): remember them,
+ * with where they were taken, for whoever waits for them later. */
+static void note_dead_holds(struct ls_thread *t)
+{
+    uint32_t n = t->nheld <= LS_MAX_HELD ? t->nheld : 0;
+    if (!n || !ls_opt.deadlock)
+        return;
+    ls_guard++;
+    ls_capture_wait_stacks(t);
+    ls_guard--;
+    ls_spin_lock(&dead_spin);
+    uint32_t k = atomic_load(&ndead);
+    for (uint32_t i = 0; i < n && k < MAX_DEAD; i++, k++) {
+        const struct ls_held *h = &t->held[i];
+        dead[k] = (struct ls_dead_hold){.lk = h->lk, .lock_id = h->id, .tid = t->tid,
+                                     .os_tid = t->os_tid, .stack = h->stack, .read = h->read};
+    }
+    atomic_store_explicit(&ndead, k, memory_order_release);
+    ls_spin_unlock(&dead_spin);
+}
+
+static struct ls_thread *thread_by_os_tid(uint32_t os_tid);
+
+/* Live traced threads holding lk for reading. */
+static uint32_t live_readers(const struct ls_lock *lk)
+{
+    uint32_t n = 0;
+    FOR_EACH_THREAD(o)
+        n += holds(o, lk) == 2;
+    return n;
+}
+
+/* The exited thread whose hold of lk makes a `kind` wait on obj wait, if the
+ * lock's own state still says it is held that way; NULL otherwise. */
+static const struct ls_dead_hold *orphan_of(const struct ls_lock *lk, const void *obj,
+                                         uint32_t kind)
+{
+    uint32_t n = atomic_load_explicit(&ndead, memory_order_acquire);
+    for (uint32_t i = 0; i < n; i++) {
+        const struct ls_dead_hold *d = &dead[i];
+        if (d->lk != lk || d->lock_id != atomic_load(&lk->id))
+            continue;
+        /* A new thread may have been given the dead one's kernel id. */
+        if (thread_by_os_tid(d->os_tid))
+            continue;
+        switch (lk->kind) {
+        case LS_LOCK_MUTEX:
+        case LS_LOCK_MUTEX_RECURSIVE:
+        case LS_LOCK_MUTEX_ERRORCHECK:
+            if ((uint32_t)(((const volatile pthread_mutex_t *)obj)->__data.__owner & 0x3fffffff) ==
+                d->os_tid)
+                return d;
+            break;
+        case LS_LOCK_RWLOCK: {
+            const volatile pthread_rwlock_t *l = obj;
+            if (!d->read && (uint32_t)l->__data.__cur_writer == d->os_tid)
+                return d;
+            if (d->read && kind == LS_WAIT_LOCK && (l->__data.__readers >> 3) > live_readers(lk))
+                return d;
+            break;
+        }
+        case LS_LOCK_SPIN:
+            if (*(const volatile int *)obj != 0)
+                return d;
+            break;
+        default:
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* ---- the wait-for graph ------------------------------------------------ */
+
+static struct ls_thread *thread_by_os_tid(uint32_t os_tid)
+{
+    if (!os_tid)
+        return NULL;
+    FOR_EACH_THREAD(t)
+        if (t->os_tid == os_tid)
+            return t;
+    return NULL;
+}
+
+/* The threads that t waits for right now; *orphan (if not NULL) is set when
+ * nobody alive holds what t waits for but an exited thread does.  Other
+ * threads' held stacks are read without a lock: what matters is stable only
+ * while those threads are blocked themselves, and a cycle is confirmed twice
+ * before it counts. */
+static int blockers(struct ls_thread *t, struct ls_thread **out, const struct ls_dead_hold **orphan)
 {
     int n = 0;
     uint32_t kind = atomic_load_explicit(&t->wait_kind, memory_order_acquire);
     struct ls_lock *lk = t->wait_lk;
+    const void *obj = t->wait_obj;
+    if (orphan)
+        *orphan = NULL;
+    if (!blocked_for_good(t))
+        return 0;
     switch (kind) {
     case LS_WAIT_JOIN:
         if (t->wait_thread)
@@ -149,50 +281,52 @@ static int blockers(struct ls_thread *t, struct ls_thread **out)
         return n;
     case LS_WAIT_LOCK:
     case LS_WAIT_LOCK_READ:
-        if (!lk)
+        if (!lk || !obj)
             return 0;
         if (lk->kind == LS_LOCK_MUTEX || lk->kind == LS_LOCK_MUTEX_RECURSIVE ||
             lk->kind == LS_LOCK_MUTEX_ERRORCHECK) {
             /* glibc keeps the owner's kernel thread id in every mutex type. */
-            const volatile int *owner = &((const pthread_mutex_t *)t->wait_obj)->__data.__owner;
+            const volatile int *owner = &((const pthread_mutex_t *)obj)->__data.__owner;
             struct ls_thread *o = thread_by_os_tid((uint32_t)(*owner & 0x3fffffff));
             if (o && o != t)
                 out[n++] = o;
-            return n;
+        } else {
+            /* rwlocks and spinlocks: whoever holds it in a conflicting mode
+             * (readers do not block readers), and on a writer-preferring
+             * rwlock the writers waiting for it, which a reader queues
+             * behind. */
+            int behind_writers = kind == LS_WAIT_LOCK_READ && lk->kind == LS_LOCK_RWLOCK &&
+                                 prefers_writer(obj);
+            FOR_EACH_THREAD(o) {
+                if (o == t || n == MAX_BLOCKERS)
+                    continue;
+                int h = holds(o, lk);
+                if (h == 1 || (h == 2 && kind == LS_WAIT_LOCK))
+                    out[n++] = o;
+                else if (behind_writers && o->wait_lk == lk &&
+                         atomic_load_explicit(&o->wait_kind, memory_order_acquire) == LS_WAIT_LOCK)
+                    out[n++] = o;
+            }
         }
-        /* rwlocks and spinlocks: whoever holds it in a conflicting mode.  A
-         * reader is not blocked by other readers (glibc's default rwlock
-         * prefers readers). */
-        FOR_EACH_THREAD(o) {
-            if (o == t || n == MAX_BLOCKERS)
-                continue;
-            int h = holds(o, lk);
-            if (h == 1 || (h == 2 && kind == LS_WAIT_LOCK))
-                out[n++] = o;
-        }
+        if (n == 0 && orphan)
+            *orphan = orphan_of(lk, obj, kind);
         return n;
     default:
         return 0;
     }
 }
 
-struct cycle {
-    int n;
-    struct ls_thread *t[MAX_CYCLE];
-    struct ls_thread *next[MAX_CYCLE]; /* whom t[i] waits for in this cycle */
-    uint32_t gen[MAX_CYCLE];
-};
-
 /* Depth-first search of the wait-for graph for a path from `cur` back to
  * c->t[0]. */
-static int dfs(struct cycle *c, struct ls_thread *cur, int depth)
+static int dfs(struct ls_wait_cycle *c, struct ls_thread *cur, int depth)
 {
     c->t[depth] = cur;
     c->gen[depth] = atomic_load(&cur->wait_gen);
+    c->orphan[depth] = NULL;
     if (depth + 1 >= MAX_CYCLE)
         return 0;
     struct ls_thread *b[MAX_BLOCKERS];
-    int nb = blockers(cur, b);
+    int nb = blockers(cur, b, NULL);
     for (int i = 0; i < nb; i++) {
         c->next[depth] = b[i];
         if (b[i] == c->t[0]) {
@@ -208,14 +342,43 @@ static int dfs(struct cycle *c, struct ls_thread *cur, int depth)
     return 0;
 }
 
-static int find_cycle(struct ls_thread *self, struct cycle *c)
+static int find_cycle(struct ls_thread *self, struct ls_wait_cycle *c)
 {
     c->n = 0;
     c->t[0] = self;
     return dfs(c, self, 0);
 }
 
-static int same_cycle(const struct cycle *a, const struct cycle *b)
+static int member_of(const struct ls_wait_cycle *c, const struct ls_thread *t)
+{
+    for (int i = 0; i < c->n; i++)
+        if (c->t[i] == t)
+            return 1;
+    return 0;
+}
+
+/* The cycles through lock and join waits (up to `max`), each found from its
+ * first member in registry order: the same from one check to the next
+ * while nobody in it moves. */
+static int find_cycles(struct ls_wait_cycle *out, int max)
+{
+    int n = 0;
+    FOR_EACH_THREAD(t) {
+        if (n == max)
+            break;
+        uint32_t kind = atomic_load_explicit(&t->wait_kind, memory_order_acquire);
+        if (kind != LS_WAIT_LOCK && kind != LS_WAIT_LOCK_READ && kind != LS_WAIT_JOIN)
+            continue;
+        int seen = 0;
+        for (int k = 0; k < n && !seen; k++)
+            seen = member_of(&out[k], t);
+        if (!seen && find_cycle(t, &out[n]))
+            n++;
+    }
+    return n;
+}
+
+static int same_cycle(const struct ls_wait_cycle *a, const struct ls_wait_cycle *b)
 {
     if (a->n != b->n || a->n == 0)
         return 0;
@@ -225,106 +388,16 @@ static int same_cycle(const struct cycle *a, const struct cycle *b)
     return 1;
 }
 
-static void write_record(struct cycle *c, uint32_t flags, int status)
-{
-    /* Every member published its stacks when it started waiting or after its
-     * first slice; the record is built from what they published. */
-    static char buf[LS_TRACE_MAX_RECORD / 4];
-    size_t off = 0;
-    struct ls_rec_deadlock h = {.nthreads = 0, .flags = flags, .exit_status = status};
-    off += sizeof h;
-    for (int i = 0; i < c->n; i++) {
-        struct ls_thread *t = c->t[i];
-        uint32_t kind = atomic_load(&t->wait_kind);
-        uint32_t nheld = t->nheld <= LS_MAX_HELD ? t->nheld : 0;
-        struct ls_rec_deadlock_thread dt = {
-            .tid = t->tid,
-            .wait_kind = kind,
-            .wait_lock = t->wait_lk ? ls_lock_id(t->wait_lk) : 0,
-            .wait_thread = c->next[i] ? c->next[i]->tid : 0,
-            .wait_stack = atomic_load(&t->wait_stack),
-            .nheld = nheld,
-        };
-        if (off + sizeof dt + nheld * sizeof(struct ls_rec_held) > sizeof buf)
-            break;
-        if (t->wait_lk)
-            ls_lock_ensure_written(t->wait_lk);
-        memcpy(buf + off, &dt, sizeof dt);
-        off += sizeof dt;
-        for (uint32_t j = 0; j < nheld; j++) {
-            struct ls_rec_held rh = {.lock = t->held[j].id, .stack = t->held[j].stack};
-            ls_lock_ensure_written(t->held[j].lk);
-            memcpy(buf + off, &rh, sizeof rh);
-            off += sizeof rh;
-        }
-        h.nthreads++;
-    }
-    memcpy(buf, &h, sizeof h);
-    ls_writer_record(LS_REC_DEADLOCK, buf, off, NULL, 0, NULL, 0);
-}
-
-/* Threads are named as in the reports: "the main thread", T1, T2, ... */
-static const char *thread_label(const struct ls_thread *t, char *buf, size_t n)
-{
-    if (!t)
-        snprintf(buf, n, "an untraced thread");
-    else if (t->tid == 1)
-        snprintf(buf, n, "the main thread");
-    else
-        snprintf(buf, n, "T%u", t->tid - 1);
-    return buf;
-}
-
-static const char *wait_words(uint32_t kind)
-{
-    switch (kind) {
-    case LS_WAIT_JOIN: return "to join";
-    case LS_WAIT_LOCK_READ: return "to read-lock a lock held by";
-    case LS_WAIT_COND: return "on a condition variable";
-    case LS_WAIT_SEM: return "on a semaphore";
-    case LS_WAIT_BARRIER: return "at a barrier";
-    default: return "for a lock held by";
-    }
-}
-
-static void describe(struct cycle *c, uint32_t flags)
-{
-    char line[1024], a[32], b[32];
-    size_t n = 0;
-    if (flags & LS_DEADLOCK_SELF) {
-        ls_warn("lockscope: self-deadlock: %s locks again a lock it already holds",
-                thread_label(c->t[0], a, sizeof a));
-        return;
-    }
-    if (flags & LS_DEADLOCK_FORK_ORPHAN) {
-        ls_warn("lockscope: deadlock: %s waits for a lock another thread held when the "
-                "process forked; that thread does not exist in this child",
-                thread_label(c->t[0], a, sizeof a));
-        return;
-    }
-    for (int i = 0; i < c->n && n < sizeof line - 128; i++) {
-        struct ls_thread *t = c->t[i];
-        uint32_t kind = atomic_load(&t->wait_kind);
-        int owned = kind == LS_WAIT_JOIN || kind == LS_WAIT_LOCK || kind == LS_WAIT_LOCK_READ;
-        int w = snprintf(line + n, sizeof line - n, "%s%s waits %s%s%s", i ? ", " : "",
-                         thread_label(t, a, sizeof a), wait_words(kind), owned ? " " : "",
-                         owned ? thread_label(c->next[i], b, sizeof b) : "");
-        if (w > 0)
-            n += (size_t)w;
-    }
-    ls_warn("lockscope: %s: %s", (flags & LS_DEADLOCK_STALL) ? "stall" : "deadlock", line);
-}
-
 /* Called once a deadlock is confirmed; does not return when ending the
  * program. */
-static void handle(struct cycle *c, uint32_t flags)
+static void handle(struct ls_wait_cycle *c, uint32_t flags)
 {
     if (atomic_exchange(&reported, 1))
         return; /* reported already (by another member) */
     int end = ls_opt.deadlock == 2;
     int status = end ? ls_opt.deadlock_exitcode : -1;
-    write_record(c, flags | (end ? LS_DEADLOCK_ENDED : 0), status);
-    describe(c, flags);
+    ls_deadlock_write_record(c, flags | (end ? LS_DEADLOCK_ENDED : 0), status);
+    ls_deadlock_describe(c, flags);
     if (!end) {
         ls_writer_flush();
         return;
@@ -336,9 +409,11 @@ static void handle(struct cycle *c, uint32_t flags)
     _exit(status);
 }
 
+/* The waiter's own stacks, interned (held locks' included): for waits that
+ * are reported from the waiting thread, and ownerless waits. */
 static void publish_stacks(struct ls_thread *t)
 {
-    if (atomic_load(&t->wait_published))
+    if (atomic_load(&t->wait_stack))
         return;
     ls_guard++;
     uint32_t st = ls_capture_wait_stacks(t);
@@ -347,7 +422,19 @@ static void publish_stacks(struct ls_thread *t)
     atomic_store_explicit(&t->wait_published, 1, memory_order_release);
 }
 
-static int members_published(const struct cycle *c)
+/* The raw stack only: no syscall, no lock (unw_backtrace caches per thread). */
+static void publish_raw(struct ls_thread *t)
+{
+    int saved = errno;
+    ls_guard++;
+    int n = ls_backtrace(t->wait_ips, ls_opt.stack_depth);
+    ls_guard--;
+    t->wait_nips = n > 0 ? (uint32_t)n : 0;
+    atomic_store_explicit(&t->wait_published, 1, memory_order_release);
+    errno = saved;
+}
+
+static int members_published(const struct ls_wait_cycle *c)
 {
     for (int i = 0; i < c->n; i++)
         if (!atomic_load_explicit(&c->t[i]->wait_published, memory_order_acquire))
@@ -355,78 +442,92 @@ static int members_published(const struct cycle *c)
     return 1;
 }
 
-static void deadline_in(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* ---- stalls ------------------------------------------------------------ */
 
-/* Every traced thread blocked since at least stall_ms ago. */
-static int find_stall(struct cycle *c)
+/* Every traced thread blocked for good: for stall_ms when one of them waits
+ * without an owner; for a check already when, with lock and join waits only,
+ * one waits for an orphaned lock.  *flags gets LS_DEADLOCK_ORPHAN if a lock
+ * waited for is orphaned. */
+static int find_stall(struct ls_wait_cycle *c, uint32_t *flags)
 {
-    uint64_t now = mono_ms();
+    uint64_t now = check_now_ms, least = UINT64_MAX;
     c->n = 0;
-    int any_ownerless = 0;
+    *flags = LS_DEADLOCK_STALL;
+    if (ls_opt.stall_ms <= 0)
+        return 0; /* stalls are not watched (an option) */
+    int any_ownerless = 0, any_orphan = 0;
     FOR_EACH_THREAD(t) {
         uint32_t kind = atomic_load_explicit(&t->wait_kind, memory_order_acquire);
         uint64_t since = t->wait_since_ms;
-        if (!kind || !since || now - since < (uint64_t)ls_opt.stall_ms)
+        if (!kind || !since || since > now || !blocked_for_good(t))
             return 0;
+        if (now - since < least)
+            least = now - since;
         any_ownerless |= kind == LS_WAIT_COND || kind == LS_WAIT_SEM || kind == LS_WAIT_BARRIER;
         if (c->n < MAX_CYCLE) {
             c->t[c->n] = t;
             c->gen[c->n] = atomic_load(&t->wait_gen);
             struct ls_thread *b[MAX_BLOCKERS];
-            c->next[c->n] = blockers(t, b) > 0 ? b[0] : NULL;
+            const struct ls_dead_hold *d;
+            c->next[c->n] = blockers(t, b, &d) > 0 ? b[0] : NULL;
+            c->orphan[c->n] = d;
+            any_orphan |= d != NULL;
             c->n++;
         }
     }
-    /* Without an ownerless wait, the lock waiters find the cycle themselves. */
-    return c->n > 0 && any_ownerless;
+    if (any_orphan)
+        *flags |= LS_DEADLOCK_ORPHAN;
+    if (c->n == 0)
+        return 0;
+    if (any_ownerless)
+        return least >= (uint64_t)ls_opt.stall_ms && ls_opt.stall_ms > 0;
+    /* Only lock and join waits: the cycles are found as cycles; a chain
+     * that ends in an untraced holder may still move. */
+    return any_orphan && least >= (uint64_t)ls_opt.deadlock_check_ms;
 }
 
 static pthread_t watchdog;
 static _Atomic int watchdog_started;
 
+#define MAX_TRACKED 8
+
 static void *watchdog_main(void *arg)
 {
     ls_guard = 1; /* nothing this thread does is the program's */
-    struct cycle prev = {0}, c;
+    /* This check's cycles and the previous check's: a cycle found in both,
+     * with the same waits, is a deadlock. */
+    static struct ls_wait_cycle cyc[2][MAX_TRACKED], stall[2];
+    int ncyc[2] = {0, 0}, cur = 0;
+    stall[1].n = 0;
     for (;;) {
         struct timespec ts = {ls_opt.deadlock_check_ms / 1000,
                               (long)(ls_opt.deadlock_check_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
         if (!atomic_load(&ls_active) || atomic_load(&reported))
             continue;
-        if (!find_stall(&c)) {
-            prev.n = 0;
-            continue;
-        }
-        if (same_cycle(&c, &prev) && members_published(&c))
-            handle(&c, LS_DEADLOCK_STALL);
-        prev = c;
+        check_now_ms = mono_ms();
+        int prev = !cur;
+        ncyc[cur] = find_cycles(cyc[cur], MAX_TRACKED);
+        for (int i = 0; i < ncyc[cur]; i++)
+            for (int j = 0; j < ncyc[prev]; j++)
+                if (same_cycle(&cyc[cur][i], &cyc[prev][j]) && members_published(&cyc[cur][i]))
+                    handle(&cyc[cur][i], 0);
+        uint32_t flags;
+        if (!find_stall(&stall[cur], &flags))
+            stall[cur].n = 0;
+        else if (same_cycle(&stall[cur], &stall[prev]) && members_published(&stall[cur]))
+            handle(&stall[cur], flags);
+        cur = prev;
     }
     return arg;
 }
 
 static void start_watchdog(void)
 {
-    if (atomic_exchange(&watchdog_started, 1) || !ls_real.create)
+    if (atomic_load_explicit(&watchdog_started, memory_order_relaxed) ||
+        atomic_exchange(&watchdog_started, 1) || !ls_real.create)
         return;
+    int saved = errno;
     /* All signals blocked: the program's signals must reach its own threads. */
     sigset_t all, old;
     sigfillset(&all);
@@ -443,41 +544,23 @@ static void start_watchdog(void)
     pthread_attr_destroy(&a);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     ls_guard--;
+    errno = saved;
+}
+
+void ls_deadlock_thread_created(void)
+{
+    /* Started here, where the program itself creates a thread, rather than
+     * from inside its first wait: that wait may be in code (a malloc of its
+     * own) that creating a thread would enter again. */
+    if (ls_opt.deadlock)
+        start_watchdog();
 }
 
 void ls_deadlock_after_fork_child(void)
 {
     atomic_store(&watchdog_started, 0); /* the watchdog did not survive the fork */
-}
-
-/* ---- waits ------------------------------------------------------------- */
-
-void ls_wait_begin(struct ls_thread *t, uint32_t kind, struct ls_lock *lk, const void *obj,
-                   struct ls_thread *other)
-{
-    t->wait_lk = lk;
-    t->wait_obj = obj;
-    t->wait_thread = other;
-    int ownerless = kind == LS_WAIT_COND || kind == LS_WAIT_SEM || kind == LS_WAIT_BARRIER;
-    /* A sliced wait notes its start at its first slice: no clock read for
-     * the waits that end quickly (most of them). */
-    t->wait_since_ms = ownerless ? mono_ms() : 0;
-    atomic_store(&t->wait_stack, 0);
-    atomic_store(&t->wait_published, 0);
-    atomic_fetch_add(&t->wait_gen, 1);
-    atomic_store_explicit(&t->wait_kind, kind, memory_order_release);
-    if (kind == LS_WAIT_COND || kind == LS_WAIT_SEM || kind == LS_WAIT_BARRIER) {
-        /* Nobody can look at this wait from inside it: publish now. */
-        if (ls_opt.deadlock && ls_opt.stall_ms > 0) {
-            publish_stacks(t);
-            start_watchdog();
-        }
-    }
-}
-
-void ls_wait_end(struct ls_thread *t)
-{
-    atomic_store_explicit(&t->wait_kind, 0, memory_order_release);
+    atomic_store(&ndead, 0);
+    dead_spin.v = 0;
 }
 
 /* ---- fork: locks the child can never get --------------------------------
@@ -505,7 +588,7 @@ void ls_deadlock_after_fork_parent(void)
     norphans = 0;
 }
 
-static int orphaned(const struct ls_lock *lk)
+static int fork_orphaned(const struct ls_lock *lk)
 {
     for (int i = 0; i < norphans; i++)
         if (orphans[i] == lk)
@@ -513,67 +596,79 @@ static int orphaned(const struct ls_lock *lk)
     return 0;
 }
 
-void ls_wait_slice(struct ls_thread *t, struct ls_wait_state *st)
+/* ---- waits ------------------------------------------------------------- */
+
+static void wait_publish(struct ls_thread *t, uint32_t kind, struct ls_lock *lk, const void *obj,
+                         struct ls_thread *other, uint64_t until_ms)
 {
-    if (!t->wait_since_ms)
-        t->wait_since_ms = mono_ms() - (uint64_t)ls_opt.deadlock_check_ms;
-    publish_stacks(t);
-    if (norphans && t->wait_lk && orphaned(t->wait_lk)) {
-        struct cycle c = {.n = 1};
+    t->wait_lk = lk;
+    t->wait_obj = obj;
+    t->wait_thread = other;
+    t->wait_until_ms = until_ms;
+    t->wait_since_ms = ls_opt.deadlock ? mono_ms() : 0;
+    atomic_store(&t->wait_stack, 0);
+    atomic_store(&t->wait_published, 0);
+    atomic_fetch_add(&t->wait_gen, 1);
+    atomic_store_explicit(&t->wait_kind, kind, memory_order_release);
+    if (!ls_opt.deadlock)
+        return;
+    if (kind == LS_WAIT_COND || kind == LS_WAIT_SEM || kind == LS_WAIT_BARRIER) {
+        /* Nobody can look at this wait from inside it: publish now. */
+        if (ls_opt.stall_ms > 0) {
+            publish_stacks(t);
+            start_watchdog();
+        }
+        return;
+    }
+    if (norphans && lk && fork_orphaned(lk)) {
+        publish_stacks(t);
+        struct ls_wait_cycle c = {.n = 1};
         c.t[0] = t;
-        c.next[0] = NULL;
         c.gen[0] = atomic_load(&t->wait_gen);
         handle(&c, LS_DEADLOCK_FORK_ORPHAN);
         return;
     }
-    struct cycle c;
-    if (!find_cycle(t, &c)) {
-        st->n = 0;
-        return;
-    }
-    if (st->n == c.n && members_published(&c)) {
-        int same = 1;
-        for (int i = 0; i < c.n && same; i++)
-            same = st->t[i] == c.t[i] && st->gen[i] == c.gen[i];
-        if (same) {
-            handle(&c, 0);
-            st->n = 0;
-            return;
-        }
-    }
-    st->n = c.n < LS_WAIT_STATE_MAX ? c.n : 0;
-    for (int i = 0; i < st->n; i++) {
-        st->t[i] = c.t[i];
-        st->gen[i] = c.gen[i];
-    }
+    publish_raw(t);
+    start_watchdog();
 }
 
-void ls_wait_deadline(struct timespec *ts)
+void ls_wait_begin(struct ls_thread *t, uint32_t kind, struct ls_lock *lk, const void *obj,
+                   struct ls_thread *other)
 {
-    deadline_in(ts, ls_opt.deadlock_check_ms);
+    wait_publish(t, kind, lk, obj, other, 0);
+}
+
+void ls_wait_begin_timed(struct ls_thread *t, uint32_t kind, struct ls_lock *lk,
+                         const void *obj, clockid_t clk, const struct timespec *abstime)
+{
+    /* The deadline on CLOCK_MONOTONIC, in ms (at least 1: 0 means none). */
+    uint64_t until = 1;
+    struct timespec now;
+    if (abstime && abstime->tv_nsec >= 0 && abstime->tv_nsec < 1000000000L &&
+        clock_gettime(clk, &now) == 0) {
+        int64_t left_ms = ((int64_t)abstime->tv_sec - (int64_t)now.tv_sec) * 1000 +
+                          ((int64_t)abstime->tv_nsec - (int64_t)now.tv_nsec) / 1000000;
+        if (left_ms > 0)
+            until = mono_ms() + (uint64_t)left_ms;
+    }
+    wait_publish(t, kind, lk, obj, NULL, until);
+}
+
+void ls_wait_end(struct ls_thread *t)
+{
+    atomic_store_explicit(&t->wait_kind, 0, memory_order_release);
 }
 
 int ls_wait_mutex(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m)
 {
-    if (!ls_opt.deadlock || !ls_real.mutex_clocklock) {
-        uint64_t t0 = ls_mono_ns();
+    uint64_t t0 = ls_mono_ns();
+    if (!ls_opt.deadlock) {
         int r = ls_real.mutex_lock(m);
         t->last_wait_ns = ls_mono_ns() - t0 + 1;
         return r;
     }
     ls_wait_begin(t, LS_WAIT_LOCK, lk, m, NULL);
-    uint64_t t0 = ls_mono_ns(), next = t0;
-    struct ls_wait_state st = {0};
-    int r;
-    for (;;) {
-        /* The first deadline comes from t0: one clock read less. */
-        next += (uint64_t)ls_opt.deadlock_check_ms * 1000000u;
-        struct timespec ts = {(time_t)(next / 1000000000u), (long)(next % 1000000000u)};
-        r = ls_real.mutex_clocklock(m, CLOCK_MONOTONIC, &ts);
-        if (r != ETIMEDOUT)
-            break;
-        ls_wait_slice(t, &st);
-    }
+    int r = ls_real.mutex_lock(m);
     ls_wait_end(t);
     t->last_wait_ns = ls_mono_ns() - t0 + 1;
     return r;
@@ -581,19 +676,10 @@ int ls_wait_mutex(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m)
 
 int ls_wait_join(struct ls_thread *t, struct ls_thread *child, pthread_t th, void **ret)
 {
-    if (!ls_opt.deadlock || !child || !ls_real.clockjoin_np)
+    if (!ls_opt.deadlock || !child)
         return ls_real.join(th, ret);
     ls_wait_begin(t, LS_WAIT_JOIN, NULL, NULL, child);
-    struct ls_wait_state st = {0};
-    int r;
-    for (;;) {
-        struct timespec ts;
-        ls_wait_deadline(&ts);
-        r = ls_real.clockjoin_np(th, ret, CLOCK_MONOTONIC, &ts);
-        if (r != ETIMEDOUT)
-            break;
-        ls_wait_slice(t, &st);
-    }
+    int r = ls_real.join(th, ret);
     ls_wait_end(t);
     return r;
 }
@@ -604,7 +690,7 @@ void ls_self_deadlock(struct ls_thread *t, struct ls_lock *lk, const void *obj, 
         return;
     ls_wait_begin(t, kind, lk, obj, t);
     publish_stacks(t);
-    struct cycle c = {.n = 1};
+    struct ls_wait_cycle c = {.n = 1};
     c.t[0] = t;
     c.next[0] = t;
     c.gen[0] = atomic_load(&t->wait_gen);

@@ -34,7 +34,8 @@ static const struct {
     {"deadlock", "exit: report a live deadlock and end the program (default); report: report and "
                  "keep waiting; off"},
     {"deadlock_exitcode", "status of a program ended for a deadlock (default 86)"},
-    {"deadlock_check_ms", "how often a waiting thread checks for a deadlock, 10-5000 (default 200)"},
+    {"deadlock_check_ms", "how often the watchdog looks at the waiting threads for a deadlock, "
+                          "10-5000 (default 200)"},
     {"stall_ms", "every thread blocked this long (one in a condvar, semaphore or barrier "
                  "wait) is reported as a stall; 0 turns it off (default 5000)"},
     {"watch", "0 turns off the hardware watchpoints (no data-race checks) (default 1)"},

@@ -247,8 +247,11 @@ struct ls_thread {
     const void *wait_obj;     /* the mutex, rwlock, condvar, ... itself */
     struct ls_thread *wait_thread;
     uint64_t wait_since_ms;   /* CLOCK_MONOTONIC */
-    _Atomic uint32_t wait_stack; /* set by the waiter after its first timeout */
-    _Atomic int wait_published;  /* wait_stack and the held stacks are set */
+    uint64_t wait_until_ms;   /* a timed wait's deadline (CLOCK_MONOTONIC), 0: none */
+    _Atomic uint32_t wait_stack; /* interned stack of the wait (ownerless waits), or 0 */
+    _Atomic int wait_published;  /* wait_ips (or wait_stack and the held stacks) are set */
+    uint32_t wait_nips;       /* raw stack of the wait, taken before blocking */
+    uint64_t wait_ips[LS_TRACE_MAX_FRAMES];
     uint32_t registry_slot;
     /* happens-before */
     struct ls_vclock vc;
@@ -309,6 +312,9 @@ struct __attribute__((aligned(64))) ls_lock {
     struct ls_sync rd;        /* rwlock: read holds released */
     _Atomic int waiters;      /* condvar, barrier, semaphore: threads waiting now */
     _Atomic uintptr_t cond_mutex; /* condvar: the mutex of its current waiters */
+    /* writer-preferring rwlock: the id and file generation for which a
+     * queued writer was recorded (LS_REC_WRITER_QUEUE) */
+    _Atomic uint32_t writer_queue_id, writer_queue_gen;
 };
 
 /* The contention profile of a lock (profile.c).  Counters are updated by
@@ -400,23 +406,19 @@ static inline uint32_t ls_live_threads(void)
     return n ? n : 1;
 }
 /* Publishing a wait: kind LS_WAIT_*, the lock (if any), the object, the
- * thread waited for (joins).  Waits without an owner publish their stack at
- * once and start the stall watchdog. */
+ * thread waited for (joins), and for a timed wait its deadline (NULL: none)
+ * on clock clk.  Called only once the thread has to wait (its first try
+ * failed); the thread then blocks in the real call, and the watchdog thread
+ * (started by the first wait) looks for cycles and stalls among the
+ * published waits.  Lock and join waits record their stack raw (no
+ * syscall, no lock); ownerless waits intern theirs and their held locks'. */
 void ls_wait_begin(struct ls_thread *t, uint32_t kind, struct ls_lock *lk, const void *obj,
                    struct ls_thread *other) LS_HIDDEN;
+void ls_wait_begin_timed(struct ls_thread *t, uint32_t kind, struct ls_lock *lk,
+                         const void *obj, clockid_t clk, const struct timespec *abstime) LS_HIDDEN;
 void ls_wait_end(struct ls_thread *t) LS_HIDDEN;
-/* For sliced waits: the deadline of the next slice, and the check to run
- * after a slice timed out (state carried between slices). */
-#define LS_WAIT_STATE_MAX 64
-struct ls_wait_state {
-    int n;
-    struct ls_thread *t[LS_WAIT_STATE_MAX];
-    uint32_t gen[LS_WAIT_STATE_MAX];
-};
-void ls_wait_deadline(struct timespec *ts) LS_HIDDEN;
-void ls_wait_slice(struct ls_thread *t, struct ls_wait_state *st) LS_HIDDEN;
-/* The blocking part of a mutex lock / pthread_join, sliced as above.
- * Returns the real call's result. */
+/* The blocking part of a mutex lock / pthread_join: published, then the
+ * real blocking call.  Returns the real call's result. */
 int ls_wait_mutex(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m) LS_HIDDEN;
 int ls_wait_join(struct ls_thread *t, struct ls_thread *child, pthread_t th, void **ret) LS_HIDDEN;
 /* A thread locking again a lock it holds where that never returns (plain
@@ -424,6 +426,8 @@ int ls_wait_join(struct ls_thread *t, struct ls_thread *child, pthread_t th, voi
 void ls_self_deadlock(struct ls_thread *t, struct ls_lock *lk, const void *obj,
                       uint32_t kind) LS_HIDDEN;
 void ls_deadlock_after_fork_child(void) LS_HIDDEN;
+/* The program creates a thread: the watchdog starts (once). */
+void ls_deadlock_thread_created(void) LS_HIDDEN;
 /* At fork: remember the locks other threads hold (the child's copies of
  * them are never released). */
 void ls_deadlock_before_fork(struct ls_thread *self) LS_HIDDEN;

@@ -4,8 +4,8 @@
  * A condvar wait releases its mutex and takes it again before returning:
  * the held-lock stack follows (released before the real wait, acquired
  * after it, so a lock A held across the wait gives the edge A -> mutex).
- * Waits with no owner to blame are published for the stall watchdog; they
- * are never sliced (a sliced condvar wait could lose a wakeup).
+ * Waits with no owner to blame are published for the stall watchdog, and
+ * block in the real call like every wait (deadlock.c).
  */
 #define _GNU_SOURCE
 #include "hot.h"

@@ -139,49 +139,23 @@ static int lock_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_
     return ls_wait_mutex(t, lk, m);
 }
 
-static int ts_before(const struct timespec *a, const struct timespec *b)
-{
-    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
-
-/* A timed lock waits in the wait-for graph too, in slices that end at its
- * own deadline at the latest: a timed waiter that gives up (and backs off)
+/* A timed lock is in the wait-for graph too, waiting in the real call with
+ * the program's own deadline: a timed waiter that gives up (and backs off)
  * starts a new wait each time, so it is never confirmed in a cycle, while
  * one with a deadline far away is caught like any other. */
 static int timed_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m,
-                          clockid_t clk, const struct timespec *abstime, int held)
+                          clockid_t clk, const struct timespec *abstime, int held, int timed)
 {
-    if (held || !abstime || !ls_opt.deadlock || !ls_real.mutex_clocklock ||
-        abstime->tv_nsec < 0 || abstime->tv_nsec >= 1000000000L)
-        return ls_real.mutex_clocklock ? ls_real.mutex_clocklock(m, clk, abstime)
-                                       : ls_real.mutex_timedlock(m, abstime);
+    int (*const real)(pthread_mutex_t *, clockid_t, const struct timespec *) =
+        ls_real.mutex_clocklock;
+    if (held || !abstime || !ls_opt.deadlock || (!timed && !real))
+        return timed ? ls_real.mutex_timedlock(m, abstime) : real(m, clk, abstime);
     int r = ls_real.mutex_trylock(m);
     if (r != EBUSY)
         return r;
-    ls_wait_begin(t, LS_WAIT_LOCK, lk, m, NULL);
     uint64_t t0 = ls_mono_ns();
-    struct ls_wait_state st = {0};
-    for (;;) {
-        struct timespec now, slice;
-        clock_gettime(clk, &now);
-        if (!ts_before(&now, abstime)) {
-            r = ETIMEDOUT;
-            break;
-        }
-        slice = now;
-        slice.tv_sec += ls_opt.deadlock_check_ms / 1000;
-        slice.tv_nsec += (long)(ls_opt.deadlock_check_ms % 1000) * 1000000L;
-        if (slice.tv_nsec >= 1000000000L) {
-            slice.tv_sec++;
-            slice.tv_nsec -= 1000000000L;
-        }
-        if (ts_before(abstime, &slice))
-            slice = *abstime;
-        r = ls_real.mutex_clocklock(m, clk, &slice);
-        if (r != ETIMEDOUT)
-            break;
-        ls_wait_slice(t, &st);
-    }
+    ls_wait_begin_timed(t, LS_WAIT_LOCK, lk, m, clk, abstime);
+    r = timed ? ls_real.mutex_timedlock(m, abstime) : real(m, clk, abstime);
     ls_wait_end(t);
     if (r == 0)
         t->last_wait_ns = ls_mono_ns() - t0 + 1;
@@ -204,7 +178,7 @@ LS_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec 
 {
     LS_ENSURE_REAL(mutex_timedlock);
     ACQUIRE(LS_ACQ_TIMED, ls_real.mutex_timedlock(m, abstime),
-            timed_blocking(t, lk, m, CLOCK_REALTIME, abstime, held));
+            timed_blocking(t, lk, m, CLOCK_REALTIME, abstime, held, 1));
 }
 
 LS_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
@@ -212,7 +186,7 @@ LS_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
 {
     LS_ENSURE_REAL(mutex_clocklock);
     ACQUIRE(LS_ACQ_TIMED, ls_real.mutex_clocklock(m, clk, abstime),
-            timed_blocking(t, lk, m, clk, abstime, held));
+            timed_blocking(t, lk, m, clk, abstime, held, 0));
 }
 
 LS_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)

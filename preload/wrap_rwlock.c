@@ -52,10 +52,32 @@ LS_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
     return ls_real.rwlock_destroy(l);
 }
 
-/* Blocking acquisition: try first, then wait in slices, looking for a
- * deadlock between them.  A write request over the thread's own read hold
- * never returns: reported at once (glibc returns EDEADLK itself for the
- * other self-relocks). */
+/* A writer queues on a writer-preferring rwlock: from now on its readers
+ * can wait behind writers, which the lock-order check must know (once per
+ * lock generation and file). */
+static void writer_queued(struct ls_thread *t, struct ls_lock *lk, const pthread_rwlock_t *l)
+{
+    if (l->__data.__flags != PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP)
+        return;
+    uint32_t id = atomic_load(&lk->id);
+    if (!id || (atomic_load(&lk->writer_queue_id) == id &&
+                atomic_load(&lk->writer_queue_gen) == ls_file_gen))
+        return;
+    atomic_store(&lk->writer_queue_id, id);
+    atomic_store(&lk->writer_queue_gen, ls_file_gen);
+    ls_guard++;
+    ls_lock_ensure_written(lk);
+    struct ls_rec_writer_queue r = {.lock = id, .tid = t->tid};
+    ls_writer_record(LS_REC_WRITER_QUEUE, &r, sizeof r, NULL, 0, NULL, 0);
+    ls_guard--;
+}
+
+/* Blocking acquisition: try first, then publish the wait and block in the
+ * real call (a writer keeps its place in the queue, as natively).  A write
+ * request over the thread's own read hold never returns: reported at once
+ * (glibc returns EDEADLK itself for the other self-relocks).  A read request
+ * over its own read hold is a wait like any other: on a writer-preferring
+ * rwlock it queues behind a waiting writer. */
 static int rw_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_rwlock_t *l, int read,
                        int held)
 {
@@ -65,24 +87,41 @@ static int rw_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_rwlock_t
     if (likely(r != EBUSY))
         return r;
     uint64_t t0 = ls_mono_ns();
-    if (held || !ls_opt.deadlock || !ls_real.rwlock_clockrdlock || !ls_real.rwlock_clockwrlock) {
-        r = read ? ls_real.rwlock_rdlock(l) : ls_real.rwlock_wrlock(l);
-        t->last_wait_ns = ls_mono_ns() - t0 + 1;
-        return r;
-    }
-    ls_wait_begin(t, read ? LS_WAIT_LOCK_READ : LS_WAIT_LOCK, lk, l, NULL);
-    struct ls_wait_state st = {0};
-    for (;;) {
-        struct timespec ts;
-        ls_wait_deadline(&ts);
-        r = read ? ls_real.rwlock_clockrdlock(l, CLOCK_MONOTONIC, &ts)
-                 : ls_real.rwlock_clockwrlock(l, CLOCK_MONOTONIC, &ts);
-        if (r != ETIMEDOUT)
-            break;
-        ls_wait_slice(t, &st);
-    }
+    if (!read)
+        writer_queued(t, lk, l);
+    if (held != LS_HELD_WRITE)
+        ls_wait_begin(t, read ? LS_WAIT_LOCK_READ : LS_WAIT_LOCK, lk, l, NULL);
+    r = read ? ls_real.rwlock_rdlock(l) : ls_real.rwlock_wrlock(l);
     ls_wait_end(t);
     t->last_wait_ns = ls_mono_ns() - t0 + 1;
+    return r;
+}
+
+/* The timed and clock variants: the same, with the program's deadline
+ * (clk < 0: pthread_rwlock_timed*lock, on CLOCK_REALTIME). */
+static int rw_timed(struct ls_thread *t, struct ls_lock *lk, pthread_rwlock_t *l, int read,
+                    int held, clockid_t clk, const struct timespec *abst)
+{
+    int timed = clk < 0;
+#define RW_REAL_TIMED()                                                                    \
+    (timed ? (read ? ls_real.rwlock_timedrdlock(l, abst) : ls_real.rwlock_timedwrlock(l, abst)) \
+           : (read ? ls_real.rwlock_clockrdlock(l, clk, abst)                              \
+                   : ls_real.rwlock_clockwrlock(l, clk, abst)))
+    if (held || !abst)
+        return RW_REAL_TIMED();
+    int r = read ? ls_real.rwlock_tryrdlock(l) : ls_real.rwlock_trywrlock(l);
+    if (r != EBUSY)
+        return r;
+    uint64_t t0 = ls_mono_ns();
+    if (!read)
+        writer_queued(t, lk, l);
+    ls_wait_begin_timed(t, read ? LS_WAIT_LOCK_READ : LS_WAIT_LOCK, lk, l,
+                        timed ? CLOCK_REALTIME : clk, abst);
+    r = RW_REAL_TIMED();
+    ls_wait_end(t);
+#undef RW_REAL_TIMED
+    if (r == 0)
+        t->last_wait_ns = ls_mono_ns() - t0 + 1;
     return r;
 }
 
@@ -129,14 +168,14 @@ LS_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct times
 {
     LS_ENSURE_REAL(rwlock_timedrdlock);
     RW_ACQUIRE(LS_ACQ_READ | LS_ACQ_TIMED, ls_real.rwlock_timedrdlock(l, abst),
-               ls_real.rwlock_timedrdlock(l, abst));
+               rw_timed(t, lk, l, 1, held, (clockid_t)-1, abst));
 }
 
 LS_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *abst)
 {
     LS_ENSURE_REAL(rwlock_timedwrlock);
     RW_ACQUIRE(LS_ACQ_TIMED, ls_real.rwlock_timedwrlock(l, abst),
-               ls_real.rwlock_timedwrlock(l, abst));
+               rw_timed(t, lk, l, 0, held, (clockid_t)-1, abst));
 }
 
 LS_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t c,
@@ -144,7 +183,7 @@ LS_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t c,
 {
     LS_ENSURE_REAL(rwlock_clockrdlock);
     RW_ACQUIRE(LS_ACQ_READ | LS_ACQ_TIMED, ls_real.rwlock_clockrdlock(l, c, abst),
-               ls_real.rwlock_clockrdlock(l, c, abst));
+               rw_timed(t, lk, l, 1, held, c, abst));
 }
 
 LS_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t c,
@@ -152,7 +191,7 @@ LS_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t c,
 {
     LS_ENSURE_REAL(rwlock_clockwrlock);
     RW_ACQUIRE(LS_ACQ_TIMED, ls_real.rwlock_clockwrlock(l, c, abst),
-               ls_real.rwlock_clockwrlock(l, c, abst));
+               rw_timed(t, lk, l, 0, held, c, abst));
 }
 
 LS_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
@@ -204,24 +243,7 @@ static int spin_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_spinlo
         return r;
     }
     ls_wait_begin(t, LS_WAIT_LOCK, lk, (const void *)l, NULL);
-    struct ls_wait_state st = {0};
-    struct timespec next;
-    ls_wait_deadline(&next);
-    for (unsigned i = 1;; i++) {
-        r = ls_real.spin_trylock(l);
-        if (r != EBUSY)
-            break;
-        __builtin_ia32_pause();
-        if ((i & 1023) == 0) {
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            if (now.tv_sec > next.tv_sec ||
-                (now.tv_sec == next.tv_sec && now.tv_nsec >= next.tv_nsec)) {
-                ls_wait_slice(t, &st);
-                ls_wait_deadline(&next);
-            }
-        }
-    }
+    r = ls_real.spin_lock(l);
     ls_wait_end(t);
     t->last_wait_ns = ls_mono_ns() - t0 + 1;
     return r;

@@ -236,6 +236,8 @@ static void build_graph(struct graph *g, const struct ls_finding *f)
         const struct ls_fwaiter *w = &f->waiters[i];
         size_t to;
         const char *wait = w->wait ? w->wait : "lock";
+        if (!strcmp(wait, "exited"))
+            continue; /* gone: its orphaned lock is drawn by whoever waits for it */
         if (w->join || !strcmp(wait, "join")) {
             to = thread_node(g, w->waits_on);
         } else if (w->lock != SIZE_MAX && (!strcmp(wait, "lock") || !strcmp(wait, "read-lock"))) {

@@ -147,9 +147,10 @@ static void jfinding(FILE *out, const struct ls_report *r, const struct ls_findi
     }
     fputs("]", out);
     if (f->kind == LS_FIND_DEADLOCK || f->kind == LS_FIND_STALL) {
-        fprintf(out, ",\"self\":%s,\"fork_orphan\":%s,\"stall\":%s,\"ended_program\":%s,"
-                     "\"exit_status\":%d,\"threads\":[",
+        fprintf(out, ",\"self\":%s,\"fork_orphan\":%s,\"orphan\":%s,\"stall\":%s,"
+                     "\"ended_program\":%s,\"exit_status\":%d,\"threads\":[",
                 f->self ? "true" : "false", f->fork_orphan ? "true" : "false",
+                f->orphan ? "true" : "false",
                 f->kind == LS_FIND_STALL ? "true" : "false",
                 f->ended ? "true" : "false", f->exit_status);
         for (size_t i = 0; i < f->nwaiters; i++) {

@@ -173,11 +173,13 @@ static void deadlock(FILE *out, const struct ls_report *r, const struct ls_findi
         struct strbuf sb;
         sb_init(&sb);
         ls_describe_wait(&sb, f, w);
-        fprintf(out, "%s, here:", sb.buf);
+        int gone = w->wait && !strcmp(w->wait, "exited");
+        fprintf(out, gone ? "%s:" : "%s, here:", sb.buf);
         off(out);
         fputc('\n', out);
         sb_free(&sb);
-        stack(out, &w->wait_stack);
+        if (!gone)
+            stack(out, &w->wait_stack);
         for (size_t j = 0; j < w->nheld; j++) {
             fprintf(out, "  It holds ");
             paint(out, C_LOCK, f->locks[w->held[j].lock].label);

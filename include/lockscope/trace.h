@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 #define LS_TRACE_MAGIC "LSTRACE"        /* 7 chars + NUL = 8 bytes */
-#define LS_TRACE_VERSION 2u
+#define LS_TRACE_VERSION 3u
 #define LS_TRACE_ALIGN 8u
 /* Upper bound on one record's payload; anything larger is corruption. */
 #define LS_TRACE_MAX_RECORD (1u << 20)
@@ -68,6 +68,7 @@ enum {
     LS_REC_WATCH = 15,
     LS_REC_THREAD_NAME = 16,
     LS_REC_PROFILE = 17,
+    LS_REC_WRITER_QUEUE = 20,
 };
 
 /* LS_REC_PROCESS: followed by exe_len bytes of the executable's path, then
@@ -118,6 +119,16 @@ struct ls_rec_thread {
 struct ls_rec_thread_name {
     uint32_t tid;
     uint32_t name_len;
+};
+
+/* LS_REC_WRITER_QUEUE: rwlock `lock` prefers writers
+ * (PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP) and thread `tid` had to
+ * queue for its write lock: from then on a read request on it can wait
+ * behind a queued writer, even while other threads hold it for reading.
+ * Written once per lock generation, after the lock's own record. */
+struct ls_rec_writer_queue {
+    uint32_t lock;
+    uint32_t tid;
 };
 
 /* LS_REC_JOIN: `joiner` joined `joined`; every event of `joined` at an epoch
@@ -226,6 +237,9 @@ enum {
                                      that nobody is left to end */
     LS_DEADLOCK_FORK_ORPHAN = 1u << 3, /* a forked child waits for a lock that
                                           another thread held at fork time */
+    LS_DEADLOCK_ORPHAN = 1u << 4, /* a stall: a lock waited for is held by a
+                                     thread that has exited (an LS_WAIT_EXITED
+                                     entry, holding it) */
 };
 enum {
     LS_WAIT_LOCK = 1,             /* waits for lock wait_lock (write/exclusive) */
@@ -234,6 +248,8 @@ enum {
     LS_WAIT_COND = 4,             /* waits on a condition variable (wait_lock: its mutex) */
     LS_WAIT_SEM = 5,              /* waits on a semaphore */
     LS_WAIT_BARRIER = 6,          /* waits at a barrier */
+    LS_WAIT_EXITED = 7,           /* not waiting: the thread has exited, still
+                                     holding the locks listed (orphaned) */
 };
 
 struct ls_rec_deadlock {

@@ -191,6 +191,11 @@ def main():
                     help="N: the JSON report is at most N KB")
     ap.add_argument("--profile-rest", type=int,
                     help="N: profile_rest sums up at least N locks the profile does not list")
+    ap.add_argument("--stdout-lacks", action="append", default=[],
+                    help="S: the program's stdout under lockscope does not contain S")
+    ap.add_argument("--orphan",
+                    help="LOCK=FILE:@m: the stall finding is marked orphan, and an exited "
+                         "thread in it holds LOCK, acquired at the line of marker m")
     ap.add_argument("prog", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     prog = a.prog[1:] if a.prog and a.prog[0] == "--" else a.prog
@@ -307,7 +312,9 @@ def run_once(a, prog, env):
             if got != sorted(a.waits_for.split(",")):
                 fail("threads wait for %s, expected %s" % (got, a.waits_for), err)
             for t in d["threads"]:
-                if not t["wait_stack"] or not t["wait_stack"][0]["file"]:
+                if t["waits_for"]["kind"] == "exited":
+                    pass  # gone: no wait stack, only what it left held
+                elif not t["wait_stack"] or not t["wait_stack"][0]["file"]:
                     fail("a waiting thread has no symbolized wait stack", err)
                 for h in t["holds"]:
                     if not h["stack"] or not h["stack"][0]["file"]:
@@ -448,6 +455,26 @@ def run_once(a, prog, env):
             native = n.returncode if n.returncode >= 0 else 128 - n.returncode
             if not finds and native != r.returncode:
                 fail("status %d with lockscope, %d without" % (r.returncode, native), err)
+        for s in a.stdout_lacks:
+            if s in r.stdout.decode(errors="replace"):
+                fail("the program's stdout has %r" % s, err)
+        if a.orphan:
+            lock, _, site = a.orphan.partition("=")
+            fname, _, mark = site.partition(":")
+            want = marker_lines(a.src_dir, fname, [mark.lstrip("@")])
+            d = [f for f in finds if f["kind"] == "stall"]
+            if not d or not d[0].get("orphan"):
+                fail("no stall marked orphan", err)
+            gone = [t for t in d[0]["threads"] if t["waits_for"]["kind"] == "exited"]
+            held = [h for t in gone for h in t["holds"] if h["lock"] == lock]
+            if not held:
+                fail("no exited thread holds %s" % lock, err)
+            st = held[0]["stack"]
+            if not st or st[0]["line"] not in want or os.path.basename(st[0]["file"] or "") != fname:
+                fail("%s was acquired at %s, expected %s:%s" % (lock, st[0] if st else None,
+                                                               fname, sorted(want)), err)
+            if "has exited" not in err:
+                fail("the text report does not say the holder has exited", err)
     return 1 if a.min_found is not None else 0
 
 

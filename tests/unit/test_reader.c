@@ -1062,3 +1062,39 @@ Test(reader, access_and_watch_records)
     tb_free(&s);
     tb_free(&t);
 }
+
+/* Version 3: writer-preferring rwlocks a writer queued on, and a stall
+ * whose last entry is an exited thread holding an orphaned lock. */
+Test(reader, writer_queue_and_orphan_stall)
+{
+    struct tb t = {0};
+    tb_header(&t);
+    struct ls_rec_lock l1 = {.id = 1, .kind = LS_LOCK_RWLOCK};
+    tb_rec(&t, LS_REC_LOCK, &l1, sizeof l1, NULL, 0);
+    struct ls_rec_writer_queue wq = {.lock = 1, .tid = 3};
+    tb_rec(&t, LS_REC_WRITER_QUEUE, &wq, sizeof wq, NULL, 0);
+    struct ls_rec_deadlock d = {.nthreads = 2, .flags = LS_DEADLOCK_STALL | LS_DEADLOCK_ORPHAN,
+                                .exit_status = 86};
+    struct ls_rec_deadlock_thread w = {.tid = 1, .wait_kind = LS_WAIT_LOCK, .wait_lock = 1,
+                                       .wait_thread = 2, .wait_stack = 1};
+    struct ls_rec_deadlock_thread gone = {.tid = 2, .wait_kind = LS_WAIT_EXITED, .nheld = 1};
+    tb_begin(&t, LS_REC_DEADLOCK);
+    tb_add(&t, &d, sizeof d);
+    tb_add(&t, &w, sizeof w);
+    tb_add(&t, &gone, sizeof gone);
+    tb_add(&t, DL_HELD1, sizeof DL_HELD1);
+    tb_end(&t);
+    size_t off = tb_rec(&t, LS_REC_WRITER_QUEUE, &wq, sizeof wq - 4, NULL, 0);
+    struct ls_process *p = parse_ok(&t, off);
+    cr_assert_eq(p->nwriter_queued, 1);
+    cr_assert_eq(p->writer_queued[0], 1);
+    cr_assert_eq(p->ndeadlocks, 1);
+    cr_assert_eq(p->deadlocks[0].flags, LS_DEADLOCK_STALL | LS_DEADLOCK_ORPHAN);
+    cr_assert_eq(p->deadlocks[0].nthreads, 2);
+    cr_assert_eq(p->deadlocks[0].threads[1].wait_kind, LS_WAIT_EXITED);
+    cr_assert_eq(p->deadlocks[0].threads[1].nheld, 1);
+    cr_assert_eq(p->deadlocks[0].threads[1].held[0].lock, 1);
+    ls_process_free(p);
+    parse_bad(t.buf, t.len, off, "writer-queue record of 4 bytes is shorter than 8");
+    tb_free(&t);
+}

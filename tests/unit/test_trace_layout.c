@@ -33,7 +33,7 @@ Test(trace_layout, constants)
 {
     cr_assert_eq(sizeof LS_TRACE_MAGIC, 8u);
     cr_assert_str_eq(LS_TRACE_MAGIC, "LSTRACE");
-    cr_assert_eq(LS_TRACE_VERSION, 2u);
+    cr_assert_eq(LS_TRACE_VERSION, 3u);
     cr_assert_eq(LS_TRACE_ALIGN, 8u);
     cr_assert_eq(LS_TRACE_MAX_RECORD, 1048576u);
     cr_assert_eq(LS_TRACE_MAX_FRAMES, 64u);
@@ -351,4 +351,18 @@ Test(trace_layout, host_is_little_endian)
     cr_assert_eq(h.type, LS_REC_EDGE);
     cr_assert_eq(h.flags, 0);
     cr_assert_eq(h.size, 0x120u);
+}
+
+/* Version 3: orphaned-lock stalls and writer-preferring rwlocks. */
+Test(trace_layout, rec_writer_queue_and_orphans)
+{
+    typedef struct ls_rec_writer_queue T;
+    SIZE(T, 8);
+    FIELD(T, lock, 0, 4);
+    FIELD(T, tid, 4, 4);
+    cr_assert_eq(LS_REC_WRITER_QUEUE, 20);
+    cr_assert_eq(LS_WAIT_EXITED, 7);
+    cr_assert_eq(LS_DEADLOCK_ORPHAN, 16u);
+    cr_assert_eq(LS_DEADLOCK_STALL, 4u);
+    cr_assert_eq(LS_DEADLOCK_FORK_ORPHAN, 8u);
 }
