@@ -15,8 +15,14 @@ const char *ls_finding_kind_name(enum ls_finding_kind k)
     case LS_FIND_STALL: return "stall";
     case LS_FIND_MISUSE: return "misuse";
     case LS_FIND_RACE: return "data-race";
+    case LS_FIND_LOCK_ORDER_LATENT: return "lock-order-latent";
     }
     return "unknown";
+}
+
+int ls_kind_fails_by_default(const char *kind_name)
+{
+    return strcmp(kind_name, ls_finding_kind_name(LS_FIND_LOCK_ORDER_LATENT)) != 0;
 }
 
 const char *ls_finding_title(enum ls_finding_kind k)
@@ -27,6 +33,8 @@ const char *ls_finding_title(enum ls_finding_kind k)
     case LS_FIND_STALL: return "stall (every thread blocked, none can wake the others)";
     case LS_FIND_MISUSE: return "pthread API misuse";
     case LS_FIND_RACE: return "data race";
+    case LS_FIND_LOCK_ORDER_LATENT:
+        return "latent lock-order inversion (deadlocks when two threads take these orders at once)";
     }
     return "unknown";
 }

@@ -17,6 +17,8 @@ enum ls_finding_kind {
     LS_FIND_STALL = 3,        /* "stall": every thread blocked, nobody left to wake them */
     LS_FIND_MISUSE = 4,       /* "misuse": a pthread call used wrongly (rule says which) */
     LS_FIND_RACE = 5,         /* "data-race": two unordered accesses, one a write */
+    LS_FIND_LOCK_ORDER_LATENT = 6, /* "lock-order-latent": a cycle whose edges all come from
+                                      one thread or from threads that never overlapped */
 };
 
 struct ls_fframe {
@@ -205,6 +207,9 @@ struct ls_report {
 
 const char *ls_finding_kind_name(enum ls_finding_kind k);
 const char *ls_finding_title(enum ls_finding_kind k);
+/* Whether findings of this kind fail the run unless --fail-on says which
+ * kinds do: every kind but the latent lock-order inversions. */
+int ls_kind_fails_by_default(const char *kind_name);
 
 /* Building blocks for the checks. */
 void ls_fstack_build(struct ls_process *p, uint32_t stack_id, struct ls_fstack *out);

@@ -14,10 +14,10 @@
 
 static const struct {
     const char *type;
-    const char *kinds[4];
+    const char *kinds[6];
 } types[] = {
     {"race", {"data-race", "race", NULL}},
-    {"deadlock", {"lock-order-cycle", "deadlock", "stall", NULL}},
+    {"deadlock", {"lock-order-cycle", "lock-order-latent", "deadlock", "stall", NULL}},
     {"misuse", {"misuse", NULL}},
 };
 
