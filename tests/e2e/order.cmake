@@ -60,3 +60,30 @@ add_test(NAME e2e_order_ring_too_long COMMAND ${ORDER_CASE} --status 0 --count *
 # The smallest cycle through a set of locks, once: not its supersets.
 add_test(NAME e2e_order_superset COMMAND ${ORDER_CASE} --status 66 --count *=1
   --locks lock-order-cycle=lock_a,lock_b -- ${PR}/lo2_superset)
+
+# Finding ids from each finding's own sites: two programs, two sites each,
+# four ids; the same program again, the same ids.
+foreach(p lo2_ids_exit_a lo2_ids_exit_b lo2_wrapper)
+  add_executable(${p} ${CMAKE_SOURCE_DIR}/tests/progs/${p}.c)
+  target_compile_options(${p} PRIVATE -O1 -g)
+  target_link_libraries(${p} PRIVATE Threads::Threads)
+  set_target_properties(${p} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/progs)
+endforeach()
+add_test(NAME e2e_order_ids_exit COMMAND ${ORDER_CASE} --status 66 --count misuse=2
+  --count *=2 --ids-distinct 2 --same-ids --suppress-each --no-main-suppression
+  --other ${PR}/lo2_ids_exit_b -- ${PR}/lo2_ids_exit_a)
+add_test(NAME e2e_order_ids_exit_main COMMAND ${ORDER_CASE} --status 66 --count misuse=2
+  --count *=2 --ids-distinct 2 --same-ids --suppress-each --no-main-suppression
+  --stderr-has "misuse.held-at-process-exit:lo2_ids_exit_b.c:"
+  --other ${PR}/lo2_ids_exit_a -- ${PR}/lo2_ids_exit_b)
+# Two misuses through one thin wrapper from two callers: two findings, and
+# each one's suggested suppression names its caller and its lock, hiding it
+# and not the other.
+add_test(NAME e2e_order_wrapper COMMAND ${ORDER_CASE} --status 66 --count misuse=2 --count *=2
+  --ids-distinct 2 --same-ids --suppress-each --no-main-suppression
+  --stderr-has "misuse.unlock-not-locked:caller_one&lock_one"
+  --stderr-has "misuse.unlock-not-locked:caller_two&lock_two" -- ${PR}/lo2_wrapper)
+# The suggestions of the latent and long cycles: accepted, and narrow.
+add_test(NAME e2e_order_suppress_cycles COMMAND ${ORDER_CASE} --status 0
+  --count lock-order-latent=1 --suppress-each
+  --stderr-has "deadlock.lock-order-latent:" -- ${PR}/lo2_never_overlap)

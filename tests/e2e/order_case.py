@@ -23,8 +23,8 @@ written); every check is on those reports unless it says otherwise.
   --scope C=STATE[:TEXT]  process 0's scope entry C has STATE and TEXT
   --ids-distinct N    the findings have N distinct ids
   --same-ids          a second run gives the same set of ids
-  --ids-out FILE      write the ids, one a line (for comparing programs)
-  --ids-differ FILE   none of the ids is in FILE (written by --ids-out)
+  --other PROG        run PROG too (no arguments): none of its ids is one of
+                      this program's (repeatable)
   --suppress-each     for each finding, its suggested suppression line,
                       given to `lockscope analyze` on the same traces,
                       suppresses it and no other finding
@@ -166,14 +166,13 @@ def check(a, prog, tmp, tag):
     ids = sorted(f["id"] for f in finds)
     if a.ids_distinct is not None and len(set(ids)) != a.ids_distinct:
         fail("%d distinct ids (%s), expected %d" % (len(set(ids)), ids, a.ids_distinct), err)
-    if a.ids_out:
-        with open(a.ids_out, "w", encoding="utf-8") as f:
-            f.write("".join(i + "\n" for i in ids))
-    if a.ids_differ:
-        with open(a.ids_differ, encoding="utf-8") as f:
-            other = set(f.read().split())
-        if other & set(ids):
-            fail("ids %s also came out of the other program" % sorted(other & set(ids)), err)
+    for k, other in enumerate(a.other):
+        _, err2, rep2, _, _ = run(a, [other], tmp, "%s-other%d" % (tag, k))
+        oids = set(f["id"] for f in rep2["findings"])
+        if not oids:
+            fail("no finding in %s" % other, err2)
+        if oids & set(ids):
+            fail("ids %s also came out of %s" % (sorted(oids & set(ids)), other), err)
     if a.same_ids:
         _, err2, rep2, _, _ = run(a, prog, tmp, tag + "-again")
         ids2 = sorted(f["id"] for f in rep2["findings"])
@@ -206,8 +205,7 @@ def main():
         ap.add_argument("--" + o, action="append", default=[])
     ap.add_argument("--ids-distinct", type=int)
     ap.add_argument("--same-ids", action="store_true")
-    ap.add_argument("--ids-out")
-    ap.add_argument("--ids-differ")
+    ap.add_argument("--other", action="append", default=[])
     ap.add_argument("--suppress-each", action="store_true")
     ap.add_argument("--no-main-suppression", action="store_true")
     ap.add_argument("--repeat", type=int, default=1)

@@ -181,7 +181,8 @@ Test(suppress, suggestion_silences_the_finding)
         fx_cycle(&r, 0, "noodle_lock", "fork_lock", "eat1", "eat2", "/src/app/noodle.c", NULL);
     char *line = ls_supp_suggest(f);
     cr_assert_not_null(line);
-    cr_assert_str_eq(line, "deadlock:eat1", "the summary frame's function");
+    cr_assert_str_eq(line, "deadlock.lock-order-cycle:eat1&fork_lock",
+                     "the kind, the site's function and the lock asked for there");
     cr_assert_eq(ls_supp_parse(&s, line, "suggested"), 0, "the suggestion parses");
     cr_assert_not_null(ls_supp_match(&s, f));
     free(line);
@@ -192,20 +193,22 @@ Test(suppress, suggestion_quotes_glob_characters)
     struct ls_finding *f =
         fx_cycle(&r, 0, "a", "b", "operator[]", "g", "/src/x.cc", NULL);
     char *line = ls_supp_suggest(f);
-    cr_assert_str_eq(line, "deadlock:operator\\[]");
-    cr_assert(ls_supp_matches("deadlock", line + strlen("deadlock:"), f));
+    cr_assert_str_eq(line, "deadlock.lock-order-cycle:operator\\[]&b");
+    cr_assert(ls_supp_matches("deadlock.lock-order-cycle", line + strlen("deadlock.lock-order-cycle:"), f));
     cr_assert(!ls_supp_matches("deadlock", "operator\\[]", fx_cycle(&r, 0, "a", "b", "operatorx",
                                                                     "g", "/src/x.cc", NULL)));
     free(line);
 }
 
-Test(suppress, suggestion_falls_back_to_locks)
+Test(suppress, suggestion_blanks_become_wildcards)
 {
     struct ls_finding *f =
         fx_cycle(&r, 0, "noodle_lock", "fork_lock", "has space", "eat2", "/src/app/noodle.c",
                  NULL);
     char *line = ls_supp_suggest(f);
-    cr_assert_str_eq(line, "deadlock:noodle_lock");
+    cr_assert_str_eq(line, "deadlock.lock-order-cycle:has?space&fork_lock");
+    cr_assert_eq(ls_supp_parse(&s, line, "suggested"), 0, "the suggestion parses");
+    cr_assert_not_null(ls_supp_match(&s, f));
     free(line);
 }
 
@@ -219,6 +222,6 @@ Test(suppress, races_match_variables_and_accesses)
     cr_assert(ls_supp_matches("race", "balance_lock", f), "a lock held by an access");
     cr_assert(!ls_supp_matches("deadlock", "balance", f), "deadlock: does not cover races");
     char *line = ls_supp_suggest(f);
-    cr_assert_str_eq(line, "race:balance", "a race is named by its variable");
+    cr_assert_str_eq(line, "race:deposit&balance", "a race is named by its site and variable");
     free(line);
 }
