@@ -87,3 +87,9 @@ add_test(NAME e2e_order_wrapper COMMAND ${ORDER_CASE} --status 66 --count misuse
 add_test(NAME e2e_order_suppress_cycles COMMAND ${ORDER_CASE} --status 0
   --count lock-order-latent=1 --suppress-each
   --stderr-has "deadlock.lock-order-latent:" -- ${PR}/lo2_never_overlap)
+
+# What the reports say was checked is what was: C11 threads are followed.
+add_test(NAME e2e_order_scope_c11 COMMAND ${ORDER_CASE} --count lock-order-cycle=1
+  --checked-has "synchronization followed (pthread, C11 threads, C++ std::): 3 mutexes"
+  --not-checked-lacks "C11" --not-checked-lacks "mtx_"
+  -- ${PR}/c11_threads)

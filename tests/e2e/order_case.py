@@ -21,6 +21,8 @@ written); every check is on those reports unless it says otherwise.
   --stderr-has S      lockscope's stderr (the text report) contains S
   --stderr-lacks S    ... does not
   --scope C=STATE[:TEXT]  process 0's scope entry C has STATE and TEXT
+  --checked-has S     a line of the JSON's "checked" list contains S
+  --not-checked-lacks S  no line of its "not_checked" list contains S
   --ids-distinct N    the findings have N distinct ids
   --same-ids          a second run gives the same set of ids
   --other PROG        run PROG too (no arguments): none of its ids is one of
@@ -163,6 +165,12 @@ def check(a, prog, tmp, tag):
         ent = [e for e in rep["processes"][0]["scope"] if e["check"] == c]
         if not ent or ent[0]["state"] != state or text not in ent[0]["detail"]:
             fail("scope %s is %s, expected %s with %r" % (c, ent, state, text), err)
+    for t in a.checked_has:
+        if not any(t in line for line in rep["checked"]):
+            fail("no checked line has %r: %s" % (t, rep["checked"]), err)
+    for t in a.not_checked_lacks:
+        if any(t in line for line in rep["not_checked"]):
+            fail("a not-checked line has %r: %s" % (t, rep["not_checked"]), err)
     ids = sorted(f["id"] for f in finds)
     if a.ids_distinct is not None and len(set(ids)) != a.ids_distinct:
         fail("%d distinct ids (%s), expected %d" % (len(set(ids)), ids, a.ids_distinct), err)
@@ -201,7 +209,8 @@ def main():
     ap.add_argument("--status", type=int)
     ap.add_argument("--lockscope-arg", action="append", default=[])
     for o in ("count", "locks", "cycle-len", "sites", "severity", "fails", "sarif-level",
-              "junit-has", "html-has", "stderr-has", "stderr-lacks", "scope"):
+              "junit-has", "html-has", "stderr-has", "stderr-lacks", "scope", "checked-has",
+              "not-checked-lacks"):
         ap.add_argument("--" + o, action="append", default=[])
     ap.add_argument("--ids-distinct", type=int)
     ap.add_argument("--same-ids", action="store_true")
