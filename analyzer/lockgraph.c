@@ -226,8 +226,10 @@ struct search {
     struct reported_set {
         size_t off, n;
         int latent;
+        long next;            /* the next set with the same first node, -1 */
     } *reported;
     size_t nreported, reported_cap;
+    long *sets_at;            /* per node: the last set whose first node it is, -1 */
 };
 
 /* Two instances whose threads held the same lock at the time cannot be
@@ -308,15 +310,18 @@ static int always_gated(const struct search *s)
 static int covered_by(const struct search *s)
 {
     int best = 0;
-    for (size_t i = 0; i < s->nreported && best < 2; i++) {
-        const struct reported_set *r = &s->reported[i];
-        if (r->n > (size_t)s->len)
-            continue;
-        size_t j = 0;
-        while (j < r->n && s->on_path[s->sets[r->off + j]])
-            j++;
-        if (j == r->n && (r->latent ? 1 : 2) > best)
-            best = r->latent ? 1 : 2;
+    /* A set on the path has its first node (its smallest) on it. */
+    for (int k = 0; k < s->len && best < 2; k++) {
+        for (long i = s->sets_at[s->path[k]]; i >= 0 && best < 2; i = s->reported[i].next) {
+            const struct reported_set *r = &s->reported[i];
+            if (r->n > (size_t)s->len)
+                continue;
+            size_t j = 1;
+            while (j < r->n && s->on_path[s->sets[r->off + j]])
+                j++;
+            if (j == r->n && (r->latent ? 1 : 2) > best)
+                best = r->latent ? 1 : 2;
+        }
     }
     return best;
 }
@@ -325,7 +330,10 @@ static void remember(struct search *s, int latent)
 {
     LS_GROW(s->sets, s->sets_cap, s->nsets_nodes + (size_t)s->len);
     LS_GROW(s->reported, s->reported_cap, s->nreported + 1);
-    s->reported[s->nreported++] = (struct reported_set){s->nsets_nodes, (size_t)s->len, latent};
+    int first = s->path[0]; /* the root: the cycle's smallest node */
+    s->reported[s->nreported] =
+        (struct reported_set){s->nsets_nodes, (size_t)s->len, latent, s->sets_at[first]};
+    s->sets_at[first] = (long)s->nreported++;
     for (int i = 0; i < s->len; i++)
         s->sets[s->nsets_nodes++] = s->path[i];
 }
@@ -452,7 +460,10 @@ void ls_graph_cycles(struct ls_graph *g, struct ls_hb *hb, int max_len, ls_cycle
         .on_path = xcalloc(g->n, 1),
         .chosen = xmalloc((size_t)(max_len + 1) * sizeof(struct ls_edge *)),
         .locks = xmalloc((size_t)(max_len + 1) * sizeof(uint32_t)),
+        .sets_at = xmalloc(g->n * sizeof(long)),
     };
+    for (size_t i = 0; i < g->n; i++)
+        s.sets_at[i] = -1;
     /* Shortest cycles first (two locks, then three, ...): in a dense graph
      * the budget runs out on long paths, never before the short, likeliest
      * deadlocks are seen; and a short cycle is reported before the longer
@@ -477,6 +488,7 @@ void ls_graph_cycles(struct ls_graph *g, struct ls_hb *hb, int max_len, ls_cycle
         stats->length_bound = 1;
     free(s.sets);
     free(s.reported);
+    free(s.sets_at);
     free(size);
     free(s.path);
     free(s.ppath);
