@@ -398,6 +398,8 @@ static const struct ls_fstack *site_of(const struct ls_finding *f, const char **
 /* A name as one '&' part of a rule: quoted, blanks and '#' as '?'. */
 static void add_part(struct strbuf *sb, const char *name)
 {
+    if (!name || !*name)
+        return;
     char *q = glob_quote(name);
     for (char *c = q; *c; c++)
         if (*c == ' ' || *c == '\t' || *c == '\r' || *c == '\n' || *c == '#')
