@@ -377,3 +377,40 @@ Test(suppress, ampersand_in_a_name_is_quoted)
     cr_assert_not_null(ls_supp_match(&s, f));
     free(line);
 }
+
+/* A thread that ends holding a lock ends in no code of the program's: the
+ * id comes from the lock and where it was taken, not from the rule alone;
+ * and the suggested line names that place. */
+static struct ls_finding *fx_exit_holding(const char *lock, const char *fn, int line)
+{
+    struct ls_finding *f = ls_report_add(&r);
+    f->kind = LS_FIND_MISUSE;
+    f->severity = "warning";
+    f->rule = "exit-holding-locks";
+    f->nlocks = 1;
+    f->locks = xcalloc(1, sizeof *f->locks);
+    fx_lock(&f->locks[0], 1, lock, "/src/app/app.c", line);
+    const char *fns[] = {"start_thread"}, *files[] = {NULL};
+    int lines[] = {0};
+    fx_stack(&f->stack, 1, fns, files, lines, "/lib/x86_64-linux-gnu/libc.so.6");
+    fx_frame1(&f->stack2, fn, "/src/app/app.c", line, "/opt/app/bin/app");
+    f->stack2_what = "the thread took the lock here";
+    f->summary = ls_fstack_user_frame(&f->stack);
+    ls_finding_set_id(f);
+    return f;
+}
+
+Test(suppress, exit_holding_ids_from_their_sites)
+{
+    struct ls_finding *a = fx_exit_holding("left_lock", "worker_left", 10);
+    struct ls_finding *b = fx_exit_holding("right_lock", "worker_right", 16);
+    struct ls_finding *a2 = fx_exit_holding("left_lock", "worker_left", 10);
+    struct ls_finding *c = fx_exit_holding("left_lock", "worker_left", 11);
+    cr_assert_str_neq(a->id, b->id);
+    cr_assert_str_neq(a->id, c->id, "the same lock taken at another line");
+    cr_assert_str_eq(a->id, a2->id, "the same sites, the same id");
+    char *line = ls_supp_suggest(a);
+    cr_assert_str_eq(line, "misuse.exit-holding-locks:worker_left&left_lock");
+    cr_assert(!ls_supp_matches("misuse.exit-holding-locks", "worker_left&left_lock", b));
+    free(line);
+}
