@@ -194,7 +194,8 @@ Test(suppress, suggestion_quotes_glob_characters)
         fx_cycle(&r, 0, "a", "b", "operator[]", "g", "/src/x.cc", NULL);
     char *line = ls_supp_suggest(f);
     cr_assert_str_eq(line, "deadlock.lock-order-cycle:operator\\[]&b");
-    cr_assert(ls_supp_matches("deadlock.lock-order-cycle", line + strlen("deadlock.lock-order-cycle:"), f));
+    const char *type = "deadlock.lock-order-cycle";
+    cr_assert(ls_supp_matches(type, line + strlen(type) + 1, f));
     cr_assert(!ls_supp_matches("deadlock", "operator\\[]", fx_cycle(&r, 0, "a", "b", "operatorx",
                                                                     "g", "/src/x.cc", NULL)));
     free(line);
