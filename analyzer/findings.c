@@ -15,8 +15,14 @@ const char *ls_finding_kind_name(enum ls_finding_kind k)
     case LS_FIND_STALL: return "stall";
     case LS_FIND_MISUSE: return "misuse";
     case LS_FIND_RACE: return "data-race";
+    case LS_FIND_LOCK_ORDER_LATENT: return "lock-order-latent";
     }
     return "unknown";
+}
+
+int ls_kind_fails_by_default(const char *kind_name)
+{
+    return strcmp(kind_name, ls_finding_kind_name(LS_FIND_LOCK_ORDER_LATENT)) != 0;
 }
 
 const char *ls_finding_title(enum ls_finding_kind k)
@@ -27,6 +33,8 @@ const char *ls_finding_title(enum ls_finding_kind k)
     case LS_FIND_STALL: return "stall (every thread blocked, none can wake the others)";
     case LS_FIND_MISUSE: return "pthread API misuse";
     case LS_FIND_RACE: return "data race";
+    case LS_FIND_LOCK_ORDER_LATENT:
+        return "latent lock-order inversion (deadlocks when two threads take these orders at once)";
     }
     return "unknown";
 }
@@ -59,6 +67,7 @@ void ls_fstack_build(struct ls_process *p, uint32_t stack_id, struct ls_fstack *
             f->pc = fr[j].pc;
             f->module_offset = fr[j].module_offset;
             f->inlined = fr[j].inlined;
+            f->func_size = fr[j].func_size;
         }
         /* Below the thread's entry there is nothing of the program's. */
         if (n > 0 && fr[n - 1].function &&
@@ -85,6 +94,48 @@ const struct ls_fframe *ls_fstack_user_frame(const struct ls_fstack *s)
         if (ls_fframe_is_user(&s->frames[i]))
             return &s->frames[i];
     return s->n ? &s->frames[0] : NULL;
+}
+
+static int thin(const struct ls_fframe *f)
+{
+    return !f->inlined && f->func_size > 0 && f->func_size <= LS_THIN_WRAPPER_BYTES;
+}
+
+const struct ls_fframe *ls_fstack_site(const struct ls_fstack *s, size_t *first, size_t *site)
+{
+    size_t u = 0;
+    while (u < s->n && !ls_fframe_is_user(&s->frames[u]))
+        u++;
+    if (first)
+        *first = u;
+    if (u == s->n) {
+        if (site)
+            *site = s->n;
+        return ls_fstack_user_frame(s);
+    }
+    size_t k = u;
+    while (k + 1 < s->n && thin(&s->frames[k]) && ls_fframe_is_user(&s->frames[k + 1]))
+        k++;
+    if (site)
+        *site = k;
+    return &s->frames[k];
+}
+
+int ls_fstack_is_main(const struct ls_fstack *s, size_t i)
+{
+    if (i >= s->n)
+        return 0;
+    if (s->frames[i].function && !strcmp(s->frames[i].function, "main"))
+        return 1;
+    int below_main = 0;
+    for (size_t j = i + 1; j < s->n; j++) {
+        const char *fn = s->frames[j].function;
+        if (ls_fframe_is_user(&s->frames[j]))
+            return 0;
+        below_main |= fn && (!strcmp(fn, "__libc_start_call_main") ||
+                             !strcmp(fn, "__libc_start_main") || !strcmp(fn, "_start"));
+    }
+    return below_main;
 }
 
 void ls_fthread_build(struct ls_process *p, uint32_t tid, struct ls_fthread *out)
@@ -286,6 +337,21 @@ static uint64_t hash_frame(uint64_t h, const struct ls_fframe *f)
     return hash_str(h, line);
 }
 
+/* The frames that make the stack's site: its first frame in the program's
+ * own code, and the callers of the thin wrappers down to the first that is
+ * not one (ls_fstack_site), so that two calls through one wrapper from
+ * different callers are two sites. */
+static uint64_t hash_site(uint64_t h, const struct ls_fstack *s)
+{
+    size_t first, site;
+    const struct ls_fframe *f = ls_fstack_site(s, &first, &site);
+    if (first >= s->n)
+        return hash_frame(h, f);
+    for (size_t i = first; i <= site; i++)
+        h = hash_frame(h, &s->frames[i]);
+    return h;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -293,7 +359,9 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* Independent of addresses, pids, thread ids and of where the cycle
- * happens to start: a sorted combination of per-edge hashes. */
+ * happens to start: a sorted combination of per-edge hashes.  Every part
+ * hashes the finding's own symbolized sites (function, file, line), never
+ * the kind or rule alone. */
 void ls_finding_set_id(struct ls_finding *f)
 {
     uint64_t parts[64];
@@ -303,24 +371,33 @@ void ls_finding_set_id(struct ls_finding *f)
         uint64_t h = LS_FNV_INIT;
         h = hash_str(h, w->wait);
         h = hash_str(h, w->lock != SIZE_MAX ? f->locks[w->lock].label : NULL);
-        h = hash_frame(h, ls_fstack_user_frame(&w->wait_stack));
+        h = hash_site(h, &w->wait_stack);
         parts[n++] = h;
     }
     if (f->kind == LS_FIND_RACE) {
         uint64_t h = hash_str(LS_FNV_INIT, f->var.name);
         for (int i = 0; i < 2; i++)
-            parts[n++] = hash_frame(hash_str(h, f->access[i].write ? "w" : "r"),
-                                    ls_fstack_user_frame(&f->access[i].stack));
+            parts[n++] = hash_site(hash_str(h, f->access[i].write ? "w" : "r"),
+                                   &f->access[i].stack);
     }
     if (f->rule) {
-        uint64_t h = hash_str(LS_FNV_INIT, f->rule);
-        parts[n++] = hash_frame(h, ls_fstack_user_frame(&f->stack));
+        /* The call, the lock, and where the lock was taken: a thread that
+         * ends holding a lock ends in no code of the program's, so its
+         * lock and the lock's stack are what tell two such findings apart. */
+        uint64_t h = hash_site(hash_str(LS_FNV_INIT, f->rule), &f->stack);
+        for (size_t i = 0; i < f->nlocks; i++)
+            h = hash_str(h, f->locks[i].label);
+        if (f->stack2.n)
+            h = hash_site(hash_str(h, "other"), &f->stack2);
+        parts[n++] = h;
     }
     for (size_t i = 0; i < f->nedges && n < 64; i++) {
         const struct ls_fedge *e = &f->edges[i];
         uint64_t h = LS_FNV_INIT;
         h = hash_str(h, f->locks[e->from].label);
         h = hash_str(h, f->locks[e->to].label);
+        /* The first frame only: which instance of an edge a cycle shows
+         * can change from run to run, the cycle's id must not. */
         h = hash_frame(h, ls_fstack_user_frame(&e->from_stack));
         h = hash_frame(h, ls_fstack_user_frame(&e->to_stack));
         parts[n++] = h;

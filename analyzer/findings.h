@@ -17,6 +17,8 @@ enum ls_finding_kind {
     LS_FIND_STALL = 3,        /* "stall": every thread blocked, nobody left to wake them */
     LS_FIND_MISUSE = 4,       /* "misuse": a pthread call used wrongly (rule says which) */
     LS_FIND_RACE = 5,         /* "data-race": two unordered accesses, one a write */
+    LS_FIND_LOCK_ORDER_LATENT = 6, /* "lock-order-latent": a cycle whose edges all come from
+                                      one thread or from threads that never overlapped */
 };
 
 struct ls_fframe {
@@ -26,6 +28,7 @@ struct ls_fframe {
     char *module;             /* NULL if outside every module */
     uint64_t pc, module_offset;
     int inlined;
+    uint64_t func_size;       /* bytes of the function's code; 0 if unknown or inlined */
 };
 
 struct ls_fstack {
@@ -223,6 +226,9 @@ struct ls_report {
 void ls_fprofile_free(struct ls_fprofile *q);
 const char *ls_finding_kind_name(enum ls_finding_kind k);
 const char *ls_finding_title(enum ls_finding_kind k);
+/* Whether findings of this kind fail the run unless --fail-on says which
+ * kinds do: every kind but the latent lock-order inversions. */
+int ls_kind_fails_by_default(const char *kind_name);
 
 /* Building blocks for the checks. */
 void ls_fstack_build(struct ls_process *p, uint32_t stack_id, struct ls_fstack *out);
@@ -236,6 +242,20 @@ int ls_fframe_is_user(const struct ls_fframe *f);
 /* The first frame in the program's own code (not in a system library),
  * else the first frame; NULL for an empty stack. */
 const struct ls_fframe *ls_fstack_user_frame(const struct ls_fstack *s);
+/* A function of at most this many bytes of code that its caller in the
+ * program's own code calls to make the call lockscope saw (my_unlock(m)
+ * around pthread_mutex_unlock(m)) is a thin wrapper: the finding's site is
+ * its caller. */
+#define LS_THIN_WRAPPER_BYTES 48
+/* The finding's own site in s: the first frame in the program's own code
+ * that is not a thin wrapper, else what ls_fstack_user_frame() gives.
+ * *first (may be NULL) gets the index of the first frame in the program's
+ * own code and *site that of the site (both s->n if there is none): the
+ * frames first..site are the ones that make the site. */
+const struct ls_fframe *ls_fstack_site(const struct ls_fstack *s, size_t *first, size_t *site);
+/* 1 if the frame at index i of s is the program's main(): the outermost of
+ * its own code in the main thread, too broad to name a finding's site. */
+int ls_fstack_is_main(const struct ls_fstack *s, size_t i);
 struct strbuf;
 /* "the main thread", "T1", ...; tid 0: "an untraced thread". */
 void ls_thread_label(struct strbuf *sb, uint32_t tid);

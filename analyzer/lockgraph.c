@@ -20,6 +20,7 @@ struct pair {
     int from, to;
     const struct ls_edge **inst;
     size_t n, cap;
+    int dropped;              /* more instances than MAX_INSTANCES were seen */
     /* locks held by every instance: a cycle whose pairs all share one is
      * dismissed without trying instance combinations */
     uint32_t always[MAX_ALWAYS];
@@ -151,6 +152,8 @@ void ls_graph_add_edge(struct ls_graph *g, const struct ls_edge *e)
     if (p->n < MAX_INSTANCES) {
         LS_GROW(p->inst, p->cap, p->n + 1);
         p->inst[p->n++] = e;
+    } else {
+        p->dropped = 1;
     }
 }
 
@@ -226,11 +229,23 @@ struct search {
     struct pair **ppath;
     char *on_path;
     int len;
+    int longer;               /* this pass had a path of max_len locks that went on to
+                                 a lock not on it: longer cycles may exist */
     /* assignment */
     const struct ls_edge **chosen;
     uint32_t *locks;
     size_t assign_steps;
     size_t total_assign_steps;
+    /* the node sets of the cycles reported, for the superset rule */
+    int *sets;                /* node indexes, set after set */
+    size_t nsets_nodes, sets_cap;
+    struct reported_set {
+        size_t off, n;
+        int latent;
+        long next;            /* the next set with the same first node, -1 */
+    } *reported;
+    size_t nreported, reported_cap;
+    long *sets_at;            /* per node: the last set whose first node it is, -1 */
 };
 
 /* Two instances whose threads held the same lock at the time cannot be
@@ -255,12 +270,19 @@ static int shared_hand_off(struct ls_graph *g, const struct ls_edge *a, const st
            !lock_writer_queued(g, a->to);
 }
 
-static int assign(struct search *s, int k)
+/* Chooses one instance per edge of the cycle, from k on.  strict: the
+ * instances must come from threads that can run at the same time (a
+ * deadlock of this run); else only the gates, timeouts and read holds
+ * count (a latent inversion). */
+static int assign(struct search *s, int k, int strict)
 {
-    if (++s->assign_steps > ASSIGN_STEP_BUDGET)
+    if (++s->assign_steps > ASSIGN_STEP_BUDGET) {
+        s->stats->cycle_assign_bound = 1;
         return 0;
+    }
     if (++s->total_assign_steps > TOTAL_ASSIGN_BUDGET) {
         s->stats->budget_exhausted = 1;
+        s->stats->assign_bound = 1;
         return 0;
     }
     if (k == s->len)
@@ -277,12 +299,12 @@ static int assign(struct search *s, int k)
         int ok = 1;
         for (int j = 0; j < k && ok; j++)
             ok = !share_a_lock(s->chosen[j], e) &&
-                 ls_hb_concurrent(s->hb, s->chosen[j]->tid, s->chosen[j]->epoch, e->tid,
-                                  e->epoch);
+                 (!strict || ls_hb_concurrent(s->hb, s->chosen[j]->tid, s->chosen[j]->epoch,
+                                              e->tid, e->epoch));
         if (!ok)
             continue;
         s->chosen[k] = e;
-        if (assign(s, k + 1))
+        if (assign(s, k + 1, strict))
             return 1;
     }
     return 0;
@@ -302,20 +324,78 @@ static int always_gated(const struct search *s)
     return 0;
 }
 
+/* The strongest cycle reported so far whose locks are all on the current
+ * path: 2 one that can deadlock, 1 a latent one, 0 none. */
+static int covered_by(const struct search *s)
+{
+    int best = 0;
+    /* A set on the path has its first node (its smallest) on it. */
+    for (int k = 0; k < s->len && best < 2; k++) {
+        for (long i = s->sets_at[s->path[k]]; i >= 0 && best < 2; i = s->reported[i].next) {
+            const struct reported_set *r = &s->reported[i];
+            if (r->n > (size_t)s->len)
+                continue;
+            size_t j = 1;
+            while (j < r->n && s->on_path[s->sets[r->off + j]])
+                j++;
+            if (j == r->n && (r->latent ? 1 : 2) > best)
+                best = r->latent ? 1 : 2;
+        }
+    }
+    return best;
+}
+
+static void remember(struct search *s, int latent)
+{
+    LS_GROW(s->sets, s->sets_cap, s->nsets_nodes + (size_t)s->len);
+    LS_GROW(s->reported, s->reported_cap, s->nreported + 1);
+    int first = s->path[0]; /* the root: the cycle's smallest node */
+    s->reported[s->nreported] =
+        (struct reported_set){s->nsets_nodes, (size_t)s->len, latent, s->sets_at[first]};
+    s->sets_at[first] = (long)s->nreported++;
+    for (int i = 0; i < s->len; i++)
+        s->sets[s->nsets_nodes++] = s->path[i];
+}
+
 static void found_cycle(struct search *s)
 {
     s->stats->cycles++;
-    if (s->stats->cycles >= MAX_CYCLES)
+    if (s->stats->cycles >= MAX_CYCLES) {
         s->stats->budget_exhausted = 1;
-    s->assign_steps = 0;
-    if (always_gated(s) || !assign(s, 0)) {
+        s->stats->count_bound = 1;
+    }
+    int cover = covered_by(s);
+    if (cover == 2) {
+        s->stats->covered++;
+        return;
+    }
+    if (always_gated(s)) {
         s->stats->dismissed++;
         return;
     }
+    s->assign_steps = 0;
+    int latent = 0;
+    if (!assign(s, 0, 1)) {
+        s->assign_steps = 0;
+        if (cover == 1) {
+            s->stats->covered++;
+            return;
+        }
+        if (!assign(s, 0, 0)) {
+            s->stats->dismissed++;
+            /* an instance not kept might have made it one */
+            for (int i = 0; i < s->len; i++)
+                s->stats->instance_bound |= s->ppath[i]->dropped;
+            return;
+        }
+        latent = 1;
+    }
     for (int i = 0; i < s->len; i++)
         s->locks[i] = s->g->nodes[s->path[i]].lock;
-    struct ls_cycle c = {(size_t)s->len, s->locks, s->chosen};
+    struct ls_cycle c = {(size_t)s->len, s->locks, s->chosen, latent};
     s->stats->reported++;
+    s->stats->latent += (size_t)latent;
+    remember(s, latent);
     s->fn(&c, s->arg);
 }
 
@@ -343,6 +423,7 @@ static void dfs(struct search *s, int root, int v)
             return;
         if (++s->steps > CYCLE_STEP_BUDGET) {
             s->stats->budget_exhausted = 1;
+            s->stats->step_bound = 1;
             return;
         }
         struct pair *p = nv->out[i];
@@ -361,8 +442,12 @@ static void dfs(struct search *s, int root, int v)
             }
             continue;
         }
-        if (w < root || s->on_path[w] || s->len >= s->max_len)
+        if (w < root || s->on_path[w])
             continue;
+        if (s->len >= s->max_len) {
+            s->longer = 1;
+            continue;
+        }
         if (gated_with_path(s, p, s->len - 1))
             continue;
         s->ppath[s->len - 1] = p;
@@ -378,6 +463,8 @@ void ls_graph_cycles(struct ls_graph *g, struct ls_hb *hb, int max_len, ls_cycle
                      void *arg, struct ls_graph_stats *stats)
 {
     memset(stats, 0, sizeof *stats);
+    if (max_len > LS_MAX_CYCLE_LEN)
+        max_len = LS_MAX_CYCLE_LEN;
     if (g->n < 2 || max_len < 2)
         return;
     components(g);
@@ -392,12 +479,19 @@ void ls_graph_cycles(struct ls_graph *g, struct ls_hb *hb, int max_len, ls_cycle
         .on_path = xcalloc(g->n, 1),
         .chosen = xmalloc((size_t)(max_len + 1) * sizeof(struct ls_edge *)),
         .locks = xmalloc((size_t)(max_len + 1) * sizeof(uint32_t)),
+        .sets_at = xmalloc(g->n * sizeof(long)),
     };
+    for (size_t i = 0; i < g->n; i++)
+        s.sets_at[i] = -1;
     /* Shortest cycles first (two locks, then three, ...): in a dense graph
      * the budget runs out on long paths, never before the short, likeliest
-     * deadlocks are seen. */
-    for (int len = 2; len <= max_len && !stats->budget_exhausted; len++) {
+     * deadlocks are seen; and a short cycle is reported before the longer
+     * ones through its locks.  When no path of len locks goes on to another
+     * lock, no cycle is longer: the search ends there. */
+    int more = 1;
+    for (int len = 2; len <= max_len && more && !stats->budget_exhausted; len++) {
         s.max_len = len;
+        s.longer = 0;
         for (size_t r = 0; r < g->n && !stats->budget_exhausted; r++) {
             if (size[g->nodes[r].comp] < 2)
                 continue;
@@ -407,7 +501,13 @@ void ls_graph_cycles(struct ls_graph *g, struct ls_hb *hb, int max_len, ls_cycle
             dfs(&s, (int)r, (int)r);
             s.on_path[r] = 0;
         }
+        more = s.longer;
     }
+    if (more && !stats->budget_exhausted)
+        stats->length_bound = 1;
+    free(s.sets);
+    free(s.reported);
+    free(s.sets_at);
     free(size);
     free(s.path);
     free(s.ppath);
@@ -433,10 +533,13 @@ static void thread_label(struct strbuf *sb, const struct ls_fthread *t)
         sb_printf(sb, "T%u", t->tid - 1);
 }
 
-static char *explain(const struct ls_finding *f)
+static char *explain(const struct ls_finding *f, int latent)
 {
     struct strbuf sb;
     sb_init(&sb);
+    if (latent)
+        sb_adds(&sb, "Latent: no two threads took these locks in opposite orders at the same "
+                     "time in this run; it deadlocks when they do. ");
     for (size_t i = 0; i < f->nedges; i++) {
         const struct ls_fedge *e = &f->edges[i];
         if (i)
@@ -444,13 +547,28 @@ static char *explain(const struct ls_finding *f)
         struct strbuf t;
         sb_init(&t);
         thread_label(&t, &e->thread);
-        sb_printf(&sb, "%s can hold %s while it waits for %s", t.buf, f->locks[e->from].label,
-                  f->locks[e->to].label);
+        sb_printf(&sb, latent ? "%s held %s while it waited for %s"
+                              : "%s can hold %s while it waits for %s",
+                  t.buf, f->locks[e->from].label, f->locks[e->to].label);
         sb_free(&t);
     }
-    sb_adds(&sb, ". These threads can run at the same time (none of them is created after "
-                 "another is joined), and no lock is held across all of these acquisitions, "
-                 "so nothing keeps them apart.");
+    if (!latent) {
+        sb_adds(&sb, ". These threads can run at the same time (none of them is created after "
+                     "another is joined), and no lock is held across all of these "
+                     "acquisitions, so nothing keeps them apart.");
+        return sb_detach(&sb);
+    }
+    int one = 1;
+    for (size_t i = 1; i < f->nedges; i++)
+        one &= f->edges[i].thread.tid == f->edges[0].thread.tid;
+    if (one)
+        sb_adds(&sb, ": one thread, at different times, so this run could not deadlock.");
+    else
+        sb_adds(&sb, ", but never while the other threads of the cycle ran (one had ended and "
+                     "been joined, or was not created yet), so this run could not deadlock.");
+    sb_adds(&sb, " No lock is held across all of these acquisitions: two threads that run "
+                 "these orders at once each hold one lock and wait for the other's. Take the "
+                 "locks in one order everywhere.");
     return sb_detach(&sb);
 }
 
@@ -458,8 +576,8 @@ static void on_cycle(const struct ls_cycle *c, void *arg)
 {
     struct check_ctx *ctx = arg;
     struct ls_finding *f = ls_report_add(ctx->r);
-    f->kind = LS_FIND_LOCK_ORDER;
-    f->severity = "error";
+    f->kind = c->latent ? LS_FIND_LOCK_ORDER_LATENT : LS_FIND_LOCK_ORDER;
+    f->severity = c->latent ? "warning" : "error";
     f->proc = ctx->proc;
     f->nlocks = c->n;
     f->locks = xcalloc(c->n, sizeof *f->locks);
@@ -479,7 +597,7 @@ static void on_cycle(const struct ls_cycle *c, void *arg)
         fe->timed = (e->flags & LS_EDGE_TIMED) != 0;
     }
     f->summary = ls_fstack_user_frame(&f->edges[0].to_stack);
-    f->reason = explain(f);
+    f->reason = explain(f, c->latent);
     /* A read-to-read hand-off kept only because the lock prefers writers. */
     for (size_t i = 0; i < c->n; i++) {
         const struct ls_edge *e = c->edges[i];
@@ -561,6 +679,41 @@ static void summarize_order(struct ls_graph *g, struct ls_process *p, struct ls_
     }
 }
 
+/* Which search bound was reached and what may be missing; NULL if none.
+ * Caller frees. */
+static char *bounds_reached(const struct ls_graph_stats *st)
+{
+    struct strbuf sb;
+    sb_init(&sb);
+    if (st->step_bound)
+        sb_printf(&sb, "the search stopped at its step budget (%u steps): cycles not yet "
+                       "reached, the longer ones first, may be missing",
+                  CYCLE_STEP_BUDGET);
+    if (st->count_bound)
+        sb_printf(&sb, "%sthe search stopped after examining %u cycles: others may be missing",
+                  sb.len ? "; " : "", MAX_CYCLES);
+    if (st->assign_bound)
+        sb_printf(&sb, "%sthe search stopped when %u choices of edge instances had been "
+                       "tried: cycles not yet examined may be missing",
+                  sb.len ? "; " : "", TOTAL_ASSIGN_BUDGET);
+    if (st->length_bound)
+        sb_printf(&sb, "%scycles longer than %d locks were not searched", sb.len ? "; " : "",
+                  LS_MAX_CYCLE_LEN);
+    if (st->cycle_assign_bound)
+        sb_printf(&sb, "%sfor some cycle not every choice of edge instances was tried (%u at "
+                       "most each): it may have been dismissed wrongly",
+                  sb.len ? "; " : "", ASSIGN_STEP_BUDGET);
+    if (st->instance_bound)
+        sb_printf(&sb, "%sonly the first %d instances of a lock-order edge are kept: a cycle "
+                       "through a later one only may be missing",
+                  sb.len ? "; " : "", MAX_INSTANCES);
+    if (!sb.len) {
+        sb_free(&sb);
+        return NULL;
+    }
+    return sb_detach(&sb);
+}
+
 /* Notes of the shim that mean some locks or acquisitions are missing. */
 static const char *lost_locks(const struct ls_process *p)
 {
@@ -590,20 +743,22 @@ size_t ls_check_lock_order(struct ls_process *p, size_t proc_index, struct ls_re
     struct ls_hb *hb = ls_hb_new(p);
     struct check_ctx ctx = {p, proc_index, r, 0};
     struct ls_graph_stats st;
-    ls_graph_cycles(g, hb, 8, on_cycle, &ctx, &st);
+    ls_graph_cycles(g, hb, LS_MAX_CYCLE_LEN, on_cycle, &ctx, &st);
     struct ls_fprocess *fp = &r->procs[proc_index];
     summarize_order(g, p, fp);
     r->dismissed_cycles += st.dismissed;
     const char *title = "lock-order cycles (potential deadlocks)";
     const char *lost = lost_locks(p);
-    if (st.budget_exhausted) {
-        warning("lock-order search in '%s' stopped at its step budget; some cycles may be "
-                "missing",
-                p->trace_path ? p->trace_path : "trace");
+    char *bound = bounds_reached(&st);
+    if (bound) {
+        warning("lock-order search in '%s': %s", p->trace_path ? p->trace_path : "trace",
+                bound);
         ls_scope_set(fp, "lock-order", title, LS_SCOPE_PARTIAL,
-                     "the search over %zu locks and %zu lock-order edges stopped at its step "
-                     "budget: some cycles may be missing",
-                     p->nlocks, p->nedges);
+                     "%zu locks and %zu lock-order edges searched (%zu cycle%s, %zu reported, "
+                     "%zu latent, %zu dismissed), but %s",
+                     p->nlocks, p->nedges, st.cycles, st.cycles == 1 ? "" : "s", st.reported,
+                     st.latent, st.dismissed, bound);
+        free(bound);
     } else if (lost) {
         ls_scope_set(fp, "lock-order", title, LS_SCOPE_PARTIAL,
                      "%zu locks and %zu lock-order edges searched, but not every lock was "
@@ -616,8 +771,9 @@ size_t ls_check_lock_order(struct ls_process *p, size_t proc_index, struct ls_re
     } else {
         ls_scope_set(fp, "lock-order", title, LS_SCOPE_CHECKED,
                      "%zu locks and %zu lock-order edges searched: %zu cycle%s, %zu of them "
-                     "dismissed",
-                     p->nlocks, p->nedges, st.cycles, st.cycles == 1 ? "" : "s", st.dismissed);
+                     "dismissed, %zu latent (all cycles of up to %d locks)",
+                     p->nlocks, p->nedges, st.cycles, st.cycles == 1 ? "" : "s", st.dismissed,
+                     st.latent, LS_MAX_CYCLE_LEN);
     }
     ls_hb_free(hb);
     ls_graph_free(g);

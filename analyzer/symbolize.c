@@ -398,6 +398,7 @@ static int describe_code(struct ls_symbolizer *s, Dwfl_Module *dw, Dwarf_Addr pc
     f->line = line;
     f->column = column;
     f->inlined = 0;
+    f->func_size = symname ? sym.st_size : 0;
     return n;
 }
 

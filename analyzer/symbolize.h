@@ -33,6 +33,8 @@ struct ls_frame {
     const char *module;       /* path of the module, NULL if outside every module */
     uint64_t module_offset;   /* pc - bias */
     int inlined;              /* 1: this frame was inlined into the next one */
+    uint64_t func_size;       /* bytes of code of the function (its ELF symbol's size);
+                                 0 if unknown and for inlined frames */
 };
 
 struct ls_symbolizer *ls_sym_new(void);

@@ -47,7 +47,8 @@ static const char usage_text[] =
     "                       suppressions=FILE in $LOCKSCOPE_OPTIONS)\n"
     "  --baseline OLD.json  only findings not in this earlier JSON report fail\n"
     "  --fail-on KINDS      comma list of finding kinds that fail the run (default:\n"
-    "                       all; also 'none'): lock-order-cycle, deadlock, ...\n"
+    "                       all, which is every kind but lock-order-latent; also\n"
+    "                       'none'): lock-order-cycle, deadlock, ...\n"
     "  --exitcode N         exit status when something fails the run (default 66;\n"
     "                       given, it also replaces a failing program's status)\n"
     "  --profile N          the text report ends with the N locks waited for\n"
@@ -347,7 +348,7 @@ int ls_opts_load(struct ls_opts *o)
 
 static int kind_fails(const struct ls_opts *o, const char *kind)
 {
-    if (o->fail_on_all)
+    if (o->fail_on_all && ls_kind_fails_by_default(kind))
         return 1;
     for (size_t i = 0; i < o->nfail_on; i++)
         if (!strcmp(o->fail_on[i], kind))

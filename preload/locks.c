@@ -485,22 +485,28 @@ struct ls_held *ls_held_find(struct ls_thread *t, struct ls_lock *lk)
 #define MISUSE_SEEN 512
 static struct {
     uint64_t ret;
+    uint64_t obj;
     uint32_t rule;
 } misuse_seen[MISUSE_SEEN];
 static struct ls_spin misuse_spin;
 
-static int misuse_first(uint32_t rule, uint64_t ret)
+/* Once per rule, call site and lock: one thin wrapper (my_unlock(m)) is
+ * one call site for every lock passed through it. */
+static int misuse_first(uint32_t rule, uint64_t ret, const struct ls_lock *lk)
 {
-    uint32_t h = (uint32_t)ls_mix64(ret ^ rule) & (MISUSE_SEEN - 1);
+    uint64_t obj = (uint64_t)(uintptr_t)lk;
+    uint32_t h = (uint32_t)ls_mix64(ret ^ rule ^ ls_mix64(obj)) & (MISUSE_SEEN - 1);
     int first = 0;
     ls_spin_lock(&misuse_spin);
     for (uint32_t i = 0; i < MISUSE_SEEN; i++) {
         uint32_t k = (h + i) & (MISUSE_SEEN - 1);
-        if (misuse_seen[k].ret == ret && misuse_seen[k].rule == rule)
+        if (misuse_seen[k].ret == ret && misuse_seen[k].rule == rule &&
+            misuse_seen[k].obj == obj)
             break;
         if (misuse_seen[k].ret == 0) {
             misuse_seen[k].ret = ret;
             misuse_seen[k].rule = rule;
+            misuse_seen[k].obj = obj;
             first = 1;
             break;
         }
@@ -511,7 +517,7 @@ static int misuse_first(uint32_t rule, uint64_t ret)
 
 void ls_misuse(struct ls_thread *t, uint32_t rule, struct ls_lock *lk, uint64_t ret, int result)
 {
-    if (!misuse_first(rule, ret))
+    if (!misuse_first(rule, ret, lk))
         return;
     int saved = errno;
     ls_guard++;

@@ -833,8 +833,10 @@ static size_t suppressed_of(const struct ls_report_ctx *c, const char *kind)
 
 static int kind_fails(const struct ls_report_ctx *c, const char *kind)
 {
-    if (!c || c->fail_on_all)
+    if ((!c || c->fail_on_all) && ls_kind_fails_by_default(kind))
         return 1;
+    if (!c)
+        return 0;
     for (size_t i = 0; i < c->nfail_on; i++)
         if (!strcmp(c->fail_on[i], kind))
             return 1;

@@ -344,11 +344,16 @@ static void jcontext(FILE *out, const struct ls_report *r, const struct ls_repor
     fputs(",\n\"fail_on\":", out);
     if (!c || c->fail_on_all) {
         enum ls_finding_kind kinds[LS_RCTX_MAX_LIST];
-        size_t nk = ls_rkinds(kinds, LS_RCTX_MAX_LIST);
-        const char *names[LS_RCTX_MAX_LIST];
+        size_t nk = ls_rkinds(kinds, LS_RCTX_MAX_LIST), n = 0;
+        const char *names[2 * LS_RCTX_MAX_LIST];
         for (size_t k = 0; k < nk; k++)
-            names[k] = ls_finding_kind_name(kinds[k]);
-        jstrings(out, names, nk);
+            if (ls_kind_fails_by_default(ls_finding_kind_name(kinds[k])))
+                names[n++] = ls_finding_kind_name(kinds[k]);
+        /* "all" and a kind outside it, named too */
+        for (size_t k = 0; c && k < c->nfail_on; k++)
+            if (!ls_kind_fails_by_default(c->fail_on[k]))
+                names[n++] = c->fail_on[k];
+        jstrings(out, names, n);
     } else {
         jstrings(out, c->fail_on, c->nfail_on);
     }

@@ -35,6 +35,13 @@ static const struct rule_text rule_texts[] = {
      "Each thread in the cycle holds one lock while it waits for the next. Make every thread "
      "take these locks in one global order, or take them under one outer lock.",
      "deadlock"},
+    {"lock-order-latent", "LatentLockOrderInversion",
+     "The code takes the same locks in opposite orders; in this run no two threads did so at "
+     "the same time.",
+     "Latent: one thread (or threads that never overlapped) took these locks in both orders. "
+     "The day two threads run those orders at once, they deadlock. Take the locks in one "
+     "global order everywhere.",
+     "deadlock"},
     {"deadlock", "Deadlock", "Threads waited for each other while the program ran.",
      "The shim saw the threads blocked on each other; lockscope ended the program. Fix the lock "
      "order, or the join, that closes the cycle.",
@@ -77,8 +84,9 @@ static void rules(struct sarif *s, enum ls_finding_kind *kinds, size_t nk)
         text_msg(s, "shortDescription", ls_finding_title(kinds[k]));
         text_msg(s, "fullDescription", t ? t->full : ls_finding_title(kinds[k]));
         text_msg(s, "help", t ? t->help : ls_finding_title(kinds[k]));
+        int warn = kinds[k] == LS_FIND_LOCK_ORDER_LATENT;
         ls_jw_obj(&s->w, "defaultConfiguration");
-        ls_jw_str(&s->w, "level", "error");
+        ls_jw_str(&s->w, "level", warn ? "warning" : "error");
         ls_jw_end(&s->w);
         ls_jw_obj(&s->w, "properties");
         ls_jw_arr(&s->w, "tags");
@@ -87,7 +95,7 @@ static void rules(struct sarif *s, enum ls_finding_kind *kinds, size_t nk)
             ls_jw_str(&s->w, NULL, t->tag);
         ls_jw_end(&s->w);
         ls_jw_str(&s->w, "precision", "high");
-        ls_jw_str(&s->w, "problem.severity", "error");
+        ls_jw_str(&s->w, "problem.severity", warn ? "warning" : "error");
         ls_jw_end(&s->w);
         ls_jw_end(&s->w);
     }

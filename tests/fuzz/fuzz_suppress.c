@@ -88,10 +88,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(!strcmp(r->type, "race") || !strcmp(r->type, "deadlock") ||
                   !strcmp(r->type, "misuse"),
               "ls_supp_parse: a rule of an unknown type");
-        size_t tn = strlen(r->type);
-        CHECK(!strncmp(r->text, r->type, tn) && r->text[tn] == ':' &&
-                  !strcmp(r->text + tn + 1, r->pattern),
-              "ls_supp_parse: the rule's text (shown in reports) is not TYPE:PATTERN");
+        size_t tn = strlen(r->type), kn = r->kind ? strlen(r->kind) + 1 : 0;
+        CHECK(!strncmp(r->text, r->type, tn) &&
+                  (!r->kind || (r->text[tn] == '.' && !strncmp(r->text + tn + 1, r->kind,
+                                                               kn - 1))) &&
+                  r->text[tn + kn] == ':' && !strcmp(r->text + tn + kn + 1, r->pattern),
+              "ls_supp_parse: the rule's text (shown in reports) is not TYPE[.KIND]:PATTERN");
     }
 
     struct ls_fframe frame = {

@@ -1,7 +1,8 @@
 /* A lock held across a condition variable wait: the wait gives m_lock back
  * and takes it again while a_lock is held, so the order a_lock -> m_lock
  * exists although the thread first took m_lock, then a_lock.  One thread:
- * no deadlock, nothing reported; the JSON lock order shows both. */
+ * no deadlock in this run, but two threads running this code can deadlock
+ * (a latent inversion); the JSON lock order shows both. */
 #include <pthread.h>
 #include <time.h>
 

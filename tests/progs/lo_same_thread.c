@@ -1,5 +1,6 @@
 /* One thread takes a then b, later b then a.  A single thread cannot
- * deadlock with itself this way.  Nothing to report. */
+ * deadlock with itself this way, but two running this code can: a latent
+ * inversion, which does not fail the run. */
 #include <pthread.h>
 #include <stdio.h>
 

@@ -1,7 +1,8 @@
 /*
- * Unit tests for analyzer/lockgraph.c: lock-order cycles and the checks
- * that dismiss the ones that cannot deadlock (same thread, gate lock,
- * create/join order).  Edges and threads are built by hand.
+ * Unit tests for analyzer/lockgraph.c: lock-order cycles, the checks that
+ * dismiss the ones that cannot deadlock (gate lock, timeout), and the ones
+ * that are latent (same thread, create/join order).  Edges and threads are
+ * built by hand.
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -37,8 +38,10 @@ struct found {
 };
 
 struct results {
-    size_t n;
+    size_t n;                 /* cycles that can deadlock in this run */
     struct found f[MAX_FOUND];
+    size_t latent;            /* latent cycles */
+    struct found l[MAX_FOUND];
 };
 
 static void world_init(struct world *w, size_t cap)
@@ -106,20 +109,22 @@ static void collect(const struct ls_cycle *c, void *arg)
 {
     struct results *r = arg;
     /* Invariant of every reported cycle: edges[i] is locks[i] -> locks[i+1],
-     * and its instances come from pairwise different threads. */
+     * and, unless it is latent, its instances come from pairwise different
+     * threads. */
     for (size_t i = 0; i < c->n; i++) {
         cr_assert_eq(c->edges[i]->from, c->locks[i], "edge %zu starts elsewhere", i);
         cr_assert_eq(c->edges[i]->to, c->locks[(i + 1) % c->n], "edge %zu ends elsewhere", i);
-        for (size_t j = 0; j < i; j++)
+        for (size_t j = 0; j < i && !c->latent; j++)
             cr_assert_neq(c->edges[i]->tid, c->edges[j]->tid, "one thread in two edges");
     }
-    if (r->n < MAX_FOUND) {
-        struct found *f = &r->f[r->n];
+    size_t *n = c->latent ? &r->latent : &r->n;
+    if (*n < MAX_FOUND) {
+        struct found *f = c->latent ? &r->l[*n] : &r->f[*n];
         f->n = c->n < 16 ? c->n : 16;
         memcpy(f->locks, c->locks, f->n * sizeof *f->locks);
         memcpy(f->edges, c->edges, f->n * sizeof *f->edges);
     }
-    r->n++;
+    (*n)++;
 }
 
 static struct ls_graph_stats run(struct world *w, int max_len, struct results *r)
@@ -129,8 +134,9 @@ static struct ls_graph_stats run(struct world *w, int max_len, struct results *r
     struct ls_graph_stats st;
     memset(&st, 0xa5, sizeof st);
     ls_graph_cycles(w->g, w->hb, max_len, collect, r, &st);
-    cr_assert_eq(st.reported, r->n, "stats and callbacks disagree");
-    cr_assert_eq(st.cycles, st.reported + st.dismissed);
+    cr_assert_eq(st.reported, r->n + r->latent, "stats and callbacks disagree");
+    cr_assert_eq(st.latent, r->latent, "stats and callbacks disagree on latent cycles");
+    cr_assert_eq(st.cycles, st.reported + st.dismissed + st.covered);
     return st;
 }
 
@@ -177,18 +183,73 @@ Test(lockgraph, two_cycle_two_threads)
     world_free(&w);
 }
 
-Test(lockgraph, two_cycle_one_thread_is_dismissed)
+/* One thread in both orders: it cannot deadlock with itself, but two
+ * threads running its code can. */
+Test(lockgraph, two_cycle_one_thread_is_latent)
+{
+    struct world w;
+    world_init(&w, 8);
+    spawn(&w, 2);
+    const struct ls_edge *ab = edge(&w, 2, A, B), *ba = edge(&w, 2, B, A);
+    struct results r;
+    struct ls_graph_stats st = run(&w, 8, &r);
+    cr_assert_eq(r.n, 0);
+    cr_assert_eq(r.latent, 1);
+    cr_assert_eq(st.cycles, 1);
+    cr_assert_eq(st.dismissed, 0);
+    assert_cycle(&r.l[0], (uint32_t[]){A, B}, 2);
+    cr_assert_eq(chosen(&r.l[0], A, B), ab);
+    cr_assert_eq(chosen(&r.l[0], B, A), ba);
+    world_free(&w);
+}
+
+/* The same under a gate held across both orders: dismissed. */
+Test(lockgraph, two_cycle_one_thread_gated_is_dismissed)
+{
+    struct world w;
+    world_init(&w, 8);
+    spawn(&w, 2);
+    const uint32_t g[] = {G};
+    edge_g(&w, 2, A, B, g, 1);
+    edge_g(&w, 2, B, A, g, 1);
+    struct results r;
+    struct ls_graph_stats st = run(&w, 8, &r);
+    cr_assert_eq(r.n + r.latent, 0);
+    cr_assert_eq(st.dismissed, 1);
+    world_free(&w);
+}
+
+/* ... or with a timed acquisition in it: dismissed. */
+Test(lockgraph, two_cycle_one_thread_timed_is_dismissed)
 {
     struct world w;
     world_init(&w, 8);
     spawn(&w, 2);
     edge(&w, 2, A, B);
     edge(&w, 2, B, A);
+    w.edges[w.nedges - 1].flags = LS_EDGE_TIMED;
     struct results r;
     struct ls_graph_stats st = run(&w, 8, &r);
-    cr_assert_eq(r.n, 0);
-    cr_assert_eq(st.cycles, 1);
+    cr_assert_eq(r.n + r.latent, 0);
     cr_assert_eq(st.dismissed, 1);
+    world_free(&w);
+}
+
+/* An instance from two overlapping threads wins over a latent one. */
+Test(lockgraph, overlapping_instance_beats_latent)
+{
+    struct world w;
+    world_init(&w, 8);
+    spawn(&w, 2);
+    spawn(&w, 3);
+    edge(&w, 2, A, B);
+    edge(&w, 2, B, A);
+    const struct ls_edge *ba = edge(&w, 3, B, A);
+    struct results r;
+    run(&w, 8, &r);
+    cr_assert_eq(r.n, 1);
+    cr_assert_eq(r.latent, 0);
+    cr_assert_eq(chosen(&r.f[0], B, A), ba);
     world_free(&w);
 }
 
@@ -289,8 +350,9 @@ Test(lockgraph, threads_that_cannot_overlap)
     struct results r;
     struct ls_graph_stats st = run(&w, 8, &r);
     cr_assert_eq(r.n, 0);
+    cr_assert_eq(r.latent, 1);
     cr_assert_eq(st.cycles, 1);
-    cr_assert_eq(st.dismissed, 1);
+    cr_assert_eq(st.dismissed, 0);
     world_free(&w);
 }
 
@@ -306,6 +368,7 @@ Test(lockgraph, main_before_and_after_create)
     struct results r;
     run(&w, 8, &r);
     cr_assert_eq(r.n, 0);
+    cr_assert_eq(r.latent, 1);
     ls_hb_free(w.hb);
     w.hb = NULL;
 
@@ -415,8 +478,9 @@ Test(lockgraph, three_cycle_reported_once)
     world_free(&w);
 }
 
-/* Three locks, two threads: every choice puts one thread in two edges. */
-Test(lockgraph, three_cycle_two_threads_is_dismissed)
+/* Three locks, two threads: every choice puts one thread in two edges, so
+ * this run cannot deadlock; three threads running the code can. */
+Test(lockgraph, three_cycle_two_threads_is_latent)
 {
     struct world w;
     world_init(&w, 8);
@@ -428,7 +492,8 @@ Test(lockgraph, three_cycle_two_threads_is_dismissed)
     struct results r;
     struct ls_graph_stats st = run(&w, 8, &r);
     cr_assert_eq(r.n, 0);
-    cr_assert_eq(st.dismissed, 1);
+    cr_assert_eq(r.latent, 1);
+    cr_assert_eq(st.dismissed, 0);
     world_free(&w);
 }
 
@@ -467,7 +532,9 @@ Test(lockgraph, max_len)
     }
 }
 
-/* A -> B -> C -> A plus the chord B -> A: two elementary cycles. */
+/* A -> B -> C -> A plus the chord B -> A: two elementary cycles, but the
+ * longer one holds all the locks of the shorter: only that one is
+ * reported. */
 Test(lockgraph, cycle_with_chord)
 {
     struct world w;
@@ -480,13 +547,55 @@ Test(lockgraph, cycle_with_chord)
     edge(&w, 5, B, A);
     struct results r;
     struct ls_graph_stats st = run(&w, 8, &r);
-    cr_assert_eq(r.n, 2);
+    cr_assert_eq(r.n, 1);
     cr_assert_eq(st.cycles, 2);
-    struct found *two = r.f[0].n == 2 ? &r.f[0] : &r.f[1];
-    struct found *three = r.f[0].n == 2 ? &r.f[1] : &r.f[0];
-    assert_cycle(two, (uint32_t[]){A, B}, 2);
-    assert_cycle(three, (uint32_t[]){A, B, C}, 3);
+    cr_assert_eq(st.covered, 1);
+    assert_cycle(&r.f[0], (uint32_t[]){A, B}, 2);
     world_free(&w);
+}
+
+/* A latent short cycle does not hide a longer one that can deadlock now;
+ * one that can deadlock hides a latent longer one. */
+Test(lockgraph, superset_rule_is_by_strength)
+{
+    struct world w;
+    world_init(&w, 8);
+    for (uint32_t t = 2; t <= 4; t++)
+        spawn(&w, t);
+    edge(&w, 2, A, B);
+    edge(&w, 2, B, A); /* A <=> B: latent */
+    edge(&w, 3, B, C);
+    edge(&w, 4, C, A); /* A -> B -> C -> A by three threads: real */
+    struct results r;
+    struct ls_graph_stats st = run(&w, 8, &r);
+    cr_assert_eq(r.latent, 1);
+    cr_assert_eq(r.n, 1);
+    assert_cycle(&r.l[0], (uint32_t[]){A, B}, 2);
+    assert_cycle(&r.f[0], (uint32_t[]){A, B, C}, 3);
+    cr_assert_eq(st.covered, 0);
+    world_free(&w);
+}
+
+/* A ring of 64 locks from 64 threads is found; one of 65 is not, and the
+ * stats say that the length bound was reached. */
+Test(lockgraph, ring_of_64_and_length_bound, .timeout = 20)
+{
+    for (uint32_t n = 64; n <= 65; n++) {
+        struct world w;
+        world_init(&w, n);
+        for (uint32_t i = 0; i < n; i++) {
+            spawn(&w, 2 + i);
+            edge(&w, 2 + i, 1 + i, 1 + (i + 1) % n);
+        }
+        struct results r;
+        struct ls_graph_stats st = run(&w, LS_MAX_CYCLE_LEN, &r);
+        cr_assert_eq(r.n, n == 64 ? 1u : 0u, "ring of %u", n);
+        cr_assert_eq(st.length_bound, n == 64 ? 0 : 1, "ring of %u", n);
+        cr_assert_eq(st.budget_exhausted, 0);
+        if (n == 64)
+            cr_assert_eq(r.f[0].n, 16); /* what the test keeps of it */
+        world_free(&w);
+    }
 }
 
 /* ---- duplicates and independence ----------------------------------------- */
@@ -606,6 +715,7 @@ Test(lockgraph, dense_graph_hits_budget, .timeout = 20)
     struct results r;
     struct ls_graph_stats st = run(&w, 8, &r);
     cr_assert_eq(st.budget_exhausted, 1);
+    cr_assert(st.step_bound || st.count_bound || st.assign_bound, "which bound, unsaid");
     cr_assert_gt(r.n, 0);
     world_free(&w);
 }
