@@ -5,6 +5,7 @@
 #include "misuse.h"
 #include "profile.h"
 #include "race.h"
+#include "timeline.h"
 #include "util.h"
 
 #include <string.h>
@@ -109,6 +110,34 @@ static void scope_sync(const struct ls_process *p, struct ls_fprocess *fp)
     sb_free(&sb);
 }
 
+/* The timeline: recorded or not, and how much of it. */
+static void scope_timeline(struct ls_fprocess *fp)
+{
+    static const char title[] = "a per-thread timeline of lock holds and waits";
+    const struct ls_ftimeline *tl = fp->timeline;
+    if (!tl) {
+        ls_scope_set(fp, "timeline", title, LS_SCOPE_NOT_CHECKED,
+                     "not recorded (LOCKSCOPE_OPTIONS=timeline=N, or lockscope run --timeline "
+                     "FILE)");
+        return;
+    }
+    uint64_t events = 0, lost = 0;
+    for (size_t i = 0; i < tl->ntracks; i++) {
+        events += tl->tracks[i].events;
+        lost += tl->tracks[i].lost;
+    }
+    if (lost)
+        ls_scope_set(fp, "timeline", title, LS_SCOPE_PARTIAL,
+                     "the last %llu events of %zu thread%s (each kept its last %u; %llu older "
+                     "ones were not kept)",
+                     (unsigned long long)events, tl->ntracks, tl->ntracks == 1 ? "" : "s",
+                     tl->capacity, (unsigned long long)lost);
+    else
+        ls_scope_set(fp, "timeline", title, LS_SCOPE_CHECKED,
+                     "recorded: %llu events of %zu thread%s", (unsigned long long)events,
+                     tl->ntracks, tl->ntracks == 1 ? "" : "s");
+}
+
 size_t ls_analyze_process(struct ls_process *p, struct ls_report *r,
                           const struct ls_progress *pg)
 {
@@ -128,7 +157,7 @@ size_t ls_analyze_process(struct ls_process *p, struct ls_report *r,
     ls_collect_profile(p, proc, r);
     ls_link_deadlocks(r, first);
     scope_sync(p, &r->procs[proc]);
-    ls_scope_set(&r->procs[proc], "timeline", "a per-thread timeline of lock holds and waits",
-                 LS_SCOPE_NOT_CHECKED, "not recorded: the trace has no timing of events");
+    ls_tl_build(p, r, proc, first);
+    scope_timeline(&r->procs[proc]);
     return proc;
 }

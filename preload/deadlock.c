@@ -99,6 +99,7 @@ void ls_rings_drain_all(int settle)
             sched_yield();
         ls_ring_drain(t);
     }
+    ls_tl_write_all(0);
 }
 
 static struct ls_thread *thread_by_os_tid(uint32_t os_tid)
@@ -313,6 +314,7 @@ static void handle(struct cycle *c, uint32_t flags)
     int end = ls_opt.deadlock == 2;
     int status = end ? ls_opt.deadlock_exitcode : -1;
     write_record(c, flags | (end ? LS_DEADLOCK_ENDED : 0), status);
+    ls_tl_write_all(0);
     describe(c, flags);
     if (!end) {
         ls_writer_flush();
@@ -444,6 +446,8 @@ void ls_deadlock_after_fork_child(void)
 void ls_wait_begin(struct ls_thread *t, uint32_t kind, struct ls_lock *lk, const void *obj,
                    struct ls_thread *other)
 {
+    if (t->tl)
+        ls_tl_wait(t, kind, lk, obj, other);
     t->wait_lk = lk;
     t->wait_obj = obj;
     t->wait_thread = other;
@@ -466,6 +470,8 @@ void ls_wait_begin(struct ls_thread *t, uint32_t kind, struct ls_lock *lk, const
 
 void ls_wait_end(struct ls_thread *t)
 {
+    if (t->tl)
+        ls_tl_wait_end(t);
     atomic_store_explicit(&t->wait_kind, 0, memory_order_release);
 }
 
