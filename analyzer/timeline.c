@@ -318,7 +318,8 @@ static uint64_t edge_moment(const struct ls_ftimeline *tl, uint32_t tid, uint32_
         return 0;
     for (size_t i = 0; i < tk->nslices; i++) {
         const struct ls_fslice *s = &tk->slices[i];
-        if (s->wait || s->id != to)
+        /* taken, or asked for (and waited) */
+        if (s->id != to || (s->wait && strcmp(s->what, "lock") && strcmp(s->what, "read-lock")))
             continue;
         for (size_t j = 0; j < tk->nslices; j++) {
             const struct ls_fslice *h = &tk->slices[j];
@@ -407,6 +408,18 @@ void ls_tl_build(struct ls_process *p, struct ls_report *r, size_t proc, size_t 
         if (tk->end_ns > tl->end_ns)
             tl->end_ns = tk->end_ns;
     }
+    /* What was still held or waited for when the record ends lasted at
+     * least until the process's last event (its end, if it ended). */
+    uint64_t end = tl->end_ns;
+    if (p->ended && p->end_ns > tl->real_ns && p->end_ns - tl->real_ns + tl->mono_ns > end)
+        end = p->end_ns - tl->real_ns + tl->mono_ns;
+    for (size_t i = 0; i < tl->ntracks; i++) {
+        struct ls_ftrack *tk = &tl->tracks[i];
+        for (size_t k = 0; !tk->ended && k < tk->nslices; k++)
+            if (tk->slices[k].open_end && tk->slices[k].end_ns == tk->end_ns)
+                tk->slices[k].end_ns = end;
+    }
+    tl->end_ns = end;
     for (size_t i = 0; i < nm.n; i++)
         free(nm.v[i].label);
     free(nm.v);

@@ -1,0 +1,42 @@
+# The timeline (LOCKSCOPE_OPTIONS=timeline=N, lockscope --timeline FILE):
+# the trace-event file is checked against the format's rules and loaded
+# back (timeline_check.py); the HTML report's per-finding timelines.
+foreach(p tl_waits tl_crash tl_ring)
+  add_executable(${p} ${CMAKE_SOURCE_DIR}/tests/progs/${p}.c)
+  target_compile_options(${p} PRIVATE -O1 -g)
+  target_link_libraries(${p} PRIVATE Threads::Threads)
+  set_target_properties(${p} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/progs)
+endforeach()
+
+set(TL_CHECK ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/timeline_check.py
+    --lockscope $<TARGET_FILE:lockscope>)
+
+# The seed's deadlock, ended by lockscope: both threads' holds and waits,
+# the deadlock marked on each, the cycle on the threads that made it.
+add_test(NAME e2e_timeline_deadlock COMMAND ${TL_CHECK} --status 66
+  --slice T1:hold:noodle_lock --slice "T1:wait:wait lock fork_lock"
+  --slice T2:hold:fork_lock --slice "T2:wait:wait lock noodle_lock"
+  --slice-over "T1:noodle_lock:wait lock fork_lock"
+  --instants deadlock --instants lock-order-cycle --scope checked --html
+  -- ${EX}/noodle_fork_deadlock)
+# Every kind of wait, holds that do not nest, a recursive hold: a clean
+# program, and clean in every run.
+add_test(NAME e2e_timeline_waits COMMAND ${TL_CHECK} --status 0 --findings 0 --repeat 3
+  --slice T1:hold:held_long --slice "T1:hold:read table"
+  --slice "T2:wait:wait lock held_long" --slice "T2:wait:wait lock table"
+  --slice "T2:wait:wait condvar ready_cv" --slice "T2:wait:wait semaphore tokens"
+  --slice "T2:wait:wait barrier meet" --slice "main:wait:wait join T1"
+  --slice T2:hold:again --overlap T2:lock_a:lock_b --overlap "T1:held_long:read table"
+  --scope checked -- ${PR}/tl_waits)
+# A fatal signal: the last events are in the trace all the same.
+add_test(NAME e2e_timeline_crash COMMAND ${TL_CHECK} --status 139
+  --slice main:hold:doomed_lock --slice "T1:wait:wait lock doomed_lock" -- ${PR}/tl_crash)
+# A small ring keeps the last events only; the report says so.
+add_test(NAME e2e_timeline_ring COMMAND ${TL_CHECK} --status 0 --findings 0
+  --env LOCKSCOPE_OPTIONS=timeline=64 --lost --max-events 64 --scope partial
+  --slice T1:hold:busy_lock -- ${PR}/tl_ring)
+# Without --timeline nothing is recorded, and the HTML says so.
+add_test(NAME e2e_timeline_off COMMAND ${TL_CHECK} --status 0 --findings 0
+  --no-timeline-option -- ${PR}/tl_ring)
+set_tests_properties(e2e_timeline_deadlock e2e_timeline_waits e2e_timeline_crash
+  e2e_timeline_ring e2e_timeline_off PROPERTIES TIMEOUT 300)
