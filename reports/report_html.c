@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include "escape.h"
 #include "html/assets.h"
+#include "html_timeline.h"
 #include "reports.h"
 #include "sha256.h"
 #include "source.h"
@@ -764,6 +765,7 @@ static void finding_html(struct html *h, size_t idx)
         PF(h, "<p>%s<a href=\"#%s\">%s</a>.</p>", what, f->related, f->related);
     }
     graph_svg(h, f);
+    ls_html_timeline(h->out, h->r, f);
     if (f->nedges)
         edges_section(h, f);
     else if (f->nwaiters)

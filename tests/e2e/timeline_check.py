@@ -196,24 +196,29 @@ def find(slices, thread, name):
     return [s for s in slices.get(thread, []) if s[1] == name]
 
 
+def threads(slices, thread):
+    """The thread named, or with "*" every thread in turn."""
+    return sorted(slices) if thread == "*" else [thread]
+
+
 def check(a, rep, doc, tracks, tnames, slices, err):
     for spec in a.slice:
         thread, cat, name = spec.split(":", 2)
-        if not any(s[0] == cat for s in find(slices, thread, name)):
+        if not any(s[0] == cat for t in threads(slices, thread) for s in find(slices, t, name)):
             fail("no %s slice %r on %s; it has %s" % (cat, name, thread,
-                                                      sorted({s[1] for s in
-                                                              slices.get(thread, [])})))
+                                                      sorted({s[1] for t in
+                                                              threads(slices, thread) for s in
+                                                              slices.get(t, [])})))
     for spec in a.slice_over:
         thread, outer, inner = spec.split(":", 2)
-        if not any(o[2] <= i[2] and i[3] <= o[3] for o in find(slices, thread, outer)
-                   for i in find(slices, thread, inner)):
+        if not any(o[2] <= i[2] and i[3] <= o[3] for t in threads(slices, thread)
+                   for o in find(slices, t, outer) for i in find(slices, t, inner)):
             fail("on %s no %r lasts over %r" % (thread, outer, inner))
     for spec in a.overlap:
         thread, x, y = spec.split(":", 2)
-        if not any(p[2] < q[2] < p[3] < q[3] for p in find(slices, thread, x)
-                   for q in find(slices, thread, y)):
-            fail("on %s %r and %r do not overlap as expected: %s / %s" %
-                 (thread, x, y, find(slices, thread, x), find(slices, thread, y)))
+        if not any(p[2] < q[2] < p[3] < q[3] for t in threads(slices, thread)
+                   for p in find(slices, t, x) for q in find(slices, t, y)):
+            fail("on %s %r and %r do not overlap as expected" % (thread, x, y))
     ids = {f["id"] for f in rep["findings"]}
     instants = [e for evs in tracks.values() for e in evs if e["ph"] == "i"]
     for e in instants:
