@@ -110,6 +110,29 @@ static void scope_sync(const struct ls_process *p, struct ls_fprocess *fp)
     sb_free(&sb);
 }
 
+/* A CPython interpreter in the process: what of it is followed.  Seen from
+ * the executable's name or a libpython among the modules. */
+static void scope_python(const struct ls_process *p, struct ls_fprocess *fp)
+{
+    const char *seen = NULL;
+    const char *exe = p->exe ? ls_basename(p->exe) : "";
+    if (!strncmp(exe, "python", 6))
+        seen = p->exe;
+    for (size_t i = 0; !seen && i < p->nmodules; i++) {
+        const char *m = p->modules[i].path ? ls_basename(p->modules[i].path) : "";
+        if (!strncmp(m, "libpython", 9))
+            seen = p->modules[i].path;
+    }
+    if (!seen)
+        return;
+    ls_scope_set(fp, "python", "Python-level checks", LS_SCOPE_NOT_CHECKED,
+                 "a CPython interpreter ran ('%s'): its threads, and its locks as the "
+                 "semaphores and mutexes they are built on, are followed as C-level "
+                 "synchronization; Python frames, lock-order cycles between Python locks and "
+                 "races on Python variables are not checked",
+                 seen);
+}
+
 /* The timeline: recorded or not, and how much of it. */
 static void scope_timeline(struct ls_fprocess *fp)
 {
@@ -159,5 +182,6 @@ size_t ls_analyze_process(struct ls_process *p, struct ls_report *r,
     scope_sync(p, &r->procs[proc]);
     ls_tl_build(p, r, proc, first);
     scope_timeline(&r->procs[proc]);
+    scope_python(p, &r->procs[proc]);
     return proc;
 }

@@ -302,7 +302,7 @@ static void build_track(struct names *nm, struct ls_process *p, const struct ls_
         }
         on_event(&b, e, segment_first);
     }
-    close_all(&b, tk->end_ns, 1);
+    close_all(&b, tk->end_ns, 2); /* 2: open when the record ends (see ls_tl_build) */
     free(b.holds);
     qsort(tk->slices, tk->nslices, sizeof *tk->slices, by_begin);
 }
@@ -415,9 +415,11 @@ void ls_tl_build(struct ls_process *p, struct ls_report *r, size_t proc, size_t 
         end = p->end_ns - tl->real_ns + tl->mono_ns;
     for (size_t i = 0; i < tl->ntracks; i++) {
         struct ls_ftrack *tk = &tl->tracks[i];
-        for (size_t k = 0; !tk->ended && k < tk->nslices; k++)
-            if (tk->slices[k].open_end && tk->slices[k].end_ns == tk->end_ns)
+        for (size_t k = 0; k < tk->nslices; k++)
+            if (tk->slices[k].open_end == 2) {
                 tk->slices[k].end_ns = end;
+                tk->slices[k].open_end = 1;
+            }
     }
     tl->end_ns = end;
     for (size_t i = 0; i < nm.n; i++)

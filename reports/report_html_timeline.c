@@ -288,6 +288,13 @@ void ls_html_timeline(FILE *out, const struct ls_report *r, const struct ls_find
         ls_esc_html(out, sb.buf);
         fputs("</text>", out);
         sb_free(&sb);
+        if (tk->end_ns >= b && tk->begin_ns <= e) {
+            /* the thread's life, as far as recorded */
+            double l0 = xof(tk->begin_ns, b, e), l1 = xof(tk->ended ? tk->end_ns : e, b, e);
+            PF("<line class=\"tl-life\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+               "stroke=\"#98a2b3\" stroke-width=\"1\"/>",
+               l0, y + LANE / 2 - 1.5, l1, y + LANE / 2 - 1.5);
+        }
         for (size_t k = 0; k < npl[i]; k++)
             draw_slice(out, &pl[i][k], y, b, e, at);
         if (rows[i].mark) {

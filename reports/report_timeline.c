@@ -186,6 +186,15 @@ static size_t instants_of(const struct ls_report *r, size_t proc, uint32_t tid,
     return n;
 }
 
+static void thread_instant(struct tw *w, uint32_t pid, const struct ls_ftimeline *tl,
+                           const struct ls_ftrack *tk, uint64_t at, const char *what)
+{
+    begin_event(w, "i", pid, tk->tid);
+    fputs(",\"s\":\"t\",", w->out);
+    ts(w, tl, at);
+    fprintf(w->out, ",\"name\":\"%s\",\"cat\":\"thread\"}", what);
+}
+
 static void write_track(struct tw *w, const struct ls_report *r, size_t proc,
                         const struct ls_ftimeline *tl, const struct ls_ftrack *tk)
 {
@@ -203,6 +212,8 @@ static void write_track(struct tw *w, const struct ls_report *r, size_t proc,
     for (size_t i = 0; i < nin; i++)
         pt[k++] = (struct point){in[i].ns, 3, i};
     qsort(pt, np, sizeof *pt, point_cmp);
+    if (tk->started)
+        thread_instant(w, pid, tl, tk, tk->begin_ns, "thread start");
     size_t *stack = xcalloc(tk->nslices + 1, sizeof *stack);
     size_t depth = 0;
     for (size_t p = 0; p < np; p++) {
@@ -238,6 +249,8 @@ static void write_track(struct tw *w, const struct ls_report *r, size_t proc,
         }
         depth--;
     }
+    if (tk->ended)
+        thread_instant(w, pid, tl, tk, tk->end_ns, "thread end");
     free(stack);
     free(pt);
     free(in);

@@ -27,7 +27,16 @@ add_test(NAME e2e_timeline_waits COMMAND ${TL_CHECK} --status 0 --findings 0 --r
   --slice "T2:wait:wait condvar ready_cv" --slice "T2:wait:wait semaphore tokens"
   --slice "T2:wait:wait barrier meet" --slice "main:wait:wait join T1"
   --slice T2:hold:again --overlap T2:lock_a:lock_b --overlap "T1:held_long:read table"
-  --scope checked -- ${PR}/tl_waits)
+  --scope checked --no-scope python -- ${PR}/tl_waits)
+# The seed's race: both accesses dated and marked, in the trace-event file
+# and in the HTML.
+add_test(NAME e2e_timeline_race COMMAND ${TL_CHECK} --status 66 --instants data-race --html
+  -- ${EX}/counter_race)
+# The scope lists say what ran: a Python interpreter is named as such, with
+# what of it is not checked.
+add_test(NAME e2e_timeline_scope_python COMMAND ${TL_CHECK} --status 0 --findings 0
+  --check-scope "python=not-checked:a CPython interpreter ran" --scope checked
+  -- ${Python3_EXECUTABLE} -c "import threading; t = threading.Thread(target=print); t.start(); t.join()")
 # A fatal signal: the last events are in the trace all the same.
 add_test(NAME e2e_timeline_crash COMMAND ${TL_CHECK} --status 139
   --slice main:hold:doomed_lock --slice "T1:wait:wait lock doomed_lock" -- ${PR}/tl_crash)
@@ -39,6 +48,7 @@ add_test(NAME e2e_timeline_ring COMMAND ${TL_CHECK} --status 0 --findings 0
 add_test(NAME e2e_timeline_off COMMAND ${TL_CHECK} --status 0 --findings 0
   --no-timeline-option -- ${PR}/tl_ring)
 set_tests_properties(e2e_timeline_deadlock e2e_timeline_waits e2e_timeline_crash
+  e2e_timeline_race e2e_timeline_scope_python
   e2e_timeline_ring e2e_timeline_off PROPERTIES TIMEOUT 300)
 
 # The HTML report's timelines, rendered by headless Chromium (skipped, with

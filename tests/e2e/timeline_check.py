@@ -132,6 +132,10 @@ def main():
     ap.add_argument("--lost", action="store_true", help="some events were not kept")
     ap.add_argument("--max-events", type=int, help="at most N events per thread in the record")
     ap.add_argument("--scope", help="STATE of the timeline's scope entry")
+    ap.add_argument("--check-scope", action="append", default=[],
+                    help="CHECK=STATE[:TEXT]: a process's scope entry for CHECK")
+    ap.add_argument("--no-scope", action="append", default=[],
+                    help="CHECK: no process has a scope entry for CHECK")
     ap.add_argument("--html", action="store_true", help="the HTML report has the SVG timelines")
     ap.add_argument("--no-timeline-option", action="store_true",
                     help="run without --timeline (the HTML must say it was not recorded)")
@@ -173,6 +177,16 @@ def run_once(a, prog, env):
         scope = [s for p in rep["processes"] for s in p["scope"] if s["check"] == "timeline"]
         if a.scope and not any(s["state"] == a.scope for s in scope):
             fail("timeline scope %s, expected %s" % (scope, a.scope))
+        every = [s for p in rep["processes"] for s in p["scope"]]
+        for spec in a.check_scope:
+            name, rest = spec.split("=", 1)
+            state, _, text = rest.partition(":")
+            if not any(s["check"] == name and s["state"] == state and text in s["detail"]
+                       for s in every):
+                fail("no %s scope entry %s with %r: %s" % (name, state, text, every))
+        for name in a.no_scope:
+            if any(s["check"] == name for s in every):
+                fail("a %s scope entry where none belongs: %s" % (name, every))
         with open(html, encoding="utf-8") as f:
             page = f.read()
         if a.no_timeline_option:
@@ -221,6 +235,7 @@ def check(a, rep, doc, tracks, tnames, slices, err):
             fail("on %s %r and %r do not overlap as expected" % (thread, x, y))
     ids = {f["id"] for f in rep["findings"]}
     instants = [e for evs in tracks.values() for e in evs if e["ph"] == "i"]
+    instants = [e for e in instants if e.get("cat") == "finding"]
     for e in instants:
         if e["args"]["id"] not in ids:
             fail("instant %r is no finding of the report" % e["name"])
