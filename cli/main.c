@@ -547,6 +547,15 @@ int ls_finish(struct ls_opts *o, struct ls_report *r, struct ls_report_ctx *ctx,
         ctx->baseline_gone = ls_baseline_gone(&o->base);
     if (o->html)
         ctx->html_path = xstrdup(o->html);
+    if (o->timeline) {
+        size_t with = 0;
+        for (size_t i = 0; i < r->nprocs; i++)
+            with += r->procs[i].timeline != NULL;
+        if (!with)
+            warning("the traces have no timeline: '%s' has no events (record one with "
+                    "LOCKSCOPE_OPTIONS=timeline=N, or lockscope run --timeline)",
+                    o->timeline);
+    }
     int rc = 0;
     static const char *const formats[] = {"HTML", "JSON", "SARIF", "JUnit", "timeline"};
     static const renderer writers[] = {ls_report_html, ls_report_json, ls_report_sarif,
