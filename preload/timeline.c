@@ -24,17 +24,11 @@
 #define MAX_RINGS 65536u
 #define CHUNK 2048u /* events per record: 32 KB, well inside the writer's buffer */
 
-struct ls_tl {
-    _Atomic uint64_t head;    /* events published (the next one's number) */
-    uint64_t written;         /* events before this one are in the trace (or lost) */
-    uint64_t last_ns;         /* the latest time written: times never go back */
-    uint32_t tid;
-    struct ls_spin spin;      /* whoever writes the ring into the trace */
-    struct ls_rec_tl_event e[]; /* .ns holds raw ticks until written */
-};
-
-static uint32_t cap, mask;    /* events a ring keeps: a power of two; 0 = off */
-static int use_tsc;
+uint32_t ls_tl_mask;
+int ls_tl_tsc;
+static uint32_t cap;          /* events a ring keeps: a power of two; 0 = off */
+#define mask ls_tl_mask
+#define use_tsc ls_tl_tsc
 static uint64_t tsc0, mono0;  /* the start's pair */
 static struct ls_tl *rings[MAX_RINGS];
 static _Atomic uint32_t nrings;
@@ -44,14 +38,7 @@ static uint32_t clock_gen;    /* ls_file_gen the clock record was written under 
 
 static uint64_t mono_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static inline uint64_t tick(void)
-{
-    return use_tsc ? __rdtsc() : mono_ns();
+    return ls_tl_mono_ns();
 }
 
 /* A TSC pair: the TSC between two clock reads, against their middle. */
@@ -99,22 +86,7 @@ uint64_t ls_tl_now_ns(void)
     return mono_ns();
 }
 
-static inline void push(struct ls_tl *r, uint32_t what, uint32_t obj, uint32_t arg)
-{
-    uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
-    struct ls_rec_tl_event *e = &r->e[h & mask];
-    e->ns = tick();
-    e->obj = obj;
-    e->what = (uint16_t)what;
-    e->arg = (uint16_t)arg;
-    atomic_store_explicit(&r->head, h + 1, memory_order_release);
-}
-
-void ls_tl_lock(struct ls_thread *t, struct ls_lock *lk, uint32_t what, int flags)
-{
-    uint32_t id = atomic_load_explicit(&lk->id, memory_order_relaxed);
-    push(t->tl, what, id, what == LS_TL_ACQUIRED && (flags & LS_ACQ_READ) ? 1 : 0);
-}
+#define push ls_tl_push
 
 /* The id a waited-for object is named by in the trace (its lock record is
  * written the first time: this thread is about to block anyway). */

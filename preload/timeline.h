@@ -14,6 +14,39 @@
 
 #include "shim.h"
 
+#include <x86intrin.h>
+
+struct ls_tl {
+    _Atomic uint64_t head;    /* events published (the next one's number) */
+    uint64_t written;         /* events before this one are in the trace (or lost) */
+    uint64_t last_ns;         /* the latest time written: times never go back */
+    uint32_t tid;
+    struct ls_spin spin;      /* whoever writes the ring into the trace */
+    struct ls_rec_tl_event e[]; /* .ns holds raw ticks until written */
+};
+extern uint32_t ls_tl_mask LS_HIDDEN; /* ring size - 1 */
+extern int ls_tl_tsc LS_HIDDEN;       /* times are TSC ticks (converted when written) */
+
+static inline uint64_t ls_tl_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Appends an event to the owner's ring: a time, three stores, a release
+ * store of the head (a reader copies only what the head has published). */
+static inline void ls_tl_push(struct ls_tl *r, uint32_t what, uint32_t obj, uint32_t arg)
+{
+    uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+    struct ls_rec_tl_event *e = &r->e[h & ls_tl_mask];
+    e->ns = likely(ls_tl_tsc) ? __rdtsc() : ls_tl_mono_ns();
+    e->obj = obj;
+    e->what = (uint16_t)what;
+    e->arg = (uint16_t)arg;
+    atomic_store_explicit(&r->head, h + 1, memory_order_release);
+}
+
 /* Sets up the clock (at init, before the first thread starts). */
 void ls_tl_init(void) LS_HIDDEN;
 /* A thread starts: its ring (allocated, or reused with its state) and the
@@ -21,8 +54,13 @@ void ls_tl_init(void) LS_HIDDEN;
 void ls_tl_thread_start(struct ls_thread *t) LS_HIDDEN;
 /* The thread ends: the end event, and its ring into the trace. */
 void ls_tl_thread_end(struct ls_thread *t) LS_HIDDEN;
-/* A lock event (LS_TL_ACQUIRED with LS_ACQ_* flags, LS_TL_RELEASED). */
-void ls_tl_lock(struct ls_thread *t, struct ls_lock *lk, uint32_t what, int flags) LS_HIDDEN;
+/* A lock event (LS_TL_ACQUIRED with LS_ACQ_READ in flags, LS_TL_RELEASED),
+ * inlined into the acquisition and release paths (hot.h). */
+static inline void ls_tl_lock(struct ls_thread *t, struct ls_lock *lk, uint32_t what, int flags)
+{
+    uint32_t id = atomic_load_explicit(&lk->id, memory_order_relaxed);
+    ls_tl_push(t->tl, what, id, (flags & LS_ACQ_READ) ? 1 : 0);
+}
 /* A blocking wait begins / ends (from ls_wait_begin / ls_wait_end). */
 void ls_tl_wait(struct ls_thread *t, uint32_t kind, struct ls_lock *lk, const void *obj,
                 const struct ls_thread *other) LS_HIDDEN;
