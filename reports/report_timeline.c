@@ -195,10 +195,21 @@ static void thread_instant(struct tw *w, uint32_t pid, const struct ls_ftimeline
     fprintf(w->out, ",\"name\":\"%s\",\"cat\":\"thread\"}", what);
 }
 
+/* The event's pid for process i: its own, unless an earlier process of the
+ * report had it (the same process after an exec: a file and a clock of its
+ * own), then one above any real pid (pid_max is at most 2^22). */
+static uint32_t json_pid(const struct ls_report *r, size_t i)
+{
+    uint32_t k = 0;
+    for (size_t j = 0; j < i; j++)
+        k += r->procs[j].pid == r->procs[i].pid && r->procs[j].timeline;
+    return r->procs[i].pid + k * (1u << 22);
+}
+
 static void write_track(struct tw *w, const struct ls_report *r, size_t proc,
                         const struct ls_ftimeline *tl, const struct ls_ftrack *tk)
 {
-    uint32_t pid = r->procs[proc].pid;
+    uint32_t pid = json_pid(r, proc);
     struct instant *in;
     size_t nin = instants_of(r, proc, tk->tid, &in);
     size_t np = tk->nslices * 2 + nin;
@@ -283,10 +294,12 @@ void ls_report_timeline(FILE *out, const struct ls_report *r, const struct ls_re
         const struct ls_ftimeline *tl = p->timeline;
         if (!tl)
             continue;
+        uint32_t pid = json_pid(r, i);
         struct strbuf sb;
         sb_init(&sb);
-        sb_printf(&sb, "%s (pid %u)", ls_basename(p->exe ? p->exe : "?"), p->pid);
-        metadata(&w, p->pid, 0, "process_name", sb.buf);
+        sb_printf(&sb, "%s (pid %u%s)", ls_basename(p->exe ? p->exe : "?"), p->pid,
+                  pid != p->pid ? ", a later image" : "");
+        metadata(&w, pid, 0, "process_name", sb.buf);
         sb_free(&sb);
         for (size_t t = 0; t < tl->ntracks; t++) {
             const struct ls_ftrack *tk = &tl->tracks[t];
@@ -295,9 +308,9 @@ void ls_report_timeline(FILE *out, const struct ls_report *r, const struct ls_re
             sb_adds(&sb, ls_rthread_label(tk->tid, lb));
             if (tk->name)
                 sb_printf(&sb, " (%s)", tk->name);
-            metadata(&w, p->pid, tk->tid, "thread_name", sb.buf);
+            metadata(&w, pid, tk->tid, "thread_name", sb.buf);
             sb_free(&sb);
-            begin_event(&w, "M", p->pid, tk->tid);
+            begin_event(&w, "M", pid, tk->tid);
             fprintf(out, ",\"ts\":0,\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%u}}",
                     tk->tid);
             write_track(&w, r, i, tl, tk);
@@ -316,9 +329,10 @@ void ls_report_timeline(FILE *out, const struct ls_report *r, const struct ls_re
             lost += tl->tracks[t].lost;
         }
         fprintf(out,
-                "%s{\"pid\":%u,\"events\":%" PRIu64 ",\"lost\":%" PRIu64
+                "%s{\"pid\":%u,\"os_pid\":%u,\"events\":%" PRIu64 ",\"lost\":%" PRIu64
                 ",\"capacity\":%u,\"clock\":\"%s\"}",
-                first ? "" : ",", r->procs[i].pid, events, lost, tl->capacity, tl->source);
+                first ? "" : ",", json_pid(r, i), r->procs[i].pid, events, lost, tl->capacity,
+                tl->source);
         first = 0;
     }
     fputs("]}}\n", out);
