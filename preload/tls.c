@@ -37,7 +37,9 @@ static struct ls_thread *alloc_state(void)
         struct ls_edge_slot *edges = t->edges;
         uint32_t cap = t->edge_cap;
         struct ls_ring *ring = t->ring;
+        struct ls_tl *tl = t->tl; /* reused by the next thread (ls_tl_thread_start) */
         memset(t, 0, sizeof *t);
+        t->tl = tl;
         memset(edges, 0, cap * sizeof *edges);
         t->edges = edges;
         t->edge_cap = cap;

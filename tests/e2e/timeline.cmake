@@ -40,10 +40,12 @@ add_test(NAME e2e_timeline_scope_python COMMAND ${TL_CHECK} --status 0 --finding
 # A fatal signal: the last events are in the trace all the same.
 add_test(NAME e2e_timeline_crash COMMAND ${TL_CHECK} --status 139
   --slice main:hold:doomed_lock --slice "T1:wait:wait lock doomed_lock" -- ${PR}/tl_crash)
-# A small ring keeps the last events only; the report says so.
+# A small ring keeps the last events only; the report says so.  Threads
+# whose state is recycled have tracks of their own.
 add_test(NAME e2e_timeline_ring COMMAND ${TL_CHECK} --status 0 --findings 0
   --env LOCKSCOPE_OPTIONS=timeline=64 --lost --max-events 64 --scope partial
-  --slice T1:hold:busy_lock -- ${PR}/tl_ring)
+  --slice T1:hold:busy_lock --slice T302:hold:busy_lock --slice T150:hold:busy_lock
+  -- ${PR}/tl_ring)
 # Without --timeline nothing is recorded, and the HTML says so.
 add_test(NAME e2e_timeline_off COMMAND ${TL_CHECK} --status 0 --findings 0
   --no-timeline-option -- ${PR}/tl_ring)
