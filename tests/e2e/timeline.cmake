@@ -28,6 +28,18 @@ add_test(NAME e2e_timeline_waits COMMAND ${TL_CHECK} --status 0 --findings 0 --r
   --slice "T2:wait:wait barrier meet" --slice "main:wait:wait join T1"
   --slice T2:hold:again --overlap T2:lock_a:lock_b --overlap "T1:held_long:read table"
   --scope checked --no-scope python -- ${PR}/tl_waits)
+# Every kind of live deadlock and the stall: each dated, marked on every
+# thread in it, drawn in the HTML.
+add_test(NAME e2e_timeline_live_join COMMAND ${TL_CHECK} --status 66 --instants deadlock --html
+  --slice "*:wait:wait join T1" -- ${PR}/dl_join)
+add_test(NAME e2e_timeline_live_self COMMAND ${TL_CHECK} --status 66 --instants deadlock --html
+  --slice "main:wait:wait lock mutexA" --slice main:hold:mutexA -- ${PR}/dl_self)
+add_test(NAME e2e_timeline_live_spin COMMAND ${TL_CHECK} --status 66 --instants deadlock --html
+  -- ${PR}/dl_spin)
+add_test(NAME e2e_timeline_live_rwlock COMMAND ${TL_CHECK} --status 66 --instants deadlock
+  --instants lock-order-cycle --html -- ${PR}/dl_rwlock_cycle)
+add_test(NAME e2e_timeline_stall COMMAND ${TL_CHECK} --status 66
+  --env LOCKSCOPE_OPTIONS=stall_ms=1000 --instants stall --html -- ${PR}/dl_stall)
 # The seed's race: both accesses dated and marked, in the trace-event file
 # and in the HTML.
 add_test(NAME e2e_timeline_race COMMAND ${TL_CHECK} --status 66 --instants data-race --html
@@ -50,7 +62,8 @@ add_test(NAME e2e_timeline_ring COMMAND ${TL_CHECK} --status 0 --findings 0
 add_test(NAME e2e_timeline_off COMMAND ${TL_CHECK} --status 0 --findings 0
   --no-timeline-option -- ${PR}/tl_ring)
 set_tests_properties(e2e_timeline_deadlock e2e_timeline_waits e2e_timeline_crash
-  e2e_timeline_race e2e_timeline_scope_python
+  e2e_timeline_race e2e_timeline_scope_python e2e_timeline_live_join e2e_timeline_live_self
+  e2e_timeline_live_spin e2e_timeline_live_rwlock e2e_timeline_stall
   e2e_timeline_ring e2e_timeline_off PROPERTIES TIMEOUT 300)
 
 # The HTML report's timelines, rendered by headless Chromium (skipped, with
