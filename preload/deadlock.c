@@ -552,7 +552,11 @@ int ls_wait_mutex(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m)
 {
     if (!ls_opt.deadlock || !ls_real.mutex_clocklock) {
         uint64_t t0 = ls_mono_ns();
+        if (t->tl)
+            ls_tl_wait(t, LS_WAIT_LOCK, lk, m, NULL);
         int r = ls_real.mutex_lock(m);
+        if (t->tl)
+            ls_tl_wait_end(t);
         t->last_wait_ns = ls_mono_ns() - t0 + 1;
         return r;
     }
@@ -576,8 +580,14 @@ int ls_wait_mutex(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m)
 
 int ls_wait_join(struct ls_thread *t, struct ls_thread *child, pthread_t th, void **ret)
 {
-    if (!ls_opt.deadlock || !child || !ls_real.clockjoin_np)
-        return ls_real.join(th, ret);
+    if (!ls_opt.deadlock || !child || !ls_real.clockjoin_np) {
+        if (t->tl && child)
+            ls_tl_wait(t, LS_WAIT_JOIN, NULL, NULL, child);
+        int r = ls_real.join(th, ret);
+        if (t->tl && child)
+            ls_tl_wait_end(t);
+        return r;
+    }
     ls_wait_begin(t, LS_WAIT_JOIN, NULL, NULL, child);
     struct ls_wait_state st = {0};
     int r;

@@ -25,6 +25,7 @@ add_test(NAME e2e_timeline_waits COMMAND ${TL_CHECK} --status 0 --findings 0 --r
   --slice T1:hold:held_long --slice "T1:hold:read table"
   --slice "T2:wait:wait lock held_long" --slice "T2:wait:wait lock table"
   --slice "T2:wait:wait condvar ready_cv" --slice "T2:wait:wait semaphore tokens"
+  --slice "T2:wait:wait condvar tick_cv"
   --slice "T2:wait:wait barrier meet" --slice "main:wait:wait join T1"
   --slice T2:hold:again --overlap T2:lock_a:lock_b --overlap "T1:held_long:read table"
   --scope checked --no-scope python -- ${PR}/tl_waits)
@@ -49,6 +50,12 @@ add_test(NAME e2e_timeline_race COMMAND ${TL_CHECK} --status 66 --instants data-
 add_test(NAME e2e_timeline_scope_python COMMAND ${TL_CHECK} --status 0 --findings 0
   --check-scope "python=not-checked:a CPython interpreter ran" --scope checked
   -- ${Python3_EXECUTABLE} -c "import threading; t = threading.Thread(target=print); t.start(); t.join()")
+# With deadlock=off the shim watches no wait, but the timeline still has
+# the mutex and join waits.
+add_test(NAME e2e_timeline_waits_unwatched COMMAND ${TL_CHECK} --status 0 --findings 0
+  --env LOCKSCOPE_OPTIONS=deadlock=off
+  --slice "T2:wait:wait lock held_long" --slice "main:wait:wait join T1"
+  --slice "T2:wait:wait condvar ready_cv" --scope checked -- ${PR}/tl_waits)
 # A fatal signal: the last events are in the trace all the same.
 add_test(NAME e2e_timeline_crash COMMAND ${TL_CHECK} --status 139
   --slice main:hold:doomed_lock --slice "T1:wait:wait lock doomed_lock" -- ${PR}/tl_crash)
@@ -64,6 +71,7 @@ add_test(NAME e2e_timeline_off COMMAND ${TL_CHECK} --status 0 --findings 0
 set_tests_properties(e2e_timeline_deadlock e2e_timeline_waits e2e_timeline_crash
   e2e_timeline_race e2e_timeline_scope_python e2e_timeline_live_join e2e_timeline_live_self
   e2e_timeline_live_spin e2e_timeline_live_rwlock e2e_timeline_stall
+  e2e_timeline_waits_unwatched
   e2e_timeline_ring e2e_timeline_off PROPERTIES TIMEOUT 300)
 
 # The HTML report's timelines, rendered by headless Chromium (skipped, with

@@ -1,6 +1,7 @@
 /*
  * Every kind of blocking wait the timeline records, in a correct program:
- * a contended mutex, a write lock waiting for a reader, a condvar, a
+ * a contended mutex, a write lock waiting for a reader, a condvar (and one
+ * with a timeout that expires), a
  * semaphore, a barrier and joins; and holds that do not nest (a, b taken,
  * a released first) and a recursive mutex taken twice.  Nothing to report.
  */
@@ -8,6 +9,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 static pthread_mutex_t held_long = PTHREAD_MUTEX_INITIALIZER;
@@ -17,6 +19,7 @@ static pthread_mutex_t again = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static pthread_rwlock_t table = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_mutex_t cv_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ready_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t tick_cv = PTHREAD_COND_INITIALIZER; /* never signalled: times out */
 static int ready;
 static sem_t tokens;
 static pthread_barrier_t meet;
@@ -56,6 +59,14 @@ static void *waiter(void *arg)
     pthread_mutex_lock(&cv_lock);
     while (!ready)
         pthread_cond_wait(&ready_cv, &cv_lock);
+    struct timespec soon;
+    clock_gettime(CLOCK_REALTIME, &soon);
+    soon.tv_nsec += 5000000;
+    if (soon.tv_nsec >= 1000000000L) {
+        soon.tv_sec++;
+        soon.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&tick_cv, &cv_lock, &soon);
     pthread_mutex_unlock(&cv_lock);
     sem_wait(&tokens);               /* waits for holder's post */
     /* holds that do not nest */
