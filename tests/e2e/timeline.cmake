@@ -74,10 +74,12 @@ set_tests_properties(e2e_timeline_deadlock e2e_timeline_waits e2e_timeline_crash
   e2e_timeline_waits_unwatched
   e2e_timeline_ring e2e_timeline_off PROPERTIES TIMEOUT 300)
 
-# The HTML report's timelines, rendered by headless Chromium (skipped, with
-# the reason, where none is installed); the screenshot is kept in the build
-# tree: tests/timeline/report.png.
+# The HTML report's timelines, rendered by headless Chromium (installed by
+# the browser tests' fixture, tests/reports/need_tools.sh; skipped, with the
+# reason, where there is none all the same); the screenshot is kept in the
+# build tree: tests/timeline/report.png.
 add_test(NAME e2e_timeline_html COMMAND ${Python3_EXECUTABLE}
   ${CMAKE_CURRENT_SOURCE_DIR}/timeline_html.py $<TARGET_FILE:lockscope> ${EX}/noodle_fork_deadlock
   ${CMAKE_BINARY_DIR}/tests/timeline/report.png)
-set_tests_properties(e2e_timeline_html PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
+set_tests_properties(e2e_timeline_html PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77
+  FIXTURES_REQUIRED chromium)
