@@ -8,13 +8,18 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "tl_blocked.h"
+
 static pthread_mutex_t doomed_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_barrier_t start;
+static _Atomic int stage, other_tid;
 
 static void *other(void *arg)
 {
     (void)arg;
+    atomic_store(&other_tid, tl_gettid());
     pthread_barrier_wait(&start);
+    atomic_store(&stage, 1);
     pthread_mutex_lock(&doomed_lock); /* waits until the process dies */
     pthread_mutex_unlock(&doomed_lock);
     return NULL;
@@ -27,7 +32,7 @@ int main(void)
     pthread_create(&t, NULL, other, NULL);
     pthread_mutex_lock(&doomed_lock);
     pthread_barrier_wait(&start);
-    usleep(100000);
+    tl_until_blocked(&stage, 1, &other_tid);
     fflush(stdout);
     raise(SIGSEGV);
     pthread_mutex_unlock(&doomed_lock);

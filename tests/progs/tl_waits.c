@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tl_blocked.h"
+
 static pthread_mutex_t held_long = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t lock_a = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t lock_b = PTHREAD_MUTEX_INITIALIZER;
@@ -24,6 +26,7 @@ static int ready;
 static sem_t tokens;
 static pthread_barrier_t meet;
 static int shared;
+static _Atomic int stage, waiter_tid; /* how far the waiter is (tl_blocked.h) */
 
 static void *holder(void *arg)
 {
@@ -31,17 +34,17 @@ static void *holder(void *arg)
     pthread_mutex_lock(&held_long);
     pthread_rwlock_rdlock(&table);
     pthread_barrier_wait(&meet);   /* the other side now waits for both */
-    usleep(30000);
+    tl_until_blocked(&stage, 1, &waiter_tid);
     shared++;
     pthread_mutex_unlock(&held_long); /* released before the read lock: no nesting */
-    usleep(30000);
+    tl_until_blocked(&stage, 2, &waiter_tid);
     pthread_rwlock_unlock(&table);
-    usleep(20000);
+    tl_until_blocked(&stage, 3, &waiter_tid);
     pthread_mutex_lock(&cv_lock);
     ready = 1;
     pthread_cond_signal(&ready_cv);
     pthread_mutex_unlock(&cv_lock);
-    usleep(20000);
+    tl_until_blocked(&stage, 4, &waiter_tid);
     sem_post(&tokens);
     return NULL;
 }
@@ -49,14 +52,18 @@ static void *holder(void *arg)
 static void *waiter(void *arg)
 {
     (void)arg;
+    atomic_store(&waiter_tid, tl_gettid());
     pthread_barrier_wait(&meet);
+    atomic_store(&stage, 1);
     pthread_mutex_lock(&held_long);  /* waits: holder has it */
     shared++;
     pthread_mutex_unlock(&held_long);
-    pthread_rwlock_wrlock(&table);
+    atomic_store(&stage, 2);
+    pthread_rwlock_wrlock(&table);   /* waits: holder reads it */
     shared++;
     pthread_rwlock_unlock(&table);
     pthread_mutex_lock(&cv_lock);
+    atomic_store(&stage, 3);
     while (!ready)
         pthread_cond_wait(&ready_cv, &cv_lock);
     struct timespec soon;
@@ -68,6 +75,7 @@ static void *waiter(void *arg)
     }
     pthread_cond_timedwait(&tick_cv, &cv_lock, &soon);
     pthread_mutex_unlock(&cv_lock);
+    atomic_store(&stage, 4);
     sem_wait(&tokens);               /* waits for holder's post */
     /* holds that do not nest */
     pthread_mutex_lock(&lock_a);
