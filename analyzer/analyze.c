@@ -5,6 +5,7 @@
 #include "misuse.h"
 #include "profile.h"
 #include "race.h"
+#include "timeline.h"
 #include "util.h"
 
 #include <string.h>
@@ -110,6 +111,57 @@ static void scope_sync(const struct ls_process *p, struct ls_fprocess *fp)
     sb_free(&sb);
 }
 
+/* A CPython interpreter in the process: what of it is followed.  Seen from
+ * the executable's name or a libpython among the modules. */
+static void scope_python(const struct ls_process *p, struct ls_fprocess *fp)
+{
+    const char *seen = NULL;
+    const char *exe = p->exe ? ls_basename(p->exe) : "";
+    if (!strncmp(exe, "python", 6))
+        seen = p->exe;
+    for (size_t i = 0; !seen && i < p->nmodules; i++) {
+        const char *m = p->modules[i].path ? ls_basename(p->modules[i].path) : "";
+        if (!strncmp(m, "libpython", 9))
+            seen = p->modules[i].path;
+    }
+    if (!seen)
+        return;
+    ls_scope_set(fp, "python", "Python-level checks", LS_SCOPE_NOT_CHECKED,
+                 "a CPython interpreter ran ('%s'): its threads, and its locks as the "
+                 "semaphores and mutexes they are built on, are followed as C-level "
+                 "synchronization; Python frames, lock-order cycles between Python locks and "
+                 "races on Python variables are not checked",
+                 seen);
+}
+
+/* The timeline: recorded or not, and how much of it. */
+static void scope_timeline(struct ls_fprocess *fp)
+{
+    static const char title[] = "a per-thread timeline of lock holds and waits";
+    const struct ls_ftimeline *tl = fp->timeline;
+    if (!tl) {
+        ls_scope_set(fp, "timeline", title, LS_SCOPE_NOT_CHECKED,
+                     "not recorded (LOCKSCOPE_OPTIONS=timeline=N, or lockscope run --timeline "
+                     "FILE)");
+        return;
+    }
+    uint64_t events = 0, lost = 0;
+    for (size_t i = 0; i < tl->ntracks; i++) {
+        events += tl->tracks[i].events;
+        lost += tl->tracks[i].lost;
+    }
+    if (lost)
+        ls_scope_set(fp, "timeline", title, LS_SCOPE_PARTIAL,
+                     "the last %llu events of %zu thread%s (each kept its last %u; %llu older "
+                     "ones were not kept)",
+                     (unsigned long long)events, tl->ntracks, tl->ntracks == 1 ? "" : "s",
+                     tl->capacity, (unsigned long long)lost);
+    else
+        ls_scope_set(fp, "timeline", title, LS_SCOPE_CHECKED,
+                     "recorded: %llu events of %zu thread%s", (unsigned long long)events,
+                     tl->ntracks, tl->ntracks == 1 ? "" : "s");
+}
+
 size_t ls_analyze_process(struct ls_process *p, struct ls_report *r,
                           const struct ls_progress *pg)
 {
@@ -130,7 +182,8 @@ size_t ls_analyze_process(struct ls_process *p, struct ls_report *r,
     ls_link_deadlocks(r, first);
     ls_report_merge_seen(r, first);
     scope_sync(p, &r->procs[proc]);
-    ls_scope_set(&r->procs[proc], "timeline", "a per-thread timeline of lock holds and waits",
-                 LS_SCOPE_NOT_CHECKED, "not recorded: the trace has no timing of events");
+    ls_tl_build(p, r, proc, first);
+    scope_timeline(&r->procs[proc]);
+    scope_python(p, &r->procs[proc]);
     return proc;
 }

@@ -518,6 +518,7 @@ void ls_report_free(struct ls_report *r)
         free(r->procs[i].cmdline);
         free(r->procs[i].trace);
         free(r->procs[i].watch_msg);
+        ls_ftimeline_free(r->procs[i].timeline);
         for (size_t j = 0; j < r->procs[i].nsampled; j++)
             free(r->procs[i].sampled[j].name);
         free(r->procs[i].sampled);

@@ -61,6 +61,7 @@ struct ls_fedge {
     struct ls_fstack to_stack;   /* where `to` was requested while holding it */
     int from_approx;          /* from_stack's outer frames are approximate */
     int timed;                /* `to` was requested with a timeout */
+    uint64_t at_ns;           /* the timeline: when `to` was first taken so, 0 if unknown */
 };
 
 struct ls_fheld {
@@ -96,7 +97,43 @@ struct ls_faccess {
     struct ls_fstack stack;   /* frame 0: the accessing instruction */
     size_t nheld;
     size_t *held;             /* indexes into the finding's locks */
+    uint64_t at_ns;           /* the timeline: when it was made, 0 if unknown */
 };
+
+/* The timeline of a process (LOCKSCOPE_OPTIONS=timeline=N): per thread,
+ * the lock holds and blocking waits among its last recorded events.  Times
+ * are CLOCK_MONOTONIC ns of the traced process. */
+struct ls_fslice {
+    int wait;                 /* 1: a blocking wait; 0: a lock held */
+    const char *what;         /* hold: "hold", "read hold"; wait: "lock", "read-lock",
+                                 "join", "condvar", "semaphore", "barrier" */
+    char *object;             /* the lock or object by name, "T1" for a join; NULL if
+                                 unknown */
+    uint32_t id;              /* its lock id (a join: the thread id) */
+    uint64_t begin_ns, end_ns;
+    int open_begin;           /* began before the first recorded event */
+    int open_end;             /* still held / waiting when the record ends */
+};
+struct ls_ftrack {
+    uint32_t tid;
+    char *name;               /* the thread's name, NULL if unnamed */
+    uint64_t begin_ns, end_ns; /* its first and last recorded event */
+    int started, ended;       /* its start / end are among them */
+    uint64_t events, lost;    /* events recorded; older ones the ring no longer had */
+    size_t nslices;
+    struct ls_fslice *slices; /* by begin time */
+};
+struct ls_ftimeline {
+    uint64_t mono_ns, real_ns; /* a CLOCK_MONOTONIC time and the wall clock then */
+    uint32_t capacity;        /* events each thread kept */
+    const char *source;       /* "tsc" or "clock_gettime" */
+    uint64_t begin_ns, end_ns;
+    size_t ntracks;
+    struct ls_ftrack *tracks; /* by thread id */
+};
+void ls_ftimeline_free(struct ls_ftimeline *t);
+/* The track of thread tid, NULL if none. */
+const struct ls_ftrack *ls_ftimeline_track(const struct ls_ftimeline *t, uint32_t tid);
 
 struct ls_fvar {
     char *name;               /* the global variable (`n`) */
@@ -151,6 +188,7 @@ struct ls_fprocess {
     int order_truncated;      /* more pairs than LS_MAX_ORDER_PAIRS */
     struct ls_fscope *scope;  /* what was checked here, in the order the checks ran */
     size_t nscope;
+    struct ls_ftimeline *timeline; /* what each thread did, when; NULL if not recorded */
 };
 #define LS_MAX_ORDER_PAIRS 2000
 
@@ -186,6 +224,9 @@ struct ls_finding {
         size_t count;         /* times in that process */
     } *seen;
     size_t nseen;
+    uint64_t at_ns;           /* the timeline: the moment it happened (a deadlock: its last
+                                 wait began; a race: the later access; a cycle: its last
+                                 edge was first taken), 0 if unknown */
 };
 
 /* How one lock was used: the contention profile. */

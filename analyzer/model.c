@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "model.h"
+#include "timeline.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -172,6 +173,7 @@ void ls_process_free(struct ls_process *p)
         free(p->accesses[i].held);
     free(p->accesses);
     free(p->watch_msg);
+    ls_tl_model_free(p->timeline);
     for (size_t i = 0; i < p->nprofiles; i++)
         free(p->profiles[i].sites);
     free(p->profiles);

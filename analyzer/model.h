@@ -85,6 +85,7 @@ struct ls_access_rec {
     uint64_t watch_addr;      /* the watchpoint that fired */
     uint32_t watch_len;
     uint32_t *held;
+    uint64_t ns;              /* when (CLOCK_MONOTONIC, LS_REC_ACCESS_TIME), 0 if unknown */
 };
 
 /* What became of the watchpoint traps (LS_REC_WATCH). */
@@ -141,6 +142,8 @@ struct ls_process {
     uint32_t watch_candidates, watch_classify, watch_sync, watch_slots;
     struct ls_watch_counts wcount;
     char *watch_msg;
+
+    struct ls_tl_model *timeline; /* the timeline's records (timeline.h), NULL if none */
 
     struct ls_symbolizer *sym; /* created on first use */
     void *index;               /* id lookup tables (model.c) */

@@ -141,6 +141,7 @@ static void build_access(struct ctx *c, struct ls_finding *f, int side, const st
     fa->watched = a->watch_len;
     fa->where = where(c, v, r);
     ls_fstack_build(p, a->stack, &fa->stack);
+    fa->at_ns = a->ns;
     fa->nheld = a->nheld;
     fa->held = xcalloc(a->nheld + 1, sizeof *fa->held);
     for (uint32_t i = 0; i < a->nheld; i++)

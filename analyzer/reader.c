@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "model.h"
+#include "timeline.h"
 #include "util.h"
 
 #include <errno.h>
@@ -61,6 +62,9 @@ static const char *type_name(uint16_t t)
     case LS_REC_PROFILE: return "profile";
     case LS_REC_THREAD_END: return "thread-end";
     case LS_REC_WRITER_QUEUE: return "writer-queue";
+    case LS_REC_TIMELINE: return "timeline";
+    case LS_REC_TIMELINE_CLOCK: return "timeline-clock";
+    case LS_REC_ACCESS_TIME: return "access-time";
     default: return "unknown";
     }
 }
@@ -389,6 +393,14 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         LS_GROW(pr->misuses, pr->cap_misuses, pr->nmisuses + 1);
         pr->misuses[pr->nmisuses++] =
             (struct ls_misuse_rec){r.rule, r.tid, r.lock, r.stack, r.lock_stack, r.result};
+        return 0;
+    }
+    case LS_REC_TIMELINE:
+    case LS_REC_TIMELINE_CLOCK:
+    case LS_REC_ACCESS_TIME: {
+        char why[160];
+        if (ls_tl_parse(pr, type, p, n, why, sizeof why) != 0)
+            return fail(ps, off, "%s", why);
         return 0;
     }
     default:

@@ -36,12 +36,13 @@ struct ls_opts {
 
     struct ls_suppressions supp;
     struct ls_baseline base;
+    const char *timeline;      /* --timeline FILE: the trace-event JSON timeline */
 };
 
 enum {
     LS_OPT_JSON = 256, LS_OPT_HTML, LS_OPT_NO_HTML, LS_OPT_SARIF, LS_OPT_JUNIT,
     LS_OPT_SUPPRESSIONS, LS_OPT_BASELINE, LS_OPT_FAIL_ON, LS_OPT_EXITCODE, LS_OPT_SRCROOT,
-    LS_OPT_PROFILE, LS_OPT_LONG_HOLD, LS_OPT_COLOR,
+    LS_OPT_PROFILE, LS_OPT_LONG_HOLD, LS_OPT_COLOR, LS_OPT_TIMELINE,
 };
 
 #define LS_COMMON_OPTIONS                                                  \
@@ -57,6 +58,7 @@ enum {
     {"profile", required_argument, NULL, LS_OPT_PROFILE},                  \
     {"long-hold-ms", required_argument, NULL, LS_OPT_LONG_HOLD},           \
     {"color", required_argument, NULL, LS_OPT_COLOR},                      \
+    {"timeline", required_argument, NULL, LS_OPT_TIMELINE},                \
     {"help", no_argument, NULL, 'h'}
 
 /* Prints the error and the usage, exits with status 2. */

@@ -58,6 +58,9 @@ static const char usage_text[] =
     "  --color WHEN         colour the text report: auto (the default: only on a\n"
     "                       terminal, not with NO_COLOR set or TERM=dumb), always,\n"
     "                       never\n"
+    "  --timeline FILE      write what each thread did (lock holds, waits, findings)\n"
+    "                       as Chrome/Perfetto trace-event JSON; run: also records\n"
+    "                       it (LOCKSCOPE_OPTIONS=timeline=4096 unless set)\n"
     "\n"
     "While it analyzes, lockscope shows a progress line on stderr if that is a\n"
     "terminal and the analysis takes longer than half a second.\n"
@@ -294,6 +297,7 @@ int ls_opts_handle(struct ls_opts *o, int c, const char *arg, char **argv)
     case LS_OPT_LONG_HOLD:
         o->long_hold_ms = parse_count("--long-hold-ms", arg, 86400000);
         return 1;
+    case LS_OPT_TIMELINE: o->timeline = arg; return 1;
     case LS_OPT_COLOR:
         if (!ls_term_color_mode_ok(arg))
             ls_usage_error("--color needs auto, always or never, not '%s'", arg);
@@ -557,12 +561,21 @@ int ls_finish(struct ls_opts *o, struct ls_report *r, struct ls_report_ctx *ctx,
         ctx->baseline_gone = ls_baseline_gone(&o->base);
     if (o->html)
         ctx->html_path = xstrdup(o->html);
+    if (o->timeline) {
+        size_t with = 0;
+        for (size_t i = 0; i < r->nprocs; i++)
+            with += r->procs[i].timeline != NULL;
+        if (!with)
+            warning("the traces have no timeline: '%s' has no events (record one with "
+                    "LOCKSCOPE_OPTIONS=timeline=N, or lockscope run --timeline)",
+                    o->timeline);
+    }
     int rc = 0;
-    static const char *const formats[] = {"HTML", "JSON", "SARIF", "JUnit"};
+    static const char *const formats[] = {"HTML", "JSON", "SARIF", "JUnit", "timeline"};
     static const renderer writers[] = {ls_report_html, ls_report_json, ls_report_sarif,
-                                       ls_report_junit};
-    const char *paths[] = {ctx->html_path, o->json, o->sarif, o->junit};
-    for (size_t i = 0; i < 4; i++) {
+                                       ls_report_junit, ls_report_timeline};
+    const char *paths[] = {ctx->html_path, o->json, o->sarif, o->junit, o->timeline};
+    for (size_t i = 0; i < 5; i++) {
         if (!paths[i])
             continue;
         if (write_report(paths[i], writers[i], r, ctx) != 0)

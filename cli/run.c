@@ -140,6 +140,28 @@ static char *make_out_dir(const char *given)
     return sb_detach(&sb);
 }
 
+/* --timeline: the shim records the timeline, unless LOCKSCOPE_OPTIONS
+ * already says how (timeline=N, 0 included). */
+static void ask_timeline(void)
+{
+    const char *old = getenv("LOCKSCOPE_OPTIONS");
+    for (const char *s = old; s && *s;) {
+        while (*s == ':' || *s == ' ' || *s == '\t' || *s == '\n')
+            s++;
+        if (!strncmp(s, "timeline=", 9))
+            return;
+        while (*s && *s != ':' && *s != ' ' && *s != '\t' && *s != '\n')
+            s++;
+    }
+    struct strbuf sb;
+    sb_init(&sb);
+    if (old && *old)
+        sb_printf(&sb, "%s:", old);
+    sb_adds(&sb, "timeline=4096");
+    setenv("LOCKSCOPE_OPTIONS", sb.buf, 1);
+    sb_free(&sb);
+}
+
 static void set_preload(const char *shim)
 {
     const char *old = getenv("LD_PRELOAD");
@@ -330,6 +352,8 @@ int ls_cmd_run(int argc, char **argv)
     free(resolved);
     set_preload(shim);
     setenv("LOCKSCOPE_OUT", dir, 1);
+    if (o.timeline)
+        ask_timeline();
 
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "shim.h"
+#include "timeline.h"
 
 #include <string.h>
 #include <ucontext.h>
@@ -74,6 +75,7 @@ void ls_ring_push(struct ls_thread *t, uint64_t addr, uint32_t size, uint32_t fl
     e->nips = (uint32_t)unwind_from(ucv, pc, e->ips, ls_opt.stack_depth < LS_RING_FRAMES
                                                           ? ls_opt.stack_depth
                                                           : LS_RING_FRAMES);
+    e->ns = t->tl ? ls_tl_now_ns() : 0;
     atomic_store_explicit(&r->head, head + 1, memory_order_release);
     atomic_store_explicit(&t->ring_pending, 1, memory_order_relaxed);
 }
@@ -109,6 +111,10 @@ void ls_ring_drain(struct ls_thread *t)
         };
         ls_writer_record(LS_REC_ACCESS, &a, sizeof a, e->held, e->nheld * sizeof(uint32_t), NULL,
                          0);
+        if (e->ns) {
+            struct ls_rec_access_time at = {.tid = t->tid, .addr = e->addr, .ns = e->ns};
+            ls_writer_record(LS_REC_ACCESS_TIME, &at, sizeof at, NULL, 0, NULL, 0);
+        }
         atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
     }
     if (r->dropped && !r->dropped_noted) {

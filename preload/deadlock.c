@@ -120,6 +120,7 @@ void ls_rings_drain_all(int settle)
             sched_yield();
         ls_ring_drain(t);
     }
+    ls_tl_write_all(0);
 }
 
 /* A timed wait whose deadline is nearer than this may still end by itself
@@ -397,6 +398,7 @@ static void handle(struct ls_wait_cycle *c, uint32_t flags)
     int end = ls_opt.deadlock == 2;
     int status = end ? ls_opt.deadlock_exitcode : -1;
     ls_deadlock_write_record(c, flags | (end ? LS_DEADLOCK_ENDED : 0), status);
+    ls_tl_write_all(0);
     ls_deadlock_describe(c, flags);
     if (!end) {
         ls_writer_flush();
@@ -635,6 +637,8 @@ static void wait_publish(struct ls_thread *t, uint32_t kind, struct ls_lock *lk,
 void ls_wait_begin(struct ls_thread *t, uint32_t kind, struct ls_lock *lk, const void *obj,
                    struct ls_thread *other)
 {
+    if (t->tl)
+        ls_tl_wait(t, kind, lk, obj, other);
     wait_publish(t, kind, lk, obj, other, 0);
 }
 
@@ -651,11 +655,15 @@ void ls_wait_begin_timed(struct ls_thread *t, uint32_t kind, struct ls_lock *lk,
         if (left_ms > 0)
             until = mono_ms() + (uint64_t)left_ms;
     }
+    if (t->tl)
+        ls_tl_wait(t, kind, lk, obj, NULL);
     wait_publish(t, kind, lk, obj, NULL, until);
 }
 
 void ls_wait_end(struct ls_thread *t)
 {
+    if (t->tl)
+        ls_tl_wait_end(t);
     atomic_store_explicit(&t->wait_kind, 0, memory_order_release);
 }
 
@@ -663,7 +671,11 @@ int ls_wait_mutex(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m)
 {
     uint64_t t0 = ls_mono_ns();
     if (!ls_opt.deadlock) {
+        if (t->tl)
+            ls_tl_wait(t, LS_WAIT_LOCK, lk, m, NULL);
         int r = ls_real.mutex_lock(m);
+        if (t->tl)
+            ls_tl_wait_end(t);
         t->last_wait_ns = ls_mono_ns() - t0 + 1;
         return r;
     }
@@ -676,8 +688,14 @@ int ls_wait_mutex(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m)
 
 int ls_wait_join(struct ls_thread *t, struct ls_thread *child, pthread_t th, void **ret)
 {
-    if (!ls_opt.deadlock || !child)
-        return ls_real.join(th, ret);
+    if (!ls_opt.deadlock || !child) {
+        if (t->tl && child)
+            ls_tl_wait(t, LS_WAIT_JOIN, NULL, NULL, child);
+        int r = ls_real.join(th, ret);
+        if (t->tl && child)
+            ls_tl_wait_end(t);
+        return r;
+    }
     ls_wait_begin(t, LS_WAIT_JOIN, NULL, NULL, child);
     int r = ls_real.join(th, ret);
     ls_wait_end(t);

@@ -13,6 +13,7 @@
 #define LS_HOT_H
 
 #include "shim.h"
+#include "timeline.h"
 
 /* ---- lock ids -------------------------------------------------------- */
 uint32_t ls_lock_id_slow(struct ls_lock *lk) LS_HIDDEN;
@@ -124,6 +125,8 @@ static inline void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, int 
                                    uint64_t ret, uint64_t cfa)
 {
     uint32_t id = atomic_load_explicit(&lk->id, memory_order_acquire);
+    if (unlikely(t->tl))
+        ls_tl_lock(t, lk, LS_TL_ACQUIRED, flags);
     if (unlikely(t->nheld != 0 || (flags & LS_ACQ_READ) || t->last_wait_ns ||
                  t->hold_countdown <= 1 || !id || lk->kind == LS_LOCK_RWLOCK)) {
         ls_acquire_post_slow(t, lk, flags, ret, cfa);
@@ -152,6 +155,8 @@ static inline void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, int 
 static inline int ls_release(struct ls_thread *t, struct ls_lock *lk)
 {
     uint32_t n = t->nheld;
+    if (unlikely(t->tl))
+        ls_tl_lock(t, lk, LS_TL_RELEASED, 0);
     if (likely(n != 0)) {
         struct ls_held *h = &t->held[n - 1];
         if (likely(h->lk == lk && h->count == 1 && !h->read && !h->since_ns)) {

@@ -21,6 +21,7 @@ struct ls_options ls_opt = {
     .watch_rate = 2000,
     .watch_period_ms = 50,
     .watch_decode = 1,
+    .timeline = 0,
 };
 
 static const struct {
@@ -48,6 +49,9 @@ static const struct {
                    "system's: libc, libstdc++, ...) (default 0)"},
     {"watch_decode", "0 does not decode the instruction behind a trap: accesses are counted, "
                      "races not judged; for measuring what decoding costs (default 1)"},
+    {"timeline", "events each thread keeps for the timeline (lock holds, waits, thread start "
+                 "and end, with their times), rounded up to a power of two, 64-1048576; 0 "
+                 "records none (default 0; `lockscope run --timeline` sets 4096)"},
     {"suppressions", "a suppressions file for the lockscope command (the shim records "
                      "everything; the analysis hides what the file matches)"},
     {"help", "1 prints this list and runs the program untraced"},
@@ -142,6 +146,11 @@ static int apply(const char *k, size_t kn, const char *v, size_t vn)
             ls_opt.watch_period_ms = x;
         else
             ls_warn("lockscope: warning: option 'watch_period_ms' must be 1-10000");
+    } else if (IS("timeline")) {
+        if (parse_int(v, vn, 0, 1048576, &x) == 0)
+            ls_opt.timeline = x;
+        else
+            ls_warn("lockscope: warning: option 'timeline' must be 0-1048576");
     } else if (IS("watch_decode")) {
         if (parse_int(v, vn, 0, 1, &x) == 0)
             ls_opt.watch_decode = x;

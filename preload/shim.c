@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "shim.h"
+#include "timeline.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -286,6 +287,7 @@ static void after_fork_child(void)
     ls_deadlock_after_fork_child();
     ls_writer_after_fork_child();
     ls_threads_after_fork_child();
+    ls_tl_after_fork_child(ls_self);
 }
 
 /* ---- start and end ---------------------------------------------------- */

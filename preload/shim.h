@@ -103,6 +103,7 @@ struct ls_options {
     char watch_only[1024];    /* comma-separated names: watch only these globals */
     int watch_libs;           /* also the globals of the program's own shared libraries */
     int watch_decode;         /* decode the instruction behind each trap (0: measuring only) */
+    int timeline;             /* events kept per thread for the timeline (0: off) */
 };
 extern struct ls_options ls_opt LS_HIDDEN;
 /* Parses LOCKSCOPE_OPTIONS (sanitizer syntax).  Returns 1 if help=1 was
@@ -125,6 +126,10 @@ int ls_writer_open(void) LS_HIDDEN;
 void ls_writer_record(uint16_t type, const void *a, size_t alen, const void *b,
                       size_t blen, const void *c, size_t clen) LS_HIDDEN;
 void ls_writer_flush(void) LS_HIDDEN;
+/* The same from a signal handler: gives up (returns -1) when the buffer
+ * stays busy. */
+int ls_writer_record_try(uint16_t type, const void *a, size_t alen, const void *b,
+                         size_t blen) LS_HIDDEN;
 /* From a signal handler: flush if the buffer is not in use. */
 void ls_writer_flush_async(void) LS_HIDDEN;
 /* Writes the END record (once) and flushes. */
@@ -213,6 +218,7 @@ struct ls_ring_entry {
     uint32_t held[LS_RING_HELD];
     uint64_t ips[LS_RING_FRAMES];
     uint32_t vc[LS_RING_VC];
+    uint64_t ns;              /* when, on the timeline's clock (0: timeline off) */
 };
 struct ls_ring {
     _Atomic uint32_t head, tail;
@@ -261,6 +267,7 @@ struct ls_thread {
     _Atomic int in_trap;      /* inside the SIGTRAP handler right now */
     uint32_t hold_countdown;  /* acquisitions until the next sampled hold */
     uint64_t last_wait_ns;    /* how long the acquisition in progress waited */
+    struct ls_tl *tl;         /* its timeline ring (timeline.c), NULL when off */
 };
 enum { LS_LIFE_EXITED = 1, LS_LIFE_RELEASED = 2 }; /* released: joined or detached */
 

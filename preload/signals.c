@@ -40,6 +40,7 @@
  */
 #define _GNU_SOURCE
 #include "shim.h"
+#include "timeline.h"
 #include "wrap.h"
 
 #include <dlfcn.h>
@@ -182,6 +183,7 @@ static int install_own(int sig, const struct sigaction *act, struct sigaction *o
 static void die_of(int sig, siginfo_t *si)
 {
     ls_guard++; /* the writer's own mask changes are not the program's */
+    ls_tl_write_all(1);
     ls_writer_flush_async();
     ls_guard--;
     struct sigaction dfl;

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "shim.h"
+#include "timeline.h"
 
 #include <string.h>
 #include <sys/syscall.h>
@@ -36,7 +37,9 @@ static struct ls_thread *alloc_state(void)
         struct ls_edge_slot *edges = t->edges;
         uint32_t cap = t->edge_cap;
         struct ls_ring *ring = t->ring;
+        struct ls_tl *tl = t->tl; /* reused by the next thread (ls_tl_thread_start) */
         memset(t, 0, sizeof *t);
+        t->tl = tl;
         memset(edges, 0, cap * sizeof *edges);
         t->edges = edges;
         t->edge_cap = cap;
@@ -105,6 +108,7 @@ void ls_thread_start(struct ls_thread *t)
         pthread_setspecific(exit_key, (void *)1);
     ls_registry_add(t);
     emit_thread(t);
+    ls_tl_thread_start(t);
 }
 
 struct ls_thread *ls_thread_new(uint32_t parent, uint32_t parent_epoch, uint32_t create_stack)
@@ -125,6 +129,7 @@ void ls_thread_finish(struct ls_thread *t, uint32_t exit_stack)
     if (!t || t->exited)
         return;
     t->exited = 1;
+    ls_tl_thread_end(t);
     ls_ring_drain(t);
     ls_registry_remove(t);
     struct ls_rec_thread_end r = {.tid = t->tid, .epoch = t->epoch, .exit_stack = exit_stack};

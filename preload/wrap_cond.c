@@ -88,7 +88,11 @@ LS_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
     RET_CFA;
     struct ls_lock *cl = cond_enter(t, c, m, lk, ret);
     ls_release(t, lk);
+    if (t->tl)
+        ls_tl_wait(t, LS_WAIT_COND, lk, c, NULL);
     int r = ls_real.cond_timedwait(c, m, abst);
+    if (t->tl)
+        ls_tl_wait_end(t);
     cond_leave(cl);
     reacquired(t, lk, ret, cfa);
     if (r == 0)
@@ -107,7 +111,11 @@ LS_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
     RET_CFA;
     struct ls_lock *cl = cond_enter(t, c, m, lk, ret);
     ls_release(t, lk);
+    if (t->tl)
+        ls_tl_wait(t, LS_WAIT_COND, lk, c, NULL);
     int r = ls_real.cond_clockwait(c, m, clk, abst);
+    if (t->tl)
+        ls_tl_wait_end(t);
     cond_leave(cl);
     reacquired(t, lk, ret, cfa);
     if (r == 0)

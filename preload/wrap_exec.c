@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "shim.h"
+#include "timeline.h"
 #include "wrap.h"
 
 #include <dlfcn.h>
@@ -16,8 +17,10 @@
 static void before_exec(void)
 {
     ls_signals_before_exec();
-    if (atomic_load(&ls_active) && ls_writer_mine())
+    if (atomic_load(&ls_active) && ls_writer_mine()) {
+        ls_tl_write_all(0);
         ls_writer_end(-1, LS_END_EXEC);
+    }
 }
 
 static void after_failed_exec(void)

@@ -158,6 +158,19 @@ void ls_writer_record(uint16_t type, const void *a, size_t alen, const void *b, 
     errno = saved;
 }
 
+int ls_writer_record_try(uint16_t type, const void *a, size_t alen, const void *b, size_t blen)
+{
+    for (int i = 0; i < 1000; i++) {
+        if (ls_spin_trylock(&spin)) {
+            append_locked(type, a, alen, b, blen, NULL, 0);
+            ls_spin_unlock(&spin);
+            return 0;
+        }
+        __builtin_ia32_pause();
+    }
+    return -1;
+}
+
 void ls_writer_flush(void)
 {
     int saved = errno;

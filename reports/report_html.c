@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include "escape.h"
 #include "html/assets.h"
+#include "html_timeline.h"
 #include "reports.h"
 #include "sha256.h"
 #include "source.h"
@@ -766,6 +767,7 @@ static void finding_html(struct html *h, size_t idx)
         PF(h, "<p>%s<a href=\"#%s\">%s</a>.</p>", what, f->related, f->related);
     }
     graph_svg(h, f);
+    ls_html_timeline(h->out, h->r, f);
     if (f->nedges)
         edges_section(h, f);
     else if (f->nwaiters)
@@ -969,9 +971,14 @@ static void summary(struct html *h)
             scope_line(h, &lines[i]);
     put(h, "</ul>");
     put(h, "<h3>Not checked, not recorded</h3><ul class=\"notes\" id=\"not-checked\">");
+    size_t left_out = c ? c->nnotes : 0;
     for (size_t i = 0; i < nlines; i++)
-        if (lines[i].state == LS_SCOPE_NOT_CHECKED)
+        if (lines[i].state == LS_SCOPE_NOT_CHECKED) {
             scope_line(h, &lines[i]);
+            left_out++;
+        }
+    if (!left_out)
+        put(h, "<li class=\"none\">nothing: every check listed above ran</li>");
     ls_rscope_free(lines, nlines);
     for (size_t i = 0; c && i < c->nnotes; i++) {
         put(h, "<li class=\"note\">");

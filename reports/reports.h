@@ -117,6 +117,10 @@ void ls_report_html(FILE *out, const struct ls_report *r, const struct ls_report
 void ls_report_sarif(FILE *out, const struct ls_report *r, const struct ls_report_ctx *c);
 /* JUnit XML: one testcase per process (docs/reports.md). */
 void ls_report_junit(FILE *out, const struct ls_report *r, const struct ls_report_ctx *c);
+/* The timeline as Chrome / Perfetto trace-event JSON (docs/reports.md):
+ * a track per thread, lock holds and waits as slices, findings as instant
+ * events. */
+void ls_report_timeline(FILE *out, const struct ls_report *r, const struct ls_report_ctx *c);
 
 /* Helpers shared by the renderers (report_common.c). */
 

@@ -69,6 +69,9 @@ enum {
     LS_REC_THREAD_NAME = 16,
     LS_REC_PROFILE = 17,
     LS_REC_WRITER_QUEUE = 20,
+    LS_REC_TIMELINE = 45,
+    LS_REC_TIMELINE_CLOCK = 46,
+    LS_REC_ACCESS_TIME = 47,
 };
 
 /* LS_REC_PROCESS: followed by exe_len bytes of the executable's path, then
@@ -408,6 +411,67 @@ struct ls_rec_profile_site {
     uint32_t reserved;
     uint64_t waits;
     uint64_t wait_ns;
+};
+
+/* ---- the timeline (LOCKSCOPE_OPTIONS=timeline=N) ---------------------
+ * Each thread keeps its last N lock and wait events in a ring; the part of
+ * it not yet written goes into the trace when the thread ends, before fork,
+ * at exit, when a deadlock is reported and on a fatal signal. */
+
+/* LS_REC_TIMELINE_CLOCK: written before the first LS_REC_TIMELINE of a
+ * file: how the events' CLOCK_MONOTONIC times relate to the wall clock. */
+struct ls_rec_timeline_clock {
+    uint64_t mono_ns;         /* CLOCK_MONOTONIC ... */
+    uint64_t real_ns;         /* ... and CLOCK_REALTIME, read together */
+    uint32_t capacity;        /* events each thread's ring keeps */
+    uint32_t source;          /* LS_TL_SOURCE_*: where the times come from */
+};
+enum {
+    LS_TL_SOURCE_CLOCK = 1,   /* clock_gettime(CLOCK_MONOTONIC) at each event */
+    LS_TL_SOURCE_TSC = 2,     /* the invariant TSC, converted to CLOCK_MONOTONIC ns */
+};
+
+/* Event kinds (ls_rec_tl_event.what). */
+enum {
+    LS_TL_ACQUIRED = 1,       /* obj: lock id; arg 1: for reading.  A hold begins (or,
+                                 recursive, deepens) */
+    LS_TL_RELEASED = 2,       /* obj: lock id */
+    LS_TL_WAIT_BEGIN = 3,     /* arg: LS_WAIT_*; obj: the lock (LOCK, LOCK_READ: the
+                                 acquisition requested, which must block), the condvar,
+                                 semaphore or barrier (its lock id), or the thread
+                                 joined (JOIN) */
+    LS_TL_WAIT_END = 4,       /* the wait that began last ended (acquired, woken, timed out) */
+    LS_TL_THREAD_START = 5,
+    LS_TL_THREAD_END = 6,
+};
+
+struct ls_rec_tl_event {
+    uint64_t ns;              /* CLOCK_MONOTONIC */
+    uint32_t obj;
+    uint16_t what;            /* LS_TL_* */
+    uint16_t arg;
+};
+
+/* LS_REC_TIMELINE: events of thread tid, oldest first: its events number
+ * first .. first + n - 1 (counted from the thread's start); `lost` events
+ * before them were overwritten in the ring before they could be written.
+ * Followed by n struct ls_rec_tl_event.  A thread's records come in order
+ * and never overlap. */
+struct ls_rec_timeline {
+    uint32_t tid;
+    uint32_t n;
+    uint64_t first;
+    uint64_t lost;
+};
+
+/* LS_REC_ACCESS_TIME: when thread tid made its latest sampled access
+ * recorded so far (the LS_REC_ACCESS of that thread just before this record
+ * in the file, with the same addr).  Written only with the timeline on. */
+struct ls_rec_access_time {
+    uint32_t tid;
+    uint32_t reserved;
+    uint64_t addr;
+    uint64_t ns;              /* CLOCK_MONOTONIC */
 };
 
 #endif

@@ -366,3 +366,51 @@ Test(trace_layout, rec_writer_queue_and_orphans)
     cr_assert_eq(LS_DEADLOCK_STALL, 4u);
     cr_assert_eq(LS_DEADLOCK_FORK_ORPHAN, 8u);
 }
+
+/* Version 3: the per-thread timeline. */
+Test(trace_layout, rec_timeline)
+{
+    cr_assert_eq(LS_REC_TIMELINE, 45);
+    cr_assert_eq(LS_REC_TIMELINE_CLOCK, 46);
+    cr_assert_eq(LS_REC_ACCESS_TIME, 47);
+    cr_assert_eq(LS_TL_ACQUIRED, 1);
+    cr_assert_eq(LS_TL_RELEASED, 2);
+    cr_assert_eq(LS_TL_WAIT_BEGIN, 3);
+    cr_assert_eq(LS_TL_WAIT_END, 4);
+    cr_assert_eq(LS_TL_THREAD_START, 5);
+    cr_assert_eq(LS_TL_THREAD_END, 6);
+    cr_assert_eq(LS_TL_SOURCE_CLOCK, 1);
+    cr_assert_eq(LS_TL_SOURCE_TSC, 2);
+    {
+        typedef struct ls_rec_timeline_clock T;
+        SIZE(T, 24);
+        FIELD(T, mono_ns, 0, 8);
+        FIELD(T, real_ns, 8, 8);
+        FIELD(T, capacity, 16, 4);
+        FIELD(T, source, 20, 4);
+    }
+    {
+        typedef struct ls_rec_tl_event T;
+        SIZE(T, 16);
+        FIELD(T, ns, 0, 8);
+        FIELD(T, obj, 8, 4);
+        FIELD(T, what, 12, 2);
+        FIELD(T, arg, 14, 2);
+    }
+    {
+        typedef struct ls_rec_timeline T;
+        SIZE(T, 24);
+        FIELD(T, tid, 0, 4);
+        FIELD(T, n, 4, 4);
+        FIELD(T, first, 8, 8);
+        FIELD(T, lost, 16, 8);
+    }
+    {
+        typedef struct ls_rec_access_time T;
+        SIZE(T, 24);
+        FIELD(T, tid, 0, 4);
+        FIELD(T, reserved, 4, 4);
+        FIELD(T, addr, 8, 8);
+        FIELD(T, ns, 16, 8);
+    }
+}
