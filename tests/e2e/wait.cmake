@@ -42,10 +42,14 @@ endforeach()
 add_test(NAME e2e_wait_prefer_writer_clean COMMAND ${RUN_CASE} --status 0 --findings 0
   --repeat 4 --timeout 60 --host-same -- ${PR}/wt_rw_prefer_writer_clean)
 # Lock order: read-to-read cycles cannot deadlock on default rwlocks, but
-# can on writer-preferring ones that writers queue on.
+# can on writer-preferring ones that writers ask for (whether or not a
+# writer had to queue in this run).
 add_test(NAME e2e_wait_writer_order COMMAND ${RUN_CASE} --status 66 --findings 1
   --kind lock-order-cycle --locks index_lock,store_lock
   --sites wt_rw_writer_order.c:@index_then,@store_second,@store_then,@index_second
   --stderr-has "prefers writers" --host-same -- ${PR}/wt_rw_writer_order)
 add_test(NAME e2e_wait_writer_order_default COMMAND ${RUN_CASE} --status 0 --findings 0
   --host-same -- ${PR}/wt_rw_writer_order default)
+add_test(NAME e2e_wait_writer_order_main_writes COMMAND ${RUN_CASE} --status 66 --findings 1
+  --kind lock-order-cycle --locks index_lock,store_lock --host-same
+  -- ${PR}/wt_rw_writer_order main-writes)
