@@ -30,7 +30,7 @@ struct pair {
 
 struct node {
     uint32_t lock;
-    int writer_queued;        /* a writer-preferring rwlock a writer queued on */
+    int writer_queued;        /* a writer-preferring rwlock writers wait for */
     struct pair **out;
     size_t nout, cap;
     /* Tarjan */
@@ -608,7 +608,7 @@ static void on_cycle(const struct ls_cycle *c, void *arg)
             continue;
         struct strbuf sb;
         sb_init(&sb);
-        sb_printf(&sb, "%s %s prefers writers, and writers queued on it: a read request waits "
+        sb_printf(&sb, "%s %s prefers writers, and writers wait for it: a read request waits "
                        "behind a queued writer, which waits for the threads that hold it for "
                        "reading.",
                   f->reason, f->locks[(i + 1) % c->n].label);

@@ -13,7 +13,7 @@
  *   - none is a timed acquisition (it gives up by itself),
  *   - no lock of the cycle is asked for reading by one edge while the next
  *     edge holds it for reading (readers do not block readers), unless the
- *     lock prefers writers and a writer queued on it (the reader can wait
+ *     lock prefers writers and writers ask for it (the reader can wait
  *     behind a queued writer that waits for the holder).
  * A cycle that fails only the first two (all its edges come from one thread,
  * or from threads that never ran at the same time) is reported as latent:
@@ -72,8 +72,8 @@ void ls_graph_free(struct ls_graph *g);
 /* The graph keeps a pointer to e: it must outlive the graph. */
 void ls_graph_add_edge(struct ls_graph *g, const struct ls_edge *e);
 size_t ls_graph_nodes(const struct ls_graph *g);
-/* lock (a node already added) is a writer-preferring rwlock on which a
- * writer queued: read-to-read hand-offs on it can block. */
+/* lock (a node already added) is a writer-preferring rwlock that writers
+ * ask for with blocking calls: read-to-read hand-offs on it can block. */
 void ls_graph_writer_queued(struct ls_graph *g, uint32_t lock);
 
 typedef void (*ls_cycle_fn)(const struct ls_cycle *c, void *arg);

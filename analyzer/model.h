@@ -134,7 +134,7 @@ struct ls_process {
     size_t naccesses, cap_accesses;
     struct ls_profile_rec *profiles;
     size_t nprofiles, cap_profiles;
-    /* writer-preferring rwlocks a writer queued on (LS_REC_WRITER_QUEUE):
+    /* writer-preferring rwlocks writers ask for (LS_REC_WRITER_QUEUE):
      * their readers can wait behind writers */
     uint32_t *writer_queued;
     size_t nwriter_queued, cap_writer_queued;

@@ -256,8 +256,6 @@ struct ls_thread {
     uint64_t wait_until_ms;   /* a timed wait's deadline (CLOCK_MONOTONIC), 0: none */
     _Atomic uint32_t wait_stack; /* interned stack of the wait (ownerless waits), or 0 */
     _Atomic int wait_published;  /* wait_ips (or wait_stack and the held stacks) are set */
-    uint32_t wait_nips;       /* raw stack of the wait, taken before blocking */
-    uint64_t wait_ips[LS_TRACE_MAX_FRAMES];
     uint32_t registry_slot;
     /* happens-before */
     struct ls_vclock vc;
@@ -268,6 +266,10 @@ struct ls_thread {
     uint32_t hold_countdown;  /* acquisitions until the next sampled hold */
     uint64_t last_wait_ns;    /* how long the acquisition in progress waited */
     struct ls_tl *tl;         /* its timeline ring (timeline.c), NULL when off */
+    /* Cold, and last: the raw stack of the wait in progress, taken before
+     * blocking (deadlock.c), read only by the watchdog. */
+    uint32_t wait_nips;
+    uint64_t wait_ips[LS_TRACE_MAX_FRAMES];
 };
 enum { LS_LIFE_EXITED = 1, LS_LIFE_RELEASED = 2 }; /* released: joined or detached */
 

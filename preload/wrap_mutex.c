@@ -146,9 +146,11 @@ static int lock_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_
 static int timed_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m,
                           clockid_t clk, const struct timespec *abstime, int held, int timed)
 {
+    /* (pthread_mutex_clocklock's wrapper made sure ls_real.mutex_clocklock
+     * is resolved; pthread_mutex_timedlock's, ls_real.mutex_timedlock.) */
     int (*const real)(pthread_mutex_t *, clockid_t, const struct timespec *) =
         ls_real.mutex_clocklock;
-    if (held || !abstime || !ls_opt.deadlock || (!timed && !real))
+    if (held || !abstime || !ls_opt.deadlock)
         return timed ? ls_real.mutex_timedlock(m, abstime) : real(m, clk, abstime);
     int r = ls_real.mutex_trylock(m);
     if (r != EBUSY)

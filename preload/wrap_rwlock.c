@@ -52,13 +52,12 @@ LS_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
     return ls_real.rwlock_destroy(l);
 }
 
-/* A writer queues on a writer-preferring rwlock: from now on its readers
- * can wait behind writers, which the lock-order check must know (once per
- * lock generation and file). */
+/* A blocking write request on a writer-preferring rwlock: the writer can
+ * queue, and readers can then wait behind it, which the lock-order check
+ * must know (once per lock generation and file).  A timed request gives up
+ * by itself: the readers behind it only wait a while. */
 static void writer_queued(struct ls_thread *t, struct ls_lock *lk, const pthread_rwlock_t *l)
 {
-    if (l->__data.__flags != PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP)
-        return;
     uint32_t id = atomic_load(&lk->id);
     if (!id || (atomic_load(&lk->writer_queue_id) == id &&
                 atomic_load(&lk->writer_queue_gen) == ls_file_gen))
@@ -83,12 +82,12 @@ static int rw_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_rwlock_t
 {
     if (unlikely(held == LS_HELD_READ) && !read)
         ls_self_deadlock(t, lk, l, LS_WAIT_LOCK);
+    if (!read && unlikely(l->__data.__flags == PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+        writer_queued(t, lk, l);
     int r = read ? ls_real.rwlock_tryrdlock(l) : ls_real.rwlock_trywrlock(l);
     if (likely(r != EBUSY))
         return r;
     uint64_t t0 = ls_mono_ns();
-    if (!read)
-        writer_queued(t, lk, l);
     if (held != LS_HELD_WRITE)
         ls_wait_begin(t, read ? LS_WAIT_LOCK_READ : LS_WAIT_LOCK, lk, l, NULL);
     r = read ? ls_real.rwlock_rdlock(l) : ls_real.rwlock_wrlock(l);
@@ -113,8 +112,6 @@ static int rw_timed(struct ls_thread *t, struct ls_lock *lk, pthread_rwlock_t *l
     if (r != EBUSY)
         return r;
     uint64_t t0 = ls_mono_ns();
-    if (!read)
-        writer_queued(t, lk, l);
     ls_wait_begin_timed(t, read ? LS_WAIT_LOCK_READ : LS_WAIT_LOCK, lk, l,
                         timed ? CLOCK_REALTIME : clk, abst);
     r = RW_REAL_TIMED();

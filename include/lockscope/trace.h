@@ -125,10 +125,11 @@ struct ls_rec_thread_name {
 };
 
 /* LS_REC_WRITER_QUEUE: rwlock `lock` prefers writers
- * (PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP) and thread `tid` had to
- * queue for its write lock: from then on a read request on it can wait
- * behind a queued writer, even while other threads hold it for reading.
- * Written once per lock generation, after the lock's own record. */
+ * (PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP) and thread `tid` asked
+ * for its write lock with a blocking call: writers can queue on it, and a
+ * read request then waits behind a queued writer, even while other threads
+ * hold it for reading.  Written once per lock generation, after the lock's
+ * own record. */
 struct ls_rec_writer_queue {
     uint32_t lock;
     uint32_t tid;

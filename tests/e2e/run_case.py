@@ -40,6 +40,9 @@ Checks (all optional):
   --min-found K      with --repeat: at least K runs report a race on
                      --race-var (and pass the checks); every other run
                      reports nothing and exits 0
+  --stdout-lacks S   the program's stdout under lockscope does not contain S
+  --orphan L=F:@m    the stall finding is marked orphan, and a thread of kind
+                     "exited" in it holds lock L, acquired at marker @m in F
 """
 import argparse
 import json

@@ -2,7 +2,7 @@
 # real call; the watchdog finds cycles and stalls): writer-preferring
 # rwlocks, orphaned locks, timed and clock rwlock requests.
 foreach(p wt_rw_prefer_writer wt_rw_writer_cycle wt_orphan_join wt_orphan_main
-          wt_rw_timed_cycle wt_rw_prefer_writer_clean wt_rw_writer_order)
+          wt_rw_timed_cycle wt_rw_prefer_writer_clean wt_rw_writer_order wt_orphan_rescued)
   add_executable(${p} ${CMAKE_SOURCE_DIR}/tests/progs/${p}.c)
   target_compile_options(${p} PRIVATE -O1 -g)
   target_link_libraries(${p} PRIVATE Threads::Threads)
@@ -30,6 +30,10 @@ add_test(NAME e2e_wait_orphan_main COMMAND ${RUN_CASE} --status 66 --timeout 20
   --count stall=1 --count misuse=1 --stall --waits-for orphan,exited
   --orphan orphan=wt_orphan_main.c:@taken
   --stderr-has "lockscope: stall:" -- ${PR}/wt_orphan_main)
+# An orphaned lock while another thread can still act (and does): only the
+# misuses are reported, no stall, and the program completes.
+add_test(NAME e2e_wait_orphan_rescued COMMAND ${RUN_CASE} --status 66 --timeout 20
+  --count stall=0 --count deadlock=0 --count misuse=2 --host-same -- ${PR}/wt_orphan_rescued)
 # Timed and clock rwlock requests are in the wait-for graph: a deadline an
 # hour away is caught like a plain request, within a second or two.
 foreach(m timedwr clockwr timedrd clockrd)
@@ -42,10 +46,14 @@ endforeach()
 add_test(NAME e2e_wait_prefer_writer_clean COMMAND ${RUN_CASE} --status 0 --findings 0
   --repeat 4 --timeout 60 --host-same -- ${PR}/wt_rw_prefer_writer_clean)
 # Lock order: read-to-read cycles cannot deadlock on default rwlocks, but
-# can on writer-preferring ones that writers queue on.
+# can on writer-preferring ones that writers ask for (whether or not a
+# writer had to queue in this run).
 add_test(NAME e2e_wait_writer_order COMMAND ${RUN_CASE} --status 66 --findings 1
   --kind lock-order-cycle --locks index_lock,store_lock
   --sites wt_rw_writer_order.c:@index_then,@store_second,@store_then,@index_second
   --stderr-has "prefers writers" --host-same -- ${PR}/wt_rw_writer_order)
 add_test(NAME e2e_wait_writer_order_default COMMAND ${RUN_CASE} --status 0 --findings 0
   --host-same -- ${PR}/wt_rw_writer_order default)
+add_test(NAME e2e_wait_writer_order_main_writes COMMAND ${RUN_CASE} --status 66 --findings 1
+  --kind lock-order-cycle --locks index_lock,store_lock --host-same
+  -- ${PR}/wt_rw_writer_order main-writes)

@@ -1,10 +1,11 @@
 /* A lock-order cycle made of read locks only: T1 reads index_lock, then
  * store_lock; later T2 reads store_lock, then index_lock.  Readers do not
  * block readers, so with default rwlocks (argument "default") this can
- * never deadlock.  With writer-preferring rwlocks on which writers queue
+ * never deadlock.  With writer-preferring rwlocks that writers ask for
  * (no argument), it can: a reader queues behind a writer waiting for the
  * other reader (see wt_rw_writer_cycle.c, where it happens).  This run
- * takes the locks in turn and never hangs. */
+ * takes the locks in turn and never hangs; with "main-writes" the only
+ * writer writes before the readers start. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
@@ -60,20 +61,34 @@ static void *writer(void *arg)
 
 int main(int argc, char **argv)
 {
+    const char *mode = argc > 1 ? argv[1] : "";
     pthread_rwlockattr_t a;
     pthread_rwlockattr_init(&a);
-    if (argc < 2 || strcmp(argv[1], "default") != 0)
+    if (strcmp(mode, "default") != 0)
         pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     pthread_rwlock_init(&index_lock, &a);
     pthread_rwlock_init(&store_lock, &a);
-    pthread_barrier_init(&step, NULL, 3);
+    /* "main-writes": the only writer is the main thread, before the
+     * readers start; it never has to queue, but it could have. */
+    int main_writes = strcmp(mode, "main-writes") == 0;
+    if (main_writes) {
+        pthread_rwlock_wrlock(&index_lock);
+        entries++;
+        pthread_rwlock_unlock(&index_lock);
+        pthread_rwlock_wrlock(&store_lock);
+        entries++;
+        pthread_rwlock_unlock(&store_lock);
+    }
+    pthread_barrier_init(&step, NULL, main_writes ? 2 : 3);
     pthread_t t1, t2, w;
     pthread_create(&t1, NULL, index_first, NULL);
     pthread_create(&t2, NULL, store_first, NULL);
-    pthread_create(&w, NULL, writer, NULL);
+    if (!main_writes)
+        pthread_create(&w, NULL, writer, NULL);
     pthread_join(t1, NULL);
     pthread_join(t2, NULL);
-    pthread_join(w, NULL);
+    if (!main_writes)
+        pthread_join(w, NULL);
     printf("entries=%ld\n", entries);
     return 0;
 }
