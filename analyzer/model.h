@@ -84,6 +84,7 @@ struct ls_access_rec {
     uint32_t size, stack, nheld;
     uint64_t watch_addr;      /* the watchpoint that fired */
     uint32_t watch_len;
+    uint32_t sync_lost;       /* LS_REC_ACCESS.sync_lost */
     uint32_t *held;
 };
 

@@ -353,6 +353,7 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         a->watch_addr = r.watch_addr;
         a->watch_len = r.watch_len;
         a->nheld = r.nheld;
+        a->sync_lost = r.sync_lost;
         a->held = xmalloc(r.nheld * sizeof(uint32_t) + 1);
         memcpy(a->held, p + sizeof r, r.nheld * sizeof(uint32_t));
         return 0;

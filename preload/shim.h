@@ -203,13 +203,14 @@ struct ls_sync {
 };
 
 /* ---- sampled accesses (access.c) --------------------------------------- */
-#define LS_RING_SIZE 8
+#define LS_RING_SIZE 64 /* drained at the next call into the shim, or by the sampler */
 #define LS_RING_VC 256
 #define LS_RING_HELD 16
 #define LS_RING_FRAMES 24
 struct ls_ring_entry {
     uint64_t addr, watch_addr;
     uint32_t size, flags, watch_len, epoch, version, nvc, nheld, nips;
+    uint32_t sync_lost;       /* LS_REC_ACCESS.sync_lost */
     uint32_t held[LS_RING_HELD];
     uint64_t ips[LS_RING_FRAMES];
     uint32_t vc[LS_RING_VC];

@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 #define LS_TRACE_MAGIC "LSTRACE"        /* 7 chars + NUL = 8 bytes */
-#define LS_TRACE_VERSION 2u
+#define LS_TRACE_VERSION 3u
 #define LS_TRACE_ALIGN 8u
 /* Upper bound on one record's payload; anything larger is corruption. */
 #define LS_TRACE_MAX_RECORD (1u << 20)
@@ -329,7 +329,15 @@ struct ls_rec_access {
     uint64_t watch_addr;      /* the watchpoint that fired: its first byte */
     uint32_t watch_len;       /* and length (1, 2, 4 or 8) */
     uint32_t nheld;
+    /* Version 3: how the followed _Atomic globals stood when the access was
+     * made: bits 0-30 count the traps of theirs the rate limit let pass
+     * unseen so far, LS_ACCESS_SYNC_BENCHED is set while one of them is set
+     * aside.  Two accesses are ordered exactly as the program ordered them
+     * only if both have the same count and neither has the bit. */
+    uint32_t sync_lost;
+    uint32_t reserved;
 };
+#define LS_ACCESS_SYNC_BENCHED (1u << 31)
 
 /* LS_REC_WATCH: how memory accesses were sampled in this process.  Followed
  * by msg_len bytes: why watching was refused, if it was.  A later

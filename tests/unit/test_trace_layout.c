@@ -33,7 +33,7 @@ Test(trace_layout, constants)
 {
     cr_assert_eq(sizeof LS_TRACE_MAGIC, 8u);
     cr_assert_str_eq(LS_TRACE_MAGIC, "LSTRACE");
-    cr_assert_eq(LS_TRACE_VERSION, 2u);
+    cr_assert_eq(LS_TRACE_VERSION, 3u);
     cr_assert_eq(LS_TRACE_ALIGN, 8u);
     cr_assert_eq(LS_TRACE_MAX_RECORD, 1048576u);
     cr_assert_eq(LS_TRACE_MAX_FRAMES, 64u);
@@ -297,7 +297,7 @@ Test(trace_layout, rec_clock)
 Test(trace_layout, rec_access)
 {
     typedef struct ls_rec_access T;
-    SIZE(T, 48);
+    SIZE(T, 56);
     FIELD(T, tid, 0, 4);
     FIELD(T, epoch, 4, 4);
     FIELD(T, clock_version, 8, 4);
@@ -308,6 +308,9 @@ Test(trace_layout, rec_access)
     FIELD(T, watch_addr, 32, 8);
     FIELD(T, watch_len, 40, 4);
     FIELD(T, nheld, 44, 4);
+    FIELD(T, sync_lost, 48, 4); /* version 3 */
+    FIELD(T, reserved, 52, 4);
+    cr_assert_eq(LS_ACCESS_SYNC_BENCHED, 1u << 31);
     cr_assert_eq(LS_ACCESS_WRITE, 1u);
     cr_assert_eq(LS_ACCESS_KIND_UNKNOWN, 2u);
     cr_assert_eq(LS_ACCESS_READ, 4u);

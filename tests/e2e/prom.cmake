@@ -1,0 +1,24 @@
+# Promises kept: races judged beside a hot _Atomic global, hold times,
+# what the shim warns about, and clean runs of the rarer pthread calls.
+# Included from tests/e2e/CMakeLists.txt (RUN_CASE, PR, PROGS_SRC).
+
+# Race programs, built as users build them.
+foreach(p pr_hot_atomic)
+  ls_user_program(${p} ${PR} SOURCES ${PROGS_SRC}/${p}.c)
+endforeach()
+
+# A hot _Atomic counter the rate limit sets aside does not turn race
+# checking off: the race on `plain` after it is found in every run, the
+# race beside it is found or said to be judged only in part, and the
+# locked version is clean with `plain` sampled.
+add_test(NAME e2e_prom_hot_atomic_race_after COMMAND ${RUN_CASE} --repeat 3 --status 66
+  --kind data-race --race-var plain --race-sites pr_hot_atomic.c:@write
+  -- ${PR}/pr_hot_atomic after)
+add_test(NAME e2e_prom_hot_atomic_race_together COMMAND ${RUN_CASE} --kind data-race
+  --stderr-has "lockscope: note: data races on global variables, in part: "
+  --scope "data-race=partial:aside while they were made or between them"
+  -- ${PR}/pr_hot_atomic together)
+add_test(NAME e2e_prom_hot_atomic_clean COMMAND ${RUN_CASE} --repeat 3 --status 0 --findings 0
+  --sampled plain:w --stderr-lacks "lockscope: note:" -- ${PR}/pr_hot_atomic clean)
+set_tests_properties(e2e_prom_hot_atomic_race_after e2e_prom_hot_atomic_clean
+  PROPERTIES TIMEOUT 120)
