@@ -22,3 +22,16 @@ add_test(NAME e2e_prom_hot_atomic_clean COMMAND ${RUN_CASE} --repeat 3 --status 
   --sampled plain:w --stderr-lacks "lockscope: note:" -- ${PR}/pr_hot_atomic clean)
 set_tests_properties(e2e_prom_hot_atomic_race_after e2e_prom_hot_atomic_clean
   PROPERTIES TIMEOUT 120)
+
+# The text report says when races were not checked, and why, not only the
+# JSON report's scope: the kernel refused watchpoints, or watch=0.
+add_test(NAME e2e_prom_text_races_refused COMMAND ${RUN_CASE} --status 66
+  --count lock-order-cycle=1
+  --stderr-has "lockscope: note: not checked: data races on global variables: the kernel refused hardware watchpoints"
+  -- ${PR}/no_perf ${EX}/noodle_fork)
+add_test(NAME e2e_prom_text_races_off COMMAND ${RUN_CASE} --status 0 --findings 0
+  --env LOCKSCOPE_OPTIONS=watch=0
+  --stderr-has "lockscope: note: not checked: data races on global variables: turned off"
+  -- ${EX}/counter_locked)
+add_test(NAME e2e_prom_text_races_checked COMMAND ${RUN_CASE} --status 0 --findings 0
+  --sampled n --stderr-lacks "lockscope: note:" -- ${EX}/counter_locked)
