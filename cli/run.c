@@ -115,6 +115,24 @@ static void check_out_dir(const char *given, const struct stat *st)
             (unsigned)(st->st_mode & 07777));
 }
 
+/* A directory the shim cannot create its traces in would leave every
+ * process untraced, each with a warning of its own and a report that
+ * blames the programs: said here once, with the cause, before the program
+ * starts.  Trying is the only test that holds for root and for read-only
+ * file systems alike. */
+static void check_writable(const char *given, const char *abs)
+{
+    struct strbuf sb;
+    sb_init(&sb);
+    sb_printf(&sb, "%s/.lockscope-probe.XXXXXX", abs);
+    int fd = mkstemp(sb.buf);
+    if (fd < 0)
+        die("cannot create traces in trace directory '%s': %s", given, strerror(errno));
+    close(fd);
+    unlink(sb.buf);
+    sb_free(&sb);
+}
+
 static char *make_out_dir(const char *given)
 {
     if (given) {
@@ -127,6 +145,7 @@ static char *make_out_dir(const char *given)
         char *abs = realpath(given, NULL);
         if (!abs)
             die("cannot resolve trace directory '%s': %s", given, strerror(errno));
+        check_writable(given, abs);
         remove_old_traces(abs);
         return abs;
     }

@@ -35,3 +35,17 @@ add_test(NAME e2e_prom_text_races_off COMMAND ${RUN_CASE} --status 0 --findings 
   -- ${EX}/counter_locked)
 add_test(NAME e2e_prom_text_races_checked COMMAND ${RUN_CASE} --status 0 --findings 0
   --sampled n --stderr-lacks "lockscope: note:" -- ${EX}/counter_locked)
+
+# The bound on held locks: one warning and one note a process, however
+# often its threads go past it.
+add_executable(pr_deep_nest ${PROGS_SRC}/pr_deep_nest.c)
+target_compile_options(pr_deep_nest PRIVATE -O1 -g)
+target_link_libraries(pr_deep_nest PRIVATE Threads::Threads)
+set_target_properties(pr_deep_nest PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PR})
+add_test(NAME e2e_prom_held_bound_once COMMAND ${RUN_CASE} --status 0 --findings 0 --host-same
+  --stderr-once "holds more than 128 locks" --note-count "held-lock stack full=1"
+  -- ${PR}/pr_deep_nest)
+# A trace directory that cannot take traces: one error with its cause.
+add_test(NAME e2e_prom_out_unwritable COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/pr_out_unwritable.sh
+  $<TARGET_FILE:lockscope> $<TARGET_FILE:lockscope_preload> ${EX}/noodle_fork
+  ${CMAKE_BINARY_DIR}/tests/prom_out)

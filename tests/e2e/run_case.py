@@ -187,6 +187,11 @@ def main():
     ap.add_argument("--misuse-any-site",
                     help="FILE:@m: the misuse finding's stack or other stack has a frame at m")
     ap.add_argument("--preload-same", metavar="SHIM")
+    ap.add_argument("--stderr-once", action="append", default=[],
+                    help="S: exactly one line of lockscope's stderr contains S")
+    ap.add_argument("--note-count", action="append", default=[],
+                    help="TEXT=N: the JSON report's notes (the run's and every process's) "
+                         "that contain TEXT number exactly N")
     ap.add_argument("prog", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     prog = a.prog[1:] if a.prog and a.prog[0] == "--" else a.prog
@@ -420,6 +425,17 @@ def run_once(a, prog, env):
                 fail("hold times not measured: %s" % q, err)
             if "contention profile" not in err:
                 fail("the text report has no contention profile", err)
+        for s in a.stderr_once:
+            n = sum(1 for line in err.splitlines() if s in line)
+            if n != 1:
+                fail("%d lines of stderr contain %r, expected 1" % (n, s), err)
+        for spec in a.note_count:
+            text, _, n = spec.rpartition("=")
+            notes = list(rep.get("notes") or []) + [m for p in rep["processes"]
+                                                    for m in p.get("notes") or []]
+            got = sum(1 for m in notes if text in m)
+            if got != int(n):
+                fail("%d notes contain %r, expected %s: %s" % (got, text, n, notes), err)
         if a.finding_in_cmd:
             p = rep["processes"][finds[0]["process"]]
             if a.finding_in_cmd not in p["command"]:
