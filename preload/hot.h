@@ -14,6 +14,10 @@
 
 #include "shim.h"
 
+/* The profile's coarse clock (profile.c): CLOCK_MONOTONIC as of the last
+ * tick, every LS_PROFILE_TICK_MS; 0 while no ticker runs. */
+extern _Atomic uint64_t ls_coarse_ns LS_HIDDEN;
+
 /* ---- lock ids -------------------------------------------------------- */
 uint32_t ls_lock_id_slow(struct ls_lock *lk) LS_HIDDEN;
 
@@ -95,6 +99,7 @@ static inline struct ls_held *ls_held_push(struct ls_thread *t, struct ls_lock *
     h->stack = 0;
     h->read = (uint32_t)read;
     h->since_ns = 0;
+    h->since_tick = atomic_load_explicit(&ls_coarse_ns, memory_order_relaxed);
     h->mix = ls_held_mix(id, read);
     t->heldhash ^= h->mix;
     t->nheld++;
@@ -154,7 +159,8 @@ static inline int ls_release(struct ls_thread *t, struct ls_lock *lk)
     uint32_t n = t->nheld;
     if (likely(n != 0)) {
         struct ls_held *h = &t->held[n - 1];
-        if (likely(h->lk == lk && h->count == 1 && !h->read && !h->since_ns)) {
+        if (likely(h->lk == lk && h->count == 1 && !h->read && !h->since_ns &&
+                   h->since_tick == atomic_load_explicit(&ls_coarse_ns, memory_order_relaxed))) {
             ls_clock_release(t, &lk->w);
             t->heldhash ^= h->mix;
             t->nheld = n - 1;

@@ -21,6 +21,7 @@ struct ls_options ls_opt = {
     .watch_rate = 2000,
     .watch_period_ms = 50,
     .watch_decode = 1,
+    .profile = 1,
 };
 
 static const struct {
@@ -47,6 +48,8 @@ static const struct {
                    "system's: libc, libstdc++, ...) (default 0)"},
     {"watch_decode", "0 does not decode the instruction behind a trap: accesses are counted, "
                      "races not judged; for measuring what decoding costs (default 1)"},
+    {"profile", "0 does not record the contention profile (waits, holds, long holds): for "
+                "measuring what it costs (default 1)"},
     {"suppressions", "a suppressions file for the lockscope command (the shim records "
                      "everything; the analysis hides what the file matches)"},
     {"help", "1 prints this list and runs the program untraced"},
@@ -159,6 +162,11 @@ static int apply(const char *k, size_t kn, const char *v, size_t vn)
             memcpy(ls_opt.watch_only, v, vn);
             ls_opt.watch_only[vn] = 0;
         }
+    } else if (IS("profile")) {
+        if (parse_int(v, vn, 0, 1, &x) == 0)
+            ls_opt.profile = x;
+        else
+            ls_warn("lockscope: warning: option 'profile' must be 0 or 1");
     } else if (IS("suppressions")) {
         /* The command's (cli/main.c): nothing for the shim to do. */
     } else if (IS("help")) {

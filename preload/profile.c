@@ -1,14 +1,25 @@
 /*
  * The contention profile: per lock, acquisitions, the ones that had to
  * wait, owner changes, wait time (every wait, measured on the slow path
- * only) and hold time (one acquisition in LS_PROFILE_SAMPLE, so that the
- * fast path reads no clock), and the call sites that waited longest.
+ * only), hold time and the call sites that waited longest.
+ *
+ * Holds: the fast path reads no clock.  Short holds are timed on one
+ * acquisition in LS_PROFILE_SAMPLE and on those that waited; the long ones
+ * all.  A ticker thread stores CLOCK_MONOTONIC into ls_coarse_ns every
+ * LS_PROFILE_TICK_MS; an acquisition copies it (a load of a line written
+ * 200 times a second), and a release that finds it changed (the hold
+ * outlasted a tick: a long hold, or the holder was preempted or slept)
+ * reads the clock and times the hold from the tick before it began.  So
+ * the long-hold report misses no hold longer than LS_PROFILE_TICK_MS.
  */
 #define _GNU_SOURCE
-#include "shim.h"
+#include "hot.h"
 
+#include <signal.h>
 #include <string.h>
 #include <time.h>
+
+_Atomic uint64_t ls_coarse_ns;
 
 uint64_t ls_mono_ns(void)
 {
@@ -86,9 +97,55 @@ static void count_wait_site(struct ls_profile *p, uint64_t ret, uint64_t waited)
     }
 }
 
+static void *ticker_main(void *arg)
+{
+    ls_guard = 1;
+    struct timespec ts = {0, LS_PROFILE_TICK_MS * 1000000L};
+    for (;;) {
+        nanosleep(&ts, NULL);
+        atomic_store_explicit(&ls_coarse_ns, ls_mono_ns(), memory_order_relaxed);
+    }
+    return arg;
+}
+
+static _Atomic int ticking;
+
+void ls_profile_threads_start(void)
+{
+    if (!ls_opt.profile || atomic_exchange(&ticking, 1))
+        return;
+    atomic_store(&ls_coarse_ns, ls_mono_ns());
+    sigset_t all, old;
+    sigfillset(&all);
+    ls_guard++; /* our own mask: not the program's, whatever it contains */
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&a, 64 * 1024);
+    pthread_t th;
+    if (ls_real.create(&th, &a, ticker_main, NULL) != 0)
+        atomic_store(&ls_coarse_ns, 0); /* no ticker: short holds sampled only */
+    pthread_attr_destroy(&a);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    ls_guard--;
+}
+
+void ls_profile_after_fork_child(void)
+{
+    /* The ticker did not come along: a frozen clock would hide long holds
+     * as well as none, and the next thread started starts it again. */
+    atomic_store(&ls_coarse_ns, 0);
+    atomic_store(&ticking, 0);
+}
+
 void ls_profile_acquired(struct ls_thread *t, struct ls_lock *lk, struct ls_held *h,
                          uint64_t waited_ns, uint64_t ret)
 {
+    if (unlikely(!ls_opt.profile)) {
+        t->hold_countdown = UINT32_MAX; /* keeps the fast path off this one */
+        return;
+    }
     int shared = h->read;
     add(&lk->acquisitions, 1, shared);
     uint32_t last = lk->w.last_tid;
@@ -122,12 +179,31 @@ void ls_profile_acquired(struct ls_thread *t, struct ls_lock *lk, struct ls_held
 
 void ls_profile_released(struct ls_thread *t, struct ls_lock *lk, struct ls_held *h)
 {
-    if (likely(!h->since_ns))
+    (void)t;
+    uint64_t tick = atomic_load_explicit(&ls_coarse_ns, memory_order_relaxed);
+    int long_hold = h->since_tick && tick != h->since_tick;
+    if (likely(!h->since_ns && !long_hold))
         return;
-    struct ls_profile *p = lk->prof;
+    struct ls_profile *p = long_hold ? profile_of(lk) : lk->prof;
     if (!p)
         return;
-    uint64_t held = ls_mono_ns() - h->since_ns;
+    uint64_t now = ls_mono_ns();
+    if (long_hold) {
+        /* Timed exactly if it was sampled.  Else it began between the tick
+         * before it and the next: its longest is counted from the one
+         * before (too long by less than a tick, never too short: no long
+         * hold is missed), its total from the next (a hold shorter than a
+         * tick that spans one mostly began just before it, so that counting
+         * from the one before would double the short holds' total). */
+        uint64_t from = h->since_ns ? h->since_ns : h->since_tick;
+        uint64_t next = h->since_tick + LS_PROFILE_TICK_MS * 1000000ull;
+        uint64_t begun = h->since_ns ? h->since_ns : next < tick ? next : tick;
+        add(&p->long_holds, 1, 1);
+        add(&p->long_hold_ns, now > begun ? now - begun : 0, 1);
+        max_of(&p->hold_max_ns, now - from);
+        return;
+    }
+    uint64_t held = now - h->since_ns;
     add(&p->hold_samples, 1, 1);
     add(&p->hold_sampled_ns, held, 1);
     max_of(&p->hold_max_ns, held);
@@ -135,6 +211,8 @@ void ls_profile_released(struct ls_thread *t, struct ls_lock *lk, struct ls_held
 
 void ls_profile_write(struct ls_lock *lk)
 {
+    if (!ls_opt.profile)
+        return;
     struct ls_profile *p = lk->prof;
     uint32_t id = atomic_load(&lk->id);
     if (!id || atomic_load(&lk->acquisitions) == 0)
@@ -152,6 +230,8 @@ void ls_profile_write(struct ls_lock *lk)
         .hold_samples = atomic_load(&p->hold_samples),
         .hold_sampled_ns = atomic_load(&p->hold_sampled_ns),
         .hold_max_ns = atomic_load(&p->hold_max_ns),
+        .long_holds = atomic_load(&p->long_holds),
+        .long_hold_ns = atomic_load(&p->long_hold_ns),
     };
     struct ls_rec_profile_site sites[LS_PROFILE_SITES];
     if (p == &none) {
@@ -184,6 +264,8 @@ static void reset(struct ls_lock *lk)
 
 void ls_profile_write_all(void)
 {
+    if (!ls_opt.profile)
+        return;
     ls_locks_for_each(ls_profile_write);
 }
 

@@ -286,6 +286,7 @@ static void after_fork_child(void)
     ls_deadlock_after_fork_child();
     ls_writer_after_fork_child();
     ls_threads_after_fork_child();
+    ls_profile_after_fork_child();
 }
 
 /* ---- start and end ---------------------------------------------------- */

@@ -103,6 +103,7 @@ struct ls_options {
     char watch_only[1024];    /* comma-separated names: watch only these globals */
     int watch_libs;           /* also the globals of the program's own shared libraries */
     int watch_decode;         /* decode the instruction behind each trap (0: measuring only) */
+    int profile;              /* the contention profile (0: not recorded) */
 };
 extern struct ls_options ls_opt LS_HIDDEN;
 /* Parses LOCKSCOPE_OPTIONS (sanitizer syntax).  Returns 1 if help=1 was
@@ -181,6 +182,8 @@ struct ls_held {
     uint32_t approx;          /* stack's outer frames are approximate */
     uint32_t read;            /* held for reading (rwlock) */
     uint64_t since_ns;        /* acquisition time, for a sampled hold; 0 if not sampled */
+    uint64_t since_tick;      /* ls_coarse_ns at acquisition: a hold that outlasts a tick
+                                 is timed at its release */
     uint64_t mix;             /* its share of the thread's heldhash */
 };
 
@@ -319,6 +322,7 @@ struct ls_profile {
     _Atomic uint64_t contended;
     _Atomic uint64_t wait_ns, wait_max_ns;
     _Atomic uint64_t hold_samples, hold_sampled_ns, hold_max_ns;
+    _Atomic uint64_t long_holds, long_hold_ns;
     struct ls_spin site_spin;
     struct {
         uint64_t ret;
@@ -493,6 +497,10 @@ void ls_profile_acquired(struct ls_thread *t, struct ls_lock *lk, struct ls_held
 void ls_profile_released(struct ls_thread *t, struct ls_lock *lk, struct ls_held *h) LS_HIDDEN;
 /* Writes every lock's profile (at exit) / one lock's (when destroyed). */
 void ls_profile_write_all(void) LS_HIDDEN;
+/* The coarse clock's ticker, started with the program's first thread
+ * (profile=1), and again in a forked child's. */
+void ls_profile_threads_start(void) LS_HIDDEN;
+void ls_profile_after_fork_child(void) LS_HIDDEN;
 void ls_profile_write(struct ls_lock *lk) LS_HIDDEN;
 /* A lock is destroyed: its profile is written and starts again. */
 void ls_profile_destroyed(struct ls_lock *lk) LS_HIDDEN;

@@ -105,6 +105,7 @@ LS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
     ls_clock_thread_start(child, t);
     ls_clock_tick(t);
     ls_watch_threads_start();
+    ls_profile_threads_start();
     t->epoch++;
     int r = ls_real.create(th, attr, trampoline, child);
     if (r != 0) {

@@ -375,11 +375,15 @@ struct ls_rec_watch {
 #define LS_WATCH_SYNC_INCOMPLETE (1u << 31)
 
 /* LS_REC_PROFILE: how one lock was used (written at exit, and when the lock
- * is destroyed).  Hold times are measured on one acquisition in
- * LS_PROFILE_SAMPLE (a clock read on each is too dear); wait times on every
- * acquisition that had to wait.  Followed by nsites struct
+ * is destroyed).  Short holds are measured on one acquisition in
+ * LS_PROFILE_SAMPLE and on those that waited (a clock read on each is too
+ * dear); every hold that outlasts a tick of the shim's coarse clock (one
+ * every LS_PROFILE_TICK_MS, read at acquisition) is timed at its release:
+ * version 3's long_holds, never sampled, so no long hold is missed.  Wait
+ * times on every acquisition that had to wait.  Followed by nsites struct
  * ls_rec_profile_site: the places that waited longest. */
 #define LS_PROFILE_SAMPLE 64u
+#define LS_PROFILE_TICK_MS 5u
 
 struct ls_rec_profile {
     uint32_t lock;
@@ -389,9 +393,15 @@ struct ls_rec_profile {
     uint64_t owner_changes;   /* acquired by another thread than the last releaser */
     uint64_t wait_ns;         /* total time waited */
     uint64_t wait_max_ns;
-    uint64_t hold_samples;    /* holds measured */
+    uint64_t hold_samples;    /* short holds measured (sampled) */
     uint64_t hold_sampled_ns; /* their total */
-    uint64_t hold_max_ns;     /* longest measured hold */
+    uint64_t hold_max_ns;     /* longest measured hold, long or short */
+    /* Version 3: every hold that outlasted a tick of the coarse clock, and
+     * their total.  A hold not also sampled counts in hold_max_ns from the
+     * tick before it began (at most LS_PROFILE_TICK_MS too long, never too
+     * short), in long_hold_ns from the tick after. */
+    uint64_t long_holds;
+    uint64_t long_hold_ns;
 };
 
 struct ls_rec_profile_site {

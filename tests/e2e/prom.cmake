@@ -49,3 +49,18 @@ add_test(NAME e2e_prom_held_bound_once COMMAND ${RUN_CASE} --status 0 --findings
 add_test(NAME e2e_prom_out_unwritable COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/pr_out_unwritable.sh
   $<TARGET_FILE:lockscope> $<TARGET_FILE:lockscope_preload> ${EX}/noodle_fork
   ${CMAKE_BINARY_DIR}/tests/prom_out)
+
+# Hold times: a 1.3 s hold is listed whichever acquisition it is (1, 10,
+# 30), and measured as long as the program measured it.
+add_executable(pr_long_hold ${PROGS_SRC}/pr_long_hold.c)
+target_compile_options(pr_long_hold PRIVATE -O1 -g)
+target_link_libraries(pr_long_hold PRIVATE Threads::Threads)
+set_target_properties(pr_long_hold PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PR})
+foreach(n 1 10 30)
+  add_test(NAME e2e_prom_long_hold_${n} COMMAND ${RUN_CASE} --status 0 --findings 0
+    --profile-holds config_lock -- ${PR}/pr_long_hold ${n})
+endforeach()
+# profile=0: no profile, no long holds, the program unchanged.
+add_test(NAME e2e_prom_profile_off COMMAND ${RUN_CASE} --status 0 --findings 0
+  --env LOCKSCOPE_OPTIONS=profile=0 --stderr-lacks "contention profile"
+  --stderr-lacks "was held for" -- ${PR}/pr_long_hold 1)

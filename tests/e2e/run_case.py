@@ -187,6 +187,12 @@ def main():
     ap.add_argument("--misuse-any-site",
                     help="FILE:@m: the misuse finding's stack or other stack has a frame at m")
     ap.add_argument("--preload-same", metavar="SHIM")
+    ap.add_argument("--profile-holds",
+                    help="LOCK: its hold times match what the program printed (held_max_ns=M, "
+                         "and held_ns=H if given): no hold the program timed longer than 5 ms is "
+                         "missed, none is made much longer than it was (the shim's 5 ms tick "
+                         "and 15 ms for preemption), the total is within 0.5-2x, and a hold over 1 s is listed as a "
+                         "long hold")
     ap.add_argument("--stderr-once", action="append", default=[],
                     help="S: exactly one line of lockscope's stderr contains S")
     ap.add_argument("--note-count", action="append", default=[],
@@ -425,6 +431,34 @@ def run_once(a, prog, env):
                 fail("hold times not measured: %s" % q, err)
             if "contention profile" not in err:
                 fail("the text report has no contention profile", err)
+        if a.profile_holds:
+            out = r.stdout.decode()
+            m = re.search(r"held_max_ns=(\d+)", out)
+            if not m:
+                fail("the program did not print held_max_ns", err)
+            longest = int(m.group(1))
+            prof = [q for q in rep.get("profile", []) if q["lock"]["name"] == a.profile_holds]
+            if not prof:
+                fail("no profile for %s" % a.profile_holds, err)
+            q = prof[0]
+            # lockscope times from inside the lock call to inside the unlock
+            # call: never shorter than the program's own interval
+            if longest >= 5000000 and q["hold_max_ns"] < longest:
+                fail("longest hold %d ns, the program measured %d ns" % (q["hold_max_ns"], longest), err)
+            # lockscope's interval also holds the wrappers' own work, where
+            # a thread may be preempted on a busy machine: a tick and 15 ms
+            if q["hold_max_ns"] > longest * 1.01 + 20000000:
+                fail("longest hold %d ns, more than the program's %d ns, a tick and 15 ms" %
+                     (q["hold_max_ns"], longest), err)
+            h = re.search(r"held_ns=(\d+)", out)
+            if h and not 0.5 * int(h.group(1)) <= q["hold_ns_estimated"] <= 2 * int(h.group(1)):
+                fail("holds estimated at %d ns in all, the program measured %s ns" %
+                     (q["hold_ns_estimated"], h.group(1)), err)
+            if longest > 1000000000:
+                if not q["long_hold"]:
+                    fail("a hold of %d ns is not marked as a long hold" % longest, err)
+                if "%s was held for" % a.profile_holds not in err:
+                    fail("the text report does not list the long hold", err)
         for s in a.stderr_once:
             n = sum(1 for line in err.splitlines() if s in line)
             if n != 1:

@@ -318,6 +318,27 @@ Test(trace_layout, rec_access)
     cr_assert_eq(LS_ACCESS_INEXACT, 16u);
 }
 
+/* Version 3: long holds, each timed. */
+Test(trace_layout, rec_profile)
+{
+    typedef struct ls_rec_profile T;
+    SIZE(T, 88);
+    FIELD(T, lock, 0, 4);
+    FIELD(T, nsites, 4, 4);
+    FIELD(T, acquisitions, 8, 8);
+    FIELD(T, contended, 16, 8);
+    FIELD(T, owner_changes, 24, 8);
+    FIELD(T, wait_ns, 32, 8);
+    FIELD(T, wait_max_ns, 40, 8);
+    FIELD(T, hold_samples, 48, 8);
+    FIELD(T, hold_sampled_ns, 56, 8);
+    FIELD(T, hold_max_ns, 64, 8);
+    FIELD(T, long_holds, 72, 8);
+    FIELD(T, long_hold_ns, 80, 8);
+    cr_assert_eq(LS_PROFILE_SAMPLE, 64u);
+    cr_assert_eq(LS_PROFILE_TICK_MS, 5u);
+}
+
 Test(trace_layout, rec_watch)
 {
     typedef struct ls_rec_watch T;
