@@ -98,6 +98,13 @@ struct ls_profile_rec {
     struct ls_rec_profile_site *sites;
 };
 
+/* A program this process started (LS_REC_EXEC). */
+struct ls_exec_rec {
+    uint32_t pid, how;        /* the process that runs it; LS_EXEC_* */
+    uint64_t time_ns;
+    char *path;
+};
+
 struct ls_process {
     char *trace_path;
     uint32_t pid, ppid, parent_tid;
@@ -130,6 +137,8 @@ struct ls_process {
     size_t nmisuses, cap_misuses;
     struct ls_clock_rec *clocks;
     size_t nclocks, cap_clocks;
+    struct ls_exec_rec *execs;
+    size_t nexecs, cap_execs;
     struct ls_access_rec *accesses;
     size_t naccesses, cap_accesses;
     struct ls_profile_rec *profiles;

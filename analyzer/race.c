@@ -457,6 +457,12 @@ size_t ls_check_races(struct ls_process *p, size_t proc, struct ls_report *r,
                       const struct ls_progress *pg)
 {
     struct ls_fprocess *fp = &r->procs[proc];
+    if (p->watch_status == 0 && p->nthreads <= 1 && p->naccesses == 0) {
+        /* A forked child that did not start a thread (often one that only
+         * exec'd): its trace has no watch record, and nothing to judge. */
+        scope_sampled(p, fp, NULL, 0);
+        return 0;
+    }
     if (p->watch_status != LS_WATCH_ON) {
         scope_unwatched(p, fp);
         return 0;

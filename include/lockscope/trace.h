@@ -68,6 +68,7 @@ enum {
     LS_REC_WATCH = 15,
     LS_REC_THREAD_NAME = 16,
     LS_REC_PROFILE = 17,
+    LS_REC_EXEC = 40,         /* version 3: a program started (exec, vfork + exec, posix_spawn) */
 };
 
 /* LS_REC_PROCESS: followed by exe_len bytes of the executable's path, then
@@ -402,6 +403,24 @@ struct ls_rec_profile {
      * short), in long_hold_ns from the tick after. */
     uint64_t long_holds;
     uint64_t long_hold_ns;
+};
+
+/* LS_REC_EXEC: process `pid` is about to run the program at the path
+ * that follows (path_len bytes): this process exec'ing (LS_EXEC_SELF), a
+ * vfork child of it exec'ing in its memory (LS_EXEC_VFORK), or a child it
+ * started with posix_spawn (LS_EXEC_SPAWN; written once the call returned,
+ * time_ns taken before it).  A trace of `pid` started at time_ns or later
+ * is that program's; without one, the program was not traced (statically
+ * linked, set-uid, or started without LD_PRELOAD).  LS_EXEC_FAILED: the
+ * last exec of `pid` failed (the process goes on as it was). */
+enum { LS_EXEC_SELF = 1, LS_EXEC_VFORK = 2, LS_EXEC_SPAWN = 3, LS_EXEC_FAILED = 4 };
+
+struct ls_rec_exec {
+    uint32_t pid;
+    uint32_t how;             /* LS_EXEC_* */
+    uint64_t time_ns;         /* CLOCK_REALTIME, as ls_file_header.start_ns */
+    uint32_t path_len;
+    uint32_t reserved;
 };
 
 struct ls_rec_profile_site {

@@ -64,3 +64,32 @@ endforeach()
 add_test(NAME e2e_prom_profile_off COMMAND ${RUN_CASE} --status 0 --findings 0
   --env LOCKSCOPE_OPTIONS=profile=0 --stderr-lacks "contention profile"
   --stderr-lacks "was held for" -- ${PR}/pr_long_hold 1)
+
+# Statically linked and set-uid programs, however they were started, are
+# named by their own path: posix_spawn, posix_spawnp, vfork + exec,
+# fork + exec, system(), make and ctest.
+ls_user_program(pr_spawn ${PR} SOURCES ${PROGS_SRC}/pr_spawn.c)
+ls_user_program(pr_static_child ${PR} SOURCES ${PROGS_SRC}/pr_static_child.c FLAGS -static)
+foreach(how spawn spawnp vfork fork system)
+  # (the native run of --host-same has the test's PATH: not for spawnp)
+  if(how STREQUAL "spawnp")
+    set(child pr_static_child)
+    set(same)
+  else()
+    set(child ${PR}/pr_static_child)
+    set(same --host-same)
+  endif()
+  add_test(NAME e2e_prom_untraced_${how} COMMAND ${RUN_CASE} --status 0 --findings 0
+    --env PATH=${PR}:$ENV{PATH} ${same}
+    --stderr-once "lockscope: note: '${PR}/pr_static_child' wrote no trace: it was not checked"
+    --note-count "'${PR}/pr_static_child' wrote no trace=1"
+    --stderr-lacks "lockscope: note: not checked:" -- ${PR}/pr_spawn ${how} ${child})
+endforeach()
+add_test(NAME e2e_prom_untraced_make_ctest COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/pr_untraced.sh
+  $<TARGET_FILE:lockscope> ${PR}/pr_static_child ${CMAKE_BINARY_DIR}/tests/prom_untraced)
+# A dynamically linked program started those ways is traced: no note.
+foreach(how spawn vfork fork system)
+  add_test(NAME e2e_prom_traced_${how} COMMAND ${RUN_CASE} --status 0 --findings 0
+    --stderr-lacks "wrote no trace" --note-count "no trace=0"
+    -- ${PR}/pr_spawn ${how} ${EX}/counter_locked)
+endforeach()

@@ -465,7 +465,7 @@ def run_once(a, prog, env):
                 fail("%d lines of stderr contain %r, expected 1" % (n, s), err)
         for spec in a.note_count:
             text, _, n = spec.rpartition("=")
-            notes = list(rep.get("notes") or []) + [m for p in rep["processes"]
+            notes = list(rep.get("run", {}).get("notes") or []) + [m for p in rep["processes"]
                                                     for m in p.get("notes") or []]
             got = sum(1 for m in notes if text in m)
             if got != int(n):

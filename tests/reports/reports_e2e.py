@@ -643,13 +643,13 @@ def case_untraced_static():
     expect_status(r, 66, "lo_fork_exec static")
     rep = load_json(js, r)
     notes = rep["run"]["notes"]
-    check(any("exec'd a program that wrote no trace" in n for n in notes),
-          "no note about the untraced exec: %s" % notes, r.err)
+    check(any(("'%s' wrote no trace" % st) in n and "exec'd by process" in n for n in notes),
+          "no note naming the untraced program: %s" % notes, r.err)
     execed = [p for p in rep["processes"] if any("no trace" in n for n in p["notes"])]
     check(len(execed) == 1 and execed[0]["execed"], "process notes %s" %
           [p["notes"] for p in rep["processes"]])
     with open(page, encoding="utf-8") as fh:
-        check("exec&#39;d a program that wrote no trace" in fh.read(), "HTML lacks the note")
+        check("&#39;%s&#39; wrote no trace" % st in fh.read(), "HTML lacks the note")
     # A dynamically linked exec is followed: no such note.
     js = os.path.join(w, "dyn.json")
     r = lockscope("run", "--json", js, "--", prog("lo_fork_exec"), ex("noodle_fork"))

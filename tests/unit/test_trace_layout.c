@@ -318,6 +318,23 @@ Test(trace_layout, rec_access)
     cr_assert_eq(LS_ACCESS_INEXACT, 16u);
 }
 
+/* Version 3: the programs a process starts. */
+Test(trace_layout, rec_exec)
+{
+    typedef struct ls_rec_exec T;
+    SIZE(T, 24);
+    FIELD(T, pid, 0, 4);
+    FIELD(T, how, 4, 4);
+    FIELD(T, time_ns, 8, 8);
+    FIELD(T, path_len, 16, 4);
+    FIELD(T, reserved, 20, 4);
+    cr_assert_eq(LS_REC_EXEC, 40);
+    cr_assert_eq(LS_EXEC_SELF, 1);
+    cr_assert_eq(LS_EXEC_VFORK, 2);
+    cr_assert_eq(LS_EXEC_SPAWN, 3);
+    cr_assert_eq(LS_EXEC_FAILED, 4);
+}
+
 /* Version 3: long holds, each timed. */
 Test(trace_layout, rec_profile)
 {
