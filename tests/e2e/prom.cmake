@@ -93,3 +93,13 @@ foreach(how spawn vfork fork system)
     --stderr-lacks "wrote no trace" --note-count "no trace=0"
     -- ${PR}/pr_spawn ${how} ${EX}/counter_locked)
 endforeach()
+
+# Every race test runs a program built as users build theirs.  The list of
+# ls_user_program's programs is complete here: this file is the last of
+# tests/e2e, and examples/ came before.
+get_property(user_programs GLOBAL PROPERTY LS_USER_PROGRAMS)
+string(REPLACE ";" "\n" user_programs "${user_programs}")
+file(WRITE ${CMAKE_BINARY_DIR}/tests/user_programs.txt "${user_programs}\n")
+add_test(NAME e2e_prom_race_programs_user_built COMMAND ${Python3_EXECUTABLE}
+  ${CMAKE_CURRENT_SOURCE_DIR}/pr_user_built.py ${CMAKE_CURRENT_BINARY_DIR}/CTestTestfile.cmake
+  ${CMAKE_BINARY_DIR}/tests/user_programs.txt)
