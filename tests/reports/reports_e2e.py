@@ -27,6 +27,9 @@ A = None  # parsed arguments
 PAYLOAD = "<img src=x onerror=alert(1)>"
 PAYLOAD2 = '"><script>alert(2)</script>'
 PAYLOAD3 = "';alert(3);'"
+# In rp_xss.c's race lines, which the report quotes from the source.
+PAYLOAD4 = "<svg/onload=alert(4)>"
+PAYLOAD5 = "</pre><script>alert(5)</script>"
 
 
 class Fail(Exception):
@@ -862,6 +865,11 @@ def case_html_xss():
     check(src in raw, "no frame has the hostile source path")
     check(any(PAYLOAD in l["label"] for f in rep["findings"] for l in f["locks"]),
           "no lock label has the hostile file name")
+    races = [f for f in rep["findings"] if f["kind"] == "data-race"]
+    check(races and all(f["variable"]["name"] == "xss_hits" for f in races),
+          "no race on xss_hits: %s" % [f["kind"] for f in rep["findings"]])
+    check(all(a["stack"] and a["stack"][0]["file"] == src for f in races for a in f["accesses"]),
+          "the race's accesses are not in the hostile source file")
     page = os.path.join(t, "report.html")
 
     # As written, with its CSP.
@@ -881,9 +889,18 @@ def case_html_xss():
     check(root.get("data-ready") == "1", "the page's own script did not run in the copy")
     check(o["images"] == 0 and o["scripts"] == 3, "DOM has %d images, %d scripts" %
           (o["images"], o["scripts"]))
-    check(len(o["articles"]) == 1 and o["articles"][0]["shown"], "the finding is not visible")
-    for p in (PAYLOAD, PAYLOAD2, PAYLOAD3, src):
+    check(len(o["articles"]) == 1 + len(races) and all(a["shown"] for a in o["articles"]),
+          "the findings are not all visible: %s" % o["articles"])
+    check({f["id"] for f in races} <= {a["id"] for a in o["articles"]},
+          "no article for a race")
+    for p in (PAYLOAD, PAYLOAD2, PAYLOAD3, PAYLOAD4, PAYLOAD5, src):
         check(p in o["visible"], "the page does not show %r as text" % p)
+    # Written as text in every place of the file, never as markup: the raw
+    # page holds no payload unescaped.
+    with open(page, encoding="utf-8") as fh:
+        raw_page = fh.read()
+    for p in (PAYLOAD, PAYLOAD2, PAYLOAD4, PAYLOAD5, os.path.basename(src)):
+        check(p not in raw_page, "the page holds %r unescaped" % p)
     check(any(PAYLOAD in n for s in o["svgs"] for n in s["titles"]) and
           any(n.startswith("mutex initialized at") and "alert(1)>" in n
               for s in o["svgs"] for n in s["nodes"]),
