@@ -293,6 +293,10 @@ void ls_threads_map_after_fork_child(void) LS_HIDDEN;
  * did not see start (created before it loaded, or by C11 thrd_create). */
 struct ls_thread *ls_current_slow(void) LS_HIDDEN;
 void ls_threads_after_fork_child(void) LS_HIDDEN;
+/* The first lock t holds that is not a robust mutex (which the next locker
+ * gets with EOWNERDEAD when its owner ends: ending while holding one is
+ * how robust mutexes are used), or -1. */
+int ls_held_unrobust(const struct ls_thread *t) LS_HIDDEN;
 
 /* ---- locks (locks.c) ------------------------------------------------ */
 /* The fields every acquisition touches come first, to share one cache line

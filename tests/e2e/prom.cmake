@@ -103,3 +103,18 @@ file(WRITE ${CMAKE_BINARY_DIR}/tests/user_programs.txt "${user_programs}\n")
 add_test(NAME e2e_prom_race_programs_user_built COMMAND ${Python3_EXECUTABLE}
   ${CMAKE_CURRENT_SOURCE_DIR}/pr_user_built.py ${CMAKE_CURRENT_BINARY_DIR}/CTestTestfile.cmake
   ${CMAKE_BINARY_DIR}/tests/user_programs.txt)
+
+# The rarer synchronization calls, used correctly: clean, the guarded
+# variable sampled (its happens-before through each call is what keeps
+# the race check quiet), the program unchanged.  pthread_exit holding a
+# mutex: the one misuse, at its line.
+ls_user_program(pr_sync_rare ${PR} SOURCES ${PROGS_SRC}/pr_sync_rare.c)
+foreach(mode robust clocklock rwtimed semopen)
+  add_test(NAME e2e_prom_clean_${mode} COMMAND ${RUN_CASE} --repeat 3 --status 0 --findings 0
+    --sampled guarded:w --host-same -- ${PR}/pr_sync_rare ${mode})
+endforeach()
+add_test(NAME e2e_prom_clean_c11 COMMAND ${RUN_CASE} --repeat 3 --status 0 --findings 0
+  --sampled guarded:w --host-same --scope "sync=checked" -- ${PR}/pr_sync_rare c11)
+add_test(NAME e2e_prom_exit_holding COMMAND ${RUN_CASE} --status 66 --findings 1 --kind misuse
+  --rule exit-holding-locks --misuse-any-site pr_sync_rare.c:@exit_held --host-same
+  -- ${PR}/pr_sync_rare exitheld)
