@@ -126,6 +126,12 @@ int ls_writer_open(void) LS_HIDDEN;
 void ls_writer_record(uint16_t type, const void *a, size_t alen, const void *b,
                       size_t blen, const void *c, size_t clen) LS_HIDDEN;
 void ls_writer_flush(void) LS_HIDDEN;
+/* For a vfork child, which shares this memory but not the descriptors: the
+ * record is appended if the buffer has room, and never flushed (a flush,
+ * or reopening the file, would act on the child's descriptors).  -1 if
+ * it did not fit. */
+int ls_writer_append_only(uint16_t type, const void *a, size_t alen, const void *b,
+                          size_t blen) LS_HIDDEN;
 /* From a signal handler: flush if the buffer is not in use. */
 void ls_writer_flush_async(void) LS_HIDDEN;
 /* Writes the END record (once) and flushes. */

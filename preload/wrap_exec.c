@@ -26,14 +26,17 @@
 #include <string.h>
 #include <unistd.h>
 
-static void note_start(uint32_t how, pid_t pid, uint64_t t, const char *path)
+static void note_start(uint32_t how, pid_t pid, uint64_t t, const char *path, int mine)
 {
     if (!atomic_load(&ls_active) || !path)
         return;
     size_t n = strnlen(path, 4096);
     struct ls_rec_exec e = {.pid = (uint32_t)pid, .how = how, .time_ns = t,
                             .path_len = (uint32_t)n};
-    ls_writer_record(LS_REC_EXEC, &e, sizeof e, path, n, NULL, 0);
+    if (mine)
+        ls_writer_record(LS_REC_EXEC, &e, sizeof e, path, n, NULL, 0);
+    else
+        ls_writer_append_only(LS_REC_EXEC, &e, sizeof e, path, n);
 }
 
 /* The program execvp and posix_spawnp will run: file itself if it names a
@@ -73,7 +76,7 @@ static void before_exec(const char *path)
     int saved = errno;
     ls_signals_before_exec();
     int mine = ls_writer_mine();
-    note_start(mine ? LS_EXEC_SELF : LS_EXEC_VFORK, getpid(), ls_now_ns(), path);
+    note_start(mine ? LS_EXEC_SELF : LS_EXEC_VFORK, getpid(), ls_now_ns(), path, mine);
     if (atomic_load(&ls_active) && mine)
         ls_writer_end(-1, LS_END_EXEC);
     errno = saved;
@@ -84,7 +87,7 @@ static void after_failed_exec(void)
     int saved = errno;
     ls_signals_exec_failed();
     int mine = ls_writer_mine();
-    note_start(LS_EXEC_FAILED, getpid(), ls_now_ns(), "");
+    note_start(LS_EXEC_FAILED, getpid(), ls_now_ns(), "", mine);
     if (atomic_load(&ls_active) && mine)
         ls_writer_exec_failed();
     errno = saved;
@@ -216,7 +219,7 @@ LS_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_a
         *pid = child;
     if (r == 0) {
         int saved = errno;
-        note_start(LS_EXEC_SPAWN, child, t, path);
+        note_start(LS_EXEC_SPAWN, child, t, path, 1);
         errno = saved;
     }
     return r;
@@ -238,7 +241,7 @@ LS_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
     if (r == 0) {
         int saved = errno;
         char buf[4096];
-        note_start(LS_EXEC_SPAWN, child, t, search_path(file, buf, sizeof buf));
+        note_start(LS_EXEC_SPAWN, child, t, search_path(file, buf, sizeof buf), 1);
         errno = saved;
     }
     return r;

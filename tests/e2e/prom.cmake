@@ -94,16 +94,6 @@ foreach(how spawn vfork fork system)
     -- ${PR}/pr_spawn ${how} ${EX}/counter_locked)
 endforeach()
 
-# Every race test runs a program built as users build theirs.  The list of
-# ls_user_program's programs is complete here: this file is the last of
-# tests/e2e, and examples/ came before.
-get_property(user_programs GLOBAL PROPERTY LS_USER_PROGRAMS)
-string(REPLACE ";" "\n" user_programs "${user_programs}")
-file(WRITE ${CMAKE_BINARY_DIR}/tests/user_programs.txt "${user_programs}\n")
-add_test(NAME e2e_prom_race_programs_user_built COMMAND ${Python3_EXECUTABLE}
-  ${CMAKE_CURRENT_SOURCE_DIR}/pr_user_built.py ${CMAKE_CURRENT_BINARY_DIR}/CTestTestfile.cmake
-  ${CMAKE_BINARY_DIR}/tests/user_programs.txt)
-
 # The rarer synchronization calls, used correctly: clean, the guarded
 # variable sampled (its happens-before through each call is what keeps
 # the race check quiet), the program unchanged.  pthread_exit holding a
@@ -118,3 +108,17 @@ add_test(NAME e2e_prom_clean_c11 COMMAND ${RUN_CASE} --repeat 3 --status 0 --fin
 add_test(NAME e2e_prom_exit_holding COMMAND ${RUN_CASE} --status 66 --findings 1 --kind misuse
   --rule exit-holding-locks --misuse-any-site pr_sync_rare.c:@exit_held --host-same
   -- ${PR}/pr_sync_rare exitheld)
+
+# Every race test runs a program built as users build theirs.  The list of
+# ls_user_program's programs is written once the whole project has been
+# read (deferred to the end of the top directory), so that programs of
+# files included after this one are in it too.
+function(ls_write_user_programs)
+  get_property(user_programs GLOBAL PROPERTY LS_USER_PROGRAMS)
+  string(REPLACE ";" "\n" user_programs "${user_programs}")
+  file(WRITE ${CMAKE_BINARY_DIR}/tests/user_programs.txt "${user_programs}\n")
+endfunction()
+cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL ls_write_user_programs)
+add_test(NAME e2e_prom_race_programs_user_built COMMAND ${Python3_EXECUTABLE}
+  ${CMAKE_CURRENT_SOURCE_DIR}/pr_user_built.py ${CMAKE_CURRENT_BINARY_DIR}/CTestTestfile.cmake
+  ${CMAKE_BINARY_DIR}/tests/user_programs.txt)
