@@ -47,7 +47,7 @@ add_test(NAME e2e_prom_held_bound_once COMMAND ${RUN_CASE} --status 0 --findings
   -- ${PR}/pr_deep_nest)
 # A trace directory that cannot take traces: one error with its cause.
 add_test(NAME e2e_prom_out_unwritable COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/pr_out_unwritable.sh
-  $<TARGET_FILE:lockscope> $<TARGET_FILE:lockscope_preload> ${EX}/noodle_fork
+  $<TARGET_FILE:lockscope> $<TARGET_FILE:lockscope_preload> ${EX}/counter_locked
   ${CMAKE_BINARY_DIR}/tests/prom_out)
 
 # Hold times: a 1.3 s hold is listed whichever acquisition it is (1, 10,
