@@ -16,6 +16,7 @@
 #include "hot.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -97,15 +98,54 @@ static void count_wait_site(struct ls_profile *p, uint64_t ret, uint64_t waited)
     }
 }
 
+#define TICK_NS (LS_PROFILE_TICK_MS * 1000000ull)
+#define TICK_HIST 64
+
+/* The last TICK_HIST ticks, so that a release can find the first tick
+ * after its acquisition: on a loaded machine the ticker may wake late, and
+ * a hold then began anywhere between the tick it copied and that one. */
+static _Atomic uint64_t tick_hist[TICK_HIST];
+static _Atomic uint32_t tick_seq;
+static _Atomic uint64_t tick_late_ns; /* the oldest ls_coarse_ns was, less a tick */
+
 static void *ticker_main(void *arg)
 {
     ls_guard = 1;
-    struct timespec ts = {0, LS_PROFILE_TICK_MS * 1000000L};
+    struct timespec ts = {0, (long)TICK_NS};
+    uint64_t last = atomic_load(&ls_coarse_ns);
     for (;;) {
         nanosleep(&ts, NULL);
-        atomic_store_explicit(&ls_coarse_ns, ls_mono_ns(), memory_order_relaxed);
+        uint64_t now = ls_mono_ns();
+        uint32_t seq = atomic_load_explicit(&tick_seq, memory_order_relaxed) + 1;
+        atomic_store_explicit(&tick_hist[seq % TICK_HIST], now, memory_order_relaxed);
+        atomic_store_explicit(&tick_seq, seq, memory_order_relaxed);
+        atomic_store_explicit(&ls_coarse_ns, now, memory_order_release);
+        /* How old the value it replaced was by then (the ticker may wake
+         * late, or be preempted between reading the clock and storing it):
+         * a hold timed from it may read that much too long. */
+        uint64_t stored = ls_mono_ns();
+        if (stored - last > TICK_NS && stored - last - TICK_NS > atomic_load(&tick_late_ns))
+            atomic_store(&tick_late_ns, stored - last - TICK_NS);
+        last = now;
     }
     return arg;
+}
+
+/* The first tick after `since`, or 0 if the history no longer goes back
+ * that far (every tick it holds is later: the first may be gone). */
+static uint64_t tick_after(uint64_t since)
+{
+    uint64_t best = 0;
+    int later = 0;
+    for (int i = 0; i < TICK_HIST; i++) {
+        uint64_t t = atomic_load_explicit(&tick_hist[i], memory_order_relaxed);
+        if (t > since) {
+            later++;
+            if (!best || t < best)
+                best = t;
+        }
+    }
+    return later == TICK_HIST ? 0 : best;
 }
 
 static _Atomic int ticking;
@@ -190,14 +230,22 @@ void ls_profile_released(struct ls_thread *t, struct ls_lock *lk, struct ls_held
     uint64_t now = ls_mono_ns();
     if (long_hold) {
         /* Timed exactly if it was sampled.  Else it began between the tick
-         * before it and the next: its longest is counted from the one
-         * before (too long by less than a tick, never too short: no long
-         * hold is missed), its total from the next (a hold shorter than a
-         * tick that spans one mostly began just before it, so that counting
-         * from the one before would double the short holds' total). */
-        uint64_t from = h->since_ns ? h->since_ns : h->since_tick;
-        uint64_t next = h->since_tick + LS_PROFILE_TICK_MS * 1000000ull;
-        uint64_t begun = h->since_ns ? h->since_ns : next < tick ? next : tick;
+         * it copied and the next one: its longest is counted from the one
+         * it copied (never too short: no long hold is missed; too long by
+         * less than a tick, or by as much as the ticker woke late, which
+         * the trace notes), its total from the next one (a hold shorter
+         * than a tick that spans one mostly began just before it, so that
+         * counting from the one before would double the short holds'
+         * total). */
+        uint64_t next = tick_after(h->since_tick);
+        if (next > now)
+            next = 0;
+        uint64_t from = h->since_tick;
+        if (!next) /* the history no longer goes back to it: a long hold */
+            next = from + TICK_NS < now ? from + TICK_NS : now;
+        if (h->since_ns)
+            from = h->since_ns;
+        uint64_t begun = h->since_ns ? h->since_ns : next;
         add(&p->long_holds, 1, 1);
         add(&p->long_hold_ns, now > begun ? now - begun : 0, 1);
         max_of(&p->hold_max_ns, now - from);
@@ -266,6 +314,14 @@ void ls_profile_write_all(void)
 {
     if (!ls_opt.profile)
         return;
+    uint64_t late = atomic_load(&tick_late_ns);
+    if (late > TICK_NS) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "the profile's %u ms clock ticked up to %llu ms late (a loaded "
+                 "machine): a long hold may read up to that much longer than it was",
+                 LS_PROFILE_TICK_MS, (unsigned long long)(late / 1000000u));
+        ls_writer_note(LS_NOTE_INFO, msg);
+    }
     ls_locks_for_each(ls_profile_write);
 }
 

@@ -101,10 +101,12 @@ endforeach()
 ls_user_program(pr_sync_rare ${PR} SOURCES ${PROGS_SRC}/pr_sync_rare.c)
 foreach(mode robust clocklock rwtimed semopen)
   add_test(NAME e2e_prom_clean_${mode} COMMAND ${RUN_CASE} --repeat 3 --status 0 --findings 0
-    --sampled guarded:w --host-same -- ${PR}/pr_sync_rare ${mode})
+    --sampled guarded:w --env LOCKSCOPE_OPTIONS=watch_only=guarded --host-same
+    -- ${PR}/pr_sync_rare ${mode})
 endforeach()
 add_test(NAME e2e_prom_clean_c11 COMMAND ${RUN_CASE} --repeat 3 --status 0 --findings 0
-  --sampled guarded:w --host-same --scope "sync=checked" -- ${PR}/pr_sync_rare c11)
+  --sampled guarded:w --env LOCKSCOPE_OPTIONS=watch_only=guarded --host-same
+  --scope "sync=checked" -- ${PR}/pr_sync_rare c11)
 add_test(NAME e2e_prom_exit_holding COMMAND ${RUN_CASE} --status 66 --findings 1 --kind misuse
   --rule exit-holding-locks --misuse-any-site pr_sync_rare.c:@exit_held --host-same
   -- ${PR}/pr_sync_rare exitheld)
