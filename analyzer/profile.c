@@ -36,6 +36,7 @@ void ls_collect_profile(struct ls_process *p, size_t proc, struct ls_report *r)
         f->hold_samples = q->hold_samples;
         f->hold_max_ns = q->hold_max_ns;
         f->long_holds = q->long_holds;
+        f->hold_slack_ns = q->hold_slack_ns;
         /* The long holds were all timed; the sampled short ones stand for
          * the other acquisitions (a corrupt trace may ask for more than 64
          * bits: capped). */

@@ -106,14 +106,11 @@ static void count_wait_site(struct ls_profile *p, uint64_t ret, uint64_t waited)
  * a hold then began anywhere between the tick it copied and that one. */
 static _Atomic uint64_t tick_hist[TICK_HIST];
 static _Atomic uint32_t tick_seq;
-static _Atomic uint64_t tick_late_ns; /* the oldest ls_coarse_ns was, less a tick */
-#define LATE_NOTE_NS 100000000ull   /* noted in the trace past this */
 
 static void *ticker_main(void *arg)
 {
     ls_guard = 1;
     struct timespec ts = {0, (long)TICK_NS};
-    uint64_t last = atomic_load(&ls_coarse_ns);
     for (;;) {
         nanosleep(&ts, NULL);
         uint64_t now = ls_mono_ns();
@@ -121,13 +118,6 @@ static void *ticker_main(void *arg)
         atomic_store_explicit(&tick_hist[seq % TICK_HIST], now, memory_order_relaxed);
         atomic_store_explicit(&tick_seq, seq, memory_order_relaxed);
         atomic_store_explicit(&ls_coarse_ns, now, memory_order_release);
-        /* How old the value it replaced was by then (the ticker may wake
-         * late, or be preempted between reading the clock and storing it):
-         * a hold timed from it may read that much too long. */
-        uint64_t stored = ls_mono_ns();
-        if (stored - last > TICK_NS && stored - last - TICK_NS > atomic_load(&tick_late_ns))
-            atomic_store(&tick_late_ns, stored - last - TICK_NS);
-        last = now;
     }
     return arg;
 }
@@ -178,7 +168,6 @@ void ls_profile_after_fork_child(void)
      * as well as none, and the next thread started starts it again. */
     atomic_store(&ls_coarse_ns, 0);
     atomic_store(&ticking, 0);
-    atomic_store(&tick_late_ns, 0); /* the parent's, not the child's */
 }
 
 void ls_profile_acquired(struct ls_thread *t, struct ls_lock *lk, struct ls_held *h,
@@ -234,11 +223,11 @@ void ls_profile_released(struct ls_thread *t, struct ls_lock *lk, struct ls_held
         /* Timed exactly if it was sampled.  Else it began between the tick
          * it copied and the next one: its longest is counted from the one
          * it copied (never too short: no long hold is missed; too long by
-         * less than a tick, or by as much as the ticker woke late, which
-         * the trace notes), its total from the next one (a hold shorter
-         * than a tick that spans one mostly began just before it, so that
-         * counting from the one before would double the short holds'
-         * total). */
+         * less than the time between the two, a tick unless the ticker
+         * woke late: hold_slack_ns), its total from the next one (a hold
+         * shorter than a tick that spans one mostly began just before it,
+         * so that counting from the one before would double the short
+         * holds' total). */
         uint64_t next = tick_after(h->since_tick);
         if (next > now)
             next = 0;
@@ -251,6 +240,8 @@ void ls_profile_released(struct ls_thread *t, struct ls_lock *lk, struct ls_held
         add(&p->long_holds, 1, 1);
         add(&p->long_hold_ns, now > begun ? now - begun : 0, 1);
         max_of(&p->hold_max_ns, now - from);
+        if (!h->since_ns)
+            max_of(&p->hold_slack_ns, next > from ? next - from : 0);
         return;
     }
     uint64_t held = now - h->since_ns;
@@ -282,6 +273,7 @@ void ls_profile_write(struct ls_lock *lk)
         .hold_max_ns = atomic_load(&p->hold_max_ns),
         .long_holds = atomic_load(&p->long_holds),
         .long_hold_ns = atomic_load(&p->long_hold_ns),
+        .hold_slack_ns = atomic_load(&p->hold_slack_ns),
     };
     struct ls_rec_profile_site sites[LS_PROFILE_SITES];
     if (p == &none) {
@@ -316,16 +308,6 @@ void ls_profile_write_all(void)
 {
     if (!ls_opt.profile)
         return;
-    /* Said when it matters against the long-hold report's ms: a 1 s hold
-     * read 10% too long.  Less is usual on a loaded machine. */
-    uint64_t late = atomic_load(&tick_late_ns);
-    if (late > LATE_NOTE_NS) {
-        char msg[200];
-        snprintf(msg, sizeof msg, "the profile's %u ms clock ticked up to %llu ms late (a loaded "
-                 "machine): a long hold may read up to that much longer than it was",
-                 LS_PROFILE_TICK_MS, (unsigned long long)(late / 1000000u));
-        ls_writer_note(LS_NOTE_INFO, msg);
-    }
     ls_locks_for_each(ls_profile_write);
 }
 

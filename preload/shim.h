@@ -332,7 +332,7 @@ struct ls_profile {
     _Atomic uint64_t contended;
     _Atomic uint64_t wait_ns, wait_max_ns;
     _Atomic uint64_t hold_samples, hold_sampled_ns, hold_max_ns;
-    _Atomic uint64_t long_holds, long_hold_ns;
+    _Atomic uint64_t long_holds, long_hold_ns, hold_slack_ns;
     struct ls_spin site_spin;
     struct {
         uint64_t ret;

@@ -403,6 +403,10 @@ struct ls_rec_profile {
      * short), in long_hold_ns from the tick after. */
     uint64_t long_holds;
     uint64_t long_hold_ns;
+    /* How much too long hold_max_ns may be: the longest a timed hold's
+     * start was uncertain (from the tick it copied to the next one; more
+     * than LS_PROFILE_TICK_MS when the ticker woke late). */
+    uint64_t hold_slack_ns;
 };
 
 /* LS_REC_EXEC: process `pid` is about to run the program at the path

@@ -339,7 +339,7 @@ Test(trace_layout, rec_exec)
 Test(trace_layout, rec_profile)
 {
     typedef struct ls_rec_profile T;
-    SIZE(T, 88);
+    SIZE(T, 96);
     FIELD(T, lock, 0, 4);
     FIELD(T, nsites, 4, 4);
     FIELD(T, acquisitions, 8, 8);
@@ -352,6 +352,7 @@ Test(trace_layout, rec_profile)
     FIELD(T, hold_max_ns, 64, 8);
     FIELD(T, long_holds, 72, 8);
     FIELD(T, long_hold_ns, 80, 8);
+    FIELD(T, hold_slack_ns, 88, 8);
     cr_assert_eq(LS_PROFILE_SAMPLE, 64u);
     cr_assert_eq(LS_PROFILE_TICK_MS, 5u);
 }
