@@ -106,11 +106,13 @@ static void count_wait_site(struct ls_profile *p, uint64_t ret, uint64_t waited)
  * a hold then began anywhere between the tick it copied and that one. */
 static _Atomic uint64_t tick_hist[TICK_HIST];
 static _Atomic uint32_t tick_seq;
+static _Atomic uint64_t tick_late_ns; /* the oldest ls_coarse_ns got, less a tick */
 
 static void *ticker_main(void *arg)
 {
     ls_guard = 1;
     struct timespec ts = {0, (long)TICK_NS};
+    uint64_t last = atomic_load(&ls_coarse_ns);
     for (;;) {
         nanosleep(&ts, NULL);
         uint64_t now = ls_mono_ns();
@@ -118,6 +120,12 @@ static void *ticker_main(void *arg)
         atomic_store_explicit(&tick_hist[seq % TICK_HIST], now, memory_order_relaxed);
         atomic_store_explicit(&tick_seq, seq, memory_order_relaxed);
         atomic_store_explicit(&ls_coarse_ns, now, memory_order_release);
+        /* How old the value it replaced was by then (a late wake, or a
+         * preemption between reading the clock and storing it). */
+        uint64_t stored = ls_mono_ns();
+        if (stored - last > TICK_NS && stored - last - TICK_NS > atomic_load(&tick_late_ns))
+            atomic_store(&tick_late_ns, stored - last - TICK_NS);
+        last = now;
     }
     return arg;
 }
@@ -168,6 +176,7 @@ void ls_profile_after_fork_child(void)
      * as well as none, and the next thread started starts it again. */
     atomic_store(&ls_coarse_ns, 0);
     atomic_store(&ticking, 0);
+    atomic_store(&tick_late_ns, 0);
 }
 
 void ls_profile_acquired(struct ls_thread *t, struct ls_lock *lk, struct ls_held *h,
@@ -232,8 +241,10 @@ void ls_profile_released(struct ls_thread *t, struct ls_lock *lk, struct ls_held
         if (next > now)
             next = 0;
         uint64_t from = h->since_tick;
-        if (!next) /* the history no longer goes back to it: a long hold */
-            next = from + TICK_NS < now ? from + TICK_NS : now;
+        if (!next) { /* the history no longer goes back to it: a long hold */
+            uint64_t gap = TICK_NS + atomic_load(&tick_late_ns);
+            next = from + gap < now ? from + gap : now;
+        }
         if (h->since_ns)
             from = h->since_ns;
         uint64_t begun = h->since_ns ? h->since_ns : next;
