@@ -235,8 +235,10 @@ struct ls_fprofile {
     struct ls_flock lock;
     uint64_t acquisitions, contended, owner_changes;
     uint64_t wait_ns, wait_max_ns;
-    uint64_t hold_est_ns;     /* estimated from sampled holds (see hold_samples) */
+    uint64_t hold_est_ns;     /* the long holds, and the short ones estimated from samples */
     uint64_t hold_samples, hold_max_ns;
+    uint64_t long_holds;      /* holds past a tick of the shim's clock: each timed */
+    uint64_t hold_slack_ns;   /* hold_max_ns may be this much too long */
     size_t nsites;
     struct ls_fsite {
         struct ls_fstack stack;

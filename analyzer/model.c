@@ -169,6 +169,9 @@ void ls_process_free(struct ls_process *p)
     for (size_t i = 0; i < p->nclocks; i++)
         free(p->clocks[i].v);
     free(p->clocks);
+    for (size_t i = 0; i < p->nexecs; i++)
+        free(p->execs[i].path);
+    free(p->execs);
     for (size_t i = 0; i < p->naccesses; i++)
         free(p->accesses[i].held);
     free(p->accesses);

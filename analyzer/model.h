@@ -84,6 +84,7 @@ struct ls_access_rec {
     uint32_t size, stack, nheld;
     uint64_t watch_addr;      /* the watchpoint that fired */
     uint32_t watch_len;
+    uint32_t sync_lost;       /* LS_REC_ACCESS.sync_lost */
     uint32_t *held;
     uint64_t ns;              /* when (CLOCK_MONOTONIC, LS_REC_ACCESS_TIME), 0 if unknown */
 };
@@ -96,6 +97,13 @@ struct ls_watch_counts {
 struct ls_profile_rec {
     struct ls_rec_profile r;
     struct ls_rec_profile_site *sites;
+};
+
+/* A program this process started (LS_REC_EXEC). */
+struct ls_exec_rec {
+    uint32_t pid, how;        /* the process that runs it; LS_EXEC_* */
+    uint64_t time_ns;
+    char *path;
 };
 
 struct ls_process {
@@ -130,6 +138,8 @@ struct ls_process {
     size_t nmisuses, cap_misuses;
     struct ls_clock_rec *clocks;
     size_t nclocks, cap_clocks;
+    struct ls_exec_rec *execs;
+    size_t nexecs, cap_execs;
     struct ls_access_rec *accesses;
     size_t naccesses, cap_accesses;
     struct ls_profile_rec *profiles;

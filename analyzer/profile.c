@@ -47,11 +47,16 @@ static void numbers(const struct ls_rec_profile *q, size_t proc, struct ls_fprof
     f->wait_max_ns = q->wait_max_ns;
     f->hold_samples = q->hold_samples;
     f->hold_max_ns = q->hold_max_ns;
-    /* The sampled holds stand for all of them (a corrupt trace may ask for
-     * more than 64 bits: capped). */
-    double est = q->hold_samples ? (double)q->hold_sampled_ns * (double)q->acquisitions /
-                                       (double)q->hold_samples
-                                 : 0.0;
+    f->long_holds = q->long_holds;
+    f->hold_slack_ns = q->hold_slack_ns;
+    /* The long holds were all timed; the sampled short ones stand for the
+     * other acquisitions (a corrupt trace may ask for more than 64 bits:
+     * capped). */
+    double shorts = q->acquisitions > q->long_holds ? (double)(q->acquisitions - q->long_holds)
+                                                    : 0.0;
+    double est = (double)q->long_hold_ns +
+                 (q->hold_samples ? (double)q->hold_sampled_ns * shorts / (double)q->hold_samples
+                                  : 0.0);
     f->hold_est_ns = est >= 1.8e19 ? UINT64_MAX : (uint64_t)est;
 }
 

@@ -46,6 +46,8 @@ struct ctx {
     struct ls_symbolizer *sym;
     const struct ls_globals *globals; /* of the executable, and where it is loaded */
     uint64_t exe_lo, exe_hi, exe_bias;
+    int sync_partial;         /* accesses of a followed _Atomic global went unseen */
+    size_t unjudged;          /* unordered pairs not judged for that */
 };
 
 static const struct ls_clock_rec *clock_of(struct ctx *c, const struct ls_access_rec *a)
@@ -172,6 +174,18 @@ static char *explain(const struct ls_finding *f)
     return sb_detach(&sb);
 }
 
+/* Every synchronization through the followed _Atomic globals between a
+ * and b was seen: neither was made while one of them was set aside by the
+ * rate limit, and none of their traps went unseen between the two (the
+ * shim's count is the same).  A recorded happens-before is real, so an
+ * ordered pair needs no such test; an unordered one may be ordered by what
+ * went unseen. */
+static int sync_known(const struct ls_access_rec *a, const struct ls_access_rec *b)
+{
+    return !((a->sync_lost | b->sync_lost) & LS_ACCESS_SYNC_BENCHED) &&
+           a->sync_lost == b->sync_lost;
+}
+
 static int seen_pair(uint64_t (*pairs)[2], size_t n, uint64_t a, uint64_t b)
 {
     for (size_t i = 0; i < n; i++)
@@ -239,6 +253,10 @@ static size_t check_var(struct ctx *c, struct var *v, size_t proc, struct ls_rep
                 continue;
             if (before(a, clock[j]) || before(b, clock[i]))
                 continue;
+            if (c->sync_partial && !sync_known(a, b)) {
+                c->unjudged++;
+                continue;
+            }
             if (seen_pair(pairs, npairs, site[i], site[j]))
                 continue;
             LS_GROW(pairs, cap, npairs + 1);
@@ -256,9 +274,12 @@ static size_t check_var(struct ctx *c, struct var *v, size_t proc, struct ls_rep
 }
 
 /* Races are judged only when every synchronization the program does is
- * known: its _Atomic globals must have been followed throughout. */
-static const char *unfollowed_atomics(struct ls_process *p, char **names)
+ * known: its _Atomic globals must have been followed.  Where the rate
+ * limit set one aside at times, *partial is set: the pairs that time may
+ * have ordered are left unjudged (sync_known). */
+static const char *unfollowed_atomics(struct ls_process *p, char **names, int *partial)
 {
+    *partial = 0;
     const struct ls_globals *g = p->exe && *p->exe ? ls_globals_of(p->exe) : NULL;
     *names = g ? ls_globals_atomic_names(g) : NULL;
     if (!*names || !**names)
@@ -269,9 +290,7 @@ static const char *unfollowed_atomics(struct ls_process *p, char **names)
     if ((p->watch_sync & 0xffff) < count)
         return "it synchronizes through more _Atomic globals than lockscope can follow at "
                "once";
-    if (p->watch_sync & LS_WATCH_SYNC_INCOMPLETE)
-        return "some accesses to its _Atomic globals were missed (the rate limit set one "
-               "aside)";
+    *partial = (p->watch_sync & LS_WATCH_SYNC_INCOMPLETE) != 0;
     return NULL;
 }
 
@@ -388,7 +407,10 @@ static const char *lost_accesses(const struct ls_process *p)
     return NULL;
 }
 
-static void scope_sampled(const struct ls_process *p, struct ls_fprocess *fp)
+/* set_aside: the _Atomic globals the rate limit set aside at times (NULL:
+ * none); unjudged: the unordered access pairs left unjudged for that. */
+static void scope_sampled(const struct ls_process *p, struct ls_fprocess *fp,
+                          const char *set_aside, size_t unjudged)
 {
     const char *lost = lost_accesses(p);
     size_t vars = 0;
@@ -403,11 +425,28 @@ static void scope_sampled(const struct ls_process *p, struct ls_fprocess *fp)
                      "were not decoded (LOCKSCOPE_OPTIONS=watch_decode=0, or the decoder "
                      "could not be loaded)",
                      p->naccesses, p->naccesses == 1 ? "" : "es");
-    } else if (lost) {
-        ls_scope_set(fp, "data-race", RACE_TITLE, LS_SCOPE_PARTIAL,
-                     "%zu accesses sampled on %zu global variables, but some were not "
-                     "recorded (%s)",
-                     p->naccesses, vars, lost);
+    } else if (lost || (set_aside && unjudged)) {
+        struct strbuf sb;
+        sb_init(&sb);
+        sb_printf(&sb, "%zu access%s sampled on %zu global variables", p->naccesses,
+                  p->naccesses == 1 ? "" : "es", vars);
+        if (lost)
+            sb_printf(&sb, ", but some were not recorded (%s)", lost);
+        if (set_aside && unjudged)
+            sb_printf(&sb, "; %zu unordered pair%s of them not judged: the rate limit set a hot "
+                           "_Atomic global (of %s) aside while they were made or between them, "
+                           "and what it ordered then is not known",
+                      unjudged, unjudged == 1 ? "" : "s", set_aside);
+        ls_scope_set(fp, "data-race", RACE_TITLE, LS_SCOPE_PARTIAL, "%s", sb.buf);
+        sb_free(&sb);
+    } else if (set_aside) {
+        ls_scope_set(fp, "data-race", RACE_TITLE, LS_SCOPE_CHECKED,
+                     "%zu access%s sampled on %zu of %u global variables that could be "
+                     "watched (only globals are watched, and each only part of the time); the "
+                     "rate limit set a hot _Atomic global (of %s) aside at times, and no "
+                     "unordered pair of accesses depended on it",
+                     p->naccesses, p->naccesses == 1 ? "" : "es", vars, p->watch_candidates,
+                     set_aside);
     } else {
         ls_scope_set(fp, "data-race", RACE_TITLE, LS_SCOPE_CHECKED,
                      "%zu access%s sampled on %zu of %u global variables that could be "
@@ -420,12 +459,19 @@ size_t ls_check_races(struct ls_process *p, size_t proc, struct ls_report *r,
                       const struct ls_progress *pg)
 {
     struct ls_fprocess *fp = &r->procs[proc];
+    if (p->watch_status == 0 && p->nthreads <= 1 && p->naccesses == 0) {
+        /* A forked child that did not start a thread (often one that only
+         * exec'd): its trace has no watch record, and nothing to judge. */
+        scope_sampled(p, fp, NULL, 0);
+        return 0;
+    }
     if (p->watch_status != LS_WATCH_ON) {
         scope_unwatched(p, fp);
         return 0;
     }
     char *atomics = NULL;
-    const char *why = unfollowed_atomics(p, &atomics);
+    int partial = 0;
+    const char *why = unfollowed_atomics(p, &atomics, &partial);
     if (why) {
         struct strbuf sb;
         sb_init(&sb);
@@ -437,12 +483,12 @@ size_t ls_check_races(struct ls_process *p, size_t proc, struct ls_report *r,
         free(atomics);
         return 0;
     }
-    free(atomics);
     if (p->naccesses == 0) {
-        scope_sampled(p, fp);
+        scope_sampled(p, fp, partial ? atomics : NULL, 0);
+        free(atomics);
         return 0;
     }
-    struct ctx c = {p, NULL, NULL, ls_process_symbolizer(p), NULL, 0, 0, 0};
+    struct ctx c = {p, NULL, NULL, ls_process_symbolizer(p), NULL, 0, 0, 0, partial, 0};
     find_exe(&c);
     for (size_t i = 0; i < p->nclocks; i++) {
         struct clock_entry *e = xcalloc(1, sizeof *e);
@@ -482,6 +528,7 @@ size_t ls_check_races(struct ls_process *p, size_t proc, struct ls_report *r,
         HASH_DEL(c.clocks, e);
         free(e);
     }
-    scope_sampled(p, fp);
+    scope_sampled(p, fp, partial ? atomics : NULL, c.unjudged);
+    free(atomics);
     return added;
 }

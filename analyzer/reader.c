@@ -60,6 +60,7 @@ static const char *type_name(uint16_t t)
     case LS_REC_WATCH: return "watch";
     case LS_REC_THREAD_NAME: return "thread-name";
     case LS_REC_PROFILE: return "profile";
+    case LS_REC_EXEC: return "exec";
     case LS_REC_THREAD_END: return "thread-end";
     case LS_REC_WRITER_QUEUE: return "writer-queue";
     case LS_REC_TIMELINE: return "timeline";
@@ -169,6 +170,7 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         [LS_REC_THREAD_NAME] = sizeof(struct ls_rec_thread_name),
         [LS_REC_PROFILE] = sizeof(struct ls_rec_profile),
         [LS_REC_WRITER_QUEUE] = sizeof(struct ls_rec_writer_queue),
+        [LS_REC_EXEC] = sizeof(struct ls_rec_exec),
     };
     if (type < sizeof min_size / sizeof min_size[0] && n < min_size[type])
         return fail(ps, off, "%s record of %zu bytes is shorter than %zu", type_name(type), n,
@@ -313,6 +315,20 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         memcpy(q->sites, p + sizeof r, r.nsites * sizeof *q->sites);
         return 0;
     }
+    case LS_REC_EXEC: {
+        struct ls_rec_exec r;
+        memcpy(&r, p, sizeof r);
+        if (r.path_len > n - sizeof r)
+            return fail(ps, off, "exec record: path of %u bytes overruns the record",
+                        r.path_len);
+        LS_GROW(pr->execs, pr->cap_execs, pr->nexecs + 1);
+        struct ls_exec_rec *e = &pr->execs[pr->nexecs++];
+        e->pid = r.pid;
+        e->how = r.how;
+        e->time_ns = r.time_ns;
+        e->path = copy_str(p + sizeof r, r.path_len);
+        return 0;
+    }
     case LS_REC_THREAD_NAME: {
         struct ls_rec_thread_name r;
         memcpy(&r, p, sizeof r);
@@ -366,6 +382,7 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         a->watch_addr = r.watch_addr;
         a->watch_len = r.watch_len;
         a->nheld = r.nheld;
+        a->sync_lost = r.sync_lost;
         a->held = xmalloc(r.nheld * sizeof(uint32_t) + 1);
         memcpy(a->held, p + sizeof r, r.nheld * sizeof(uint32_t));
         return 0;

@@ -78,6 +78,14 @@ void ls_opts_free(struct ls_opts *o);
  * and ctx with what the reports say about the run, with a progress line on
  * a terminal.  Returns -1 if a trace could not be read (already reported). */
 int ls_analyze(char **args, int n, struct ls_report *r, struct ls_report_ctx *ctx);
+
+/* untraced.c: the programs processes started (exec, vfork + exec,
+ * posix_spawn) that wrote no trace, each noted by its path.  _add is
+ * called for each process read (its index in the report), _note once. */
+struct ls_process;
+void ls_untraced_add(size_t proc, const struct ls_process *p);
+int ls_untraced_started_self(size_t proc);
+void ls_untraced_note(const struct ls_report *r, struct ls_report_ctx *ctx);
 /* Applies the suppressions, the baseline and --fail-on, writes the report
  * files, and the text report to text_out (in colour if --color and
  * text_out say so; its last line says where the reports went).  Returns the

@@ -141,6 +141,7 @@ static void add_process_info(struct ls_report_ctx *ctx, size_t pi, const struct 
     x->end_ns = p->ended ? p->end_ns : 0;
     x->exit_status = p->exit_status;
     x->execed = p->execed;
+    ls_untraced_add(pi, p);
     for (size_t i = 0; i < p->nnotes; i++) {
         struct strbuf sb;
         sb_init(&sb);
@@ -414,8 +415,8 @@ static void apply_suppressions(struct ls_opts *o, struct ls_report *r, struct ls
 static void note_untraced_execs(const struct ls_report *r, struct ls_report_ctx *ctx)
 {
     for (size_t i = 0; i < r->nprocs; i++) {
-        if (!ctx->px[i].execed)
-            continue;
+        if (!ctx->px[i].execed || ls_untraced_started_self(i))
+            continue; /* named by its path (untraced.c) */
         int followed = 0;
         for (size_t j = 0; j < r->nprocs && !followed; j++)
             followed = j != i && r->procs[j].pid == r->procs[i].pid &&
@@ -523,6 +524,7 @@ int ls_finish(struct ls_opts *o, struct ls_report *r, struct ls_report_ctx *ctx,
 {
     apply_suppressions(o, r, ctx);
     note_untraced_execs(r, ctx);
+    ls_untraced_note(r, ctx);
     note_race_coverage(r, ctx);
     if (ctx->duration_s < 0)
         ctx->duration_s = traces_duration(r, ctx);

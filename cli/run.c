@@ -115,6 +115,27 @@ static void check_out_dir(const char *given, const struct stat *st)
             (unsigned)(st->st_mode & 07777));
 }
 
+/* 0 if the shim can create its traces in abs, else the errno.  Trying is
+ * the only test that holds for root and for read-only file systems alike. */
+static int unwritable(const char *abs)
+{
+    struct strbuf sb;
+    sb_init(&sb);
+    sb_printf(&sb, "%s/.lockscope-probe.XXXXXX", abs);
+    int fd = mkstemp(sb.buf), err = fd < 0 ? errno : 0;
+    if (fd >= 0) {
+        close(fd);
+        unlink(sb.buf);
+    }
+    sb_free(&sb);
+    return err;
+}
+
+/* Set when --out cannot take traces: the program then runs without the
+ * shim, after one warning with the cause (rather than one from the shim in
+ * every process, and a report that blames the programs). */
+static int out_err;
+
 static char *make_out_dir(const char *given)
 {
     if (given) {
@@ -127,7 +148,13 @@ static char *make_out_dir(const char *given)
         char *abs = realpath(given, NULL);
         if (!abs)
             die("cannot resolve trace directory '%s': %s", given, strerror(errno));
-        remove_old_traces(abs);
+        out_err = unwritable(abs);
+        if (out_err)
+            fprintf(stderr, "lockscope: warning: cannot create trace files in trace directory '%s': "
+                            "%s; tracing disabled (the program runs untraced)\n",
+                    given, strerror(out_err));
+        else
+            remove_old_traces(abs);
         return abs;
     }
     const char *tmp = getenv("TMPDIR");
@@ -350,8 +377,10 @@ int ls_cmd_run(int argc, char **argv)
     }
     set_globals(resolved);
     free(resolved);
-    set_preload(shim);
-    setenv("LOCKSCOPE_OUT", dir, 1);
+    if (!out_err) {
+        set_preload(shim);
+        setenv("LOCKSCOPE_OUT", dir, 1);
+    }
     if (o.timeline)
         ask_timeline();
 
@@ -392,7 +421,15 @@ int ls_cmd_run(int argc, char **argv)
     /* exec failed (already said) or the program's own 127: the traces tell. */
     struct ls_report r;
     char *dirs[] = {dir};
-    if (ls_analyze(dirs, 1, &r, &ctx) != 0) {
+    if (out_err) {
+        /* Nothing was traced; the reports say why, and are written. */
+        memset(&r, 0, sizeof r);
+        struct strbuf sb;
+        sb_init(&sb);
+        sb_printf(&sb, "no trace could be created in '%s' (%s): nothing was checked", dir,
+                  strerror(out_err));
+        add_note(&ctx, sb_detach(&sb));
+    } else if (ls_analyze(dirs, 1, &r, &ctx) != 0) {
         ls_report_free(&r);
         ls_report_ctx_free(&ctx);
         ls_opts_free(&o);
@@ -402,7 +439,7 @@ int ls_cmd_run(int argc, char **argv)
     int traced = 0;
     for (size_t i = 0; i < r.nprocs && !traced; i++)
         traced = r.procs[i].pid == (uint32_t)child_pid;
-    if (!traced && !why && !(WIFEXITED(wst) && status == 127)) {
+    if (!traced && !why && !out_err && !(WIFEXITED(wst) && status == 127)) {
         struct strbuf sb;
         sb_init(&sb);
         sb_printf(&sb, "'%s' wrote no trace: it was not checked (a statically linked or "
@@ -410,13 +447,14 @@ int ls_cmd_run(int argc, char **argv)
                   prog[0]);
         add_note(&ctx, sb_detach(&sb));
     }
-    if (!o.html && !o.no_html) {
+    if (!o.html && !o.no_html && !out_err) {
         struct strbuf sb;
         sb_init(&sb);
         sb_printf(&sb, "%s/report.html", dir);
         ctx.html_path = sb_detach(&sb);
     }
-    ctx.trace_dir = xstrdup(dir);
+    if (!out_err)
+        ctx.trace_dir = xstrdup(dir);
     int failing = ls_finish(&o, &r, &ctx, stderr);
     /* A program that failed by itself keeps its status: findings must not
      * hide a failing test suite.  One that lockscope ended for a deadlock

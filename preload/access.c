@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "shim.h"
 #include "timeline.h"
+#include "watch.h"
 
 #include <string.h>
 #include <ucontext.h>
@@ -59,6 +60,7 @@ void ls_ring_push(struct ls_thread *t, uint64_t addr, uint32_t size, uint32_t fl
     e->flags = flags;
     e->watch_addr = watch_addr;
     e->watch_len = watch_len;
+    e->sync_lost = ls_sync_lost_now();
     e->epoch = t->vc.v ? t->vc.v[t->tid] : 0;
     e->version = t->vc_version;
     uint32_t n = t->vc.n;
@@ -108,6 +110,7 @@ void ls_ring_drain(struct ls_thread *t)
             .watch_addr = e->watch_addr,
             .watch_len = e->watch_len,
             .nheld = e->nheld,
+            .sync_lost = e->sync_lost,
         };
         ls_writer_record(LS_REC_ACCESS, &a, sizeof a, e->held, e->nheld * sizeof(uint32_t), NULL,
                          0);

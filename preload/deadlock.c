@@ -106,6 +106,18 @@ void ls_registry_after_fork_child(struct ls_thread *self)
         for (struct ls_thread *var = atomic_load_explicit(&registry[i_], memory_order_acquire); \
              var; var = NULL)
 
+/* The sampled accesses every thread's ring holds, written now (the watch
+ * sampler calls this every fifth of a turn; the timeline rings keep only
+ * their last events and are written at the end). */
+void ls_access_rings_drain_all(void)
+{
+    FOR_EACH_THREAD(t) {
+        for (int i = 0; i < 10000 && atomic_load(&t->in_trap); i++)
+            sched_yield();
+        ls_ring_drain(t);
+    }
+}
+
 void ls_rings_drain_all(int settle)
 {
     /* Another thread's access can be visible (it set the flag we exit on)

@@ -15,6 +15,10 @@
 #include "shim.h"
 #include "timeline.h"
 
+/* The profile's coarse clock (profile.c): CLOCK_MONOTONIC as of the last
+ * tick, every LS_PROFILE_TICK_MS; 0 while no ticker runs. */
+extern _Atomic uint64_t ls_coarse_ns LS_HIDDEN;
+
 /* ---- lock ids -------------------------------------------------------- */
 uint32_t ls_lock_id_slow(struct ls_lock *lk) LS_HIDDEN;
 
@@ -96,6 +100,7 @@ static inline struct ls_held *ls_held_push(struct ls_thread *t, struct ls_lock *
     h->stack = 0;
     h->read = (uint32_t)read;
     h->since_ns = 0;
+    h->since_tick = atomic_load_explicit(&ls_coarse_ns, memory_order_relaxed);
     h->mix = ls_held_mix(id, read);
     t->heldhash ^= h->mix;
     t->nheld++;
@@ -159,7 +164,8 @@ static inline int ls_release(struct ls_thread *t, struct ls_lock *lk)
         ls_tl_lock(t, lk, LS_TL_RELEASED, 0);
     if (likely(n != 0)) {
         struct ls_held *h = &t->held[n - 1];
-        if (likely(h->lk == lk && h->count == 1 && !h->read && !h->since_ns)) {
+        if (likely(h->lk == lk && h->count == 1 && !h->read && !h->since_ns &&
+                   h->since_tick == atomic_load_explicit(&ls_coarse_ns, memory_order_relaxed))) {
             ls_clock_release(t, &lk->w);
             t->heldhash ^= h->mix;
             t->nheld = n - 1;

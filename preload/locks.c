@@ -434,7 +434,10 @@ void ls_acquire_post_slow(struct ls_thread *t, struct ls_lock *lk, int flags, ui
             return;
         }
     if (unlikely(n == LS_MAX_HELD)) {
-        if (t->overflow++ == 0) {
+        /* Warned once a process: each thread goes over the bound again at
+         * every round of a loop that nests that deep. */
+        static _Atomic int warned;
+        if (t->overflow++ == 0 && !atomic_exchange(&warned, 1)) {
             ls_warn("lockscope: warning: a thread holds more than %d locks; deeper ones are "
                     "not tracked",
                     LS_MAX_HELD);

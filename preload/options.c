@@ -22,6 +22,7 @@ struct ls_options ls_opt = {
     .watch_period_ms = 50,
     .watch_decode = 1,
     .timeline = 0,
+    .profile = 1,
 };
 
 static const struct {
@@ -52,6 +53,8 @@ static const struct {
     {"timeline", "events each thread keeps for the timeline (lock holds, waits, thread start "
                  "and end, with their times), rounded up to a power of two, 64-1048576; 0 "
                  "records none (default 0; `lockscope run --timeline` sets 4096)"},
+    {"profile", "0 does not record the contention profile (waits, holds, long holds): for "
+                "measuring what it costs (default 1)"},
     {"suppressions", "a suppressions file for the lockscope command (the shim records "
                      "everything; the analysis hides what the file matches)"},
     {"help", "1 prints this list and runs the program untraced"},
@@ -169,6 +172,11 @@ static int apply(const char *k, size_t kn, const char *v, size_t vn)
             memcpy(ls_opt.watch_only, v, vn);
             ls_opt.watch_only[vn] = 0;
         }
+    } else if (IS("profile")) {
+        if (parse_int(v, vn, 0, 1, &x) == 0)
+            ls_opt.profile = x;
+        else
+            ls_warn("lockscope: warning: option 'profile' must be 0 or 1");
     } else if (IS("suppressions")) {
         /* The command's (cli/main.c): nothing for the shim to do. */
     } else if (IS("help")) {

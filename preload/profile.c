@@ -1,14 +1,26 @@
 /*
  * The contention profile: per lock, acquisitions, the ones that had to
  * wait, owner changes, wait time (every wait, measured on the slow path
- * only) and hold time (one acquisition in LS_PROFILE_SAMPLE, so that the
- * fast path reads no clock), and the call sites that waited longest.
+ * only), hold time and the call sites that waited longest.
+ *
+ * Holds: the fast path reads no clock.  Short holds are timed on one
+ * acquisition in LS_PROFILE_SAMPLE and on those that waited; the long ones
+ * all.  A ticker thread stores CLOCK_MONOTONIC into ls_coarse_ns every
+ * LS_PROFILE_TICK_MS; an acquisition copies it (a load of a line written
+ * 200 times a second), and a release that finds it changed (the hold
+ * outlasted a tick: a long hold, or the holder was preempted or slept)
+ * reads the clock and times the hold from the tick before it began.  So
+ * the long-hold report misses no hold longer than LS_PROFILE_TICK_MS.
  */
 #define _GNU_SOURCE
-#include "shim.h"
+#include "hot.h"
 
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+_Atomic uint64_t ls_coarse_ns;
 
 uint64_t ls_mono_ns(void)
 {
@@ -86,9 +98,94 @@ static void count_wait_site(struct ls_profile *p, uint64_t ret, uint64_t waited)
     }
 }
 
+#define TICK_NS (LS_PROFILE_TICK_MS * 1000000ull)
+#define TICK_HIST 64
+
+/* The last TICK_HIST ticks, so that a release can find the first tick
+ * after its acquisition: on a loaded machine the ticker may wake late, and
+ * a hold then began anywhere between the tick it copied and that one. */
+static _Atomic uint64_t tick_hist[TICK_HIST];
+static _Atomic uint32_t tick_seq;
+static _Atomic uint64_t tick_late_ns; /* the oldest ls_coarse_ns got, less a tick */
+
+static void *ticker_main(void *arg)
+{
+    ls_guard = 1;
+    struct timespec ts = {0, (long)TICK_NS};
+    uint64_t last = atomic_load(&ls_coarse_ns);
+    for (;;) {
+        nanosleep(&ts, NULL);
+        uint64_t now = ls_mono_ns();
+        uint32_t seq = atomic_load_explicit(&tick_seq, memory_order_relaxed) + 1;
+        atomic_store_explicit(&tick_hist[seq % TICK_HIST], now, memory_order_relaxed);
+        atomic_store_explicit(&tick_seq, seq, memory_order_relaxed);
+        atomic_store_explicit(&ls_coarse_ns, now, memory_order_release);
+        /* How old the value it replaced was by then (a late wake, or a
+         * preemption between reading the clock and storing it). */
+        uint64_t stored = ls_mono_ns();
+        if (stored - last > TICK_NS && stored - last - TICK_NS > atomic_load(&tick_late_ns))
+            atomic_store(&tick_late_ns, stored - last - TICK_NS);
+        last = now;
+    }
+    return arg;
+}
+
+/* The first tick after `since`, or 0 if the history no longer goes back
+ * that far (every tick it holds is later: the first may be gone). */
+static uint64_t tick_after(uint64_t since)
+{
+    uint64_t best = 0;
+    int later = 0;
+    for (int i = 0; i < TICK_HIST; i++) {
+        uint64_t t = atomic_load_explicit(&tick_hist[i], memory_order_relaxed);
+        if (t > since) {
+            later++;
+            if (!best || t < best)
+                best = t;
+        }
+    }
+    return later == TICK_HIST ? 0 : best;
+}
+
+static _Atomic int ticking;
+
+void ls_profile_threads_start(void)
+{
+    if (!ls_opt.profile || atomic_exchange(&ticking, 1))
+        return;
+    atomic_store(&ls_coarse_ns, ls_mono_ns());
+    sigset_t all, old;
+    sigfillset(&all);
+    ls_guard++; /* our own mask: not the program's, whatever it contains */
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&a, 64 * 1024);
+    pthread_t th;
+    if (ls_real.create(&th, &a, ticker_main, NULL) != 0)
+        atomic_store(&ls_coarse_ns, 0); /* no ticker: short holds sampled only */
+    pthread_attr_destroy(&a);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    ls_guard--;
+}
+
+void ls_profile_after_fork_child(void)
+{
+    /* The ticker did not come along: a frozen clock would hide long holds
+     * as well as none, and the next thread started starts it again. */
+    atomic_store(&ls_coarse_ns, 0);
+    atomic_store(&ticking, 0);
+    atomic_store(&tick_late_ns, 0);
+}
+
 void ls_profile_acquired(struct ls_thread *t, struct ls_lock *lk, struct ls_held *h,
                          uint64_t waited_ns, uint64_t ret)
 {
+    if (unlikely(!ls_opt.profile)) {
+        t->hold_countdown = UINT32_MAX; /* keeps the fast path off this one */
+        return;
+    }
     int shared = h->read;
     add(&lk->acquisitions, 1, shared);
     uint32_t last = lk->w.last_tid;
@@ -122,12 +219,43 @@ void ls_profile_acquired(struct ls_thread *t, struct ls_lock *lk, struct ls_held
 
 void ls_profile_released(struct ls_thread *t, struct ls_lock *lk, struct ls_held *h)
 {
-    if (likely(!h->since_ns))
+    (void)t;
+    uint64_t tick = atomic_load_explicit(&ls_coarse_ns, memory_order_relaxed);
+    int long_hold = h->since_tick && tick != h->since_tick;
+    if (likely(!h->since_ns && !long_hold))
         return;
-    struct ls_profile *p = lk->prof;
+    struct ls_profile *p = long_hold ? profile_of(lk) : lk->prof;
     if (!p)
         return;
-    uint64_t held = ls_mono_ns() - h->since_ns;
+    uint64_t now = ls_mono_ns();
+    if (long_hold) {
+        /* Timed exactly if it was sampled.  Else it began between the tick
+         * it copied and the next one: its longest is counted from the one
+         * it copied (never too short: no long hold is missed; too long by
+         * less than the time between the two, a tick unless the ticker
+         * woke late: hold_slack_ns), its total from the next one (a hold
+         * shorter than a tick that spans one mostly began just before it,
+         * so that counting from the one before would double the short
+         * holds' total). */
+        uint64_t next = tick_after(h->since_tick);
+        if (next > now)
+            next = 0;
+        uint64_t from = h->since_tick;
+        if (!next) { /* the history no longer goes back to it: a long hold */
+            uint64_t gap = TICK_NS + atomic_load(&tick_late_ns);
+            next = from + gap < now ? from + gap : now;
+        }
+        if (h->since_ns)
+            from = h->since_ns;
+        uint64_t begun = h->since_ns ? h->since_ns : next;
+        add(&p->long_holds, 1, 1);
+        add(&p->long_hold_ns, now > begun ? now - begun : 0, 1);
+        max_of(&p->hold_max_ns, now - from);
+        if (!h->since_ns)
+            max_of(&p->hold_slack_ns, next > from ? next - from : 0);
+        return;
+    }
+    uint64_t held = now - h->since_ns;
     add(&p->hold_samples, 1, 1);
     add(&p->hold_sampled_ns, held, 1);
     max_of(&p->hold_max_ns, held);
@@ -135,6 +263,8 @@ void ls_profile_released(struct ls_thread *t, struct ls_lock *lk, struct ls_held
 
 void ls_profile_write(struct ls_lock *lk)
 {
+    if (!ls_opt.profile)
+        return;
     struct ls_profile *p = lk->prof;
     uint32_t id = atomic_load(&lk->id);
     if (!id || atomic_load(&lk->acquisitions) == 0)
@@ -152,6 +282,9 @@ void ls_profile_write(struct ls_lock *lk)
         .hold_samples = atomic_load(&p->hold_samples),
         .hold_sampled_ns = atomic_load(&p->hold_sampled_ns),
         .hold_max_ns = atomic_load(&p->hold_max_ns),
+        .long_holds = atomic_load(&p->long_holds),
+        .long_hold_ns = atomic_load(&p->long_hold_ns),
+        .hold_slack_ns = atomic_load(&p->hold_slack_ns),
     };
     struct ls_rec_profile_site sites[LS_PROFILE_SITES];
     if (p == &none) {
@@ -184,6 +317,8 @@ static void reset(struct ls_lock *lk)
 
 void ls_profile_write_all(void)
 {
+    if (!ls_opt.profile)
+        return;
     ls_locks_for_each(ls_profile_write);
 }
 

@@ -288,6 +288,7 @@ static void after_fork_child(void)
     ls_writer_after_fork_child();
     ls_threads_after_fork_child();
     ls_tl_after_fork_child(ls_self);
+    ls_profile_after_fork_child();
 }
 
 /* ---- start and end ---------------------------------------------------- */
@@ -302,8 +303,9 @@ static void at_exit_flush(void)
     static _Atomic int summarized;
     if (!atomic_exchange(&summarized, 1)) {
         struct ls_thread *t = ls_self;
-        if (t && t->nheld)
-            ls_misuse(t, LS_MISUSE_PROCESS_EXIT_HOLDING, t->held[0].lk, t->held[0].ret_ip, 0);
+        int i = t ? ls_held_unrobust(t) : -1;
+        if (i >= 0)
+            ls_misuse(t, LS_MISUSE_PROCESS_EXIT_HOLDING, t->held[i].lk, t->held[i].ret_ip, 0);
         ls_profile_write_all();
         ls_watch_finish();
     }

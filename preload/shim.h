@@ -104,6 +104,7 @@ struct ls_options {
     int watch_libs;           /* also the globals of the program's own shared libraries */
     int watch_decode;         /* decode the instruction behind each trap (0: measuring only) */
     int timeline;             /* events kept per thread for the timeline (0: off) */
+    int profile;              /* the contention profile (0: not recorded) */
 };
 extern struct ls_options ls_opt LS_HIDDEN;
 /* Parses LOCKSCOPE_OPTIONS (sanitizer syntax).  Returns 1 if help=1 was
@@ -130,6 +131,12 @@ void ls_writer_flush(void) LS_HIDDEN;
  * stays busy. */
 int ls_writer_record_try(uint16_t type, const void *a, size_t alen, const void *b,
                          size_t blen) LS_HIDDEN;
+/* For a vfork child, which shares this memory but not the descriptors: the
+ * record is appended if the buffer has room, and never flushed (a flush,
+ * or reopening the file, would act on the child's descriptors).  -1 if
+ * it did not fit. */
+int ls_writer_append_only(uint16_t type, const void *a, size_t alen, const void *b,
+                          size_t blen) LS_HIDDEN;
 /* From a signal handler: flush if the buffer is not in use. */
 void ls_writer_flush_async(void) LS_HIDDEN;
 /* Writes the END record (once) and flushes. */
@@ -186,6 +193,8 @@ struct ls_held {
     uint32_t approx;          /* stack's outer frames are approximate */
     uint32_t read;            /* held for reading (rwlock) */
     uint64_t since_ns;        /* acquisition time, for a sampled hold; 0 if not sampled */
+    uint64_t since_tick;      /* ls_coarse_ns at acquisition: a hold that outlasts a tick
+                                 is timed at its release */
     uint64_t mix;             /* its share of the thread's heldhash */
 };
 
@@ -208,13 +217,14 @@ struct ls_sync {
 };
 
 /* ---- sampled accesses (access.c) --------------------------------------- */
-#define LS_RING_SIZE 8
+#define LS_RING_SIZE 64 /* drained at the next call into the shim, or by the sampler */
 #define LS_RING_VC 256
 #define LS_RING_HELD 16
 #define LS_RING_FRAMES 24
 struct ls_ring_entry {
     uint64_t addr, watch_addr;
     uint32_t size, flags, watch_len, epoch, version, nvc, nheld, nips;
+    uint32_t sync_lost;       /* LS_REC_ACCESS.sync_lost */
     uint32_t held[LS_RING_HELD];
     uint64_t ips[LS_RING_FRAMES];
     uint32_t vc[LS_RING_VC];
@@ -301,6 +311,10 @@ void ls_threads_map_after_fork_child(void) LS_HIDDEN;
  * did not see start (created before it loaded, or by C11 thrd_create). */
 struct ls_thread *ls_current_slow(void) LS_HIDDEN;
 void ls_threads_after_fork_child(void) LS_HIDDEN;
+/* The first lock t holds that is not a robust mutex (which the next locker
+ * gets with EOWNERDEAD when its owner ends: ending while holding one is
+ * how robust mutexes are used), or -1. */
+int ls_held_unrobust(const struct ls_thread *t) LS_HIDDEN;
 
 /* ---- locks (locks.c) ------------------------------------------------ */
 /* The fields every acquisition touches come first, to share one cache line
@@ -333,6 +347,7 @@ struct ls_profile {
     _Atomic uint64_t contended;
     _Atomic uint64_t wait_ns, wait_max_ns;
     _Atomic uint64_t hold_samples, hold_sampled_ns, hold_max_ns;
+    _Atomic uint64_t long_holds, long_hold_ns, hold_slack_ns;
     struct ls_spin site_spin;
     struct {
         uint64_t ret;
@@ -476,6 +491,7 @@ void ls_ring_after_fork_child(struct ls_thread *t) LS_HIDDEN;
 /* Every traced thread's pending accesses (at exit, before fork); settle:
  * first let trap handlers in other threads finish (at exit). */
 void ls_rings_drain_all(int settle) LS_HIDDEN;
+void ls_access_rings_drain_all(void) LS_HIDDEN;
 void ls_watch_init(void) LS_HIDDEN;
 void ls_watch_finish(void) LS_HIDDEN;
 /* The program creates a thread: watching begins (once). */
@@ -510,6 +526,10 @@ void ls_profile_acquired(struct ls_thread *t, struct ls_lock *lk, struct ls_held
 void ls_profile_released(struct ls_thread *t, struct ls_lock *lk, struct ls_held *h) LS_HIDDEN;
 /* Writes every lock's profile (at exit) / one lock's (when destroyed). */
 void ls_profile_write_all(void) LS_HIDDEN;
+/* The coarse clock's ticker, started with the program's first thread
+ * (profile=1), and again in a forked child's. */
+void ls_profile_threads_start(void) LS_HIDDEN;
+void ls_profile_after_fork_child(void) LS_HIDDEN;
 void ls_profile_write(struct ls_lock *lk) LS_HIDDEN;
 /* A lock is destroyed: its profile is written and starts again. */
 void ls_profile_destroyed(struct ls_lock *lk) LS_HIDDEN;

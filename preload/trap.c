@@ -245,8 +245,15 @@ static int spend(struct ls_slot *sl, int s, uint32_t gen, struct ls_thread *t)
     if (atomic_fetch_sub(&sl->tokens, 1) > 0)
         return 0;
     atomic_fetch_add(&ls_wcount.limited, 1);
-    if (sl->sync == 1)
-        atomic_store(&ls_sync_incomplete, 1); /* its synchronization is lost from here */
+    if (sl->sync == 1) {
+        /* Its synchronization is lost from here until it is armed again:
+         * marked before this thread goes on, so that any access ordered
+         * after this one by the program carries the mark. */
+        atomic_store(&ls_sync_incomplete, 1);
+        if (!atomic_exchange(&sl->lost, 1))
+            atomic_fetch_add(&ls_sync_benched, 1);
+        atomic_fetch_add(&ls_sync_lost_seq, 1);
+    }
     if (atomic_load(&sl->gen) == gen && !atomic_load(&sl->benched))
         ls_slot_bench(s);
     return -1;

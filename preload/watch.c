@@ -64,6 +64,14 @@ int ls_nslots;
 struct ls_watch_counts ls_wcount;
 int ls_decode_on;
 _Atomic int ls_sync_incomplete;
+_Atomic uint32_t ls_sync_lost_seq;
+_Atomic int ls_sync_benched;
+
+uint32_t ls_sync_lost_now(void)
+{
+    uint32_t seq = atomic_load(&ls_sync_lost_seq) & ~LS_ACCESS_SYNC_BENCHED;
+    return seq | (atomic_load(&ls_sync_benched) > 0 ? LS_ACCESS_SYNC_BENCHED : 0);
+}
 
 static _Atomic int watching;
 static uint32_t nsync;        /* _Atomic globals followed (not counting 'x' ones) */
@@ -164,6 +172,10 @@ static void arm(int s, int ci, uint32_t off)
         atomic_store(&sl->off, off);
     }
     atomic_store(&sl->benched, 0);
+    /* A followed global's accesses are seen again once every thread has
+     * the watchpoint back (the ioctl above returns then). */
+    if (sl->sync == 1 && atomic_exchange(&sl->lost, 0))
+        atomic_fetch_sub(&ls_sync_benched, 1);
     ls_spin_unlock(&sl->move);
 }
 
@@ -331,6 +343,9 @@ static void *sampler_main(void *arg)
         for (int w = 0; w < WINDOWS; w++) {
             nanosleep(&ts, NULL);
             refill(tick);
+            /* A thread that never calls into the shim (plain stores and
+             * sleeps) would fill its access ring and drop the rest. */
+            ls_access_rings_drain_all();
         }
         rotate();
         turn = turn * 2 < full ? turn * 2 : full;

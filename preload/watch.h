@@ -56,6 +56,7 @@ struct ls_slot {
     _Atomic uint32_t first_tid; /* the thread of its first trap since armed */
     _Atomic int shared;       /* another thread trapped since armed */
     int sync;                 /* given to a followed global for the whole run (its kind) */
+    _Atomic int lost;         /* a followed _Atomic global's: benched, accesses unseen */
     struct ls_sync clock;     /* that global's clock */
     struct ls_spin spin;      /* guards the clock */
     struct ls_spin move;      /* guards moving the watchpoint (generation, history) */
@@ -83,6 +84,15 @@ extern int ls_ncode LS_HIDDEN;
 extern struct ls_watch_counts ls_wcount LS_HIDDEN;
 extern int ls_decode_on LS_HIDDEN;       /* watch_decode (option) and the decoder loaded */
 extern _Atomic int ls_sync_incomplete LS_HIDDEN;
+/* Where the followed _Atomic globals stand, for each sampled access: the
+ * traps of theirs the rate limit let pass unseen (a count), and how many
+ * of their slots are benched now.  An access pair is judged only when
+ * neither was made while one was benched and no trap went unseen between
+ * them: any happens-before the program had between them is then known. */
+extern _Atomic uint32_t ls_sync_lost_seq LS_HIDDEN;
+extern _Atomic int ls_sync_benched LS_HIDDEN;
+/* The value for an access made now (LS_REC_ACCESS.sync_lost). */
+uint32_t ls_sync_lost_now(void) LS_HIDDEN;
 
 /* candidates.c */
 /* The program's candidates and code ranges (when its first thread starts). */

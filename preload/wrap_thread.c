@@ -63,10 +63,27 @@ static struct ls_thread *map_find(pthread_t th, int take)
     return NULL;
 }
 
+/* glibc's flag in __kind for PTHREAD_MUTEX_ROBUST (PTHREAD_MUTEX_ROBUST_NORMAL_NP). */
+#define GLIBC_MUTEX_ROBUST 16
+
+int ls_held_unrobust(const struct ls_thread *t)
+{
+    for (uint32_t i = 0; i < t->nheld && i < LS_MAX_HELD; i++) {
+        const struct ls_lock *lk = t->held[i].lk;
+        const pthread_mutex_t *m = (const pthread_mutex_t *)atomic_load(&lk->addr);
+        int mutex = lk->kind == LS_LOCK_MUTEX || lk->kind == LS_LOCK_MUTEX_RECURSIVE ||
+                    lk->kind == LS_LOCK_MUTEX_ERRORCHECK;
+        if (!mutex || !m || !(m->__data.__kind & GLIBC_MUTEX_ROBUST))
+            return (int)i;
+    }
+    return -1;
+}
+
 static void thread_end(struct ls_thread *t, uint32_t exit_stack)
 {
-    if (t->nheld)
-        ls_misuse(t, LS_MISUSE_EXIT_HOLDING, t->held[0].lk, t->held[0].ret_ip, 0);
+    int i = ls_held_unrobust(t);
+    if (i >= 0)
+        ls_misuse(t, LS_MISUSE_EXIT_HOLDING, t->held[i].lk, t->held[i].ret_ip, 0);
     ls_thread_finish(t, exit_stack);
     ls_thread_leave(t);
     ls_thread_life(t, LS_LIFE_EXITED);
@@ -106,6 +123,7 @@ LS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
     ls_clock_tick(t);
     ls_watch_threads_start();
     ls_deadlock_thread_created();
+    ls_profile_threads_start();
     t->epoch++;
     int r = ls_real.create(th, attr, trampoline, child);
     if (r != 0) {

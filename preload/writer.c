@@ -171,6 +171,21 @@ int ls_writer_record_try(uint16_t type, const void *a, size_t alen, const void *
     return -1;
 }
 
+int ls_writer_append_only(uint16_t type, const void *a, size_t alen, const void *b, size_t blen)
+{
+    int saved = errno;
+    size_t size = alen + blen;
+    size_t total = sizeof(struct ls_rec_header) +
+                   ((size + LS_TRACE_ALIGN - 1) & ~(size_t)(LS_TRACE_ALIGN - 1));
+    ls_spin_lock(&spin);
+    int ok = fd >= 0 && size <= LS_TRACE_MAX_RECORD && used + total <= BUF_SIZE;
+    if (ok)
+        append_locked(type, a, alen, b, blen, NULL, 0); /* room: no flush */
+    ls_spin_unlock(&spin);
+    errno = saved;
+    return ok ? 0 : -1;
+}
+
 void ls_writer_flush(void)
 {
     int saved = errno;

@@ -460,12 +460,14 @@ void ls_report_json(FILE *out, const struct ls_report *r, const struct ls_report
         fprintf(out,
                 ",\"acquisitions\":%llu,\"contended\":%llu,\"owner_changes\":%llu,"
                 "\"wait_ns\":%llu,\"wait_max_ns\":%llu,\"hold_ns_estimated\":%llu,"
-                "\"hold_samples\":%llu,\"hold_max_ns\":%llu,\"long_hold\":%s,\"wait_sites\":[",
+                "\"hold_samples\":%llu,\"hold_max_ns\":%llu,\"long_hold\":%s,\"long_holds\":%llu,"
+                "\"hold_max_slack_ns\":%llu,\"wait_sites\":[",
                 (unsigned long long)q->acquisitions, (unsigned long long)q->contended,
                 (unsigned long long)q->owner_changes, (unsigned long long)q->wait_ns,
                 (unsigned long long)q->wait_max_ns, (unsigned long long)q->hold_est_ns,
                 (unsigned long long)q->hold_samples, (unsigned long long)q->hold_max_ns,
-                c && c->long_hold_ns && q->hold_max_ns > c->long_hold_ns ? "true" : "false");
+                c && c->long_hold_ns && q->hold_max_ns > c->long_hold_ns ? "true" : "false",
+                (unsigned long long)q->long_holds, (unsigned long long)q->hold_slack_ns);
         for (size_t k = 0; k < q->nsites; k++) {
             fprintf(out, "%s{\"waits\":%llu,\"wait_ns\":%llu,\"stack\":", k ? "," : "",
                     (unsigned long long)q->sites[k].waits, (unsigned long long)q->sites[k].wait_ns);

@@ -459,6 +459,21 @@ static void traced(FILE *out, const struct ls_report *r)
                 cov.accesses == 1 ? "" : "es", cov.globals, cov.globals == 1 ? "" : "s");
 }
 
+/* Data races not checked, or only in part, and why: a clean report must
+ * not read as races checked when they were not. */
+static void not_judged(FILE *out, const struct ls_report *r)
+{
+    struct ls_rscope *lines;
+    size_t n = ls_rscope_lines(r, &lines);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(lines[i].check, "data-race") || lines[i].state == LS_SCOPE_CHECKED)
+            continue;
+        fprintf(out, "lockscope: note: %s%s\n",
+                lines[i].state == LS_SCOPE_NOT_CHECKED ? "not checked: " : "", lines[i].text);
+    }
+    ls_rscope_free(lines, n);
+}
+
 /* The last line: findings by kind, suppressed, and where everything went. */
 static void last_line(FILE *out, const struct ls_report *r, const struct ls_report_ctx *c)
 {
@@ -507,6 +522,7 @@ void ls_report_text(FILE *out, const struct ls_report *r, const struct ls_report
         gating(out, f, c && i < c->nfx ? &c->fx[i] : NULL, c);
     }
     traced(out, r);
+    not_judged(out, r);
     profile(out, r, c);
     if (c)
         totals(out, c);

@@ -72,6 +72,7 @@ enum {
     LS_REC_TIMELINE = 45,
     LS_REC_TIMELINE_CLOCK = 46,
     LS_REC_ACCESS_TIME = 47,
+    LS_REC_EXEC = 40,         /* version 3: a program started (exec, vfork + exec, posix_spawn) */
 };
 
 /* LS_REC_PROCESS: followed by exe_len bytes of the executable's path, then
@@ -350,7 +351,15 @@ struct ls_rec_access {
     uint64_t watch_addr;      /* the watchpoint that fired: its first byte */
     uint32_t watch_len;       /* and length (1, 2, 4 or 8) */
     uint32_t nheld;
+    /* Version 3: how the followed _Atomic globals stood when the access was
+     * made: bits 0-30 count the traps of theirs the rate limit let pass
+     * unseen so far, LS_ACCESS_SYNC_BENCHED is set while one of them is set
+     * aside.  Two accesses are ordered exactly as the program ordered them
+     * only if both have the same count and neither has the bit. */
+    uint32_t sync_lost;
+    uint32_t reserved;
 };
+#define LS_ACCESS_SYNC_BENCHED (1u << 31)
 
 /* LS_REC_WATCH: how memory accesses were sampled in this process.  Followed
  * by msg_len bytes: why watching was refused, if it was.  A later
@@ -388,11 +397,15 @@ struct ls_rec_watch {
 #define LS_WATCH_SYNC_INCOMPLETE (1u << 31)
 
 /* LS_REC_PROFILE: how one lock was used (written at exit, and when the lock
- * is destroyed).  Hold times are measured on one acquisition in
- * LS_PROFILE_SAMPLE (a clock read on each is too dear); wait times on every
- * acquisition that had to wait.  Followed by nsites struct
+ * is destroyed).  Short holds are measured on one acquisition in
+ * LS_PROFILE_SAMPLE and on those that waited (a clock read on each is too
+ * dear); every hold that outlasts a tick of the shim's coarse clock (one
+ * every LS_PROFILE_TICK_MS, read at acquisition) is timed at its release:
+ * version 3's long_holds, never sampled, so no long hold is missed.  Wait
+ * times on every acquisition that had to wait.  Followed by nsites struct
  * ls_rec_profile_site: the places that waited longest. */
 #define LS_PROFILE_SAMPLE 64u
+#define LS_PROFILE_TICK_MS 5u
 
 struct ls_rec_profile {
     uint32_t lock;
@@ -402,9 +415,37 @@ struct ls_rec_profile {
     uint64_t owner_changes;   /* acquired by another thread than the last releaser */
     uint64_t wait_ns;         /* total time waited */
     uint64_t wait_max_ns;
-    uint64_t hold_samples;    /* holds measured */
+    uint64_t hold_samples;    /* short holds measured (sampled) */
     uint64_t hold_sampled_ns; /* their total */
-    uint64_t hold_max_ns;     /* longest measured hold */
+    uint64_t hold_max_ns;     /* longest measured hold, long or short */
+    /* Version 3: every hold that outlasted a tick of the coarse clock, and
+     * their total.  A hold not also sampled counts in hold_max_ns from the
+     * tick before it began (at most LS_PROFILE_TICK_MS too long, never too
+     * short), in long_hold_ns from the tick after. */
+    uint64_t long_holds;
+    uint64_t long_hold_ns;
+    /* How much too long hold_max_ns may be: the longest a timed hold's
+     * start was uncertain (from the tick it copied to the next one; more
+     * than LS_PROFILE_TICK_MS when the ticker woke late). */
+    uint64_t hold_slack_ns;
+};
+
+/* LS_REC_EXEC: process `pid` is about to run the program at the path
+ * that follows (path_len bytes): this process exec'ing (LS_EXEC_SELF), a
+ * vfork child of it exec'ing in its memory (LS_EXEC_VFORK), or a child it
+ * started with posix_spawn (LS_EXEC_SPAWN; written once the call returned,
+ * time_ns taken before it).  A trace of `pid` started at time_ns or later
+ * is that program's; without one, the program was not traced (statically
+ * linked, set-uid, or started without LD_PRELOAD).  LS_EXEC_FAILED: the
+ * last exec of `pid` failed (the process goes on as it was). */
+enum { LS_EXEC_SELF = 1, LS_EXEC_VFORK = 2, LS_EXEC_SPAWN = 3, LS_EXEC_FAILED = 4 };
+
+struct ls_rec_exec {
+    uint32_t pid;
+    uint32_t how;             /* LS_EXEC_* */
+    uint64_t time_ns;         /* CLOCK_REALTIME, as ls_file_header.start_ns */
+    uint32_t path_len;
+    uint32_t reserved;
 };
 
 struct ls_rec_profile_site {

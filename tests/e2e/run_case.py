@@ -199,6 +199,18 @@ def main():
     ap.add_argument("--orphan",
                     help="LOCK=FILE:@m: the stall finding is marked orphan, and an exited "
                          "thread in it holds LOCK, acquired at the line of marker m")
+    ap.add_argument("--profile-holds",
+                    help="LOCK: its hold times match what the program printed (held_max_ns=M, "
+                         "and held_ns=H if given): no hold the program timed longer than 5 ms is "
+                         "missed, none is made much longer than it was (the shim's 5 ms tick, "
+                         "15 ms for preemption and the slack the profile gives), "
+                         "the total is within 3x either way, and a hold over 1 s is listed as "
+                         "a long hold")
+    ap.add_argument("--stderr-once", action="append", default=[],
+                    help="S: exactly one line of lockscope's stderr contains S")
+    ap.add_argument("--note-count", action="append", default=[],
+                    help="TEXT=N: the JSON report's notes (the run's and every process's) "
+                         "that contain TEXT number exactly N")
     ap.add_argument("prog", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     prog = a.prog[1:] if a.prog and a.prog[0] == "--" else a.prog
@@ -442,6 +454,51 @@ def run_once(a, prog, env):
                 fail("hold times not measured: %s" % q, err)
             if "contention profile" not in err:
                 fail("the text report has no contention profile", err)
+        if a.profile_holds:
+            out = r.stdout.decode()
+            m = re.search(r"held_max_ns=(\d+)", out)
+            if not m:
+                fail("the program did not print held_max_ns", err)
+            longest = int(m.group(1))
+            prof = [q for q in rep.get("profile", []) if q["lock"]["name"] == a.profile_holds]
+            if not prof:
+                fail("no profile for %s" % a.profile_holds, err)
+            q = prof[0]
+            # lockscope times from inside the lock call to inside the unlock
+            # call: never shorter than the program's own interval
+            if longest >= 5000000 and q["hold_max_ns"] < longest:
+                fail("longest hold %d ns, the program measured %d ns" % (q["hold_max_ns"], longest), err)
+            # lockscope's interval also holds the wrappers' own work, where
+            # a thread may be preempted on a busy machine (15 ms), and a hold
+            # is timed from the tick before it (hold_max_slack_ns says how
+            # long before, at most)
+            slack = q["hold_max_slack_ns"]
+            if q["hold_max_ns"] > longest * 1.01 + 15000000 + slack:
+                fail("longest hold %d ns, more than the program's %d ns, its slack of %d ns "
+                     "and 15 ms" % (q["hold_max_ns"], longest, slack), err)
+            h = re.search(r"held_ns=(\d+)", out)
+            # (the short holds are sampled one in 64, the long ones timed to
+            # within a tick of a clock that may tick late on a loaded
+            # machine: a factor of 3 either way)
+            if h and not int(h.group(1)) / 3 <= q["hold_ns_estimated"] <= 3 * int(h.group(1)):
+                fail("holds estimated at %d ns in all, the program measured %s ns" %
+                     (q["hold_ns_estimated"], h.group(1)), err)
+            if longest > 1000000000:
+                if not q["long_hold"]:
+                    fail("a hold of %d ns is not marked as a long hold" % longest, err)
+                if "%s was held for" % a.profile_holds not in err:
+                    fail("the text report does not list the long hold", err)
+        for s in a.stderr_once:
+            n = sum(1 for line in err.splitlines() if s in line)
+            if n != 1:
+                fail("%d lines of stderr contain %r, expected 1" % (n, s), err)
+        for spec in a.note_count:
+            text, _, n = spec.rpartition("=")
+            notes = list(rep.get("run", {}).get("notes") or []) + [m for p in rep["processes"]
+                                                    for m in p.get("notes") or []]
+            got = sum(1 for m in notes if text in m)
+            if got != int(n):
+                fail("%d notes contain %r, expected %s: %s" % (got, text, n, notes), err)
         if a.finding_in_cmd:
             p = rep["processes"][finds[0]["process"]]
             if a.finding_in_cmd not in p["command"]:

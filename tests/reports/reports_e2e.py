@@ -27,6 +27,9 @@ A = None  # parsed arguments
 PAYLOAD = "<img src=x onerror=alert(1)>"
 PAYLOAD2 = '"><script>alert(2)</script>'
 PAYLOAD3 = "';alert(3);'"
+# In rp_xss.c's race lines, which the report quotes from the source.
+PAYLOAD4 = "<svg/onload=alert(4)>"
+PAYLOAD5 = "</pre><script>alert(5)</script>"
 
 
 class Fail(Exception):
@@ -657,13 +660,13 @@ def case_untraced_static():
     expect_status(r, 66, "lo_fork_exec static")
     rep = load_json(js, r)
     notes = rep["run"]["notes"]
-    check(any("exec'd a program that wrote no trace" in n for n in notes),
-          "no note about the untraced exec: %s" % notes, r.err)
+    check(any(("'%s' wrote no trace" % st) in n and "exec'd by process" in n for n in notes),
+          "no note naming the untraced program: %s" % notes, r.err)
     execed = [p for p in rep["processes"] if any("no trace" in n for n in p["notes"])]
     check(len(execed) == 1 and execed[0]["execed"], "process notes %s" %
           [p["notes"] for p in rep["processes"]])
     with open(page, encoding="utf-8") as fh:
-        check("exec&#39;d a program that wrote no trace" in fh.read(), "HTML lacks the note")
+        check("&#39;%s&#39; wrote no trace" % st in fh.read(), "HTML lacks the note")
     # A dynamically linked exec is followed: no such note.
     js = os.path.join(w, "dyn.json")
     r = lockscope("run", "--json", js, "--", prog("lo_fork_exec"), ex("noodle_fork"))
@@ -877,6 +880,11 @@ def case_html_xss():
     check(src in raw, "no frame has the hostile source path")
     check(any(PAYLOAD in l["label"] for f in rep["findings"] for l in f["locks"]),
           "no lock label has the hostile file name")
+    races = [f for f in rep["findings"] if f["kind"] == "data-race"]
+    check(races and all(f["variable"]["name"] == "xss_hits" for f in races),
+          "no race on xss_hits: %s" % [f["kind"] for f in rep["findings"]])
+    check(all(a["stack"] and a["stack"][0]["file"] == src for f in races for a in f["accesses"]),
+          "the race's accesses are not in the hostile source file")
     page = os.path.join(t, "report.html")
 
     # As written, with its CSP.
@@ -896,9 +904,18 @@ def case_html_xss():
     check(root.get("data-ready") == "1", "the page's own script did not run in the copy")
     check(o["images"] == 0 and o["scripts"] == 3, "DOM has %d images, %d scripts" %
           (o["images"], o["scripts"]))
-    check(len(o["articles"]) == 1 and o["articles"][0]["shown"], "the finding is not visible")
-    for p in (PAYLOAD, PAYLOAD2, PAYLOAD3, src):
+    check(len(o["articles"]) == 1 + len(races) and all(a["shown"] for a in o["articles"]),
+          "the findings are not all visible: %s" % o["articles"])
+    check({f["id"] for f in races} <= {a["id"] for a in o["articles"]},
+          "no article for a race")
+    for p in (PAYLOAD, PAYLOAD2, PAYLOAD3, PAYLOAD4, PAYLOAD5, src):
         check(p in o["visible"], "the page does not show %r as text" % p)
+    # Written as text in every place of the file, never as markup: the raw
+    # page holds no payload unescaped.
+    with open(page, encoding="utf-8") as fh:
+        raw_page = fh.read()
+    for p in (PAYLOAD, PAYLOAD2, PAYLOAD4, PAYLOAD5, os.path.basename(src)):
+        check(p not in raw_page, "the page holds %r unescaped" % p)
     check(any(PAYLOAD in n for s in o["svgs"] for n in s["titles"]) and
           any(n.startswith("mutex initialized at") and "alert(1)>" in n
               for s in o["svgs"] for n in s["nodes"]),

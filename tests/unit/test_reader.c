@@ -1054,11 +1054,11 @@ Test(reader, access_and_watch_records)
     cr_assert_eq(p->wcount.atomic, 2u);
     cr_assert_eq(p->wcount.limited, 1u);
     ls_process_free(p);
-    /* A version-1 access record (40 bytes) is too short for version 2. */
+    /* A version-1 access record (40 bytes) is too short for version 3. */
     struct tb s = {0};
     tb_header(&s);
     size_t off = tb_rec(&s, LS_REC_ACCESS, &a, 40, NULL, 0);
-    parse_bad(s.buf, s.len, off, "access record of 40 bytes is shorter than 48");
+    parse_bad(s.buf, s.len, off, "access record of 40 bytes is shorter than 56");
     tb_free(&s);
     tb_free(&t);
 }

@@ -297,7 +297,7 @@ Test(trace_layout, rec_clock)
 Test(trace_layout, rec_access)
 {
     typedef struct ls_rec_access T;
-    SIZE(T, 48);
+    SIZE(T, 56);
     FIELD(T, tid, 0, 4);
     FIELD(T, epoch, 4, 4);
     FIELD(T, clock_version, 8, 4);
@@ -308,11 +308,53 @@ Test(trace_layout, rec_access)
     FIELD(T, watch_addr, 32, 8);
     FIELD(T, watch_len, 40, 4);
     FIELD(T, nheld, 44, 4);
+    FIELD(T, sync_lost, 48, 4); /* version 3 */
+    FIELD(T, reserved, 52, 4);
+    cr_assert_eq(LS_ACCESS_SYNC_BENCHED, 1u << 31);
     cr_assert_eq(LS_ACCESS_WRITE, 1u);
     cr_assert_eq(LS_ACCESS_KIND_UNKNOWN, 2u);
     cr_assert_eq(LS_ACCESS_READ, 4u);
     cr_assert_eq(LS_ACCESS_ATOMIC, 8u);
     cr_assert_eq(LS_ACCESS_INEXACT, 16u);
+}
+
+/* Version 3: the programs a process starts. */
+Test(trace_layout, rec_exec)
+{
+    typedef struct ls_rec_exec T;
+    SIZE(T, 24);
+    FIELD(T, pid, 0, 4);
+    FIELD(T, how, 4, 4);
+    FIELD(T, time_ns, 8, 8);
+    FIELD(T, path_len, 16, 4);
+    FIELD(T, reserved, 20, 4);
+    cr_assert_eq(LS_REC_EXEC, 40);
+    cr_assert_eq(LS_EXEC_SELF, 1);
+    cr_assert_eq(LS_EXEC_VFORK, 2);
+    cr_assert_eq(LS_EXEC_SPAWN, 3);
+    cr_assert_eq(LS_EXEC_FAILED, 4);
+}
+
+/* Version 3: long holds, each timed. */
+Test(trace_layout, rec_profile)
+{
+    typedef struct ls_rec_profile T;
+    SIZE(T, 96);
+    FIELD(T, lock, 0, 4);
+    FIELD(T, nsites, 4, 4);
+    FIELD(T, acquisitions, 8, 8);
+    FIELD(T, contended, 16, 8);
+    FIELD(T, owner_changes, 24, 8);
+    FIELD(T, wait_ns, 32, 8);
+    FIELD(T, wait_max_ns, 40, 8);
+    FIELD(T, hold_samples, 48, 8);
+    FIELD(T, hold_sampled_ns, 56, 8);
+    FIELD(T, hold_max_ns, 64, 8);
+    FIELD(T, long_holds, 72, 8);
+    FIELD(T, long_hold_ns, 80, 8);
+    FIELD(T, hold_slack_ns, 88, 8);
+    cr_assert_eq(LS_PROFILE_SAMPLE, 64u);
+    cr_assert_eq(LS_PROFILE_TICK_MS, 5u);
 }
 
 Test(trace_layout, rec_watch)

@@ -1,11 +1,16 @@
-/* A lock-order cycle in a program whose every name a report shows is
- * hostile: the test compiles this file under a name containing HTML, runs
- * it with HTML in its arguments, and names its threads with HTML.  The
- * reports must show all of it as text.
+/* A lock-order cycle and a data race in a program whose every name a
+ * report shows is hostile: the test compiles this file under a directory
+ * and a file name containing HTML, runs it with HTML in its arguments, and
+ * names its threads with HTML; the lines of the race, which the report
+ * quotes from this file, carry HTML too.  The reports must show all of it
+ * as text.
  *
  * Two heap mutexes (named by their init site, so the file name is in the
  * lock labels), taken in opposite orders by two threads that never overlap
- * in time (no real deadlock, the cycle is still reported). */
+ * in time (no real deadlock, the cycle is still reported).  Both threads
+ * write xss_hits outside the locks: after ab's unlocks, before ba's locks,
+ * so nothing orders them (a race, on the only global written while
+ * threads run, watched the whole time). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
@@ -13,6 +18,7 @@
 #include <unistd.h>
 
 static pthread_mutex_t *a, *b;
+long xss_hits;
 
 /* Linux keeps at most 15 bytes of a thread name: the long payload is
  * refused (ERANGE), the short one fits. */
@@ -29,6 +35,8 @@ static void *ab(void *arg)
     pthread_mutex_lock(b);
     pthread_mutex_unlock(b);
     pthread_mutex_unlock(a);
+    for (int i = 0; i < 100; i++)
+        xss_hits++; /* <svg/onload=alert(4)> @race_ab */
     return arg;
 }
 
@@ -36,6 +44,8 @@ static void *ba(void *arg)
 {
     set_name("<svg onload=alert(2)>", "<b id=xs2>2</b>");
     usleep(100 * 1000);
+    for (int i = 0; i < 100; i++)
+        xss_hits += 2; /* </pre><script>alert(5)</script> @race_ba */
     pthread_mutex_lock(b);
     pthread_mutex_lock(a);
     pthread_mutex_unlock(a);
@@ -56,6 +66,6 @@ int main(int argc, char **argv)
     pthread_create(&t2, NULL, ba, NULL);
     pthread_join(t1, NULL);
     pthread_join(t2, NULL);
-    puts("xss program done");
+    printf("xss program done: %ld\n", xss_hits);
     return 0;
 }
