@@ -176,6 +176,12 @@ struct ls_finding {
     struct ls_faccess access[2]; /* data-race: the earlier-recorded side, then the other */
     char *reason;             /* why it is real, one paragraph */
     const struct ls_fframe *summary; /* first frame in the program's own code */
+    /* misuse: the call made ("sem_post"), the error it returned by name
+     * ("EOVERFLOW"), NULL if n/a; the other thread involved (tid 0: none),
+     * whose stack is stack2 */
+    const char *call;
+    const char *error;
+    struct ls_fthread other;
 };
 
 /* How one lock was used: the contention profile. */

@@ -480,64 +480,6 @@ struct ls_held *ls_held_find(struct ls_thread *t, struct ls_lock *lk)
     return NULL;
 }
 
-/* ---- misuse ------------------------------------------------------------- */
-
-#define MISUSE_SEEN 512
-static struct {
-    uint64_t ret;
-    uint32_t rule;
-} misuse_seen[MISUSE_SEEN];
-static struct ls_spin misuse_spin;
-
-static int misuse_first(uint32_t rule, uint64_t ret)
-{
-    uint32_t h = (uint32_t)ls_mix64(ret ^ rule) & (MISUSE_SEEN - 1);
-    int first = 0;
-    ls_spin_lock(&misuse_spin);
-    for (uint32_t i = 0; i < MISUSE_SEEN; i++) {
-        uint32_t k = (h + i) & (MISUSE_SEEN - 1);
-        if (misuse_seen[k].ret == ret && misuse_seen[k].rule == rule)
-            break;
-        if (misuse_seen[k].ret == 0) {
-            misuse_seen[k].ret = ret;
-            misuse_seen[k].rule = rule;
-            first = 1;
-            break;
-        }
-    }
-    ls_spin_unlock(&misuse_spin);
-    return first;
-}
-
-void ls_misuse(struct ls_thread *t, uint32_t rule, struct ls_lock *lk, uint64_t ret, int result)
-{
-    if (!misuse_first(rule, ret))
-        return;
-    int saved = errno;
-    ls_guard++;
-    uint32_t lock_stack = 0;
-    if (lk) {
-        for (uint32_t i = 0; i < t->nheld; i++)
-            if (t->held[i].lk == lk) {
-                if (!t->held[i].stack || t->held[i].stack_gen != ls_file_gen)
-                    ls_capture_wait_stacks(t);
-                lock_stack = t->held[i].stack;
-            }
-        ls_lock_ensure_written(lk);
-    }
-    struct ls_rec_misuse r = {
-        .rule = rule,
-        .tid = t->tid,
-        .lock = lk ? ls_lock_id(lk) : 0,
-        .stack = ls_stack_here(),
-        .lock_stack = lock_stack,
-        .result = result,
-    };
-    ls_writer_record(LS_REC_MISUSE, &r, sizeof r, NULL, 0, NULL, 0);
-    ls_guard--;
-    errno = saved;
-}
-
 /* ---- other synchronization objects ---------------------------------------- */
 
 void ls_sync_release(struct ls_thread *t, const void *obj, uint32_t kind)

@@ -74,6 +74,9 @@ struct ls_real {
     int (*cond_destroy)(pthread_cond_t *);
     int (*barrier_destroy)(pthread_barrier_t *);
     int (*sem_destroy)(void *);
+    int (*cond_init)(pthread_cond_t *, const pthread_condattr_t *);
+    int (*sem_init)(void *, int, unsigned int);
+    int (*barrier_init)(pthread_barrier_t *, const pthread_barrierattr_t *, unsigned int);
 };
 extern struct ls_real ls_real LS_HIDDEN;
 
@@ -258,6 +261,16 @@ struct ls_thread {
     _Atomic int in_trap;      /* inside the SIGTRAP handler right now */
     uint32_t hold_countdown;  /* acquisitions until the next sampled hold */
     uint64_t last_wait_ns;    /* how long the acquisition in progress waited */
+    /* misuse (misuse.c): the condvar, semaphore or barrier the thread is
+     * inside a wait on (set before it counts as a waiter, cleared after it
+     * no longer does), the call's site, and a condvar wait's mutex */
+    _Atomic(const void *) in_obj;
+    uint64_t in_ret;
+    const void *in_mutex;
+    /* a failed sem_post, recorded later: sem_post may run in a signal handler */
+    uint64_t deferred_ret;
+    const void *deferred_obj;
+    int deferred_err;
 };
 enum { LS_LIFE_EXITED = 1, LS_LIFE_RELEASED = 2 }; /* released: joined or detached */
 
@@ -309,6 +322,7 @@ struct __attribute__((aligned(64))) ls_lock {
     struct ls_sync rd;        /* rwlock: read holds released */
     _Atomic int waiters;      /* condvar, barrier, semaphore: threads waiting now */
     _Atomic uintptr_t cond_mutex; /* condvar: the mutex of its current waiters */
+    _Atomic uint32_t round;   /* barrier: threads released together (its count), 0 unknown */
 };
 
 /* The contention profile of a lock (profile.c).  Counters are updated by
@@ -383,10 +397,71 @@ void ls_misuse(struct ls_thread *t, uint32_t rule, struct ls_lock *lk, uint64_t 
                int result) LS_HIDDEN;
 void ls_locks_after_fork_child(void) LS_HIDDEN;
 
+/* ---- misuse (misuse.c) ------------------------------------------------- */
+/* Set by a C11 wrapper around the pthread call it makes: the LS_CALL_* the
+ * program made, for the pthread wrapper to name in a misuse record. */
+extern __thread uint32_t ls_outer_call LS_HIDDEN LS_TLS;
+struct ls_misuse_info {
+    uint32_t rule;            /* LS_MISUSE_* */
+    uint32_t call;            /* LS_CALL_* (ls_outer_call wins) */
+    struct ls_lock *lk, *lk2; /* the object (may be a condvar, semaphore, ...), a second one */
+    uint64_t ret;             /* the program's call site (ls_outer_ret wins) */
+    int result;               /* errno value the call returned, 0 if n/a */
+    int32_t value;
+    uint32_t other_tid, other_stack; /* the other thread and where (0: none/unknown) */
+    uint32_t tid, stack;      /* 0: the calling thread, here */
+    uint64_t key;             /* once per (rule, key); 0: per (rule, site) */
+};
+void ls_misuse_ex(struct ls_thread *t, const struct ls_misuse_info *m) LS_HIDDEN;
+/* A call returned an error that breaks what the program assumes. */
+void ls_call_error(struct ls_thread *t, uint32_t call, struct ls_lock *lk, uint64_t ret,
+                   int err) LS_HIDDEN;
+/* The live thread other than self that holds lk (glibc's owner os_tid
+ * first, if given, else the held stacks), and where it took it.  NULL if
+ * none. */
+struct ls_thread *ls_holder_of(struct ls_thread *self, struct ls_lock *lk, uint32_t owner_os_tid,
+                               uint32_t *stack) LS_HIDDEN;
+/* 1 if a live traced thread has glibc thread id os_tid. */
+int ls_os_tid_alive(uint32_t os_tid) LS_HIDDEN;
+/* A live thread other than self inside a wait on obj (with a mutex other
+ * than `not_mutex`, if given), and where it waits.  NULL if none. */
+struct ls_thread *ls_waiter_on(struct ls_thread *self, const void *obj, const void *not_mutex,
+                               uint32_t *stack) LS_HIDDEN;
+/* Threads inside a wait on obj now (other than self). */
+uint32_t ls_count_waiters(struct ls_thread *self, const void *obj) LS_HIDDEN;
+/* Entering and leaving a wait on a condvar, semaphore or barrier. */
+static inline void ls_in_wait(struct ls_thread *t, const void *obj, const void *mutex,
+                              uint64_t ret)
+{
+    t->in_ret = ret;
+    t->in_mutex = mutex;
+    atomic_store_explicit(&t->in_obj, obj, memory_order_release);
+}
+static inline void ls_out_wait(struct ls_thread *t)
+{
+    atomic_store_explicit(&t->in_obj, NULL, memory_order_release);
+}
+/* A robust mutex was acquired with EOWNERDEAD in this process: unlocks
+ * look for one left inconsistent. */
+extern _Atomic int ls_owner_died LS_HIDDEN;
+/* The first lock t holds that nobody else could be left waiting for
+ * forever (robust mutexes are recovered by their next locker), or NULL. */
+struct ls_held *ls_held_blocking(struct ls_thread *t) LS_HIDDEN;
+/* In a forked child, before the registry forgets the parent's threads:
+ * their waits are gone. */
+void ls_misuse_after_fork_child(struct ls_thread *self) LS_HIDDEN;
+/* At exit (exit(3), return from main): joinable threads never joined or
+ * detached (wrap_thread.c). */
+void ls_thread_leaks(void) LS_HIDDEN;
+void ls_deferred_misuse(struct ls_thread *t) LS_HIDDEN;
+
 /* ---- live deadlocks (deadlock.c) ------------------------------------- */
 void ls_registry_add(struct ls_thread *t) LS_HIDDEN;
 void ls_registry_remove(struct ls_thread *t) LS_HIDDEN;
 void ls_registry_after_fork_child(struct ls_thread *self) LS_HIDDEN;
+/* The registry's slots (for scans; entries may change under the reader). */
+uint32_t ls_registry_size(void) LS_HIDDEN;
+struct ls_thread *ls_registry_slot(uint32_t i) LS_HIDDEN;
 /* Traced threads alive now (at least 1); async-signal-safe. */
 extern _Atomic uint32_t ls_live_count LS_HIDDEN;
 static inline uint32_t ls_live_threads(void)

@@ -7,7 +7,10 @@
 #include "shim.h"
 #include "wrap.h"
 
+#include <errno.h>
 #include <string.h>
+
+#define RET ((uint64_t)(uintptr_t)__builtin_return_address(0))
 
 /* pthread_t -> state of a joinable thread, until it is joined or detached. */
 #define MAP_SIZE (1u << 16)
@@ -65,8 +68,10 @@ static struct ls_thread *map_find(pthread_t th, int take)
 
 static void thread_end(struct ls_thread *t, uint32_t exit_stack)
 {
-    if (t->nheld)
-        ls_misuse(t, LS_MISUSE_EXIT_HOLDING, t->held[0].lk, t->held[0].ret_ip, 0);
+    struct ls_held *h = t->nheld ? ls_held_blocking(t) : NULL;
+    if (h)
+        ls_misuse(t, LS_MISUSE_EXIT_HOLDING, h->lk, h->ret_ip, 0);
+    ls_deferred_misuse(t);
     ls_thread_finish(t, exit_stack);
     ls_thread_leave(t);
     ls_thread_life(t, LS_LIFE_EXITED);
@@ -110,6 +115,7 @@ LS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
     if (r != 0) {
         atomic_fetch_or(&child->life, LS_LIFE_RELEASED);
         ls_thread_life(child, LS_LIFE_EXITED);
+        ls_call_error(t, LS_CALL_CREATE, NULL, RET, r);
         return r;
     }
     if (detached != PTHREAD_CREATE_DETACHED && map_put(*th, child) != 0) {
@@ -142,6 +148,15 @@ static void joined(struct ls_thread *t, pthread_t th)
     ls_thread_life(child, LS_LIFE_RELEASED);
 }
 
+/* EBUSY and ETIMEDOUT are what a try or timed join is for; any other error
+ * (ESRCH, EINVAL, EDEADLK) means the thread is not what the program thinks. */
+static void join_failed(uint32_t call, uint64_t ret, int r)
+{
+    struct ls_thread *t;
+    if (r != EBUSY && r != ETIMEDOUT && (t = ls_enter()))
+        ls_call_error(t, call, NULL, ret, r);
+}
+
 LS_EXPORT int pthread_join(pthread_t th, void **ret)
 {
     LS_ENSURE_REAL(join);
@@ -151,6 +166,8 @@ LS_EXPORT int pthread_join(pthread_t th, void **ret)
     int r = ls_wait_join(t, map_find(th, 0), th, ret);
     if (r == 0)
         joined(t, th);
+    else
+        ls_call_error(t, LS_CALL_JOIN, NULL, RET, r);
     return r;
 }
 
@@ -160,6 +177,8 @@ LS_EXPORT int pthread_tryjoin_np(pthread_t th, void **ret)
     int r = ls_real.tryjoin_np(th, ret);
     if (r == 0)
         joined(ls_enter(), th);
+    else
+        join_failed(LS_CALL_TRYJOIN, RET, r);
     return r;
 }
 
@@ -169,6 +188,8 @@ LS_EXPORT int pthread_timedjoin_np(pthread_t th, void **ret, const struct timesp
     int r = ls_real.timedjoin_np(th, ret, abstime);
     if (r == 0)
         joined(ls_enter(), th);
+    else
+        join_failed(LS_CALL_TIMEDJOIN, RET, r);
     return r;
 }
 
@@ -180,6 +201,8 @@ LS_EXPORT int pthread_detach(pthread_t th)
         struct ls_thread *child = map_find(th, 1);
         if (child)
             ls_thread_life(child, LS_LIFE_RELEASED);
+    } else {
+        join_failed(LS_CALL_DETACH, RET, r);
     }
     return r;
 }
@@ -195,6 +218,32 @@ LS_EXPORT void pthread_exit(void *ret)
         thread_end(t, st);
     }
     ls_real.exit(ret);
+}
+
+/* Joinable threads that were neither joined nor detached by the time the
+ * process exits: one record per creation site (the thread's own id and
+ * creation stack).  Not reached by _exit or abort, which skip atexit. */
+void ls_thread_leaks(void)
+{
+    struct ls_thread *self = ls_self;
+    if (!self)
+        return;
+    for (uint32_t k = 0; k < MAP_SIZE; k++) {
+        struct ls_thread *t = map[k].t;
+        if (t == NULL || t == TOMB || !t->create_stack)
+            continue;
+        if (atomic_load(&t->life) & LS_LIFE_RELEASED)
+            continue;
+        struct ls_misuse_info mi = {
+            .rule = LS_MISUSE_THREAD_LEAK,
+            .call = LS_CALL_CREATE,
+            .tid = t->tid,
+            .stack = t->create_stack,
+            .key = 0x100000000ull | t->create_stack,
+            .value = (atomic_load(&t->life) & LS_LIFE_EXITED) != 0,
+        };
+        ls_misuse_ex(self, &mi);
+    }
 }
 
 void ls_threads_map_after_fork_child(void)
