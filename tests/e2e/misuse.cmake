@@ -2,7 +2,7 @@
 # initialize again; a barrier destroyed by its serial thread) stays clean;
 # each multi-thread misuse names the other thread and where; call errors
 # name the call and the error; leaked threads; robust mutexes.
-foreach(p mu2_fork_reinit)
+foreach(p mu2_fork_reinit mu2_barrier_serial)
   add_executable(${p} ${CMAKE_SOURCE_DIR}/tests/progs/${p}.c)
   target_compile_options(${p} PRIVATE -O1 -g)
   target_link_libraries(${p} PRIVATE Threads::Threads)
@@ -17,3 +17,8 @@ add_test(NAME e2e_mu2_fork_reinit_busy COMMAND ${RUN_CASE} --status 66 --count m
   --rule-count reinit-in-use=1
   --misuse reinit-in-use,call=pthread_cond_init,site=mu2_fork_reinit.c@reinit_busy,other_site=mu2_fork_reinit.c@worker_waits
   -- ${PR}/mu2_fork_reinit reinit-busy)
+
+# The serial thread destroys the barrier while the others are still on their
+# way out of pthread_barrier_wait: clean in every run (20 runs of 20 rounds).
+add_test(NAME e2e_mu2_barrier_serial_destroy COMMAND ${RUN_CASE} --status 0 --findings 0
+  --repeat 20 --host-same -- ${PR}/mu2_barrier_serial)
