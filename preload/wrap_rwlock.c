@@ -219,13 +219,15 @@ LS_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 
 /* ---- spinlocks: a spinning thread waits too --------------------------- */
 
-/* Re-initializing a spinlock a live thread holds (glibc: a non-zero word)
- * lets a second thread in: misuse, like a mutex's. */
+/* Re-initializing a spinlock a live thread holds lets a second thread in:
+ * misuse, like a mutex's.  (glibc's word does not say: on x86-64 1 is
+ * free and 0 or less taken, elsewhere the other way round; the held stacks
+ * do.) */
 LS_EXPORT int pthread_spin_init(pthread_spinlock_t *l, int pshared)
 {
     LS_ENSURE_REAL(spin_init);
     struct ls_thread *t = ls_enter();
-    if (t && ls_lock_known((const void *)l) && *(volatile int *)l != 0) {
+    if (t && ls_lock_known((const void *)l)) {
         struct ls_lock *k = ls_lock_get(t, (const void *)l, LS_LOCK_SPIN);
         if (k && atomic_load(&k->id)) {
             uint32_t st = 0;

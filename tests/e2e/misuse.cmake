@@ -2,7 +2,7 @@
 # initialize again; a barrier destroyed by its serial thread) stays clean;
 # each multi-thread misuse names the other thread and where; call errors
 # name the call and the error; leaked threads; robust mutexes.
-foreach(p mu2_fork_reinit mu2_barrier_serial)
+foreach(p mu2_fork_reinit mu2_barrier_serial mu2_reinit)
   add_executable(${p} ${CMAKE_SOURCE_DIR}/tests/progs/${p}.c)
   target_compile_options(${p} PRIVATE -O1 -g)
   target_link_libraries(${p} PRIVATE Threads::Threads)
@@ -22,3 +22,27 @@ add_test(NAME e2e_mu2_fork_reinit_busy COMMAND ${RUN_CASE} --status 66 --count m
 # way out of pthread_barrier_wait: clean in every run (20 runs of 20 rounds).
 add_test(NAME e2e_mu2_barrier_serial_destroy COMMAND ${RUN_CASE} --status 0 --findings 0
   --repeat 20 --host-same -- ${PR}/mu2_barrier_serial)
+
+# reinit-in-use for condvars, semaphores, barriers and spinlocks, with the
+# thread that waits on it or holds it and where; initializing them again
+# once unused is clean.
+foreach(obj cond sem barrier spin)
+  if(obj STREQUAL "cond")
+    set(call pthread_cond_init)
+    set(other cond_waits)
+  elseif(obj STREQUAL "sem")
+    set(call sem_init)
+    set(other sem_waits)
+  elseif(obj STREQUAL "barrier")
+    set(call pthread_barrier_init)
+    set(other barrier_waits)
+  else()
+    set(call pthread_spin_init)
+    set(other spin_takes)
+  endif()
+  add_test(NAME e2e_mu2_reinit_${obj} COMMAND ${RUN_CASE} --status 66 --count misuse=1
+    --misuse reinit-in-use,call=${call},other=T1,site=mu2_reinit.c@reinit,other_site=mu2_reinit.c@${other}
+    -- ${PR}/mu2_reinit ${obj})
+endforeach()
+add_test(NAME e2e_mu2_reinit_clean COMMAND ${RUN_CASE} --status 0 --findings 0 --repeat 3
+  --host-same -- ${PR}/mu2_reinit clean)
