@@ -272,7 +272,9 @@ struct ls_thread {
     const void *deferred_obj;
     int deferred_err;
 };
-enum { LS_LIFE_EXITED = 1, LS_LIFE_RELEASED = 2 }; /* released: joined or detached */
+/* released: joined or detached; published: its creator is done with it
+ * (pthread_create returned) */
+enum { LS_LIFE_EXITED = 1, LS_LIFE_RELEASED = 2, LS_LIFE_PUBLISHED = 4 };
 
 extern __thread struct ls_thread *ls_self LS_HIDDEN LS_TLS;
 /* Set by a wrapper that calls another (C11 mtx_lock -> pthread_mutex_lock):
@@ -294,7 +296,7 @@ uint32_t ls_thread_next_tid(void) LS_HIDDEN;
  * may serve a new thread.  Sets ls_self to NULL and raises ls_guard so
  * that late calls (TLS destructors) pass straight through. */
 void ls_thread_leave(struct ls_thread *t) LS_HIDDEN;
-/* Sets a LS_LIFE_* bit; the state is recycled once both are set. */
+/* Sets a LS_LIFE_* bit; the state is recycled once all are set. */
 void ls_thread_life(struct ls_thread *t, uint32_t bit) LS_HIDDEN;
 void ls_threads_init(void) LS_HIDDEN;
 void ls_threads_map_after_fork_child(void) LS_HIDDEN;

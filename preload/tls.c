@@ -113,6 +113,7 @@ struct ls_thread *ls_thread_new(uint32_t parent, uint32_t parent_epoch, uint32_t
     if (!t)
         return NULL;
     ls_clock_thread_start(t, NULL);
+    atomic_fetch_or(&t->life, LS_LIFE_PUBLISHED); /* nobody creates it through the shim */
     t->parent = parent;
     t->parent_epoch = parent_epoch;
     t->create_stack = create_stack;
@@ -142,7 +143,8 @@ void ls_thread_leave(struct ls_thread *t)
 void ls_thread_life(struct ls_thread *t, uint32_t bit)
 {
     uint32_t old = atomic_fetch_or(&t->life, bit);
-    if ((old | bit) != (LS_LIFE_EXITED | LS_LIFE_RELEASED) || (old & bit))
+    uint32_t all = LS_LIFE_EXITED | LS_LIFE_RELEASED | LS_LIFE_PUBLISHED;
+    if ((old | bit) != all || (old & bit))
         return;
     ls_spin_lock(&free_spin);
     if (nfree < (int)(sizeof free_list / sizeof free_list[0]))

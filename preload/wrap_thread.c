@@ -113,16 +113,23 @@ LS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
     t->epoch++;
     int r = ls_real.create(th, attr, trampoline, child);
     if (r != 0) {
-        atomic_fetch_or(&child->life, LS_LIFE_RELEASED);
+        atomic_fetch_or(&child->life, LS_LIFE_RELEASED | LS_LIFE_PUBLISHED);
         ls_thread_life(child, LS_LIFE_EXITED);
         ls_call_error(t, LS_CALL_CREATE, NULL, RET, r);
         return r;
     }
-    if (detached != PTHREAD_CREATE_DETACHED && map_put(*th, child) != 0) {
-        static _Atomic int warned;
-        if (!atomic_exchange(&warned, 1))
-            ls_warn("lockscope: warning: too many unjoined threads; joins are not all tracked");
+    /* The state cannot be recycled before it is published: the thread may
+     * have ended (and detached itself) already. */
+    if (detached != PTHREAD_CREATE_DETACHED && !(atomic_load(&child->life) & LS_LIFE_RELEASED)) {
+        if (map_put(*th, child) != 0) {
+            static _Atomic int warned;
+            if (!atomic_exchange(&warned, 1))
+                ls_warn("lockscope: warning: too many unjoined threads; joins are not all tracked");
+        } else if (atomic_load(&child->life) & LS_LIFE_RELEASED) {
+            map_find(*th, 1); /* it detached itself meanwhile */
+        }
     }
+    ls_thread_life(child, LS_LIFE_PUBLISHED);
     return r;
 }
 
@@ -199,6 +206,10 @@ LS_EXPORT int pthread_detach(pthread_t th)
     int r = ls_real.detach(th);
     if (r == 0) {
         struct ls_thread *child = map_find(th, 1);
+        /* a thread detaching itself may do so before its creator put it in
+         * the map */
+        if (!child && pthread_equal(th, pthread_self()))
+            child = ls_self;
         if (child)
             ls_thread_life(child, LS_LIFE_RELEASED);
     } else {

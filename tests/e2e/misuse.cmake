@@ -2,7 +2,7 @@
 # initialize again; a barrier destroyed by its serial thread) stays clean;
 # each multi-thread misuse names the other thread and where; call errors
 # name the call and the error; leaked threads; robust mutexes.
-foreach(p mu2_fork_reinit mu2_barrier_serial mu2_reinit)
+foreach(p mu2_fork_reinit mu2_barrier_serial mu2_reinit mu2_thread_leak mu2_robust)
   add_executable(${p} ${CMAKE_SOURCE_DIR}/tests/progs/${p}.c)
   target_compile_options(${p} PRIVATE -O1 -g)
   target_link_libraries(${p} PRIVATE Threads::Threads)
@@ -46,3 +46,29 @@ foreach(obj cond sem barrier spin)
 endforeach()
 add_test(NAME e2e_mu2_reinit_clean COMMAND ${RUN_CASE} --status 0 --findings 0 --repeat 3
   --host-same -- ${PR}/mu2_reinit clean)
+
+# A joinable thread neither joined nor detached at exit: one finding per
+# creation site; none when every thread was joined or detached, nor when
+# the process ends with abort or with _exit from a signal handler.
+add_test(NAME e2e_mu2_thread_leak COMMAND ${RUN_CASE} --status 66 --count misuse=2
+  --rule-count thread-leak=2
+  --misuse thread-leak,call=pthread_create,site=mu2_thread_leak.c@leak_sleeper
+  --misuse thread-leak,call=pthread_create,site=mu2_thread_leak.c@leak_quick,reason=finished
+  -- ${PR}/mu2_thread_leak leak)
+add_test(NAME e2e_mu2_thread_leak_clean COMMAND ${RUN_CASE} --status 0 --findings 0 --repeat 3
+  --host-same -- ${PR}/mu2_thread_leak clean)
+add_test(NAME e2e_mu2_thread_leak_abort COMMAND ${RUN_CASE} --status 134 --findings 0
+  -- ${PR}/mu2_thread_leak abort)
+add_test(NAME e2e_mu2_thread_leak_signal_exit COMMAND ${RUN_CASE} --status 3 --findings 0
+  -- ${PR}/mu2_thread_leak signal-exit)
+
+# Robust mutexes: recovered with pthread_mutex_consistent, clean (a thread
+# ending holding one and the process exiting holding one are how they are
+# used); unlocked after EOWNERDEAD without it, robust-inconsistent, and the
+# next lock's ENOTRECOVERABLE a call-error.
+add_test(NAME e2e_mu2_robust_correct COMMAND ${RUN_CASE} --status 0 --findings 0 --host-same
+  -- ${PR}/mu2_robust correct)
+add_test(NAME e2e_mu2_robust_no_consistent COMMAND ${RUN_CASE} --status 66 --count misuse=2
+  --misuse robust-inconsistent,call=pthread_mutex_unlock,site=mu2_robust.c@unlock_owner_dead,locks=shared
+  --misuse call-error,call=pthread_mutex_lock,error=ENOTRECOVERABLE,site=mu2_robust.c@lock_again
+  --host-same -- ${PR}/mu2_robust no-consistent)
