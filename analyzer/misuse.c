@@ -293,6 +293,16 @@ static char *explain(const struct ls_finding *f, const struct ls_misuse_rec *m)
         return sb_detach(&sb);
     }
     sb_adds(&sb, " ");
+    if (m->rule == LS_MISUSE_CALL_ERROR && f->call) {
+        sb_printf(&sb, "calls %s", f->call);
+        if (f->nlocks)
+            sb_printf(&sb, " on %s", f->locks[0].label);
+        if (m->call == LS_CALL_SEM_INIT || m->call == LS_CALL_BARRIER_INIT)
+            sb_printf(&sb, " with %u", (unsigned)m->value);
+        sb_printf(&sb, ", which returns %s: %s. %s", f->error ? f->error : strerror(m->result),
+                  error_meaning(m->call, m->result, m->value), rules[i].why);
+        return sb_detach(&sb);
+    }
     const char *what = rules[i].what, *mark = strstr(what, "%s");
     const char *label = f->nlocks ? f->locks[0].label : "a lock";
     struct strbuf w;
@@ -315,13 +325,8 @@ static char *explain(const struct ls_finding *f, const struct ls_misuse_rec *m)
         sb_adds(&sb, text);
     }
     free(text);
-    if (f->call && m->rule == LS_MISUSE_CALL_ERROR)
-        sb_printf(&sb, ": %s returned %s%s%s", f->call, f->error ? f->error : "",
-                  f->error ? ", " : "", error_meaning(m->call, m->result, m->value));
-    else if (m->result)
+    if (m->result)
         sb_printf(&sb, " (the call returned %s)", f->error ? f->error : strerror(m->result));
-    if (m->rule == LS_MISUSE_CALL_ERROR && m->call == LS_CALL_SEM_INIT)
-        sb_printf(&sb, " (value %u)", (unsigned)m->value);
     sb_adds(&sb, ".");
     if (m->other_tid && !another) {
         sb_adds(&sb, " ");

@@ -2,7 +2,8 @@
 # initialize again; a barrier destroyed by its serial thread) stays clean;
 # each multi-thread misuse names the other thread and where; call errors
 # name the call and the error; leaked threads; robust mutexes.
-foreach(p mu2_fork_reinit mu2_barrier_serial mu2_reinit mu2_thread_leak mu2_robust)
+foreach(p mu2_fork_reinit mu2_barrier_serial mu2_reinit mu2_thread_leak mu2_robust
+          mu2_call_errors)
   add_executable(${p} ${CMAKE_SOURCE_DIR}/tests/progs/${p}.c)
   target_compile_options(${p} PRIVATE -O1 -g)
   target_link_libraries(${p} PRIVATE Threads::Threads)
@@ -72,3 +73,37 @@ add_test(NAME e2e_mu2_robust_no_consistent COMMAND ${RUN_CASE} --status 66 --cou
   --misuse robust-inconsistent,call=pthread_mutex_unlock,site=mu2_robust.c@unlock_owner_dead,locks=shared
   --misuse call-error,call=pthread_mutex_lock,error=ENOTRECOVERABLE,site=mu2_robust.c@lock_again
   --host-same -- ${PR}/mu2_robust no-consistent)
+
+# call-error: every call whose error breaks what the program assumes, with
+# the call and the error by name, reported once at its site; the same calls
+# with their normal errors (ETIMEDOUT, EBUSY, EAGAIN) are clean.
+foreach(spec
+    "cond-timedwait-einval:pthread_cond_timedwait:EINVAL:1"
+    "cond-wait-eperm:pthread_cond_timedwait:EPERM:2"
+    "sem-init-einval:sem_init:EINVAL:1"
+    "sem-post-overflow:sem_post:EOVERFLOW:1"
+    "rwlock-edeadlk:pthread_rwlock_wrlock:EDEADLK:1"
+    "rwlock-timed-einval:pthread_rwlock_timedrdlock:EINVAL:1"
+    "barrier-init-einval:pthread_barrier_init:EINVAL:1"
+    "join-self:pthread_join:EDEADLK:1"
+    "join-detached:pthread_join:EINVAL:1"
+    "detach-twice:pthread_detach:EINVAL:1"
+    "create-eagain:pthread_create:EAGAIN:1"
+    "mtx-timedlock-einval:mtx_timedlock:EINVAL:1"
+    "thrd-join-detached:thrd_join:EINVAL:1")
+  string(REPLACE ":" ";" parts ${spec})
+  list(GET parts 0 case)
+  list(GET parts 1 call)
+  list(GET parts 2 err)
+  list(GET parts 3 n)
+  string(REPLACE "-" "_" mark ${case})
+  add_test(NAME e2e_mu2_call_error_${case} COMMAND ${RUN_CASE} --status 66 --count misuse=${n}
+    --rule-count call-error=1
+    --misuse call-error,call=${call},error=${err},site=mu2_call_errors.c@${mark}
+    -- ${PR}/mu2_call_errors ${case})
+endforeach()
+add_test(NAME e2e_mu2_not_a_semaphore COMMAND ${RUN_CASE} --status 66 --count misuse=1
+  --misuse not-a-semaphore,call=sem_trywait,site=mu2_call_errors.c@not_a_semaphore
+  -- ${PR}/mu2_call_errors not-a-semaphore)
+add_test(NAME e2e_mu2_call_errors_clean COMMAND ${RUN_CASE} --status 0 --findings 0 --repeat 3
+  --host-same -- ${PR}/mu2_call_errors clean)
