@@ -3,7 +3,7 @@
 # each multi-thread misuse names the other thread and where; call errors
 # name the call and the error; leaked threads; robust mutexes.
 foreach(p mu2_fork_reinit mu2_barrier_serial mu2_reinit mu2_thread_leak mu2_robust
-          mu2_call_errors)
+          mu2_call_errors mu2_other_side)
   add_executable(${p} ${CMAKE_SOURCE_DIR}/tests/progs/${p}.c)
   target_compile_options(${p} PRIVATE -O1 -g)
   target_link_libraries(${p} PRIVATE Threads::Threads)
@@ -107,3 +107,21 @@ add_test(NAME e2e_mu2_not_a_semaphore COMMAND ${RUN_CASE} --status 66 --count mi
   -- ${PR}/mu2_call_errors not-a-semaphore)
 add_test(NAME e2e_mu2_call_errors_clean COMMAND ${RUN_CASE} --status 0 --findings 0 --repeat 3
   --host-same -- ${PR}/mu2_call_errors clean)
+
+# Each misuse that involves another thread names it and where it took the
+# lock or waits on the object; cond-two-mutexes shows both mutexes.
+foreach(spec
+    "unlock-not-owner:t_takes_checked:checked:which T1 holds"
+    "destroy-locked:t_takes_plain:plain:T1 holds it"
+    "destroy-cond-waiters:t_cv_waits:cv:T1 waits on it"
+    "destroy-in-use:t_sem_waits:sem:T1 waits on it"
+    "cond-two-mutexes:t_waits_plain:other+plain:T1 waits on it with plain")
+  string(REPLACE ":" ";" parts ${spec})
+  list(GET parts 0 rule)
+  list(GET parts 1 mark)
+  list(GET parts 2 locks)
+  list(GET parts 3 text)
+  add_test(NAME e2e_mu2_other_side_${rule} COMMAND ${RUN_CASE} --status 66 --count misuse=1
+    --misuse "${rule},other=T1,site=mu2_other_side.c@main_call,other_site=mu2_other_side.c@${mark},locks=${locks},reason=${text}"
+    -- ${PR}/mu2_other_side ${rule})
+endforeach()
