@@ -59,10 +59,11 @@ static const struct {
     {LS_MISUSE_CALL_ERROR, "call-error", "gets an error from a call on %s",
      "Code that does not check the result goes on as if the call had done its work."},
     {LS_MISUSE_THREAD_LEAK, "thread-leak",
-     "was created here and was neither joined nor detached when the process exited",
+     "was created here, finished, and was neither joined nor detached when the process "
+     "exited",
      "A joinable thread keeps its stack and its result until someone joins it: every such "
-     "thread is a leak, and whatever it was still doing was cut off by the exit. Join it, or "
-     "detach it if nobody needs its end."},
+     "thread is a leak (a program that makes them in a loop runs out of memory or threads). "
+     "Join it, or detach it if nobody needs its end."},
     {LS_MISUSE_ROBUST_INCONSISTENT, "robust-inconsistent",
      "unlocks the robust mutex %s, which it took with EOWNERDEAD, without calling "
      "pthread_mutex_consistent",
@@ -336,8 +337,6 @@ static char *explain(const struct ls_finding *f, const struct ls_misuse_rec *m)
             sb_printf(&sb, " %s", f->nlocks > 1 ? f->locks[1].label : "another mutex");
         sb_adds(&sb, ".");
     }
-    if (m->rule == LS_MISUSE_THREAD_LEAK && m->value)
-        sb_adds(&sb, " It had finished: only the join was missing.");
     sb_printf(&sb, " %s", rules[i].why);
     return sb_detach(&sb);
 }

@@ -221,6 +221,10 @@ struct ls_held *ls_held_blocking(struct ls_thread *t)
  * were copied into the objects' waiter counts and are gone. */
 void ls_misuse_after_fork_child(struct ls_thread *self)
 {
+    /* the child's file records its own misuse, even at sites the parent's
+     * file has (and another thread may have held the spinlock) */
+    misuse_spin.v = 0;
+    memset(misuse_seen, 0, sizeof misuse_seen);
     for (uint32_t i = 0, n = ls_registry_size(); i < n; i++) {
         struct ls_thread *u = ls_registry_slot(i);
         const void *obj = u && u != self ? atomic_load(&u->in_obj) : NULL;

@@ -285,7 +285,10 @@ LS_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
         uint32_t owner = owner_of(m);
         if (owner == 0 && m->__data.__lock == 0)
             ls_misuse(t, LS_MISUSE_UNLOCK_NOT_LOCKED, lk, RET, 0);
-        else if (owner != 0 && owner != t->os_tid && owner != 0x3fffffffu)
+        else if (owner != 0 && owner != t->os_tid && owner != 0x3fffffffu &&
+                 ls_os_tid_alive(owner))
+            /* (an owner that is gone: a forked child's copy of its parent's
+             * lock, or a thread that ended holding it, reported then) */
             in_use(t, LS_MISUSE_UNLOCK_NOT_OWNER, LS_CALL_MUTEX_UNLOCK, lk, m, RET);
     }
     return ls_real.mutex_unlock(m);

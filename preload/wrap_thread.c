@@ -231,9 +231,12 @@ LS_EXPORT void pthread_exit(void *ret)
     ls_real.exit(ret);
 }
 
-/* Joinable threads that were neither joined nor detached by the time the
- * process exits: one record per creation site (the thread's own id and
- * creation stack).  Not reached by _exit or abort, which skip atexit. */
+/* Joinable threads that finished but were neither joined nor detached by
+ * the time the process exits: one record per creation site (the thread's
+ * own id and creation stack).  A thread still running is not one: ending a
+ * process while workers are busy or blocked is common and often meant
+ * (ThreadSanitizer draws the same line).  Not reached by _exit or abort,
+ * which skip atexit. */
 void ls_thread_leaks(void)
 {
     struct ls_thread *self = ls_self;
@@ -243,7 +246,8 @@ void ls_thread_leaks(void)
         struct ls_thread *t = map[k].t;
         if (t == NULL || t == TOMB || !t->create_stack)
             continue;
-        if (atomic_load(&t->life) & LS_LIFE_RELEASED)
+        uint32_t life = atomic_load(&t->life);
+        if ((life & LS_LIFE_RELEASED) || !(life & LS_LIFE_EXITED))
             continue;
         struct ls_misuse_info mi = {
             .rule = LS_MISUSE_THREAD_LEAK,
@@ -251,7 +255,7 @@ void ls_thread_leaks(void)
             .tid = t->tid,
             .stack = t->create_stack,
             .key = 0x100000000ull | t->create_stack,
-            .value = (atomic_load(&t->life) & LS_LIFE_EXITED) != 0,
+            .value = 1,
         };
         ls_misuse_ex(self, &mi);
     }

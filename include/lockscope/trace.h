@@ -280,8 +280,9 @@ enum {
     LS_MISUSE_RWLOCK_UNLOCK_NOT_HELD = 12, /* rwlock unlock by a thread holding it in no mode */
     LS_MISUSE_REINIT_IN_USE = 13,    /* init of a sync object that is locked or waited on */
     LS_MISUSE_CALL_ERROR = 14,       /* a call failed in a way that breaks the program's assumptions */
-    LS_MISUSE_THREAD_LEAK = 20,      /* a joinable thread neither joined nor detached at exit
-                                        (tid: the leaked thread, stack: where it was created) */
+    LS_MISUSE_THREAD_LEAK = 20,      /* a joinable thread finished, neither joined nor detached
+                                        at exit (tid: the leaked thread, stack: where it was
+                                        created) */
     LS_MISUSE_ROBUST_INCONSISTENT = 21, /* a robust mutex acquired with EOWNERDEAD unlocked
                                            without pthread_mutex_consistent */
     LS_MISUSE_NOT_A_SEMAPHORE = 22,  /* a semaphore call on memory that holds no semaphore */

@@ -19,7 +19,7 @@ static pthread_mutex_t echk;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_barrier_t bar;
-static sem_t sem;
+static sem_t sem, ready;
 static mtx_t cm;
 
 static struct timespec in_ms(long ms)
@@ -46,6 +46,7 @@ static void *sleeper(void *arg)
 static void *hold_write(void *arg)
 {
     pthread_rwlock_wrlock(&rw);
+    sem_post(&ready);
     usleep(200 * 1000);
     pthread_rwlock_unlock(&rw);
     return arg;
@@ -54,6 +55,7 @@ static void *hold_write(void *arg)
 static int c11_hold(void *arg)
 {
     mtx_lock(&cm);
+    sem_post(&ready);
     usleep(200 * 1000);
     mtx_unlock(&cm);
     return arg != NULL;
@@ -62,6 +64,7 @@ static int c11_hold(void *arg)
 static void *hold_mutex(void *arg)
 {
     pthread_mutex_lock(&m);
+    sem_post(&ready);
     usleep(200 * 1000);
     pthread_mutex_unlock(&m);
     return arg;
@@ -82,7 +85,7 @@ static void clean(void)
     sem_wait(&sem);
     sem_destroy(&sem);
     pthread_create(&t, NULL, hold_mutex, NULL);
-    usleep(50 * 1000);
+    sem_wait(&ready);
     pthread_mutex_trylock(&m); /* EBUSY */
     ts = in_ms(10);
     pthread_mutex_timedlock(&m, &ts); /* ETIMEDOUT */
@@ -91,7 +94,7 @@ static void clean(void)
     pthread_timedjoin_np(t, NULL, &ts); /* ETIMEDOUT */
     pthread_join(t, NULL);
     pthread_create(&t, NULL, hold_write, NULL);
-    usleep(50 * 1000);
+    sem_wait(&ready);
     pthread_rwlock_tryrdlock(&rw); /* EBUSY */
     ts = in_ms(10);
     pthread_rwlock_timedwrlock(&rw, &ts); /* ETIMEDOUT */
@@ -102,7 +105,7 @@ static void clean(void)
     thrd_t ct;
     mtx_init(&cm, mtx_timed);
     thrd_create(&ct, c11_hold, NULL);
-    usleep(50 * 1000);
+    sem_wait(&ready);
     mtx_trylock(&cm); /* thrd_busy */
     ts = in_ms(10);
     mtx_timedlock(&cm, &ts); /* thrd_timedout */
@@ -120,13 +123,17 @@ int main(int argc, char **argv)
     pthread_t t;
     thrd_t ct;
     if (!strcmp(c, "clean")) {
+        sem_init(&ready, 0, 0);
         clean();
         puts("done");
         return 0;
     }
     /* the ones that need another thread first */
-    if (!strcmp(c, "rwlock-timed-einval"))
+    sem_init(&ready, 0, 0);
+    if (!strcmp(c, "rwlock-timed-einval")) {
         pthread_create(&t, NULL, hold_write, NULL);
+        sem_wait(&ready);
+    }
     if (!strcmp(c, "join-detached") || !strcmp(c, "detach-twice")) {
         pthread_create(&t, NULL, sleeper, NULL);
         pthread_detach(t);
@@ -134,6 +141,7 @@ int main(int argc, char **argv)
     if (!strcmp(c, "mtx-timedlock-einval")) {
         mtx_init(&cm, mtx_timed);
         thrd_create(&ct, c11_hold, NULL);
+        sem_wait(&ready);
     }
     if (!strcmp(c, "thrd-join-detached")) {
         thrd_create(&ct, c11_hold, NULL);

@@ -14,7 +14,7 @@ static pthread_mutex_t plain = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t other = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t checked;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static sem_t sem;
+static sem_t sem, ready;
 static int flag;
 
 static struct timespec in_ms(long ms)
@@ -32,6 +32,7 @@ static struct timespec in_ms(long ms)
 static void *holds_checked(void *arg)
 {
     pthread_mutex_lock(&checked); /* @t_takes_checked */
+    sem_post(&ready);
     usleep(150 * 1000);
     pthread_mutex_unlock(&checked);
     return arg;
@@ -40,6 +41,7 @@ static void *holds_checked(void *arg)
 static void *holds_plain(void *arg)
 {
     pthread_mutex_lock(&plain); /* @t_takes_plain */
+    sem_post(&ready);
     usleep(150 * 1000);
     pthread_mutex_unlock(&plain);
     return arg;
@@ -47,8 +49,9 @@ static void *holds_plain(void *arg)
 
 static void *waits_on_cv(void *arg)
 {
-    struct timespec ts = in_ms(200);
+    struct timespec ts = in_ms(300);
     pthread_mutex_lock(&plain);
+    sem_post(&ready); /* main takes plain once this waits */
     pthread_cond_timedwait(&cv, &plain, &ts); /* @t_cv_waits */
     pthread_mutex_unlock(&plain);
     return arg;
@@ -57,6 +60,7 @@ static void *waits_on_cv(void *arg)
 static void *waits_with_plain(void *arg)
 {
     pthread_mutex_lock(&plain);
+    sem_post(&ready);
     while (!flag)
         pthread_cond_wait(&cv, &plain); /* @t_waits_plain */
     pthread_mutex_unlock(&plain);
@@ -65,6 +69,7 @@ static void *waits_with_plain(void *arg)
 
 static void *waits_on_sem(void *arg)
 {
+    sem_post(&ready);
     sem_wait(&sem); /* @t_sem_waits */
     return arg;
 }
@@ -76,6 +81,7 @@ int main(int argc, char **argv)
     pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
     pthread_mutex_init(&checked, &a);
     sem_init(&sem, 0, 0);
+    sem_init(&ready, 0, 0);
     const char *c = argc > 1 ? argv[1] : "";
     void *(*fn)(void *) = !strcmp(c, "unlock-not-owner")       ? holds_checked
                           : !strcmp(c, "destroy-locked")       ? holds_plain
@@ -89,7 +95,14 @@ int main(int argc, char **argv)
     }
     pthread_t t;
     pthread_create(&t, NULL, fn, NULL);
-    usleep(50 * 1000);
+    sem_wait(&ready);
+    if (fn == waits_on_cv || fn == waits_with_plain) {
+        /* it released plain in its wait: it waits */
+        pthread_mutex_lock(&plain);
+        pthread_mutex_unlock(&plain);
+    } else if (fn == waits_on_sem) {
+        usleep(50 * 1000);
+    }
     if (fn == holds_checked) {
         pthread_mutex_unlock(&checked); /* @main_call */
     } else if (fn == holds_plain) {

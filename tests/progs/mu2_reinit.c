@@ -17,10 +17,12 @@ static sem_t sem;
 static pthread_barrier_t bar;
 static pthread_spinlock_t spin;
 static int go;
+static sem_t ready;
 
 static void *cond_waiter(void *arg)
 {
     pthread_mutex_lock(&m);
+    sem_post(&ready);
     while (!go)
         pthread_cond_wait(&cv, &m); /* @cond_waits */
     pthread_mutex_unlock(&m);
@@ -29,12 +31,14 @@ static void *cond_waiter(void *arg)
 
 static void *sem_waiter(void *arg)
 {
+    sem_post(&ready);
     sem_wait(&sem); /* @sem_waits */
     return arg;
 }
 
 static void *barrier_waiter(void *arg)
 {
+    sem_post(&ready);
     pthread_barrier_wait(&bar); /* @barrier_waits */
     return arg;
 }
@@ -42,7 +46,8 @@ static void *barrier_waiter(void *arg)
 static void *spin_holder(void *arg)
 {
     pthread_spin_lock(&spin); /* @spin_takes */
-    usleep(200 * 1000);
+    sem_post(&ready);
+    usleep(300 * 1000);
     pthread_spin_unlock(&spin);
     return arg;
 }
@@ -84,6 +89,7 @@ static void clean(void)
 int main(int argc, char **argv)
 {
     const char *c = argc > 1 ? argv[1] : "";
+    sem_init(&ready, 0, 0);
     init_all();
     if (!strcmp(c, "clean")) {
         clean();
@@ -101,7 +107,13 @@ int main(int argc, char **argv)
         return 2;
     }
     pthread_create(&t, NULL, fn, NULL);
-    usleep(50 * 1000);
+    sem_wait(&ready);
+    if (fn == cond_waiter) {
+        pthread_mutex_lock(&m); /* it released m in its wait: it waits */
+        pthread_mutex_unlock(&m);
+    } else if (fn != spin_holder) {
+        usleep(50 * 1000);
+    }
     for (int i = 0; i < 3; i++) {
         if (fn == cond_waiter)
             pthread_cond_init(&cv, NULL); /* @reinit */
