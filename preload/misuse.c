@@ -235,6 +235,7 @@ void ls_misuse_after_fork_child(struct ls_thread *self)
             o = ls_lock_get_slow(obj, 0);
         if (o) {
             atomic_store(&o->waiters, 0);
+            atomic_store(&o->woken, 0);
             atomic_store(&o->cond_mutex, 0);
         }
         atomic_store(&u->in_obj, NULL);

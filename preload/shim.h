@@ -325,6 +325,7 @@ struct __attribute__((aligned(64))) ls_lock {
     _Atomic int waiters;      /* condvar, barrier, semaphore: threads waiting now */
     _Atomic uintptr_t cond_mutex; /* condvar: the mutex of its current waiters */
     _Atomic uint32_t round;   /* barrier: threads released together (its count), 0 unknown */
+    _Atomic int woken;        /* semaphore: of its waiters, those a post has released */
 };
 
 /* The contention profile of a lock (profile.c).  Counters are updated by

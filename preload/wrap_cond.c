@@ -155,7 +155,7 @@ static void destroy_check(const void *obj, uint32_t kind, uint32_t rule, uint64_
     struct ls_thread *t = ls_enter();
     struct ls_lock *o;
     if (t && ls_lock_known(obj) && (o = ls_lock_get(t, obj, kind)) &&
-        atomic_load(&o->waiters) > 0) {
+        atomic_load(&o->waiters) - (kind == LS_SYNC_SEM ? atomic_load(&o->woken) : 0) > 0) {
         struct ls_misuse_info mi = {.rule = rule, .call = call, .lk = o, .ret = ret};
         struct ls_thread *w = ls_waiter_on(t, obj, NULL, &mi.other_stack);
         mi.other_tid = w ? w->tid : 0;
@@ -255,6 +255,27 @@ static void sem_checks(struct ls_thread *t, sem_t *s, uint32_t call, uint64_t re
     }
 }
 
+/* A semaphore's blocked waiters are those no post has released yet: the
+ * poster may destroy it at once (nobody is blocked on it any more), while
+ * the waiter it released is still on its way out of sem_wait.  A post
+ * releases one waiter if some are blocked; a waiter leaving takes one
+ * release with it, if there is one.  The counts are only ever off towards
+ * "not blocked". */
+static void sem_wakes_one(struct ls_lock *o)
+{
+    int w = atomic_load(&o->woken);
+    while (w < atomic_load(&o->waiters) && !atomic_compare_exchange_weak(&o->woken, &w, w + 1))
+        ;
+}
+
+static void sem_leaves(struct ls_lock *o)
+{
+    atomic_fetch_sub(&o->waiters, 1);
+    int w = atomic_load(&o->woken);
+    while (w > 0 && !atomic_compare_exchange_weak(&o->woken, &w, w - 1))
+        ;
+}
+
 /* sem_post is async-signal-safe, and so must this be: no waiting for a
  * lock (the release is skipped if the object's clock is busy), and a
  * failure is only noted, to be recorded by the thread's next semaphore
@@ -268,6 +289,9 @@ LS_EXPORT int sem_post(sem_t *s)
         ls_sync_release_async(t, s, LS_SYNC_SEM);
         errno = saved;
         int r = ls_real.sem_post(s);
+        struct ls_lock *o;
+        if (r == 0 && (o = ls_lock_get(t, s, LS_SYNC_SEM)))
+            sem_wakes_one(o);
         if (unlikely(r != 0) && !t->deferred_ret) {
             t->deferred_err = errno;
             t->deferred_obj = s;
@@ -313,7 +337,7 @@ LS_EXPORT int sem_wait(sem_t *s)
     saved = errno;
     ls_wait_end(t);
     if (o) {
-        atomic_fetch_sub(&o->waiters, 1);
+        sem_leaves(o);
         ls_out_wait(t);
     }
     if (r == 0)

@@ -26,14 +26,18 @@ static struct ls_lock *reinit_check(struct ls_thread *t, const void *obj, uint32
         return NULL;
     struct ls_misuse_info mi = {.rule = LS_MISUSE_REINIT_IN_USE, .call = call, .lk = o, .ret = ret};
     struct ls_thread *w = ls_waiter_on(t, obj, NULL, &mi.other_stack);
-    /* a barrier's waiters are those of a round not complete yet: threads of
-     * a complete one may still be on their way out */
-    int busy = kind == LS_SYNC_BARRIER ? atomic_load(&o->waiters) > 0 : w != NULL;
+    /* a barrier's waiters are those of a round not complete yet, a
+     * semaphore's those no post released: others may still be on their way
+     * out */
+    int busy = kind == LS_SYNC_BARRIER ? atomic_load(&o->waiters) > 0
+               : kind == LS_SYNC_SEM   ? w && atomic_load(&o->waiters) > atomic_load(&o->woken)
+                                       : w != NULL;
     if (busy) {
         mi.other_tid = w ? w->tid : 0;
         ls_misuse_ex(t, &mi);
     }
     atomic_store(&o->waiters, kind == LS_SYNC_BARRIER ? 0 : (int)ls_count_waiters(t, obj));
+    atomic_store(&o->woken, 0);
     if (!w)
         atomic_store(&o->cond_mutex, 0);
     return o;

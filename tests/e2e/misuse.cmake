@@ -3,7 +3,7 @@
 # each multi-thread misuse names the other thread and where; call errors
 # name the call and the error; leaked threads; robust mutexes.
 foreach(p mu2_fork_reinit mu2_barrier_serial mu2_reinit mu2_thread_leak mu2_robust
-          mu2_call_errors mu2_other_side)
+          mu2_call_errors mu2_other_side mu2_sem_post_destroy)
   add_executable(${p} ${CMAKE_SOURCE_DIR}/tests/progs/${p}.c)
   target_compile_options(${p} PRIVATE -O1 -g)
   target_link_libraries(${p} PRIVATE Threads::Threads)
@@ -23,6 +23,11 @@ add_test(NAME e2e_mu2_fork_reinit_busy COMMAND ${RUN_CASE} --status 66 --count m
 # way out of pthread_barrier_wait: clean in every run (20 runs of 20 rounds).
 add_test(NAME e2e_mu2_barrier_serial_destroy COMMAND ${RUN_CASE} --status 0 --findings 0
   --repeat 20 --host-same -- ${PR}/mu2_barrier_serial)
+
+# The poster destroys a semaphore whose only waiter its post released:
+# clean (the waiter is no longer blocked, only on its way out).
+add_test(NAME e2e_mu2_sem_post_destroy COMMAND ${RUN_CASE} --status 0 --findings 0
+  --repeat 5 --host-same -- ${PR}/mu2_sem_post_destroy)
 
 # reinit-in-use for condvars, semaphores, barriers and spinlocks, with the
 # thread that waits on it or holds it and where; initializing them again
