@@ -341,19 +341,39 @@ static char *explain(const struct ls_finding *f, const struct ls_misuse_rec *m)
     return sb_detach(&sb);
 }
 
-/* Where the other side took or waits on the object. */
-static const char *other_what(uint32_t rule)
+/* Where the other side took or waits on the object: "T1 waits on it
+ * here" (static strings per rule and thread would not do: interned). */
+static const char *other_what(uint32_t rule, uint32_t tid)
 {
+    static char **interned;
+    static size_t ninterned;
+    const char *what;
     switch (rule) {
     case LS_MISUSE_DESTROY_COND_WAITERS:
     case LS_MISUSE_DESTROY_IN_USE:
     case LS_MISUSE_COND_TWO_MUTEXES:
-        return "the other thread waits on it here";
+        what = "waits on it here";
+        break;
     case LS_MISUSE_REINIT_IN_USE:
-        return "the other thread took it or waits on it here";
+        what = "took it or waits on it here";
+        break;
     default:
-        return "the other thread took the lock here";
+        what = "took the lock here";
     }
+    struct strbuf sb;
+    sb_init(&sb);
+    if (tid)
+        ls_thread_label(&sb, tid);
+    else
+        sb_adds(&sb, "the other thread");
+    sb_printf(&sb, " %s", what);
+    for (size_t i = 0; i < ninterned; i++)
+        if (!strcmp(interned[i], sb.buf)) {
+            sb_free(&sb);
+            return interned[i];
+        }
+    interned = xrealloc(interned, (ninterned + 1) * sizeof *interned);
+    return interned[ninterned++] = sb_detach(&sb);
 }
 
 size_t ls_check_misuse(struct ls_process *p, size_t proc, struct ls_report *r)
@@ -378,7 +398,7 @@ size_t ls_check_misuse(struct ls_process *p, size_t proc, struct ls_report *r)
             ls_fthread_build(p, m->other_tid, &f->other);
         if (m->other_stack) {
             ls_fstack_build(p, m->other_stack, &f->stack2);
-            f->stack2_what = other_what(m->rule);
+            f->stack2_what = other_what(m->rule, m->other_tid);
         } else if (m->lock_stack) {
             ls_fstack_build(p, m->lock_stack, &f->stack2);
             f->stack2_what = "the thread took the lock here";

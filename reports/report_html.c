@@ -701,7 +701,8 @@ static void call_section(struct html *h, const struct ls_finding *f)
     if (f->stack2.n) {
         struct strbuf sb;
         sb_init(&sb);
-        sb_printf(&sb, "Before that, %s:", f->stack2_what ? f->stack2_what : "here");
+        sb_printf(&sb, "%s, %s:", f->other.tid ? "Meanwhile" : "Before that",
+                  f->stack2_what ? f->stack2_what : "here");
         heading(h, "h4", sb.buf);
         sb_free(&sb);
         stack_html(h, &f->stack2);
