@@ -262,3 +262,27 @@ void ls_deferred_misuse(struct ls_thread *t)
     m.stack = one_frame(ret);
     ls_misuse_ex(t, &m);
 }
+
+/* A thread ended inside a wait (cancelled in pthread_cond_wait or sem_wait,
+ * both cancellation points): the wrapper's bookkeeping after the wait never
+ * ran, so it is done here. */
+void ls_misuse_thread_gone(struct ls_thread *t)
+{
+    const void *obj = atomic_load(&t->in_obj);
+    if (!obj)
+        return;
+    atomic_store(&t->in_obj, NULL);
+    struct ls_lock *o = ls_lock_at_home(obj);
+    if (!o && ls_lock_known(obj))
+        o = ls_lock_get_slow(obj, 0);
+    if (!o || (o->kind != LS_SYNC_COND && o->kind != LS_SYNC_SEM))
+        return;
+    int w = atomic_load(&o->waiters);
+    while (w > 0 && !atomic_compare_exchange_weak(&o->waiters, &w, w - 1))
+        ;
+    if (w == 1 && o->kind == LS_SYNC_COND)
+        atomic_store(&o->cond_mutex, 0);
+    int k = atomic_load(&o->woken);
+    while (k > 0 && k > w - 1 && !atomic_compare_exchange_weak(&o->woken, &k, k - 1))
+        ;
+}

@@ -457,6 +457,8 @@ void ls_misuse_after_fork_child(struct ls_thread *self) LS_HIDDEN;
  * detached (wrap_thread.c). */
 void ls_thread_leaks(void) LS_HIDDEN;
 void ls_deferred_misuse(struct ls_thread *t) LS_HIDDEN;
+/* The thread ends: a wait it was cancelled in no longer counts. */
+void ls_misuse_thread_gone(struct ls_thread *t) LS_HIDDEN;
 
 /* ---- live deadlocks (deadlock.c) ------------------------------------- */
 void ls_registry_add(struct ls_thread *t) LS_HIDDEN;

@@ -126,6 +126,7 @@ void ls_thread_finish(struct ls_thread *t, uint32_t exit_stack)
     if (!t || t->exited)
         return;
     t->exited = 1;
+    ls_misuse_thread_gone(t);
     ls_ring_drain(t);
     ls_registry_remove(t);
     struct ls_rec_thread_end r = {.tid = t->tid, .epoch = t->epoch, .exit_stack = exit_stack};

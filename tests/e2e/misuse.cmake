@@ -3,7 +3,8 @@
 # each multi-thread misuse names the other thread and where; call errors
 # name the call and the error; leaked threads; robust mutexes.
 foreach(p mu2_fork_reinit mu2_barrier_serial mu2_reinit mu2_thread_leak mu2_robust
-          mu2_call_errors mu2_other_side mu2_sem_post_destroy)
+          mu2_call_errors mu2_other_side mu2_sem_post_destroy
+          mu2_cancel)
   add_executable(${p} ${CMAKE_SOURCE_DIR}/tests/progs/${p}.c)
   target_compile_options(${p} PRIVATE -O1 -g)
   target_link_libraries(${p} PRIVATE Threads::Threads)
@@ -28,6 +29,11 @@ add_test(NAME e2e_mu2_barrier_serial_destroy COMMAND ${RUN_CASE} --status 0 --fi
 # clean (the waiter is no longer blocked, only on its way out).
 add_test(NAME e2e_mu2_sem_post_destroy COMMAND ${RUN_CASE} --status 0 --findings 0
   --repeat 5 --host-same -- ${PR}/mu2_sem_post_destroy)
+
+# Waiters cancelled inside pthread_cond_wait and sem_wait wait no more:
+# destroying both afterwards is clean.
+add_test(NAME e2e_mu2_cancelled_waiters COMMAND ${RUN_CASE} --status 0 --findings 0
+  --repeat 3 --host-same -- ${PR}/mu2_cancel)
 
 # reinit-in-use for condvars, semaphores, barriers and spinlocks, with the
 # thread that waits on it or holds it and where; initializing them again
