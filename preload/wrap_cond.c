@@ -210,18 +210,26 @@ static void signalling(pthread_cond_t *c)
         ls_sync_release(t, c, LS_SYNC_COND);
 }
 
+static int signalled(pthread_cond_t *c, int r, uint32_t call, uint64_t ret)
+{
+    struct ls_thread *t;
+    if (unlikely(r != 0) && (t = ls_enter()))
+        ls_call_error(t, call, ls_lock_known(c) ? ls_lock_get(t, c, LS_SYNC_COND) : NULL, ret, r);
+    return r;
+}
+
 LS_EXPORT int pthread_cond_signal(pthread_cond_t *c)
 {
     LS_ENSURE_REAL(cond_signal);
     signalling(c);
-    return ls_real.cond_signal(c);
+    return signalled(c, ls_real.cond_signal(c), LS_CALL_COND_SIGNAL, RET);
 }
 
 LS_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 {
     LS_ENSURE_REAL(cond_broadcast);
     signalling(c);
-    return ls_real.cond_broadcast(c);
+    return signalled(c, ls_real.cond_broadcast(c), LS_CALL_COND_BROADCAST, RET);
 }
 
 /* glibc's semaphore on x86-64 (nptl/sem_waitcommon.h): a 64-bit word with

@@ -254,7 +254,10 @@ LS_EXPORT int pthread_spin_destroy(pthread_spinlock_t *l)
     struct ls_lock *lk;
     if (t && (lk = ls_lock_get(t, (const void *)l, LS_LOCK_SPIN)))
         ls_lock_destroy_event(lk);
-    return ls_real.spin_destroy(l);
+    int r = ls_real.spin_destroy(l);
+    if (t && r != 0)
+        ls_call_error(t, LS_CALL_SPIN_DESTROY, NULL, RET, r);
+    return r;
 }
 
 static int spin_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_spinlock_t *l,
@@ -324,6 +327,8 @@ LS_EXPORT int pthread_spin_trylock(pthread_spinlock_t *l)
     int r = ls_real.spin_trylock(l);
     if (r == 0)
         ls_acquire_post(t, lk, 0, ret, cfa);
+    else if (r != EBUSY)
+        ls_call_error(t, LS_CALL_SPIN_TRYLOCK, lk, ret, r);
     return r;
 }
 
@@ -334,5 +339,8 @@ LS_EXPORT int pthread_spin_unlock(pthread_spinlock_t *l)
     struct ls_lock *lk;
     if (t && (lk = ls_lock_get(t, (const void *)l, LS_LOCK_SPIN)))
         ls_release(t, lk);
-    return ls_real.spin_unlock(l);
+    int r = ls_real.spin_unlock(l);
+    if (t && unlikely(r != 0))
+        ls_call_error(t, LS_CALL_SPIN_UNLOCK, lk, RET, r);
+    return r;
 }
