@@ -194,6 +194,12 @@ uint32_t ls_count_waiters(struct ls_thread *self, const void *obj)
     return c;
 }
 
+int ls_held_inherited(struct ls_thread *t, struct ls_lock *lk)
+{
+    struct ls_held *h = ls_held_find(t, lk);
+    return h && h->inherited;
+}
+
 /* ---- robust mutexes ------------------------------------------------------- */
 
 /* glibc keeps PTHREAD_MUTEX_ROBUST_NORMAL_NP (16) in __kind for every robust
@@ -225,6 +231,9 @@ void ls_misuse_after_fork_child(struct ls_thread *self)
      * file has (and another thread may have held the spinlock) */
     misuse_spin.v = 0;
     memset(misuse_seen, 0, sizeof misuse_seen);
+    if (self)
+        for (uint32_t i = 0; i < self->nheld && i < LS_MAX_HELD; i++)
+            self->held[i].inherited = 1;
     for (uint32_t i = 0, n = ls_registry_size(); i < n; i++) {
         struct ls_thread *u = ls_registry_slot(i);
         const void *obj = u && u != self ? atomic_load(&u->in_obj) : NULL;

@@ -183,6 +183,7 @@ struct ls_held {
     uint32_t stack_gen;       /* ls_file_gen when `stack` was interned */
     uint32_t approx;          /* stack's outer frames are approximate */
     uint32_t read;            /* held for reading (rwlock) */
+    uint32_t inherited;       /* held since before fork (a forked child's copy) */
     uint64_t since_ns;        /* acquisition time, for a sampled hold; 0 if not sampled */
     uint64_t mix;             /* its share of the thread's heldhash */
 };
@@ -422,6 +423,9 @@ void ls_call_error(struct ls_thread *t, uint32_t call, struct ls_lock *lk, uint6
 /* The live thread other than self that holds lk (glibc's owner os_tid
  * first, if given, else the held stacks), and where it took it.  NULL if
  * none. */
+/* 1 if t holds lk since before the fork that made this process: the
+ * child may initialize it again (what pthread_atfork child handlers do). */
+int ls_held_inherited(struct ls_thread *t, struct ls_lock *lk) LS_HIDDEN;
 struct ls_thread *ls_holder_of(struct ls_thread *self, struct ls_lock *lk, uint32_t owner_os_tid,
                                uint32_t *stack) LS_HIDDEN;
 /* 1 if a live traced thread has glibc thread id os_tid. */

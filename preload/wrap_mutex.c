@@ -73,7 +73,7 @@ LS_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *
     if (t && ls_lock_known(m) && m->__data.__lock != 0) {
         struct ls_lock *lk = ls_lock_get(t, m, mutex_kind(m));
         if (lk && atomic_load(&lk->id)) {
-            if (locked_by_live_thread(t, lk, m))
+            if (locked_by_live_thread(t, lk, m) && !ls_held_inherited(t, lk))
                 in_use(t, LS_MISUSE_REINIT_IN_USE, LS_CALL_MUTEX_INIT, lk, m, RET);
             /* init leaves it unlocked: whoever held it (we) no longer does */
             while (ls_release(t, lk) && ls_held_find(t, lk))

@@ -53,7 +53,7 @@ LS_EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_
         struct ls_lock *k = ls_lock_get(t0, l, LS_LOCK_RWLOCK);
         uint32_t st;
         struct ls_thread *h = k && atomic_load(&k->id) ? rw_holder(t0, k, l, &st) : NULL;
-        if (h)
+        if (h && !(h == t0 && ls_held_inherited(t0, k)))
             rw_in_use(t0, LS_MISUSE_REINIT_IN_USE, LS_CALL_RWLOCK_INIT, k, h, st, RET);
         if (k) /* init leaves it unlocked */
             while (ls_release(t0, k) && ls_held_find(t0, k))
@@ -232,7 +232,7 @@ LS_EXPORT int pthread_spin_init(pthread_spinlock_t *l, int pshared)
         if (k && atomic_load(&k->id)) {
             uint32_t st = 0;
             struct ls_thread *h = ls_held_find(t, k) ? t : ls_holder_of(t, k, 0, &st);
-            if (h)
+            if (h && !(h == t && ls_held_inherited(t, k)))
                 rw_in_use(t, LS_MISUSE_REINIT_IN_USE, LS_CALL_SPIN_INIT, k, h, st, RET);
             while (ls_release(t, k) && ls_held_find(t, k))
                 ;

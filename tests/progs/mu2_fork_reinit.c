@@ -18,6 +18,24 @@ static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t busy = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond;
 static int go, waiting, held;
+/* taken by the forking thread around fork, initialized again in the child
+ * (a common pthread_atfork pattern) */
+static pthread_mutex_t atfork_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void prepare(void)
+{
+    pthread_mutex_lock(&atfork_lock);
+}
+
+static void in_parent(void)
+{
+    pthread_mutex_unlock(&atfork_lock);
+}
+
+static void in_child(void)
+{
+    pthread_mutex_init(&atfork_lock, NULL);
+}
 
 static void *worker(void *arg)
 {
@@ -90,6 +108,7 @@ static int child(int reinit_busy)
 int main(int argc, char **argv)
 {
     int reinit_busy = argc > 1 && !strcmp(argv[1], "reinit-busy");
+    pthread_atfork(prepare, in_parent, in_child);
     pthread_cond_init(&cond, NULL);
     pthread_t t[4], h;
     for (int i = 0; i < 4; i++)
