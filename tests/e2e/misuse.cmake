@@ -137,3 +137,8 @@ foreach(spec
     --misuse "${rule},other=T1,site=mu2_other_side.c@main_call,other_site=mu2_other_side.c@${mark},locks=${locks},reason=${text}"
     -- ${PR}/mu2_other_side ${rule})
 endforeach()
+
+# Python's threads are detached by CPython itself: one that finished without
+# a join is no thread leak.
+add_test(NAME e2e_mu2_python_threads_no_leak COMMAND ${RUN_CASE} --status 0 --count misuse=0
+  -- ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/progs/mu2_py_threads.py)
