@@ -389,18 +389,53 @@ LS_EXPORT int sem_trywait(sem_t *s)
     return sem_taken(s, ls_real.sem_trywait(s), LS_CALL_SEM_TRYWAIT, RET);
 }
 
+/* A timed wait is a waiter too while it blocks (destroying the semaphore
+ * under it is as wrong), counted as sem_wait counts. */
+static struct ls_lock *sem_timed_enter(sem_t *s, uint32_t call, uint64_t ret)
+{
+    struct ls_thread *t = ls_enter();
+    if (!t)
+        return NULL;
+    int saved = errno;
+    sem_checks(t, s, call, ret);
+    struct ls_lock *o = ls_lock_get(t, s, LS_SYNC_SEM);
+    if (o) {
+        ls_in_wait(t, s, NULL, ret);
+        atomic_fetch_add(&o->waiters, 1);
+    }
+    errno = saved;
+    return o;
+}
+
+static void sem_timed_leave(struct ls_lock *o)
+{
+    struct ls_thread *t = ls_self;
+    if (o && t) {
+        sem_leaves(o);
+        ls_out_wait(t);
+    }
+}
+
 LS_EXPORT int sem_timedwait(sem_t *s, const struct timespec *abst)
 {
     LS_ENSURE_REAL(sem_timedwait);
-    sem_before(s, LS_CALL_SEM_TIMEDWAIT, RET);
-    return sem_taken(s, ls_real.sem_timedwait(s, abst), LS_CALL_SEM_TIMEDWAIT, RET);
+    struct ls_lock *o = sem_timed_enter(s, LS_CALL_SEM_TIMEDWAIT, RET);
+    int r = ls_real.sem_timedwait(s, abst);
+    int saved = errno;
+    sem_timed_leave(o);
+    errno = saved;
+    return sem_taken(s, r, LS_CALL_SEM_TIMEDWAIT, RET);
 }
 
 LS_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abst)
 {
     LS_ENSURE_REAL(sem_clockwait);
-    sem_before(s, LS_CALL_SEM_CLOCKWAIT, RET);
-    return sem_taken(s, ls_real.sem_clockwait(s, clk, abst), LS_CALL_SEM_CLOCKWAIT, RET);
+    struct ls_lock *o = sem_timed_enter(s, LS_CALL_SEM_CLOCKWAIT, RET);
+    int r = ls_real.sem_clockwait(s, clk, abst);
+    int saved = errno;
+    sem_timed_leave(o);
+    errno = saved;
+    return sem_taken(s, r, LS_CALL_SEM_CLOCKWAIT, RET);
 }
 
 /* glibc's barrier (nptl/pthread_barrier_wait.c): in, current_round, count,

@@ -137,6 +137,11 @@ foreach(spec
     --misuse "${rule},other=T1,site=mu2_other_side.c@main_call,other_site=mu2_other_side.c@${mark},locks=${locks},reason=${text}"
     -- ${PR}/mu2_other_side ${rule})
 endforeach()
+# a semaphore's timed waiter is a waiter too
+add_test(NAME e2e_mu2_other_side_destroy-in-use-timed COMMAND ${RUN_CASE} --status 66
+  --count misuse=1
+  --misuse "destroy-in-use,other=T1,site=mu2_other_side.c@main_call,other_site=mu2_other_side.c@t_sem_timedwaits"
+  -- ${PR}/mu2_other_side destroy-in-use-timed)
 
 # Python's threads are detached by CPython itself: one that finished without
 # a join is no thread leak.

@@ -1,7 +1,7 @@
 /* Misuse that involves another thread, one per run: the finding names that
  * thread and where it took the lock or waits on the object.
  * usage: mu2_other_side unlock-not-owner|destroy-locked|destroy-cond-waiters|
- *                       destroy-in-use|cond-two-mutexes */
+ *                       destroy-in-use|destroy-in-use-timed|cond-two-mutexes */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <semaphore.h>
@@ -67,6 +67,14 @@ static void *waits_with_plain(void *arg)
     return arg;
 }
 
+static void *waits_on_sem_timed(void *arg)
+{
+    struct timespec ts = in_ms(300);
+    sem_post(&ready);
+    sem_timedwait(&sem, &ts); /* @t_sem_timedwaits */
+    return arg;
+}
+
 static void *waits_on_sem(void *arg)
 {
     sem_post(&ready);
@@ -87,6 +95,7 @@ int main(int argc, char **argv)
                           : !strcmp(c, "destroy-locked")       ? holds_plain
                           : !strcmp(c, "destroy-cond-waiters") ? waits_on_cv
                           : !strcmp(c, "destroy-in-use")       ? waits_on_sem
+                          : !strcmp(c, "destroy-in-use-timed") ? waits_on_sem_timed
                           : !strcmp(c, "cond-two-mutexes")     ? waits_with_plain
                                                                : NULL;
     if (!fn) {
@@ -100,7 +109,7 @@ int main(int argc, char **argv)
         /* it released plain in its wait: it waits */
         pthread_mutex_lock(&plain);
         pthread_mutex_unlock(&plain);
-    } else if (fn == waits_on_sem) {
+    } else if (fn == waits_on_sem || fn == waits_on_sem_timed) {
         usleep(50 * 1000);
     }
     if (fn == holds_checked) {
@@ -109,7 +118,7 @@ int main(int argc, char **argv)
         pthread_mutex_destroy(&plain); /* @main_call */
     } else if (fn == waits_on_cv) {
         pthread_cond_destroy(&cv); /* @main_call */
-    } else if (fn == waits_on_sem) {
+    } else if (fn == waits_on_sem || fn == waits_on_sem_timed) {
         sem_destroy(&sem); /* @main_call */
         sem_post(&sem);
     } else {
