@@ -709,8 +709,14 @@ static void call_section(struct html *h, const struct ls_finding *f)
     }
     if (f->nlocks && !f->nedges && !f->nwaiters)
         locks_section(h, f);
-    const struct ls_fthread *ts[1] = {&f->thread};
-    threads_section(h, ts, f->thread.tid > 1 ? 1 : 0);
+    /* the thread that made the call, and the other one involved */
+    const struct ls_fthread *ts[2];
+    size_t n = 0;
+    if (f->thread.tid > 1)
+        ts[n++] = &f->thread;
+    if (f->other.tid > 1)
+        ts[n++] = &f->other;
+    threads_section(h, ts, n);
 }
 
 static void finding_html(struct html *h, size_t idx)
