@@ -1,6 +1,7 @@
 /* libuv's threadpool after fork: the parent has four threads waiting on a
- * condvar and one holding a mutex when it forks.  The child, where only the
- * forking thread exists, initializes the condvar and the mutex again, starts
+ * condvar and one holding a mutex and an rwlock (for reading) when it
+ * forks.  The child, where only the forking thread exists, initializes the
+ * condvar, the mutex and the rwlock again, starts
  * workers of its own that wait on the condvar, wakes and joins them, and
  * destroys both.  Correct: nothing to report, in either process.
  * usage: mu2_fork_reinit [reinit-busy]
@@ -16,6 +17,7 @@
 
 static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t busy = PTHREAD_MUTEX_INITIALIZER;
+static pthread_rwlock_t table = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_cond_t cond;
 static int go, waiting, held;
 /* taken by the forking thread around fork, initialized again in the child
@@ -59,11 +61,13 @@ static int get(int *v)
 static void *holder(void *arg)
 {
     pthread_mutex_lock(&busy);
+    pthread_rwlock_rdlock(&table);
     pthread_mutex_lock(&mutex);
     held = 1;
     pthread_mutex_unlock(&mutex);
     while (!get(&go))
         usleep(1000);
+    pthread_rwlock_unlock(&table);
     pthread_mutex_unlock(&busy);
     return arg;
 }
@@ -80,6 +84,7 @@ static int child(int reinit_busy)
     pthread_cond_init(&cond, NULL);
     pthread_mutex_init(&mutex, NULL);
     pthread_mutex_init(&busy, NULL);
+    pthread_rwlock_init(&table, NULL);
     go = 0;
     waiting = 0;
     pthread_t t[2];
@@ -100,8 +105,11 @@ static int child(int reinit_busy)
         pthread_join(t[i], NULL);
     pthread_mutex_lock(&busy);
     pthread_mutex_unlock(&busy);
+    pthread_rwlock_wrlock(&table);
+    pthread_rwlock_unlock(&table);
     pthread_cond_destroy(&cond);
     pthread_mutex_destroy(&busy);
+    pthread_rwlock_destroy(&table);
     return 0;
 }
 
