@@ -17,6 +17,15 @@ static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static sem_t sem, ready;
 static int flag;
 
+/* glibc's own counts say when a thread is blocked inside the call (the
+ * shim has counted it by then): its semaphore's waiters (the high half
+ * of its first word). */
+static void until_blocked_sem(sem_t *s)
+{
+    for (int i = 0; i < 5000 && (__atomic_load_n((unsigned long *)(void *)s, __ATOMIC_ACQUIRE) >> 32) == 0; i++)
+        usleep(1000);
+}
+
 static struct timespec in_ms(long ms)
 {
     struct timespec ts;
@@ -110,7 +119,7 @@ int main(int argc, char **argv)
         pthread_mutex_lock(&plain);
         pthread_mutex_unlock(&plain);
     } else if (fn == waits_on_sem || fn == waits_on_sem_timed) {
-        usleep(50 * 1000);
+        until_blocked_sem(&sem);
     }
     if (fn == holds_checked) {
         pthread_mutex_unlock(&checked); /* @main_call */

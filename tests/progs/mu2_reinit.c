@@ -19,6 +19,21 @@ static pthread_spinlock_t spin;
 static int go;
 static sem_t ready;
 
+/* glibc's own counts say when a thread is blocked inside the call (the
+ * shim has counted it by then): its semaphore's waiters (the high half of
+ * its first word), its barrier's arrivals (the first word). */
+static void until_blocked_sem(sem_t *s)
+{
+    for (int i = 0; i < 5000 && (__atomic_load_n((unsigned long *)(void *)s, __ATOMIC_ACQUIRE) >> 32) == 0; i++)
+        usleep(1000);
+}
+
+static void until_blocked_barrier(pthread_barrier_t *b)
+{
+    for (int i = 0; i < 5000 && __atomic_load_n((unsigned *)(void *)b, __ATOMIC_ACQUIRE) == 0; i++)
+        usleep(1000);
+}
+
 static void *cond_waiter(void *arg)
 {
     pthread_mutex_lock(&m);
@@ -111,8 +126,10 @@ int main(int argc, char **argv)
     if (fn == cond_waiter) {
         pthread_mutex_lock(&m); /* it released m in its wait: it waits */
         pthread_mutex_unlock(&m);
-    } else if (fn != spin_holder) {
-        usleep(50 * 1000);
+    } else if (fn == sem_waiter) {
+        until_blocked_sem(&sem);
+    } else if (fn == barrier_waiter) {
+        until_blocked_barrier(&bar);
     }
     for (int i = 0; i < 3; i++) {
         if (fn == cond_waiter)

@@ -7,6 +7,7 @@
  *   abort, signal-exit: the same leaks, but the process ends with abort()
  *   or with _exit from a signal handler: not reported. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,6 +32,20 @@ static void *detach_self(void *arg)
     return arg;
 }
 
+/* Threads of this process the kernel still has: a thread is gone from
+ * /proc/self/task only after it has finished for good. */
+static int tasks(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    int n = 0;
+    if (!d)
+        return -1;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
 static void leak(void)
 {
     pthread_t t;
@@ -38,7 +53,9 @@ static void leak(void)
         pthread_create(&t, NULL, quick, NULL); /* @leak_loop */
     pthread_create(&t, NULL, quick, NULL); /* @leak_quick */
     pthread_create(&t, NULL, sleeper, NULL); /* still running: no leak */
-    usleep(50 * 1000);
+    /* the four quick ones have finished: main and the sleeper are left */
+    for (int i = 0; i < 5000 && tasks() > 2; i++)
+        usleep(1000);
 }
 
 static void clean(void)
