@@ -455,6 +455,8 @@ static void free_finding(struct ls_finding *f)
     free_stack(&f->thread.created_at);
     free_stack(&f->stack);
     free_stack(&f->stack2);
+    free(f->other.name);
+    free_stack(&f->other.created_at);
     free(f->var.name);
     for (int i = 0; i < 2; i++) {
         free(f->access[i].thread.name);

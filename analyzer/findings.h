@@ -227,6 +227,12 @@ struct ls_finding {
     uint64_t at_ns;           /* the timeline: the moment it happened (a deadlock: its last
                                  wait began; a race: the later access; a cycle: its last
                                  edge was first taken), 0 if unknown */
+    /* misuse: the call made ("sem_post"), the error it returned by name
+     * ("EOVERFLOW"), NULL if n/a; the other thread involved (tid 0: none),
+     * whose stack is stack2 */
+    const char *call;
+    const char *error;
+    struct ls_fthread other;
 };
 
 /* How one lock was used: the contention profile. */

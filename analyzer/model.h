@@ -70,6 +70,8 @@ struct ls_deadlock {
 struct ls_misuse_rec {
     uint32_t rule, tid, lock, stack, lock_stack;
     int32_t result;
+    uint32_t call, other_tid, other_stack, lock2;
+    int32_t value;
 };
 
 struct ls_clock_rec {

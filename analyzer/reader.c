@@ -409,7 +409,9 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         memcpy(&r, p, sizeof r);
         LS_GROW(pr->misuses, pr->cap_misuses, pr->nmisuses + 1);
         pr->misuses[pr->nmisuses++] =
-            (struct ls_misuse_rec){r.rule, r.tid, r.lock, r.stack, r.lock_stack, r.result};
+            (struct ls_misuse_rec){r.rule,  r.tid,       r.lock,        r.stack,
+                                   r.lock_stack, r.result, r.call, r.other_tid,
+                                   r.other_stack, r.lock2, r.value};
         return 0;
     }
     case LS_REC_TIMELINE:

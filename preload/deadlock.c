@@ -101,6 +101,16 @@ void ls_registry_after_fork_child(struct ls_thread *self)
         ls_registry_add(self);
 }
 
+uint32_t ls_registry_size(void)
+{
+    return atomic_load(&registry_used);
+}
+
+struct ls_thread *ls_registry_slot(uint32_t i)
+{
+    return i < MAX_THREADS ? atomic_load_explicit(&registry[i], memory_order_acquire) : NULL;
+}
+
 #define FOR_EACH_THREAD(var)                                                        \
     for (uint32_t i_ = 0, n_ = atomic_load(&registry_used); i_ < n_; i_++)         \
         for (struct ls_thread *var = atomic_load_explicit(&registry[i_], memory_order_acquire); \

@@ -99,6 +99,7 @@ static inline struct ls_held *ls_held_push(struct ls_thread *t, struct ls_lock *
     h->cfa = cfa;
     h->stack = 0;
     h->read = (uint32_t)read;
+    h->inherited = 0;
     h->since_ns = 0;
     h->since_tick = atomic_load_explicit(&ls_coarse_ns, memory_order_relaxed);
     h->mix = ls_held_mix(id, read);

@@ -109,12 +109,16 @@ void ls_resolve_real(void)
     r.cond_destroy = next_cond("pthread_cond_destroy");
     r.barrier_destroy = next_sym("pthread_barrier_destroy", NULL);
     r.sem_destroy = next_sym("sem_destroy", NULL);
+    r.cond_init = next_cond("pthread_cond_init");
+    r.sem_init = next_sym("sem_init", NULL);
+    r.barrier_init = next_sym("pthread_barrier_init", NULL);
     ls_real = r;
     atomic_store_explicit(&state, 2, memory_order_release);
     if (!r.create || !r.join || !r.exit || !r.mutex_timedlock || !r.rwlock_rdlock ||
         !r.spin_lock || !r.cond_wait || !r.cond_timedwait || !r.sem_wait || !r.barrier_wait ||
         !r.sem_post || !r.cond_signal || !r.cond_broadcast || !r.once || !r.sem_timedwait ||
-        !r.setname_np || !r.cond_destroy || !r.barrier_destroy || !r.sem_destroy)
+        !r.setname_np || !r.cond_destroy || !r.barrier_destroy || !r.sem_destroy ||
+        !r.cond_init || !r.sem_init || !r.barrier_init)
         ls_disable("cannot resolve the pthread functions");
 }
 
@@ -280,6 +284,7 @@ static void after_fork_child(void)
     ls_signals_after_fork_child();
     if (!atomic_load(&ls_active))
         return;
+    ls_misuse_after_fork_child(ls_self);
     ls_file_gen++;
     ls_stacks_after_fork_child();
     ls_locks_after_fork_child();
@@ -303,9 +308,11 @@ static void at_exit_flush(void)
     static _Atomic int summarized;
     if (!atomic_exchange(&summarized, 1)) {
         struct ls_thread *t = ls_self;
-        int i = t ? ls_held_unrobust(t) : -1;
-        if (i >= 0)
-            ls_misuse(t, LS_MISUSE_PROCESS_EXIT_HOLDING, t->held[i].lk, t->held[i].ret_ip, 0);
+        struct ls_held *h = t && t->nheld ? ls_held_blocking(t) : NULL;
+        if (h)
+            ls_misuse(t, LS_MISUSE_PROCESS_EXIT_HOLDING, h->lk, h->ret_ip, 0);
+        ls_deferred_misuse(t);
+        ls_thread_leaks();
         ls_profile_write_all();
         ls_watch_finish();
     }

@@ -74,6 +74,9 @@ struct ls_real {
     int (*cond_destroy)(pthread_cond_t *);
     int (*barrier_destroy)(pthread_barrier_t *);
     int (*sem_destroy)(void *);
+    int (*cond_init)(pthread_cond_t *, const pthread_condattr_t *);
+    int (*sem_init)(void *, int, unsigned int);
+    int (*barrier_init)(pthread_barrier_t *, const pthread_barrierattr_t *, unsigned int);
 };
 extern struct ls_real ls_real LS_HIDDEN;
 
@@ -192,6 +195,7 @@ struct ls_held {
     uint32_t stack_gen;       /* ls_file_gen when `stack` was interned */
     uint32_t approx;          /* stack's outer frames are approximate */
     uint32_t read;            /* held for reading (rwlock) */
+    uint32_t inherited;       /* held since before fork (a forked child's copy) */
     uint64_t since_ns;        /* acquisition time, for a sampled hold; 0 if not sampled */
     uint64_t since_tick;      /* ls_coarse_ns at acquisition: a hold that outlasts a tick
                                  is timed at its release */
@@ -276,12 +280,24 @@ struct ls_thread {
     uint32_t hold_countdown;  /* acquisitions until the next sampled hold */
     uint64_t last_wait_ns;    /* how long the acquisition in progress waited */
     struct ls_tl *tl;         /* its timeline ring (timeline.c), NULL when off */
+    /* misuse (misuse.c): the condvar, semaphore or barrier the thread is
+     * inside a wait on (set before it counts as a waiter, cleared after it
+     * no longer does), the call's site, and a condvar wait's mutex */
+    _Atomic(const void *) in_obj;
+    uint64_t in_ret;
+    const void *in_mutex;
+    /* a failed sem_post, recorded later: sem_post may run in a signal handler */
+    uint64_t deferred_ret;
+    const void *deferred_obj;
+    int deferred_err;
     /* Cold, and last: the raw stack of the wait in progress, taken before
      * blocking (deadlock.c), read only by the watchdog. */
     uint32_t wait_nips;
     uint64_t wait_ips[LS_TRACE_MAX_FRAMES];
 };
-enum { LS_LIFE_EXITED = 1, LS_LIFE_RELEASED = 2 }; /* released: joined or detached */
+/* released: joined or detached; published: its creator is done with it
+ * (pthread_create returned) */
+enum { LS_LIFE_EXITED = 1, LS_LIFE_RELEASED = 2, LS_LIFE_PUBLISHED = 4 };
 
 extern __thread struct ls_thread *ls_self LS_HIDDEN LS_TLS;
 /* Set by a wrapper that calls another (C11 mtx_lock -> pthread_mutex_lock):
@@ -303,7 +319,7 @@ uint32_t ls_thread_next_tid(void) LS_HIDDEN;
  * may serve a new thread.  Sets ls_self to NULL and raises ls_guard so
  * that late calls (TLS destructors) pass straight through. */
 void ls_thread_leave(struct ls_thread *t) LS_HIDDEN;
-/* Sets a LS_LIFE_* bit; the state is recycled once both are set. */
+/* Sets a LS_LIFE_* bit; the state is recycled once all are set. */
 void ls_thread_life(struct ls_thread *t, uint32_t bit) LS_HIDDEN;
 void ls_threads_init(void) LS_HIDDEN;
 void ls_threads_map_after_fork_child(void) LS_HIDDEN;
@@ -311,10 +327,6 @@ void ls_threads_map_after_fork_child(void) LS_HIDDEN;
  * did not see start (created before it loaded, or by C11 thrd_create). */
 struct ls_thread *ls_current_slow(void) LS_HIDDEN;
 void ls_threads_after_fork_child(void) LS_HIDDEN;
-/* The first lock t holds that is not a robust mutex (which the next locker
- * gets with EOWNERDEAD when its owner ends: ending while holding one is
- * how robust mutexes are used), or -1. */
-int ls_held_unrobust(const struct ls_thread *t) LS_HIDDEN;
 
 /* ---- locks (locks.c) ------------------------------------------------ */
 /* The fields every acquisition touches come first, to share one cache line
@@ -338,6 +350,8 @@ struct __attribute__((aligned(64))) ls_lock {
     /* writer-preferring rwlock: the id and file generation for which a
      * queued writer was recorded (LS_REC_WRITER_QUEUE) */
     _Atomic uint32_t writer_queue_id, writer_queue_gen;
+    _Atomic uint32_t round;   /* barrier: threads released together (its count), 0 unknown */
+    _Atomic int woken;        /* semaphore: of its waiters, those a post has released */
 };
 
 /* The contention profile of a lock (profile.c).  Counters are updated by
@@ -413,6 +427,69 @@ void ls_misuse(struct ls_thread *t, uint32_t rule, struct ls_lock *lk, uint64_t 
                int result) LS_HIDDEN;
 void ls_locks_after_fork_child(void) LS_HIDDEN;
 
+/* ---- misuse (misuse.c) ------------------------------------------------- */
+/* Set by a C11 wrapper around the pthread call it makes: the LS_CALL_* the
+ * program made, for the pthread wrapper to name in a misuse record. */
+extern __thread uint32_t ls_outer_call LS_HIDDEN LS_TLS;
+struct ls_misuse_info {
+    uint32_t rule;            /* LS_MISUSE_* */
+    uint32_t call;            /* LS_CALL_* (ls_outer_call wins) */
+    struct ls_lock *lk, *lk2; /* the object (may be a condvar, semaphore, ...), a second one */
+    uint64_t ret;             /* the program's call site (ls_outer_ret wins) */
+    int result;               /* errno value the call returned, 0 if n/a */
+    int32_t value;
+    uint32_t other_tid, other_stack; /* the other thread and where (0: none/unknown) */
+    uint32_t tid, stack;      /* 0: the calling thread, here */
+    uint64_t key;             /* once per (rule, key); 0: per (rule, site) */
+};
+void ls_misuse_ex(struct ls_thread *t, const struct ls_misuse_info *m) LS_HIDDEN;
+/* A call returned an error that breaks what the program assumes. */
+void ls_call_error(struct ls_thread *t, uint32_t call, struct ls_lock *lk, uint64_t ret,
+                   int err) LS_HIDDEN;
+/* The live thread other than self that holds lk (glibc's owner os_tid
+ * first, if given, else the held stacks), and where it took it.  NULL if
+ * none. */
+/* 1 if t holds lk since before the fork that made this process: the
+ * child may initialize it again (what pthread_atfork child handlers do). */
+int ls_held_inherited(struct ls_thread *t, struct ls_lock *lk) LS_HIDDEN;
+struct ls_thread *ls_holder_of(struct ls_thread *self, struct ls_lock *lk, uint32_t owner_os_tid,
+                               uint32_t *stack) LS_HIDDEN;
+/* 1 if a live traced thread has glibc thread id os_tid. */
+int ls_os_tid_alive(uint32_t os_tid) LS_HIDDEN;
+/* A live thread other than self inside a wait on obj (with a mutex other
+ * than `not_mutex`, if given), and where it waits.  NULL if none. */
+struct ls_thread *ls_waiter_on(struct ls_thread *self, const void *obj, const void *not_mutex,
+                               uint32_t *stack) LS_HIDDEN;
+/* Threads inside a wait on obj now (other than self). */
+uint32_t ls_count_waiters(struct ls_thread *self, const void *obj) LS_HIDDEN;
+/* Entering and leaving a wait on a condvar, semaphore or barrier. */
+static inline void ls_in_wait(struct ls_thread *t, const void *obj, const void *mutex,
+                              uint64_t ret)
+{
+    t->in_ret = ret;
+    t->in_mutex = mutex;
+    atomic_store_explicit(&t->in_obj, obj, memory_order_release);
+}
+static inline void ls_out_wait(struct ls_thread *t)
+{
+    atomic_store_explicit(&t->in_obj, NULL, memory_order_release);
+}
+/* A robust mutex was acquired with EOWNERDEAD in this process: unlocks
+ * look for one left inconsistent. */
+extern _Atomic int ls_owner_died LS_HIDDEN;
+/* The first lock t holds that nobody else could be left waiting for
+ * forever (robust mutexes are recovered by their next locker), or NULL. */
+struct ls_held *ls_held_blocking(struct ls_thread *t) LS_HIDDEN;
+/* In a forked child, before the registry forgets the parent's threads:
+ * their waits are gone. */
+void ls_misuse_after_fork_child(struct ls_thread *self) LS_HIDDEN;
+/* At exit (exit(3), return from main): joinable threads never joined or
+ * detached (wrap_thread.c). */
+void ls_thread_leaks(void) LS_HIDDEN;
+void ls_deferred_misuse(struct ls_thread *t) LS_HIDDEN;
+/* The thread ends: a wait it was cancelled in no longer counts. */
+void ls_misuse_thread_gone(struct ls_thread *t) LS_HIDDEN;
+
 /* ---- live deadlocks (deadlock.c) ------------------------------------- */
 void ls_registry_add(struct ls_thread *t) LS_HIDDEN;
 void ls_registry_remove(struct ls_thread *t) LS_HIDDEN;
@@ -422,6 +499,9 @@ void ls_registry_each(struct ls_thread *self,
 /* membarrier: every other live thread's clock joins t's. */
 void ls_clock_join_all(struct ls_thread *t) LS_HIDDEN;
 void ls_registry_after_fork_child(struct ls_thread *self) LS_HIDDEN;
+/* The registry's slots (for scans; entries may change under the reader). */
+uint32_t ls_registry_size(void) LS_HIDDEN;
+struct ls_thread *ls_registry_slot(uint32_t i) LS_HIDDEN;
 /* Traced threads alive now (at least 1); async-signal-safe. */
 extern _Atomic uint32_t ls_live_count LS_HIDDEN;
 static inline uint32_t ls_live_threads(void)

@@ -117,6 +117,7 @@ struct ls_thread *ls_thread_new(uint32_t parent, uint32_t parent_epoch, uint32_t
     if (!t)
         return NULL;
     ls_clock_thread_start(t, NULL);
+    atomic_fetch_or(&t->life, LS_LIFE_PUBLISHED); /* nobody creates it through the shim */
     t->parent = parent;
     t->parent_epoch = parent_epoch;
     t->create_stack = create_stack;
@@ -130,6 +131,7 @@ void ls_thread_finish(struct ls_thread *t, uint32_t exit_stack)
         return;
     t->exited = 1;
     ls_tl_thread_end(t);
+    ls_misuse_thread_gone(t);
     ls_ring_drain(t);
     ls_registry_remove(t);
     struct ls_rec_thread_end r = {.tid = t->tid, .epoch = t->epoch, .exit_stack = exit_stack};
@@ -147,7 +149,8 @@ void ls_thread_leave(struct ls_thread *t)
 void ls_thread_life(struct ls_thread *t, uint32_t bit)
 {
     uint32_t old = atomic_fetch_or(&t->life, bit);
-    if ((old | bit) != (LS_LIFE_EXITED | LS_LIFE_RELEASED) || (old & bit))
+    uint32_t all = LS_LIFE_EXITED | LS_LIFE_RELEASED | LS_LIFE_PUBLISHED;
+    if ((old | bit) != all || (old & bit))
         return;
     ls_spin_lock(&free_spin);
     if (nfree < (int)(sizeof free_list / sizeof free_list[0]))

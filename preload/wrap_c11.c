@@ -26,17 +26,6 @@ static int thrd_result(int err)
     }
 }
 
-LS_EXPORT int mtx_init(mtx_t *m, int type)
-{
-    pthread_mutexattr_t a;
-    pthread_mutexattr_init(&a);
-    pthread_mutexattr_settype(&a, (type & mtx_recursive) ? PTHREAD_MUTEX_RECURSIVE
-                                                          : PTHREAD_MUTEX_NORMAL);
-    int r = pthread_mutex_init((pthread_mutex_t *)m, &a);
-    pthread_mutexattr_destroy(&a);
-    return thrd_result(r);
-}
-
 /* The program's call site, for the pthread wrapper to record as the place
  * the lock was taken (not this file). */
 #define OUTER()                                                                     \
@@ -45,33 +34,62 @@ LS_EXPORT int mtx_init(mtx_t *m, int type)
         ls_outer_cfa = (uint64_t)(uintptr_t)__builtin_dwarf_cfa();                  \
     } while (0)
 
+/* The C11 call the program made, for a misuse record of the pthread call
+ * made for it (with the program's site: OUTER). */
+#define CALL(code)                                                                  \
+    do {                                                                            \
+        OUTER();                                                                    \
+        ls_outer_call = (code);                                                     \
+    } while (0)
+#define DONE()                                                                      \
+    do {                                                                            \
+        ls_outer_ret = 0;                                                           \
+        ls_outer_call = 0;                                                          \
+    } while (0)
+
+LS_EXPORT int mtx_init(mtx_t *m, int type)
+{
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, (type & mtx_recursive) ? PTHREAD_MUTEX_RECURSIVE
+                                                          : PTHREAD_MUTEX_NORMAL);
+    CALL(LS_CALL_MTX_INIT);
+    int r = pthread_mutex_init((pthread_mutex_t *)m, &a);
+    DONE();
+    pthread_mutexattr_destroy(&a);
+    return thrd_result(r);
+}
+
 LS_EXPORT int mtx_lock(mtx_t *m)
 {
-    OUTER();
+    CALL(LS_CALL_MTX_LOCK);
     int r = pthread_mutex_lock((pthread_mutex_t *)m);
-    ls_outer_ret = 0;
+    DONE();
     return thrd_result(r);
 }
 
 LS_EXPORT int mtx_trylock(mtx_t *m)
 {
-    OUTER();
+    CALL(LS_CALL_MTX_TRYLOCK);
     int r = pthread_mutex_trylock((pthread_mutex_t *)m);
-    ls_outer_ret = 0;
+    DONE();
     return thrd_result(r);
 }
 
 LS_EXPORT int mtx_timedlock(mtx_t *restrict m, const struct timespec *restrict ts)
 {
-    OUTER();
+    CALL(LS_CALL_MTX_TIMEDLOCK);
     int r = pthread_mutex_timedlock((pthread_mutex_t *)m, ts);
-    ls_outer_ret = 0;
+    DONE();
     return thrd_result(r);
 }
 
 LS_EXPORT int mtx_unlock(mtx_t *m)
 {
-    return thrd_result(pthread_mutex_unlock((pthread_mutex_t *)m));
+    CALL(LS_CALL_MTX_UNLOCK);
+    int r = pthread_mutex_unlock((pthread_mutex_t *)m);
+    DONE();
+    return thrd_result(r);
 }
 
 LS_EXPORT void mtx_destroy(mtx_t *m)
@@ -81,23 +99,26 @@ LS_EXPORT void mtx_destroy(mtx_t *m)
 
 LS_EXPORT int cnd_init(cnd_t *c)
 {
-    return thrd_result(pthread_cond_init((pthread_cond_t *)c, NULL));
+    CALL(LS_CALL_CND_INIT);
+    int r = pthread_cond_init((pthread_cond_t *)c, NULL);
+    DONE();
+    return thrd_result(r);
 }
 
 LS_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
 {
-    OUTER();
+    CALL(LS_CALL_CND_WAIT);
     int r = pthread_cond_wait((pthread_cond_t *)c, (pthread_mutex_t *)m);
-    ls_outer_ret = 0;
+    DONE();
     return thrd_result(r);
 }
 
 LS_EXPORT int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m,
                             const struct timespec *restrict ts)
 {
-    OUTER();
+    CALL(LS_CALL_CND_TIMEDWAIT);
     int r = pthread_cond_timedwait((pthread_cond_t *)c, (pthread_mutex_t *)m, ts);
-    ls_outer_ret = 0;
+    DONE();
     return thrd_result(r);
 }
 
@@ -136,7 +157,9 @@ LS_EXPORT int thrd_create(thrd_t *thr, thrd_start_t fn, void *arg)
     /* [0] the start, [1] its "copied" flag (a struct of the same size). */
     struct c11_start block[2] = {{fn, arg}, {0, 0}};
     pthread_t th;
+    CALL(LS_CALL_THRD_CREATE);
     int r = pthread_create(&th, NULL, c11_trampoline, block);
+    DONE();
     if (r == 0) {
         while (!atomic_load((_Atomic int *)&block[1]))
             sched_yield();
@@ -148,7 +171,9 @@ LS_EXPORT int thrd_create(thrd_t *thr, thrd_start_t fn, void *arg)
 LS_EXPORT int thrd_join(thrd_t thr, int *res)
 {
     void *ret;
+    CALL(LS_CALL_THRD_JOIN);
     int r = pthread_join(thr, &ret);
+    DONE();
     if (r == 0 && res)
         *res = (int)(intptr_t)ret;
     return r == 0 ? thrd_success : thrd_error;
@@ -156,7 +181,10 @@ LS_EXPORT int thrd_join(thrd_t thr, int *res)
 
 LS_EXPORT int thrd_detach(thrd_t thr)
 {
-    return pthread_detach(thr) == 0 ? thrd_success : thrd_error;
+    CALL(LS_CALL_THRD_DETACH);
+    int r = pthread_detach(thr);
+    DONE();
+    return r == 0 ? thrd_success : thrd_error;
 }
 
 LS_EXPORT _Noreturn void thrd_exit(int res)
@@ -166,5 +194,7 @@ LS_EXPORT _Noreturn void thrd_exit(int res)
 
 LS_EXPORT void call_once(once_flag *flag, void (*fn)(void))
 {
+    CALL(LS_CALL_CALL_ONCE);
     pthread_once((pthread_once_t *)flag, fn);
+    DONE();
 }

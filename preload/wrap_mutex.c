@@ -34,6 +34,36 @@ static inline struct ls_lock *mutex_entry(pthread_mutex_t *m)
 
 #define RET ((uint64_t)(uintptr_t)__builtin_return_address(0))
 
+/* glibc's owner of a locked mutex (its kernel thread id), 0 if none. */
+static inline uint32_t owner_of(const pthread_mutex_t *m)
+{
+    return (uint32_t)m->__data.__owner & 0x3fffffff;
+}
+
+/* Locked by a thread that exists: not a copy a forked child inherited from
+ * a thread of its parent, nor left by a thread that ended holding it (both
+ * reported on their own), which initializing or destroying cleans up. */
+static int locked_by_live_thread(struct ls_thread *t, struct ls_lock *lk,
+                                 const pthread_mutex_t *m)
+{
+    uint32_t owner = owner_of(m);
+    if (owner == t->os_tid || ls_held_find(t, lk))
+        return 1;
+    return owner ? ls_os_tid_alive(owner) : ls_holder_of(t, lk, 0, NULL) != NULL;
+}
+
+/* In use: the misuse names the thread that holds it and where it took it. */
+static void in_use(struct ls_thread *t, uint32_t rule, uint32_t call, struct ls_lock *lk,
+                   const pthread_mutex_t *m, uint64_t ret)
+{
+    struct ls_misuse_info mi = {.rule = rule, .call = call, .lk = lk, .ret = ret};
+    if (!ls_held_find(t, lk)) {
+        struct ls_thread *h = ls_holder_of(t, lk, owner_of(m), &mi.other_stack);
+        mi.other_tid = h ? h->tid : 0;
+    }
+    ls_misuse_ex(t, &mi);
+}
+
 LS_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
 {
     LS_ENSURE_REAL(mutex_init);
@@ -43,7 +73,8 @@ LS_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *
     if (t && ls_lock_known(m) && m->__data.__lock != 0) {
         struct ls_lock *lk = ls_lock_get(t, m, mutex_kind(m));
         if (lk && atomic_load(&lk->id)) {
-            ls_misuse(t, LS_MISUSE_REINIT_IN_USE, lk, RET, 0);
+            if (locked_by_live_thread(t, lk, m) && !ls_held_inherited(t, lk))
+                in_use(t, LS_MISUSE_REINIT_IN_USE, LS_CALL_MUTEX_INIT, lk, m, RET);
             /* init leaves it unlocked: whoever held it (we) no longer does */
             while (ls_release(t, lk) && ls_held_find(t, lk))
                 ;
@@ -54,6 +85,8 @@ LS_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *
         struct ls_lock *lk = ls_lock_get(t, m, mutex_kind(m));
         if (lk)
             ls_lock_init_event(lk, mutex_kind(m));
+    } else if (t) {
+        ls_call_error(t, LS_CALL_MUTEX_INIT, NULL, RET, r);
     }
     return r;
 }
@@ -64,17 +97,21 @@ LS_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
     struct ls_thread *t = ls_enter();
     struct ls_lock *lk = t ? ls_lock_get(t, m, LS_LOCK_MUTEX) : NULL;
     if (lk && m->__data.__lock != 0) {
-        ls_misuse(t, LS_MISUSE_DESTROY_LOCKED, lk, RET, 0);
+        if (locked_by_live_thread(t, lk, m))
+            in_use(t, LS_MISUSE_DESTROY_LOCKED, LS_CALL_MUTEX_DESTROY, lk, m, RET);
         return ls_real.mutex_destroy(m); /* EBUSY: it stays the same lock */
     }
     if (lk)
         ls_lock_destroy_event(lk);
-    return ls_real.mutex_destroy(m);
+    int r = ls_real.mutex_destroy(m);
+    if (r != 0 && t)
+        ls_call_error(t, LS_CALL_MUTEX_DESTROY, lk, RET, r);
+    return r;
 }
 
 /* The common body of every acquiring call: `call` is made untraced when
  * the thread or lock is not tracked, traced otherwise. */
-#define ACQUIRE(flags, call, traced_call)                                           \
+#define ACQUIRE(code, flags, call, traced_call)                                           \
     do {                                                                            \
         struct ls_thread *t = ls_enter();                                           \
         struct ls_lock *lk;                                                         \
@@ -92,23 +129,28 @@ LS_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
         if (r == 0)                                                                 \
             ls_acquire_post(t, lk, flags, ret, cfa);                                \
         else                                                                        \
-            acquire_failed(t, lk, m, ret, cfa, flags, held, r);                     \
+            acquire_failed(t, lk, m, ret, cfa, flags, held, r, code);               \
         return r;                                                                   \
     } while (0)
 
 /* What a failed acquisition means.  A robust mutex whose owner died is
- * acquired all the same (EOWNERDEAD). */
+ * acquired all the same (EOWNERDEAD).  EBUSY (try) and ETIMEDOUT (timed)
+ * are what those calls are for. */
 static void acquire_failed(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m,
-                           uint64_t ret, uint64_t cfa, int flags, int held, int r)
+                           uint64_t ret, uint64_t cfa, int flags, int held, int r, uint32_t call)
 {
     if (r == EOWNERDEAD) {
+        atomic_store(&ls_owner_died, 1);
         ls_acquire_post(t, lk, flags, ret, cfa);
         return;
     }
-    if (r == EDEADLK && held)
-        ls_misuse(t, LS_MISUSE_ERRORCHECK_RELOCK, lk, ret, r);
-    else if (r == EINVAL || r == EAGAIN || r == ENOTRECOVERABLE)
-        ls_misuse(t, LS_MISUSE_CALL_ERROR, lk, ret, r);
+    if (r == EDEADLK && held) {
+        struct ls_misuse_info mi = {.rule = LS_MISUSE_ERRORCHECK_RELOCK, .call = call, .lk = lk,
+                                    .ret = ret, .result = r};
+        ls_misuse_ex(t, &mi);
+    } else if (r != EBUSY && r != ETIMEDOUT) {
+        ls_call_error(t, call, lk, ret, r);
+    }
     (void)m;
 }
 
@@ -167,19 +209,19 @@ static int timed_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_mutex
 LS_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
     LS_ENSURE_REAL(mutex_lock);
-    ACQUIRE(0, ls_real.mutex_lock(m), lock_blocking(t, lk, m, held, ret));
+    ACQUIRE(LS_CALL_MUTEX_LOCK, 0, ls_real.mutex_lock(m), lock_blocking(t, lk, m, held, ret));
 }
 
 LS_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
     LS_ENSURE_REAL(mutex_trylock);
-    ACQUIRE(LS_ACQ_TRY, ls_real.mutex_trylock(m), ((void)held, ls_real.mutex_trylock(m)));
+    ACQUIRE(LS_CALL_MUTEX_TRYLOCK, LS_ACQ_TRY, ls_real.mutex_trylock(m), ((void)held, ls_real.mutex_trylock(m)));
 }
 
 LS_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
 {
     LS_ENSURE_REAL(mutex_timedlock);
-    ACQUIRE(LS_ACQ_TIMED, ls_real.mutex_timedlock(m, abstime),
+    ACQUIRE(LS_CALL_MUTEX_TIMEDLOCK, LS_ACQ_TIMED, ls_real.mutex_timedlock(m, abstime),
             timed_blocking(t, lk, m, CLOCK_REALTIME, abstime, held, 1));
 }
 
@@ -187,8 +229,22 @@ LS_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
                                       const struct timespec *abstime)
 {
     LS_ENSURE_REAL(mutex_clocklock);
-    ACQUIRE(LS_ACQ_TIMED, ls_real.mutex_clocklock(m, clk, abstime),
+    ACQUIRE(LS_CALL_MUTEX_CLOCKLOCK, LS_ACQ_TIMED, ls_real.mutex_clocklock(m, clk, abstime),
             timed_blocking(t, lk, m, clk, abstime, held, 0));
+}
+
+/* A robust mutex taken with EOWNERDEAD and unlocked before
+ * pthread_mutex_consistent: glibc marks it unusable (ENOTRECOVERABLE for
+ * every later lock).  glibc's owner field says PTHREAD_MUTEX_INCONSISTENT
+ * until the call. */
+static void unlock_robust_check(struct ls_thread *t, pthread_mutex_t *m, uint64_t ret)
+{
+    if ((m->__data.__kind & 16) && (uint32_t)m->__data.__owner == 0x7fffffffu) {
+        struct ls_lock *lk = mutex_entry(m);
+        struct ls_misuse_info mi = {.rule = LS_MISUSE_ROBUST_INCONSISTENT,
+                                    .call = LS_CALL_MUTEX_UNLOCK, .lk = lk, .ret = ret};
+        ls_misuse_ex(t, &mi);
+    }
 }
 
 LS_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
@@ -196,15 +252,20 @@ LS_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
     LS_ENSURE_REAL(mutex_unlock);
     struct ls_thread *t = ls_enter();
     struct ls_lock *lk = t ? mutex_entry(m) : NULL;
+    if (unlikely(atomic_load_explicit(&ls_owner_died, memory_order_relaxed)) && lk)
+        unlock_robust_check(t, m, RET);
     if (lk && !ls_release(t, lk)) {
         /* Not held as far as the shim knows.  glibc knows the owner: held
          * by us all the same (taken back inside a cancelled condvar wait)
          * is fine. */
-        uint32_t owner = (uint32_t)m->__data.__owner & 0x3fffffff;
+        uint32_t owner = owner_of(m);
         if (owner == 0 && m->__data.__lock == 0)
             ls_misuse(t, LS_MISUSE_UNLOCK_NOT_LOCKED, lk, RET, 0);
-        else if (owner != 0 && owner != t->os_tid)
-            ls_misuse(t, LS_MISUSE_UNLOCK_NOT_OWNER, lk, RET, 0);
+        else if (owner != 0 && owner != t->os_tid && owner != 0x3fffffffu &&
+                 ls_os_tid_alive(owner))
+            /* (an owner that is gone: a forked child's copy of its parent's
+             * lock, or a thread that ended holding it, reported then) */
+            in_use(t, LS_MISUSE_UNLOCK_NOT_OWNER, LS_CALL_MUTEX_UNLOCK, lk, m, RET);
     }
     return ls_real.mutex_unlock(m);
 }

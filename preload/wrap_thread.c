@@ -7,7 +7,10 @@
 #include "shim.h"
 #include "wrap.h"
 
+#include <errno.h>
 #include <string.h>
+
+#define RET ((uint64_t)(uintptr_t)__builtin_return_address(0))
 
 /* pthread_t -> state of a joinable thread, until it is joined or detached. */
 #define MAP_SIZE (1u << 16)
@@ -63,27 +66,12 @@ static struct ls_thread *map_find(pthread_t th, int take)
     return NULL;
 }
 
-/* glibc's flag in __kind for PTHREAD_MUTEX_ROBUST (PTHREAD_MUTEX_ROBUST_NORMAL_NP). */
-#define GLIBC_MUTEX_ROBUST 16
-
-int ls_held_unrobust(const struct ls_thread *t)
-{
-    for (uint32_t i = 0; i < t->nheld && i < LS_MAX_HELD; i++) {
-        const struct ls_lock *lk = t->held[i].lk;
-        const pthread_mutex_t *m = (const pthread_mutex_t *)atomic_load(&lk->addr);
-        int mutex = lk->kind == LS_LOCK_MUTEX || lk->kind == LS_LOCK_MUTEX_RECURSIVE ||
-                    lk->kind == LS_LOCK_MUTEX_ERRORCHECK;
-        if (!mutex || !m || !(m->__data.__kind & GLIBC_MUTEX_ROBUST))
-            return (int)i;
-    }
-    return -1;
-}
-
 static void thread_end(struct ls_thread *t, uint32_t exit_stack)
 {
-    int i = ls_held_unrobust(t);
-    if (i >= 0)
-        ls_misuse(t, LS_MISUSE_EXIT_HOLDING, t->held[i].lk, t->held[i].ret_ip, 0);
+    struct ls_held *h = t->nheld ? ls_held_blocking(t) : NULL;
+    if (h)
+        ls_misuse(t, LS_MISUSE_EXIT_HOLDING, h->lk, h->ret_ip, 0);
+    ls_deferred_misuse(t);
     ls_thread_finish(t, exit_stack);
     ls_thread_leave(t);
     ls_thread_life(t, LS_LIFE_EXITED);
@@ -127,15 +115,23 @@ LS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
     t->epoch++;
     int r = ls_real.create(th, attr, trampoline, child);
     if (r != 0) {
-        atomic_fetch_or(&child->life, LS_LIFE_RELEASED);
+        atomic_fetch_or(&child->life, LS_LIFE_RELEASED | LS_LIFE_PUBLISHED);
         ls_thread_life(child, LS_LIFE_EXITED);
+        ls_call_error(t, LS_CALL_CREATE, NULL, RET, r);
         return r;
     }
-    if (detached != PTHREAD_CREATE_DETACHED && map_put(*th, child) != 0) {
-        static _Atomic int warned;
-        if (!atomic_exchange(&warned, 1))
-            ls_warn("lockscope: warning: too many unjoined threads; joins are not all tracked");
+    /* The state cannot be recycled before it is published: the thread may
+     * have ended (and detached itself) already. */
+    if (detached != PTHREAD_CREATE_DETACHED && !(atomic_load(&child->life) & LS_LIFE_RELEASED)) {
+        if (map_put(*th, child) != 0) {
+            static _Atomic int warned;
+            if (!atomic_exchange(&warned, 1))
+                ls_warn("lockscope: warning: too many unjoined threads; joins are not all tracked");
+        } else if (atomic_load(&child->life) & LS_LIFE_RELEASED) {
+            map_find(*th, 1); /* it detached itself meanwhile */
+        }
     }
+    ls_thread_life(child, LS_LIFE_PUBLISHED);
     return r;
 }
 
@@ -161,6 +157,15 @@ static void joined(struct ls_thread *t, pthread_t th)
     ls_thread_life(child, LS_LIFE_RELEASED);
 }
 
+/* EBUSY and ETIMEDOUT are what a try or timed join is for; any other error
+ * (ESRCH, EINVAL, EDEADLK) means the thread is not what the program thinks. */
+static void join_failed(uint32_t call, uint64_t ret, int r)
+{
+    struct ls_thread *t;
+    if (r != EBUSY && r != ETIMEDOUT && (t = ls_enter()))
+        ls_call_error(t, call, NULL, ret, r);
+}
+
 LS_EXPORT int pthread_join(pthread_t th, void **ret)
 {
     LS_ENSURE_REAL(join);
@@ -170,6 +175,8 @@ LS_EXPORT int pthread_join(pthread_t th, void **ret)
     int r = ls_wait_join(t, map_find(th, 0), th, ret);
     if (r == 0)
         joined(t, th);
+    else
+        ls_call_error(t, LS_CALL_JOIN, NULL, RET, r);
     return r;
 }
 
@@ -179,6 +186,8 @@ LS_EXPORT int pthread_tryjoin_np(pthread_t th, void **ret)
     int r = ls_real.tryjoin_np(th, ret);
     if (r == 0)
         joined(ls_enter(), th);
+    else
+        join_failed(LS_CALL_TRYJOIN, RET, r);
     return r;
 }
 
@@ -188,6 +197,8 @@ LS_EXPORT int pthread_timedjoin_np(pthread_t th, void **ret, const struct timesp
     int r = ls_real.timedjoin_np(th, ret, abstime);
     if (r == 0)
         joined(ls_enter(), th);
+    else
+        join_failed(LS_CALL_TIMEDJOIN, RET, r);
     return r;
 }
 
@@ -197,8 +208,14 @@ LS_EXPORT int pthread_detach(pthread_t th)
     int r = ls_real.detach(th);
     if (r == 0) {
         struct ls_thread *child = map_find(th, 1);
+        /* a thread detaching itself may do so before its creator put it in
+         * the map */
+        if (!child && pthread_equal(th, pthread_self()))
+            child = ls_self;
         if (child)
             ls_thread_life(child, LS_LIFE_RELEASED);
+    } else {
+        join_failed(LS_CALL_DETACH, RET, r);
     }
     return r;
 }
@@ -214,6 +231,36 @@ LS_EXPORT void pthread_exit(void *ret)
         thread_end(t, st);
     }
     ls_real.exit(ret);
+}
+
+/* Joinable threads that finished but were neither joined nor detached by
+ * the time the process exits: one record per creation site (the thread's
+ * own id and creation stack).  A thread still running is not one: ending a
+ * process while workers are busy or blocked is common and often meant
+ * (ThreadSanitizer draws the same line).  Not reached by _exit or abort,
+ * which skip atexit. */
+void ls_thread_leaks(void)
+{
+    struct ls_thread *self = ls_self;
+    if (!self)
+        return;
+    for (uint32_t k = 0; k < MAP_SIZE; k++) {
+        struct ls_thread *t = map[k].t;
+        if (t == NULL || t == TOMB || !t->create_stack)
+            continue;
+        uint32_t life = atomic_load(&t->life);
+        if ((life & LS_LIFE_RELEASED) || !(life & LS_LIFE_EXITED))
+            continue;
+        struct ls_misuse_info mi = {
+            .rule = LS_MISUSE_THREAD_LEAK,
+            .call = LS_CALL_CREATE,
+            .tid = t->tid,
+            .stack = t->create_stack,
+            .key = 0x100000000ull | t->create_stack,
+            .value = 1,
+        };
+        ls_misuse_ex(self, &mi);
+    }
 }
 
 void ls_threads_map_after_fork_child(void)

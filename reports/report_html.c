@@ -704,15 +704,22 @@ static void call_section(struct html *h, const struct ls_finding *f)
     if (f->stack2.n) {
         struct strbuf sb;
         sb_init(&sb);
-        sb_printf(&sb, "Before that, %s:", f->stack2_what ? f->stack2_what : "here");
+        sb_printf(&sb, "%s, %s:", f->other.tid ? "Meanwhile" : "Before that",
+                  f->stack2_what ? f->stack2_what : "here");
         heading(h, "h4", sb.buf);
         sb_free(&sb);
         stack_html(h, &f->stack2);
     }
     if (f->nlocks && !f->nedges && !f->nwaiters)
         locks_section(h, f);
-    const struct ls_fthread *ts[1] = {&f->thread};
-    threads_section(h, ts, f->thread.tid > 1 ? 1 : 0);
+    /* the thread that made the call, and the other one involved */
+    const struct ls_fthread *ts[2];
+    size_t n = 0;
+    if (f->thread.tid > 1)
+        ts[n++] = &f->thread;
+    if (f->other.tid > 1)
+        ts[n++] = &f->other;
+    threads_section(h, ts, n);
 }
 
 static void finding_html(struct html *h, size_t idx)

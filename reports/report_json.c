@@ -221,6 +221,15 @@ static void jfinding(FILE *out, const struct ls_report *r, const struct ls_findi
         jstack(out, &f->stack2);
         fputs(",\"other_stack_what\":", out);
         jstr(out, f->stack2_what);
+        fputs(",\"call\":", out);
+        jstr(out, f->call);
+        fputs(",\"error\":", out);
+        jstr(out, f->error);
+        fputs(",\"other_thread\":", out);
+        if (f->other.tid)
+            jthread(out, &f->other);
+        else
+            fputs("null", out);
     }
     fputs(",\"related\":", out);
     jstr(out, f->related[0] ? f->related : NULL);

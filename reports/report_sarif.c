@@ -305,7 +305,7 @@ static void build_story(struct story *st, const struct ls_finding *f)
         sb_adds(&sb, f->stack2_what ? f->stack2_what : "before that");
         if (sb.len)
             sb.buf[0] = (char)(sb.buf[0] >= 'a' && sb.buf[0] <= 'z' ? sb.buf[0] - 32 : sb.buf[0]);
-        step(st, &f->thread, &f->stack2, "acquire", &sb);
+        step(st, f->other.tid ? &f->other : &f->thread, &f->stack2, "acquire", &sb);
     }
     if (f->stack.n) {
         sb_init(&sb);

@@ -208,10 +208,12 @@ static void misuse(FILE *out, const struct ls_report *r, const struct ls_finding
     off(out);
     fputc('\n', out);
     stack(out, &f->stack);
-    if (f->stack2.n) {
+    if (f->stack2.n && f->other.tid) /* "T1 took the lock here" */
+        fprintf(out, "  Meanwhile, %s:\n", f->stack2_what);
+    else if (f->stack2.n)
         fprintf(out, "  Before that, %s:\n", f->stack2_what);
+    if (f->stack2.n)
         stack(out, &f->stack2);
-    }
     fprintf(out, "\n  What happened: %s\n", f->reason);
     footer(out, f);
 }

@@ -302,6 +302,39 @@ enum {
     LS_MISUSE_RWLOCK_UNLOCK_NOT_HELD = 12, /* rwlock unlock by a thread holding it in no mode */
     LS_MISUSE_REINIT_IN_USE = 13,    /* init of a sync object that is locked or waited on */
     LS_MISUSE_CALL_ERROR = 14,       /* a call failed in a way that breaks the program's assumptions */
+    LS_MISUSE_THREAD_LEAK = 20,      /* a joinable thread finished, neither joined nor detached
+                                        at exit (tid: the leaked thread, stack: where it was
+                                        created) */
+    LS_MISUSE_ROBUST_INCONSISTENT = 21, /* a robust mutex acquired with EOWNERDEAD unlocked
+                                           without pthread_mutex_consistent */
+    LS_MISUSE_NOT_A_SEMAPHORE = 22,  /* a semaphore call on memory that holds no semaphore */
+};
+
+/* The call a misuse record is about (LS_REC_MISUSE.call), 0 if unknown.
+ * The C11 codes (mtx_*, cnd_*, thrd_*, call_once) are the program's calls,
+ * made through the pthread call of the same meaning. */
+enum {
+    LS_CALL_MUTEX_INIT = 1, LS_CALL_MUTEX_LOCK = 2, LS_CALL_MUTEX_TRYLOCK = 3,
+    LS_CALL_MUTEX_TIMEDLOCK = 4, LS_CALL_MUTEX_CLOCKLOCK = 5, LS_CALL_MUTEX_UNLOCK = 6,
+    LS_CALL_MUTEX_DESTROY = 7, LS_CALL_COND_INIT = 8, LS_CALL_COND_WAIT = 9,
+    LS_CALL_COND_TIMEDWAIT = 10, LS_CALL_COND_CLOCKWAIT = 11, LS_CALL_COND_SIGNAL = 12,
+    LS_CALL_COND_BROADCAST = 13, LS_CALL_COND_DESTROY = 14, LS_CALL_RWLOCK_INIT = 15,
+    LS_CALL_RWLOCK_RDLOCK = 16, LS_CALL_RWLOCK_WRLOCK = 17, LS_CALL_RWLOCK_TRYRDLOCK = 18,
+    LS_CALL_RWLOCK_TRYWRLOCK = 19, LS_CALL_RWLOCK_TIMEDRDLOCK = 20,
+    LS_CALL_RWLOCK_TIMEDWRLOCK = 21, LS_CALL_RWLOCK_CLOCKRDLOCK = 22,
+    LS_CALL_RWLOCK_CLOCKWRLOCK = 23, LS_CALL_RWLOCK_UNLOCK = 24, LS_CALL_RWLOCK_DESTROY = 25,
+    LS_CALL_SPIN_INIT = 26, LS_CALL_SPIN_LOCK = 27, LS_CALL_SPIN_TRYLOCK = 28,
+    LS_CALL_SPIN_UNLOCK = 29, LS_CALL_SPIN_DESTROY = 30, LS_CALL_SEM_INIT = 31,
+    LS_CALL_SEM_WAIT = 32, LS_CALL_SEM_TRYWAIT = 33, LS_CALL_SEM_TIMEDWAIT = 34,
+    LS_CALL_SEM_CLOCKWAIT = 35, LS_CALL_SEM_POST = 36, LS_CALL_SEM_DESTROY = 37,
+    LS_CALL_BARRIER_INIT = 38, LS_CALL_BARRIER_WAIT = 39, LS_CALL_BARRIER_DESTROY = 40,
+    LS_CALL_ONCE = 41, LS_CALL_CREATE = 42, LS_CALL_JOIN = 43, LS_CALL_TRYJOIN = 44,
+    LS_CALL_TIMEDJOIN = 45, LS_CALL_DETACH = 46, LS_CALL_MTX_INIT = 47, LS_CALL_MTX_LOCK = 48,
+    LS_CALL_MTX_TRYLOCK = 49, LS_CALL_MTX_TIMEDLOCK = 50, LS_CALL_MTX_UNLOCK = 51,
+    LS_CALL_CND_INIT = 52, LS_CALL_CND_WAIT = 53, LS_CALL_CND_TIMEDWAIT = 54,
+    LS_CALL_CND_SIGNAL = 55, LS_CALL_CND_BROADCAST = 56, LS_CALL_THRD_CREATE = 57,
+    LS_CALL_THRD_JOIN = 58, LS_CALL_THRD_DETACH = 59, LS_CALL_CALL_ONCE = 60,
+    LS_CALL_MUTEX_CONSISTENT = 61,
 };
 
 struct ls_rec_misuse {
@@ -311,6 +344,15 @@ struct ls_rec_misuse {
     uint32_t stack;               /* where the call was made */
     uint32_t lock_stack;          /* where the thread took the lock before, 0 if n/a */
     int32_t result;               /* what the call returned (an errno value), 0 if n/a */
+    /* version 3: */
+    uint32_t call;                /* LS_CALL_*: the call made, 0 if unknown */
+    uint32_t other_tid;           /* the other thread involved (the lock's holder, a
+                                     waiter), 0 if none or unknown */
+    uint32_t other_stack;         /* where it took the lock or waits on the object, 0 if unknown */
+    uint32_t lock2;               /* a second lock involved (cond-two-mutexes: the other
+                                     waiters' mutex), 0 if none */
+    int32_t value;                /* a value the call was given (sem_init's), 0 if n/a */
+    uint32_t reserved;
 };
 
 /* LS_REC_CLOCK: thread tid's vector clock as of `version` (the thread's

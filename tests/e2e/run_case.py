@@ -211,6 +211,13 @@ def main():
     ap.add_argument("--note-count", action="append", default=[],
                     help="TEXT=N: the JSON report's notes (the run's and every process's) "
                          "that contain TEXT number exactly N")
+    ap.add_argument("--misuse", action="append", default=[],
+                    help="RULE,KEY=VALUE,...: some misuse finding of RULE has all of: "
+                         "call=NAME, error=ENAME, other=THREAD-LABEL (the other thread), "
+                         "other_site=FILE@m (its stack has a frame at m), site=FILE@m, "
+                         "locks=a+b (lock names or labels), reason=TEXT (in the reason)")
+    ap.add_argument("--rule-count", action="append", default=[],
+                    help="RULE=N: exactly N misuse findings of RULE")
     ap.add_argument("prog", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     prog = a.prog[1:] if a.prog and a.prog[0] == "--" else a.prog
@@ -535,7 +542,56 @@ def run_once(a, prog, env):
                                                                fname, sorted(want)), err)
             if "has exited" not in err:
                 fail("the text report does not say the holder has exited", err)
+        check_misuse(a, finds, err)
     return 1 if a.min_found is not None else 0
+
+
+def misuse_matches(a, f, conds):
+    """The reasons misuse finding f fails conds (KEY=VALUE strings)."""
+    bad = []
+    def at_marker(stack, spec):
+        fname, _, mark = spec.partition("@")
+        want = marker_lines(a.src_dir, fname, [mark])
+        return any(os.path.basename(fr["file"] or "") == fname and fr["line"] in want
+                   for fr in stack or [])
+    for c in conds:
+        k, _, v = c.partition("=")
+        if k == "call" and f.get("call") != v:
+            bad.append("call %r" % f.get("call"))
+        elif k == "error" and f.get("error") != v:
+            bad.append("error %r" % f.get("error"))
+        elif k == "other" and (f.get("other_thread") or {}).get("label") != v:
+            bad.append("other thread %r" % (f.get("other_thread") or {}).get("label"))
+        elif k == "other_site" and not at_marker(f.get("other_stack"), v):
+            bad.append("other stack %s" % [(x["file"], x["line"]) for x in f.get("other_stack") or []][:3])
+        elif k == "site" and not at_marker(f.get("stack"), v):
+            bad.append("stack %s" % [(x["file"], x["line"]) for x in f.get("stack") or []][:3])
+        elif k == "locks":
+            have = {l.get("name") for l in f["locks"]} | {l.get("label") for l in f["locks"]}
+            if not set(v.split("+")) <= have:
+                bad.append("locks %s" % sorted(str(x) for x in have))
+        elif k == "reason" and v not in (f.get("reason") or ""):
+            bad.append("reason %r" % f.get("reason"))
+        elif k not in ("call", "error", "other", "other_site", "site", "locks", "reason"):
+            fail("unknown --misuse key %r" % k)
+    return bad
+
+
+def check_misuse(a, finds, err):
+    mis = [f for f in finds if f["kind"] == "misuse"]
+    for spec in a.misuse:
+        rule, *conds = spec.split(",")
+        cands = [f for f in mis if f.get("rule") == rule]
+        if not cands:
+            fail("no misuse finding of rule %s (have %s)" % (rule, [f.get("rule") for f in mis]), err)
+        why = [misuse_matches(a, f, conds) for f in cands]
+        if all(why):
+            fail("no %s finding has %s: %s" % (rule, conds, why), err)
+    for kv in a.rule_count:
+        rule, _, n = kv.partition("=")
+        got = sum(1 for f in mis if f.get("rule") == rule)
+        if got != int(n):
+            fail("%d misuse findings of rule %s, expected %s" % (got, rule, n), err)
 
 
 if __name__ == "__main__":

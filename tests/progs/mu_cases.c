@@ -33,7 +33,11 @@ static void unlock_not_owner(void)
 {
     pthread_t t;
     pthread_create(&t, NULL, hold_checked, NULL);
-    usleep(20 * 1000);
+    /* until the thread holds it (a busy machine may start it late) */
+    while (pthread_mutex_trylock(&checked) == 0) {
+        pthread_mutex_unlock(&checked);
+        usleep(1000);
+    }
     for (int i = 0; i < 3; i++)
         pthread_mutex_unlock(&checked); /* @unlock_not_owner */
     pthread_join(t, NULL);

@@ -282,6 +282,31 @@ Test(trace_layout, field_codes)
     cr_assert_eq(LS_WAIT_JOIN, 2);
 }
 
+/* Version 3: the call, the other thread and its site, a second lock. */
+Test(trace_layout, rec_misuse)
+{
+    typedef struct ls_rec_misuse T;
+    SIZE(T, 48);
+    FIELD(T, rule, 0, 4);
+    FIELD(T, tid, 4, 4);
+    FIELD(T, lock, 8, 4);
+    FIELD(T, stack, 12, 4);
+    FIELD(T, lock_stack, 16, 4);
+    FIELD(T, result, 20, 4);
+    FIELD(T, call, 24, 4);
+    FIELD(T, other_tid, 28, 4);
+    FIELD(T, other_stack, 32, 4);
+    FIELD(T, lock2, 36, 4);
+    FIELD(T, value, 40, 4);
+    FIELD(T, reserved, 44, 4);
+    cr_assert_eq(LS_MISUSE_CALL_ERROR, 14);
+    cr_assert_eq(LS_MISUSE_THREAD_LEAK, 20);
+    cr_assert_eq(LS_MISUSE_ROBUST_INCONSISTENT, 21);
+    cr_assert_eq(LS_MISUSE_NOT_A_SEMAPHORE, 22);
+    cr_assert_eq(LS_CALL_MUTEX_INIT, 1);
+    cr_assert_eq(LS_CALL_MUTEX_CONSISTENT, 61);
+}
+
 Test(trace_layout, rec_clock)
 {
     typedef struct ls_rec_clock T;
