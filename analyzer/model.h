@@ -11,6 +11,7 @@
 
 #include "lockscope/trace.h"
 #include "progress.h"
+#include "python.h"
 #include "symbolize.h"
 
 struct ls_stack {
@@ -137,6 +138,8 @@ struct ls_process {
     uint32_t watch_candidates, watch_classify, watch_sync, watch_slots;
     struct ls_watch_counts wcount;
     char *watch_msg;
+
+    struct ls_pyinfo *py;      /* a CPython process's Python records, else NULL */
 
     struct ls_symbolizer *sym; /* created on first use */
     void *index;               /* id lookup tables (model.c) */

@@ -140,6 +140,9 @@ static int blockers(struct ls_thread *t, struct ls_thread **out)
     case LS_WAIT_LOCK_READ:
         if (!lk)
             return 0;
+        /* A Python lock turned signal has no holder to wait for. */
+        if (ls_lock_is_py(lk) && atomic_load(&lk->py) != LS_PYSEM_LOCK)
+            return 0;
         if (lk->kind == LS_LOCK_MUTEX || lk->kind == LS_LOCK_MUTEX_RECURSIVE ||
             lk->kind == LS_LOCK_MUTEX_ERRORCHECK) {
             /* glibc keeps the owner's kernel thread id in every mutex type. */
@@ -518,9 +521,16 @@ void ls_wait_slice(struct ls_thread *t, struct ls_wait_state *st)
     struct cycle c;
     if (!find_cycle(t, &c)) {
         st->n = 0;
+        st->an = 0;
         return;
     }
-    if (st->n == c.n && members_published(&c)) {
+    /* Any thread may release a Python lock: a cycle through one is a
+     * deadlock only once no thread is left to do it. */
+    int py = 0;
+    for (int i = 0; i < c.n; i++)
+        py |= c.t[i]->wait_lk && ls_lock_is_py(c.t[i]->wait_lk);
+    int others_stuck = py ? ls_all_blocked(st) : 1;
+    if (st->n == c.n && members_published(&c) && others_stuck) {
         int same = 1;
         for (int i = 0; i < c.n && same; i++)
             same = st->t[i] == c.t[i] && st->gen[i] == c.gen[i];
@@ -535,6 +545,27 @@ void ls_wait_slice(struct ls_thread *t, struct ls_wait_state *st)
         st->t[i] = c.t[i];
         st->gen[i] = c.gen[i];
     }
+}
+
+int ls_all_blocked(struct ls_wait_state *st)
+{
+    int n = 0, same = st->an > 0;
+    FOR_EACH_THREAD(o) {
+        if (!atomic_load_explicit(&o->wait_kind, memory_order_acquire) || n == LS_WAIT_STATE_MAX) {
+            st->an = 0;
+            return 0;
+        }
+        uint32_t g = atomic_load(&o->wait_gen);
+        if (same && (n >= st->an || st->at[n] != o || st->agen[n] != g))
+            same = 0;
+        st->at[n] = o;
+        st->agen[n] = g;
+        n++;
+    }
+    if (n != st->an)
+        same = 0;
+    st->an = n;
+    return same && n > 0;
 }
 
 void ls_wait_deadline(struct timespec *ts)

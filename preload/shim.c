@@ -108,6 +108,7 @@ void ls_resolve_real(void)
     r.cond_destroy = next_cond("pthread_cond_destroy");
     r.barrier_destroy = next_sym("pthread_barrier_destroy", NULL);
     r.sem_destroy = next_sym("sem_destroy", NULL);
+    r.sem_init = next_sym("sem_init", NULL);
     ls_real = r;
     atomic_store_explicit(&state, 2, memory_order_release);
     if (!r.create || !r.join || !r.exit || !r.mutex_timedlock || !r.rwlock_rdlock ||
@@ -286,6 +287,7 @@ static void after_fork_child(void)
     ls_deadlock_after_fork_child();
     ls_writer_after_fork_child();
     ls_threads_after_fork_child();
+    ls_py_after_fork_child();
 }
 
 /* ---- start and end ---------------------------------------------------- */
@@ -300,7 +302,7 @@ static void at_exit_flush(void)
     static _Atomic int summarized;
     if (!atomic_exchange(&summarized, 1)) {
         struct ls_thread *t = ls_self;
-        if (t && t->nheld)
+        if (t && t->nheld && !ls_lock_is_py(t->held[0].lk))
             ls_misuse(t, LS_MISUSE_PROCESS_EXIT_HOLDING, t->held[0].lk, t->held[0].ret_ip, 0);
         ls_profile_write_all();
         ls_watch_finish();
@@ -377,6 +379,7 @@ void ls_init(void)
     ls_signals_init();
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
     atexit(at_exit_flush);
+    ls_py_init();
     atomic_store(&ls_active, 1);
     ls_watch_init();
     ls_guard--;

@@ -74,6 +74,7 @@ struct ls_real {
     int (*cond_destroy)(pthread_cond_t *);
     int (*barrier_destroy)(pthread_barrier_t *);
     int (*sem_destroy)(void *);
+    int (*sem_init)(void *, int, unsigned);
 };
 extern struct ls_real ls_real LS_HIDDEN;
 
@@ -163,6 +164,9 @@ int ls_same_function(uint64_t a, uint64_t b) LS_HIDDEN;
 /* Interns a stack, writing its record the first time; returns its id. */
 uint32_t ls_stack_intern(const uint64_t *ips, int depth) LS_HIDDEN;
 uint32_t ls_stack_here(void) LS_HIDDEN;
+/* A new stack id for these native frames, never shared (a Python stack's:
+ * its Python frames make it distinct); writes its record. */
+uint32_t ls_stack_fresh(const uint64_t *ips, int depth) LS_HIDDEN;
 void ls_stacks_after_fork_child(void) LS_HIDDEN;
 
 /* ---- threads (tls.c) ------------------------------------------------ */
@@ -309,6 +313,15 @@ struct __attribute__((aligned(64))) ls_lock {
     struct ls_sync rd;        /* rwlock: read holds released */
     _Atomic int waiters;      /* condvar, barrier, semaphore: threads waiting now */
     _Atomic uintptr_t cond_mutex; /* condvar: the mutex of its current waiters */
+    _Atomic uint32_t py;      /* a semaphore in a CPython process: LS_PYSEM_* */
+    _Atomic uint32_t py_named; /* its LS_REC_PYLOCK was written (this generation) */
+    struct ls_thread *_Atomic py_owner; /* a thread sentinel: the thread it stands for */
+};
+enum {
+    LS_PYSEM_NONE = 0,        /* not a Python lock: a plain semaphore */
+    LS_PYSEM_LOCK = 1,        /* threading.Lock / RLock */
+    LS_PYSEM_SIGNAL = 2,      /* a Condition waiter, or posted by a non-holder */
+    LS_PYSEM_SENTINEL = 3,    /* a thread's "alive" lock: waiting on it is a join */
 };
 
 /* The contention profile of a lock (profile.c).  Counters are updated by
@@ -407,7 +420,17 @@ struct ls_wait_state {
     int n;
     struct ls_thread *t[LS_WAIT_STATE_MAX];
     uint32_t gen[LS_WAIT_STATE_MAX];
+    /* every thread's wait at the last check (Python lock waits, see
+     * ls_all_blocked) */
+    int an;
+    struct ls_thread *at[LS_WAIT_STATE_MAX];
+    uint32_t agen[LS_WAIT_STATE_MAX];
 };
+/* 1 if every traced thread has been blocked in an untimed wait since the
+ * previous call with the same state (the same waits, none moved).  A Python
+ * lock may be released by any thread: a wait for one is a deadlock only
+ * when no thread is left that could release it. */
+int ls_all_blocked(struct ls_wait_state *st) LS_HIDDEN;
 void ls_wait_deadline(struct timespec *ts) LS_HIDDEN;
 void ls_wait_slice(struct ls_thread *t, struct ls_wait_state *st) LS_HIDDEN;
 /* The blocking part of a mutex lock / pthread_join, sliced as above.
@@ -426,6 +449,35 @@ void ls_deadlock_after_fork_parent(void) LS_HIDDEN;
 /* Interns the stacks of the calling thread's held locks (if not yet) and
  * returns the id of its current stack (from locks.c). */
 uint32_t ls_capture_wait_stacks(struct ls_thread *t) LS_HIDDEN;
+
+/* ---- CPython (python.c) ---------------------------------------------- */
+/* _PyRuntime's bytes: the GIL's mutex and condvars, passed through. */
+extern uintptr_t ls_py_rt_lo LS_HIDDEN;
+extern size_t ls_py_rt_size LS_HIDDEN;
+static inline int ls_py_internal(const void *p)
+{
+    return unlikely((uintptr_t)p - ls_py_rt_lo < ls_py_rt_size);
+}
+/* 1 in a CPython process whose Python locks the shim follows. */
+extern int ls_py_on LS_HIDDEN;
+/* Set while a Python-lock wrapper runs the generic machinery: the Python
+ * stack to record as "here" instead of a native unwind (0: none). */
+extern __thread uint32_t ls_site_stack LS_HIDDEN LS_TLS;
+void ls_py_init(void) LS_HIDDEN;
+void ls_py_after_fork_child(void) LS_HIDDEN;
+/* The semaphore calls in a CPython process (wrap_cond.c hands them over). */
+int ls_py_sem_init(void *s, int pshared, unsigned value) LS_HIDDEN;
+int ls_py_sem_trywait(void *s, uint64_t ret, uint64_t cfa) LS_HIDDEN;
+/* clk -1: sem_wait; else a timed wait on that clock */
+int ls_py_sem_wait(void *s, int clk, const struct timespec *abst, uint64_t ret,
+                   uint64_t cfa) LS_HIDDEN;
+int ls_py_sem_post(void *s) LS_HIDDEN;
+void ls_py_sem_destroy(void *s) LS_HIDDEN;
+/* 1 if lk is a Python lock (held-at-exit is no misuse in Python). */
+static inline int ls_lock_is_py(const struct ls_lock *lk)
+{
+    return lk->kind == LS_LOCK_PY || lk->kind == LS_LOCK_PY_RLOCK;
+}
 
 /* ---- happens-before (clock.c) ---------------------------------------- */
 extern _Atomic int ls_clocks_on LS_HIDDEN;

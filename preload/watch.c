@@ -447,6 +447,13 @@ void ls_watch_init(void)
         record_status(LS_WATCH_OFF, "turned off (LOCKSCOPE_OPTIONS=watch=0)");
         return;
     }
+    /* The interpreter's own globals are guarded by its GIL, which lockscope
+     * does not count as synchronization of the program's. */
+    if (ls_py_rt_lo) {
+        record_status(LS_WATCH_OFF, "not in a CPython process (the interpreter's globals are "
+                                    "guarded by its GIL; Python variables are not watched)");
+        return;
+    }
     cpu_set_t cpus;
     if (sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 0)
         ncpus = (uint32_t)CPU_COUNT(&cpus);

@@ -61,7 +61,7 @@ static void cond_leave(struct ls_lock *cl)
 LS_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     LS_ENSURE_REAL(cond_wait);
-    struct ls_thread *t = ls_enter();
+    struct ls_thread *t = ls_py_internal(m) ? NULL : ls_enter();
     struct ls_lock *lk;
     if (!t || !(lk = ls_lock_get(t, m, LS_LOCK_MUTEX)))
         return ls_real.cond_wait(c, m);
@@ -81,7 +81,7 @@ LS_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
                                      const struct timespec *abst)
 {
     LS_ENSURE_REAL(cond_timedwait);
-    struct ls_thread *t = ls_enter();
+    struct ls_thread *t = ls_py_internal(m) ? NULL : ls_enter();
     struct ls_lock *lk;
     if (!t || !(lk = ls_lock_get(t, m, LS_LOCK_MUTEX)))
         return ls_real.cond_timedwait(c, m, abst);
@@ -100,7 +100,7 @@ LS_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
                                      const struct timespec *abst)
 {
     LS_ENSURE_REAL(cond_clockwait);
-    struct ls_thread *t = ls_enter();
+    struct ls_thread *t = ls_py_internal(m) ? NULL : ls_enter();
     struct ls_lock *lk;
     if (!t || !(lk = ls_lock_get(t, m, LS_LOCK_MUTEX)))
         return ls_real.cond_clockwait(c, m, clk, abst);
@@ -145,14 +145,25 @@ LS_EXPORT int sem_destroy(sem_t *s)
     LS_ENSURE_REAL(sem_destroy);
     destroy_check(s, LS_SYNC_SEM, LS_MISUSE_DESTROY_IN_USE,
                   (uint64_t)(uintptr_t)__builtin_return_address(0));
+    if (ls_py_on)
+        ls_py_sem_destroy(s);
     return ls_real.sem_destroy(s);
+}
+
+/* Only CPython's semaphores need their start seen (python.c). */
+LS_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
+{
+    LS_ENSURE_REAL(sem_init);
+    if (ls_py_on)
+        return ls_py_sem_init(s, pshared, value);
+    return ls_real.sem_init(s, pshared, value);
 }
 
 /* A signal orders the signaller before the woken waiter (on top of the
  * mutex, which a signaller need not hold). */
 static void signalling(pthread_cond_t *c)
 {
-    struct ls_thread *t = ls_enter();
+    struct ls_thread *t = ls_py_internal(c) ? NULL : ls_enter();
     if (t)
         ls_sync_release(t, c, LS_SYNC_COND);
 }
@@ -179,7 +190,8 @@ LS_EXPORT int sem_post(sem_t *s)
     struct ls_thread *t = ls_self;
     if (t && !ls_guard && atomic_load_explicit(&ls_active, memory_order_relaxed)) {
         int saved = errno;
-        ls_sync_release_async(t, s, LS_SYNC_SEM);
+        if (!ls_py_on || !ls_py_sem_post(s))
+            ls_sync_release_async(t, s, LS_SYNC_SEM);
         errno = saved;
     }
     return ls_real.sem_post(s);
@@ -188,6 +200,12 @@ LS_EXPORT int sem_post(sem_t *s)
 LS_EXPORT int sem_wait(sem_t *s)
 {
     LS_ENSURE_REAL(sem_wait);
+    if (ls_py_on) {
+        RET_CFA;
+        int r = ls_py_sem_wait(s, -1, NULL, ret, cfa);
+        if (r != -2)
+            return r;
+    }
     struct ls_thread *t = ls_enter();
     if (!t)
         return ls_real.sem_wait(s);
@@ -228,18 +246,34 @@ static int sem_taken(sem_t *s, int r)
 LS_EXPORT int sem_trywait(sem_t *s)
 {
     LS_ENSURE_REAL(sem_trywait);
+    if (ls_py_on) {
+        RET_CFA;
+        return ls_py_sem_trywait(s, ret, cfa);
+    }
     return sem_taken(s, ls_real.sem_trywait(s));
 }
 
 LS_EXPORT int sem_timedwait(sem_t *s, const struct timespec *abst)
 {
     LS_ENSURE_REAL(sem_timedwait);
+    if (ls_py_on) {
+        RET_CFA;
+        int r = ls_py_sem_wait(s, CLOCK_REALTIME, abst, ret, cfa);
+        if (r != -2)
+            return r;
+    }
     return sem_taken(s, ls_real.sem_timedwait(s, abst));
 }
 
 LS_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abst)
 {
     LS_ENSURE_REAL(sem_clockwait);
+    if (ls_py_on) {
+        RET_CFA;
+        int r = ls_py_sem_wait(s, (int)clk, abst, ret, cfa);
+        if (r != -2)
+            return r;
+    }
     return sem_taken(s, ls_real.sem_clockwait(s, clk, abst));
 }
 

@@ -37,7 +37,7 @@ static inline struct ls_lock *mutex_entry(pthread_mutex_t *m)
 LS_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
 {
     LS_ENSURE_REAL(mutex_init);
-    struct ls_thread *t = ls_enter();
+    struct ls_thread *t = ls_py_internal(m) ? NULL : ls_enter();
     /* Only a mutex the shim has seen in use can be "in use": the memory of
      * a fresh one may hold anything. */
     if (t && ls_lock_known(m) && m->__data.__lock != 0) {
@@ -61,7 +61,7 @@ LS_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *
 LS_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 {
     LS_ENSURE_REAL(mutex_destroy);
-    struct ls_thread *t = ls_enter();
+    struct ls_thread *t = ls_py_internal(m) ? NULL : ls_enter();
     struct ls_lock *lk = t ? ls_lock_get(t, m, LS_LOCK_MUTEX) : NULL;
     if (lk && m->__data.__lock != 0) {
         ls_misuse(t, LS_MISUSE_DESTROY_LOCKED, lk, RET, 0);
@@ -76,7 +76,7 @@ LS_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
  * the thread or lock is not tracked, traced otherwise. */
 #define ACQUIRE(flags, call, traced_call)                                           \
     do {                                                                            \
-        struct ls_thread *t = ls_enter();                                           \
+        struct ls_thread *t = ls_py_internal(m) ? NULL : ls_enter();               \
         struct ls_lock *lk;                                                         \
         if (!t || !(lk = mutex_entry(m)))                                          \
             return call;                                                            \
@@ -218,7 +218,8 @@ LS_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
 LS_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     LS_ENSURE_REAL(mutex_unlock);
-    struct ls_thread *t = ls_enter();
+    /* The GIL's mutex is the interpreter's, not the program's. */
+    struct ls_thread *t = ls_py_internal(m) ? NULL : ls_enter();
     struct ls_lock *lk = t ? mutex_entry(m) : NULL;
     if (lk && !ls_release(t, lk)) {
         /* Not held as far as the shim knows.  glibc knows the owner: held

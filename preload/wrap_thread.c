@@ -65,7 +65,8 @@ static struct ls_thread *map_find(pthread_t th, int take)
 
 static void thread_end(struct ls_thread *t, uint32_t exit_stack)
 {
-    if (t->nheld)
+    /* A Python thread may end holding a Lock: legal there. */
+    if (t->nheld && !ls_lock_is_py(t->held[0].lk))
         ls_misuse(t, LS_MISUSE_EXIT_HOLDING, t->held[0].lk, t->held[0].ret_ip, 0);
     ls_thread_finish(t, exit_stack);
     ls_thread_leave(t);

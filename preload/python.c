@@ -1,0 +1,851 @@
+/*
+ * CPython: Python's own locks, Python stacks and names.
+ *
+ * CPython 3.11 to 3.13.0 build threading.Lock and RLock on semaphores
+ * initialised to 1: an acquire is a sem_trywait made with the GIL held,
+ * then (if that failed) a blocking sem_wait or sem_clockwait with the GIL
+ * released; a release is a sem_post with the GIL held.  The GIL itself is a
+ * mutex and condvars inside the exported object _PyRuntime: those are
+ * passed through untouched (wrap_mutex.c, wrap_cond.c).
+ *
+ * A semaphore initialised to 1 while a Python frame runs is classified at
+ * once, from that frame: made in threading's Condition.wait, a waiter (a
+ * signal); in Thread._set_tstate_lock, the thread's sentinel (waiting on it
+ * is a join); in importlib's frozen code, the interpreter's; else a lock.  A
+ * lock posted by a thread that does not hold it becomes a signal (its edges
+ * are void: LS_REC_PYLOCK).
+ *
+ * The interpreter is called only with the GIL held by the calling thread,
+ * after Py_IsInitialized(), in the main interpreter, never while it
+ * finalizes, never from sem_post (which may run in a signal handler), with
+ * the error indicator saved and restored around.  What is read per call is
+ * read raw from the thread state (per-version offsets below): the top
+ * frame's code and instruction are the site key, and the whole Python stack
+ * is taken and symbolized only when a thread meets a site for the first
+ * time.
+ */
+#define _GNU_SOURCE
+#include "hot.h"
+#include "wrap.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+
+uintptr_t ls_py_rt_lo;
+size_t ls_py_rt_size;
+int ls_py_on;
+__thread uint32_t ls_site_stack LS_TLS;
+
+/* ---- the interpreter's layout ------------------------------------------ */
+
+struct layout {
+    int minor;
+    int ts_cframe, cframe_frame, ts_frame; /* tstate -> (cframe ->) current frame */
+    int f_code, f_instr, f_prev, f_owner, f_globals, f_locals;
+    int co_argcount, co_filename, co_qualname, co_firsttraceable, co_code;
+    int owner_cstack;                      /* frames of C calls (3.12+), -1: none */
+};
+
+/* Measured with offsetof against each version's internal headers. */
+static const struct layout layouts[] = {
+    {11, 56, 8, -1, 32, 56, 48, 69, 8, 72, 56, 112, 128, 168, 184, -1},
+    {12, 56, 0, -1, 0, 56, 8, 70, 24, 72, 52, 112, 128, 176, 192, 3},
+    {13, -1, 0, 72, 0, 56, 8, 70, 24, 72, 52, 112, 128, 184, 200, 3},
+};
+#define OWNED_BY_GENERATOR 1
+#define TP_NAME 24
+#define TP_FLAGS 168
+#define TPFLAGS_HEAPTYPE (1ul << 9)
+#define TPFLAGS_UNICODE_SUBCLASS (1ul << 28)
+#define LOCK_SEM 16 /* lockobject / rlockobject: the PyThread lock after the header */
+
+static const struct layout *L;
+static uint32_t py_version;
+
+static struct {
+    int (*is_initialized)(void);
+    void *(*unchecked)(void);
+    void *(*this_thread)(void);
+    void *(*interp_main)(void);
+    void *(*interp_of)(void *);
+    int (*finalizing)(void);
+    int (*addr2line)(void *, int);
+    const char *(*utf8)(void *, ssize_t *);
+    void (*fetch)(void **, void **, void **);
+    void (*restore)(void *, void *, void *);
+    int (*dict_next)(void *, ssize_t *, void **, void **);
+    void *(*generic_dict)(void *, void *);
+    void *(*dict_get)(void *, const char *);
+    void (*decref)(void *);
+    void *code_type;
+} api;
+
+static void *sym(const char *name)
+{
+    return dlsym(RTLD_DEFAULT, name);
+}
+
+static void write_python_record(void)
+{
+    struct ls_rec_python r = {
+        .version = py_version,
+        .flags = ls_py_on ? LS_PY_LOCKS : LS_PY_LOCKS_UNSEEN,
+    };
+    ls_writer_record(LS_REC_PYTHON, &r, sizeof r, NULL, 0, NULL, 0);
+}
+
+static void unseen(const char *why)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, "CPython %s: Python locks, deadlocks and lock order are not checked",
+             why);
+    ls_warn("lockscope: %s", msg);
+    ls_writer_note(LS_NOTE_PY_UNSEEN, msg);
+}
+
+void ls_py_init(void)
+{
+    void *rt = sym("_PyRuntime");
+    if (!rt)
+        return;
+    Dl_info info;
+    const ElfW(Sym) *es = NULL;
+    if (dladdr1(rt, &info, (void **)&es, RTLD_DL_SYMENT) && es && es->st_size) {
+        ls_py_rt_lo = (uintptr_t)rt;
+        ls_py_rt_size = es->st_size;
+    }
+    const uint32_t *ver = sym("Py_Version");
+    if (!ver) {
+        write_python_record();
+        unseen("older than 3.11");
+        return;
+    }
+    py_version = *ver;
+    int major = (int)(py_version >> 24), minor = (int)((py_version >> 16) & 0xff);
+    int micro = (int)((py_version >> 8) & 0xff);
+    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++)
+        if (major == 3 && layouts[i].minor == minor)
+            L = &layouts[i];
+    api.is_initialized = sym("Py_IsInitialized");
+    api.unchecked = sym(minor >= 13 ? "PyThreadState_GetUnchecked" : "_PyThreadState_UncheckedGet");
+    api.this_thread = sym("PyGILState_GetThisThreadState");
+    api.interp_main = sym("PyInterpreterState_Main");
+    api.interp_of = sym("PyThreadState_GetInterpreter");
+    api.finalizing = sym(minor >= 13 ? "Py_IsFinalizing" : "_Py_IsFinalizing");
+    api.addr2line = sym("PyCode_Addr2Line");
+    api.utf8 = sym("PyUnicode_AsUTF8AndSize");
+    api.fetch = sym("PyErr_Fetch");
+    api.restore = sym("PyErr_Restore");
+    api.dict_next = sym("PyDict_Next");
+    api.generic_dict = sym("PyObject_GenericGetDict");
+    api.dict_get = sym("PyDict_GetItemString");
+    api.decref = sym("Py_DecRef");
+    api.code_type = sym("PyCode_Type");
+    char v[32];
+    snprintf(v, sizeof v, "%d.%d.%d", major, minor, micro);
+    if (major == 3 && (minor > 13 || (minor == 13 && micro >= 1))) {
+        write_python_record();
+        char why[128];
+        snprintf(why, sizeof why, "%s (its threading.Lock does not go through libc)", v);
+        unseen(why);
+        return;
+    }
+    if (!L || !api.is_initialized || !api.unchecked || !api.this_thread || !api.interp_main ||
+        !api.interp_of || !api.addr2line || !api.utf8 || !api.fetch || !api.restore ||
+        !api.dict_next || !api.generic_dict || !api.dict_get || !api.decref || !api.code_type) {
+        write_python_record();
+        char why[128];
+        snprintf(why, sizeof why, "%s (an interpreter lockscope does not know)", v);
+        unseen(why);
+        return;
+    }
+    ls_py_on = 1;
+    write_python_record();
+}
+
+/* ---- the GIL, frames -------------------------------------------------- */
+
+#define RD(p, off, type) (*(type *)((char *)(p) + (off)))
+
+/* The calling thread's thread state if it holds the GIL in the main
+ * interpreter of an initialized, running interpreter; else NULL. */
+static void *py_tstate(void)
+{
+    if (!ls_py_on || !api.is_initialized())
+        return NULL;
+    void *ts = api.unchecked();
+    /* 3.11: the unchecked state is the GIL holder's, whichever thread that
+     * is; 3.12+: this thread's, NULL while it is detached. */
+    if (!ts || ts != api.this_thread())
+        return NULL;
+    if (api.finalizing && api.finalizing())
+        return NULL;
+    if (api.interp_of(ts) != api.interp_main()) {
+        static _Atomic int noted;
+        if (!atomic_exchange(&noted, 1))
+            ls_writer_note(LS_NOTE_PY_SUBINTERP, "a subinterpreter ran: Python locks are not "
+                                                 "checked in it");
+        return NULL;
+    }
+    return ts;
+}
+
+/* A frame that has started running Python code, with its code object and
+ * the index of its current instruction; 0 for the interpreter's own. */
+static int frame_code(const char *f, const char **code, int *lasti)
+{
+    unsigned char owner = RD(f, L->f_owner, unsigned char);
+    if (L->owner_cstack >= 0 && owner == (unsigned)L->owner_cstack)
+        return 0;
+    const char *co = RD(f, L->f_code, const char *);
+    if (!co || RD(co, 8, void *) != api.code_type)
+        return 0;
+    const char *instr = RD(f, L->f_instr, const char *);
+    const char *base = co + L->co_code;
+    if (owner != OWNED_BY_GENERATOR && instr < base + 2 * RD(co, L->co_firsttraceable, int))
+        return 0;
+    *code = co;
+    *lasti = (int)((instr - base) / 2);
+    return 1;
+}
+
+static const char *frame_next(const char *f)
+{
+    return RD(f, L->f_prev, const char *);
+}
+
+static const char *top_frame(void *ts)
+{
+    if (L->ts_cframe >= 0) {
+        const char *cf = RD(ts, L->ts_cframe, const char *);
+        return cf ? RD(cf, L->cframe_frame, const char *) : NULL;
+    }
+    return RD(ts, L->ts_frame, const char *);
+}
+
+/* The innermost frame running Python code. */
+static const char *user_frame(void *ts, const char **code, int *lasti)
+{
+    for (const char *f = top_frame(ts); f; f = frame_next(f))
+        if (frame_code(f, code, lasti))
+            return f;
+    return NULL;
+}
+
+static const char *str_utf8(void *s, ssize_t *len)
+{
+    if (!s || !(RD(RD(s, 8, char *), TP_FLAGS, unsigned long) & TPFLAGS_UNICODE_SUBCLASS))
+        return NULL;
+    return api.utf8(s, len);
+}
+
+/* ---- code objects and stacks ------------------------------------------ */
+
+#define uthash_malloc(sz) ls_arena_alloc(sz)
+#define uthash_free(ptr, sz) ((void)(ptr), (void)(sz))
+#define HASH_NONFATAL_OOM 1
+#include <uthash.h>
+
+/* What a function's name says about the semaphores made in it. */
+enum { ROLE_LOCK = 0, ROLE_WAITER, ROLE_SENTINEL, ROLE_INTERNAL };
+
+struct code_key {
+    const void *code, *file, *name;
+};
+
+struct code_entry {
+    UT_hash_handle hh;
+    struct code_key key;
+    uint32_t id;
+    uint32_t role;
+};
+
+struct stack_entry {
+    UT_hash_handle hh;
+    uint32_t id;
+    uint32_t n;
+    struct ls_rec_pyframe f[];
+};
+
+static struct code_entry *codes;
+static struct stack_entry *stacks;
+static struct ls_spin tables_spin;
+static uint32_t next_code = 1;
+
+static int ends_with(const char *s, size_t n, const char *tail)
+{
+    size_t k = strlen(tail);
+    return n >= k && memcmp(s + n - k, tail, k) == 0;
+}
+
+static uint32_t role_of(const char *file, size_t flen, const char *name, size_t nlen)
+{
+    if (flen >= 8 && memcmp(file, "<frozen ", 8) == 0)
+        return ROLE_INTERNAL;
+    if (ends_with(file, flen, "threading.py")) {
+        if (nlen == 14 && memcmp(name, "Condition.wait", 14) == 0)
+            return ROLE_WAITER;
+        if (ends_with(name, nlen, "._set_tstate_lock"))
+            return ROLE_SENTINEL;
+    }
+    return ROLE_LOCK;
+}
+
+/* The code object's entry, its record written the first time.  The GIL is
+ * held; no lock of ours is held while the interpreter is called. */
+static struct code_entry *code_entry(const char *co)
+{
+    struct code_key k = {co, RD(co, L->co_filename, void *), RD(co, L->co_qualname, void *)};
+    struct code_entry *e;
+    ls_spin_lock(&tables_spin);
+    HASH_FIND(hh, codes, &k, sizeof k, e);
+    ls_spin_unlock(&tables_spin);
+    if (e)
+        return e;
+    ssize_t flen = 0, nlen = 0;
+    const char *file = str_utf8((void *)k.file, &flen);
+    const char *name = str_utf8((void *)k.name, &nlen);
+    if (!file)
+        file = "", flen = 0;
+    if (!name)
+        name = "", nlen = 0;
+    e = ls_arena_alloc(sizeof *e);
+    if (!e)
+        return NULL;
+    e->key = k;
+    e->role = role_of(file, (size_t)flen, name, (size_t)nlen);
+    ls_spin_lock(&tables_spin);
+    struct code_entry *other;
+    HASH_FIND(hh, codes, &k, sizeof k, other);
+    if (other) {
+        ls_spin_unlock(&tables_spin);
+        return other;
+    }
+    e->id = next_code++;
+    HASH_ADD(hh, codes, key, sizeof k, e);
+    ls_spin_unlock(&tables_spin);
+    struct ls_rec_pycode r = {
+        .id = e->id,
+        .first_line = 0,
+        .file_len = (uint32_t)flen,
+        .name_len = (uint32_t)nlen,
+    };
+    ls_writer_record(LS_REC_PYCODE, &r, sizeof r, file, (size_t)flen, name, (size_t)nlen);
+    return e;
+}
+
+#define PY_MAX_FRAMES 32
+
+/* The calling thread's Python stack, interned: a stack id whose native
+ * frames are these and whose Python frames are in LS_REC_PYSTACK. */
+static uint32_t capture(void *ts, uint32_t *role)
+{
+    struct {
+        uint32_t n;
+        struct ls_rec_pyframe f[PY_MAX_FRAMES];
+    } key;
+    memset(&key, 0, sizeof key);
+    int depth = ls_opt.stack_depth < PY_MAX_FRAMES ? ls_opt.stack_depth : PY_MAX_FRAMES;
+    for (const char *f = top_frame(ts); f && (int)key.n < depth; f = frame_next(f)) {
+        const char *co;
+        int lasti;
+        if (!frame_code(f, &co, &lasti))
+            continue;
+        struct code_entry *e = code_entry(co);
+        if (!e)
+            return 0;
+        if (key.n == 0 && role)
+            *role = e->role;
+        key.f[key.n].code = e->id;
+        key.f[key.n].line = api.addr2line((void *)co, lasti * 2);
+        key.n++;
+    }
+    if (key.n == 0)
+        return 0;
+    size_t klen = sizeof key.n + key.n * sizeof key.f[0];
+    struct stack_entry *s;
+    ls_spin_lock(&tables_spin);
+    HASH_FIND(hh, stacks, &key, klen, s);
+    ls_spin_unlock(&tables_spin);
+    if (s)
+        return s->id;
+    s = ls_arena_alloc(sizeof *s + key.n * sizeof key.f[0]);
+    if (!s)
+        return 0;
+    s->n = key.n;
+    memcpy(s->f, key.f, key.n * sizeof key.f[0]);
+    uint64_t ips[LS_TRACE_MAX_FRAMES];
+    int nips = ls_backtrace(ips, ls_opt.stack_depth);
+    ls_spin_lock(&tables_spin);
+    struct stack_entry *other;
+    HASH_FIND(hh, stacks, &key, klen, other);
+    if (other) {
+        ls_spin_unlock(&tables_spin);
+        return other->id;
+    }
+    /* the key is n then the frames: the entry's own copy, laid out alike */
+    s->id = ls_stack_fresh(ips, nips);
+    HASH_ADD_KEYPTR(hh, stacks, &s->n, klen, s);
+    ls_spin_unlock(&tables_spin);
+    struct ls_rec_pystack r = {.stack = s->id, .nframes = s->n};
+    ls_writer_record(LS_REC_PYSTACK, &r, sizeof r, s->f, s->n * sizeof s->f[0], NULL, 0);
+    return s->id;
+}
+
+/* Per thread: the stack of each site met (top frame's code and
+ * instruction), direct-mapped. */
+#define SITES 256
+static __thread struct site {
+    const void *code;
+    int lasti;
+    uint32_t gen;
+    uint32_t stack;
+    uint32_t role;
+} sites[SITES] LS_TLS;
+
+struct saved_error {
+    void *type, *value, *tb;
+};
+
+/* The Python stack of the calling thread (GIL held: ts), and the role its
+ * top function gives the semaphores it makes. */
+static uint32_t py_site(void *ts, uint32_t *role)
+{
+    const char *co;
+    int lasti;
+    if (!user_frame(ts, &co, &lasti))
+        return 0;
+    unsigned k = (unsigned)(((uintptr_t)co >> 4) ^ ((uintptr_t)co >> 12) ^ (unsigned)lasti * 31u) &
+                 (SITES - 1);
+    struct site *s = &sites[k];
+    if (likely(s->code == co && s->lasti == lasti && s->gen == ls_file_gen)) {
+        if (role)
+            *role = s->role;
+        return s->stack;
+    }
+    struct saved_error err;
+    api.fetch(&err.type, &err.value, &err.tb);
+    uint32_t r = ROLE_LOCK;
+    uint32_t id = capture(ts, &r);
+    api.restore(err.type, err.value, err.tb);
+    if (id) {
+        s->code = co;
+        s->lasti = lasti;
+        s->gen = ls_file_gen;
+        s->stack = id;
+        s->role = r;
+    }
+    if (role)
+        *role = r;
+    return id;
+}
+
+/* ---- names ------------------------------------------------------------- */
+
+static uint32_t lock_type(void *v, const void *sem)
+{
+    const char *tp = RD(v, 8, const char *);
+    const char *name = RD(tp, TP_NAME, const char *);
+    if (!name || RD(v, LOCK_SEM, const void *) != sem)
+        return 0;
+    if (strcmp(name, "_thread.lock") == 0)
+        return LS_LOCK_PY;
+    if (strcmp(name, "_thread.RLock") == 0)
+        return LS_LOCK_PY_RLOCK;
+    return 0;
+}
+
+/* The key of dict d whose value is the lock object of sem. */
+static int dict_find(void *d, const void *sem, const char *prefix, char *out, size_t n,
+                     uint32_t *kind)
+{
+    ssize_t pos = 0;
+    void *k, *v;
+    while (api.dict_next(d, &pos, &k, &v)) {
+        uint32_t t = v ? lock_type(v, sem) : 0;
+        if (!t)
+            continue;
+        ssize_t len = 0;
+        const char *s = str_utf8(k, &len);
+        if (!s)
+            continue;
+        snprintf(out, n, "%s%.*s", prefix, (int)len, s);
+        *kind = t;
+        return 1;
+    }
+    return 0;
+}
+
+/* What the lock of sem is bound to, seen from the few innermost frames:
+ * a global of the function's module, or an attribute of its first argument
+ * (self.lock). */
+static int lock_name(void *ts, const void *sem, char *out, size_t n, uint32_t *kind)
+{
+    int depth = 0;
+    for (const char *f = top_frame(ts); f && depth < 3; f = frame_next(f)) {
+        const char *co;
+        int lasti;
+        if (!frame_code(f, &co, &lasti))
+            continue;
+        depth++;
+        void *g = RD(f, L->f_globals, void *);
+        if (g && dict_find(g, sem, "", out, n, kind))
+            return 1;
+        void *self = RD(co, L->co_argcount, int) >= 1 ? RD(f, L->f_locals, void *) : NULL;
+        if (self && (RD(RD(self, 8, char *), TP_FLAGS, unsigned long) & TPFLAGS_HEAPTYPE)) {
+            void *d = api.generic_dict(self, NULL);
+            int found = d && dict_find(d, sem, "self.", out, n, kind);
+            if (d)
+                api.decref(d);
+            if (found)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static void write_pylock(struct ls_lock *lk, uint32_t role, const char *name)
+{
+    uint32_t id = atomic_load(&lk->id);
+    if (!id)
+        return;
+    ls_lock_ensure_written(lk);
+    struct ls_rec_pylock r = {.lock = id, .role = role, .name_len = name ? (uint32_t)strlen(name) : 0};
+    ls_writer_record(LS_REC_PYLOCK, &r, sizeof r, name, r.name_len, NULL, 0);
+}
+
+/* At a lock's first acquisition in this file (the GIL held). */
+static void name_lock(void *ts, struct ls_lock *lk, const void *sem)
+{
+    if (atomic_exchange(&lk->py_named, ls_file_gen) == ls_file_gen)
+        return;
+    char name[256];
+    uint32_t kind = 0;
+    struct saved_error err;
+    api.fetch(&err.type, &err.value, &err.tb);
+    int found = lock_name(ts, sem, name, sizeof name, &kind);
+    api.restore(err.type, err.value, err.tb);
+    if (found && kind)
+        lk->kind = kind;
+    (void)ls_lock_id(lk);
+    write_pylock(lk, LS_PYLOCK_LOCK, found ? name : NULL);
+}
+
+/* A thread's Python name, from the Thread object (self) of
+ * _set_tstate_lock, the first thing a Python thread does. */
+static void name_thread(void *ts, struct ls_thread *t)
+{
+    const char *co;
+    int lasti;
+    const char *f = user_frame(ts, &co, &lasti);
+    if (!f || RD(co, L->co_argcount, int) < 1)
+        return;
+    void *self = RD(f, L->f_locals, void *);
+    if (!self)
+        return;
+    struct saved_error err;
+    api.fetch(&err.type, &err.value, &err.tb);
+    void *d = api.generic_dict(self, NULL);
+    if (d) {
+        void *v = api.dict_get(d, "_name");
+        ssize_t len = 0;
+        const char *s = v ? str_utf8(v, &len) : NULL;
+        if (s) {
+            if (len > 255)
+                len = 255;
+            struct ls_rec_thread_name rec = {.tid = t->tid, .name_len = (uint32_t)len};
+            ls_writer_record(LS_REC_THREAD_NAME, &rec, sizeof rec, s, (size_t)len, NULL, 0);
+        }
+        api.decref(d);
+    }
+    api.restore(err.type, err.value, err.tb);
+}
+
+/* ---- the semaphore calls ----------------------------------------------- */
+
+int ls_py_sem_init(void *s, int pshared, unsigned value)
+{
+    int r = ls_real.sem_init(s, pshared, value);
+    struct ls_thread *t = ls_enter();
+    if (!t || r != 0)
+        return r;
+    int saved = errno;
+    if (value != 1 && !ls_lock_known(s)) {
+        errno = saved;
+        return r;
+    }
+    struct ls_lock *lk = ls_lock_get(t, s, LS_SYNC_SEM);
+    if (!lk) {
+        errno = saved;
+        return r;
+    }
+    uint32_t role = ROLE_INTERNAL, site = 0;
+    if (value == 1 && !pshared) {
+        ls_guard++;
+        void *ts = py_tstate();
+        if (ts) {
+            role = ROLE_LOCK;
+            site = py_site(ts, &role);
+            if (!site)
+                role = ROLE_INTERNAL; /* made by C code, no Python frame */
+        }
+        ls_guard--;
+    }
+    atomic_store(&lk->py_owner, NULL);
+    atomic_store(&lk->py_named, 0);
+    switch (role) {
+    case ROLE_LOCK:
+        ls_site_stack = site;
+        ls_lock_init_event(lk, LS_LOCK_PY);
+        ls_site_stack = 0;
+        atomic_store(&lk->py, LS_PYSEM_LOCK);
+        break;
+    case ROLE_WAITER:
+        lk->kind = LS_SYNC_SEM;
+        atomic_store(&lk->py, LS_PYSEM_SIGNAL);
+        break;
+    case ROLE_SENTINEL:
+        lk->kind = LS_SYNC_SEM;
+        atomic_store(&lk->py, LS_PYSEM_SENTINEL);
+        break;
+    default:
+        lk->kind = LS_SYNC_SEM;
+        atomic_store(&lk->py, LS_PYSEM_NONE);
+    }
+    errno = saved;
+    return r;
+}
+
+void ls_py_sem_destroy(void *s)
+{
+    struct ls_thread *t = ls_enter();
+    if (!t || !ls_lock_known(s))
+        return;
+    struct ls_lock *lk = ls_lock_get(t, s, LS_SYNC_SEM);
+    if (!lk)
+        return;
+    int saved = errno;
+    if (atomic_exchange(&lk->py, LS_PYSEM_NONE) == LS_PYSEM_LOCK) {
+        ls_lock_destroy_event(lk);
+        lk->kind = LS_SYNC_SEM;
+    }
+    atomic_store(&lk->py_owner, NULL);
+    errno = saved;
+}
+
+/* The blocking wait that follows a failed try on the same semaphore is the
+ * same acquisition: the stack taken at the try (GIL held) is its stack. */
+static __thread const void *pend_sem LS_TLS;
+static __thread uint32_t pend_site LS_TLS;
+
+/* Held locks that are no longer locks (posted by another thread, destroyed
+ * and made again) leave the held stack. */
+static void purge(struct ls_thread *t)
+{
+    for (uint32_t i = t->nheld; i-- > 0;) {
+        struct ls_held *h = &t->held[i];
+        struct ls_lock *lk = h->lk;
+        if (!ls_lock_is_py(lk) ||
+            (atomic_load(&lk->py) == LS_PYSEM_LOCK && atomic_load(&lk->id) == h->id))
+            continue;
+        t->heldhash ^= h->mix;
+        memmove(h, h + 1, (t->nheld - i - 1) * sizeof *h);
+        t->nheld--;
+    }
+}
+
+static void set_held_stack(struct ls_thread *t, struct ls_lock *lk, uint32_t site)
+{
+    struct ls_held *h = site ? ls_held_find(t, lk) : NULL;
+    if (h) {
+        h->stack = site;
+        h->stack_gen = ls_file_gen;
+        h->approx = 0;
+    }
+}
+
+static void sentinel_taken(struct ls_thread *t, struct ls_lock *lk, void *ts)
+{
+    struct ls_thread *none = NULL;
+    /* The first to take a sentinel is the thread it stands for; later
+     * takers are joiners, after it ended. */
+    if (!atomic_load(&lk->py_named) &&
+        atomic_compare_exchange_strong(&lk->py_owner, &none, t)) {
+        atomic_store(&lk->py_named, 1);
+        if (ts)
+            name_thread(ts, t);
+    }
+}
+
+int ls_py_sem_trywait(void *s, uint64_t ret, uint64_t cfa)
+{
+    struct ls_thread *t = ls_enter();
+    struct ls_lock *lk = t && ls_lock_known(s) ? ls_lock_get(t, s, LS_SYNC_SEM) : NULL;
+    uint32_t role = lk ? atomic_load(&lk->py) : LS_PYSEM_NONE;
+    if (role != LS_PYSEM_LOCK && role != LS_PYSEM_SENTINEL) {
+        int r = ls_real.sem_trywait(s);
+        if (r == 0 && t) {
+            int saved = errno;
+            ls_sync_acquire(t, s, LS_SYNC_SEM);
+            errno = saved;
+        }
+        return r;
+    }
+    int saved = errno;
+    ls_guard++;
+    void *ts = py_tstate();
+    uint32_t site = ts ? py_site(ts, NULL) : 0;
+    ls_guard--;
+    errno = saved;
+    int r = ls_real.sem_trywait(s);
+    saved = errno;
+    if (r != 0) {
+        pend_sem = s;
+        pend_site = site;
+    } else if (role == LS_PYSEM_SENTINEL) {
+        ls_guard++;
+        sentinel_taken(t, lk, ts);
+        ls_guard--;
+        ls_sync_acquire(t, s, LS_SYNC_SEM);
+    } else {
+        purge(t);
+        if (ts && atomic_load(&lk->py_named) != ls_file_gen) {
+            ls_guard++;
+            name_lock(ts, lk, s);
+            ls_guard--;
+        }
+        ls_site_stack = site;
+        ls_acquire_pre(t, lk, 0, ret, cfa);
+        ls_acquire_post(t, lk, 0, ret, cfa);
+        set_held_stack(t, lk, site);
+        ls_site_stack = 0;
+    }
+    errno = saved;
+    return r;
+}
+
+static int real_wait(void *s, int clk, const struct timespec *abst)
+{
+    if (clk < 0)
+        return ls_real.sem_wait(s);
+    if (clk == CLOCK_REALTIME && !ls_real.sem_clockwait)
+        return ls_real.sem_timedwait(s, abst);
+    return ls_real.sem_clockwait(s, (clockid_t)clk, abst);
+}
+
+/* An untimed wait for a Python lock or a thread's sentinel, in slices: each
+ * timeout looks for a wait-for cycle, and a thread waiting for a lock it
+ * holds itself is a deadlock once every thread is blocked for good. */
+static int sliced(struct ls_thread *t, void *s, uint32_t kind, struct ls_lock *lk,
+                  struct ls_thread *other)
+{
+    if (!ls_opt.deadlock || !ls_real.sem_clockwait)
+        return ls_real.sem_wait(s);
+    ls_wait_begin(t, kind, lk, s, other);
+    struct ls_wait_state st = {0}, self_st = {0};
+    uint64_t t0 = ls_mono_ns();
+    int r;
+    for (;;) {
+        struct timespec ts;
+        ls_wait_deadline(&ts);
+        r = ls_real.sem_clockwait(s, CLOCK_MONOTONIC, &ts);
+        if (r == 0 || errno != ETIMEDOUT)
+            break;
+        int saved = errno;
+        ls_wait_slice(t, &st);
+        if (other == t && ls_all_blocked(&self_st)) {
+            ls_wait_end(t);
+            ls_self_deadlock(t, lk, s, LS_WAIT_LOCK);
+            ls_wait_begin(t, kind, lk, s, other);
+        }
+        errno = saved;
+    }
+    int saved = errno;
+    ls_wait_end(t);
+    t->last_wait_ns = ls_mono_ns() - t0 + 1;
+    errno = saved;
+    return r;
+}
+
+int ls_py_sem_wait(void *s, int clk, const struct timespec *abst, uint64_t ret, uint64_t cfa)
+{
+    struct ls_thread *t = ls_enter();
+    struct ls_lock *lk = t && ls_lock_known(s) ? ls_lock_get(t, s, LS_SYNC_SEM) : NULL;
+    uint32_t role = lk ? atomic_load(&lk->py) : LS_PYSEM_NONE;
+    if (role != LS_PYSEM_LOCK && role != LS_PYSEM_SENTINEL)
+        return -2; /* not a Python lock: the usual semaphore wait */
+    uint32_t site = pend_sem == s ? pend_site : 0;
+    pend_sem = NULL;
+    int r, saved;
+    if (role == LS_PYSEM_SENTINEL) {
+        struct ls_thread *owner = atomic_load(&lk->py_owner);
+        ls_site_stack = site;
+        r = clk < 0 && owner && owner != t ? sliced(t, s, LS_WAIT_JOIN, NULL, owner)
+                                            : real_wait(s, clk, abst);
+        ls_site_stack = 0;
+        saved = errno;
+        if (r == 0)
+            ls_sync_acquire(t, s, LS_SYNC_SEM);
+        errno = saved;
+        return r;
+    }
+    purge(t);
+    int flags = clk >= 0 ? LS_ACQ_TIMED : 0;
+    ls_site_stack = site;
+    int held = ls_acquire_pre(t, lk, flags, ret, cfa);
+    r = clk < 0 ? sliced(t, s, LS_WAIT_LOCK, lk, held ? t : NULL) : real_wait(s, clk, abst);
+    saved = errno;
+    if (r == 0) {
+        ls_acquire_post(t, lk, flags, ret, cfa);
+        set_held_stack(t, lk, site);
+    }
+    ls_site_stack = 0;
+    errno = saved;
+    return r;
+}
+
+/* From sem_post: never calls the interpreter, never waits. */
+int ls_py_sem_post(void *s)
+{
+    struct ls_thread *t = ls_self;
+    if (!t || ls_guard || !atomic_load_explicit(&ls_active, memory_order_relaxed) ||
+        !ls_lock_known(s))
+        return 0;
+    struct ls_lock *lk = ls_lock_get(t, s, LS_SYNC_SEM);
+    if (!lk)
+        return 0;
+    uint32_t role = atomic_load(&lk->py);
+    if (role == LS_PYSEM_LOCK) {
+        if (ls_held_find(t, lk)) {
+            ls_release(t, lk);
+            return 1;
+        }
+        /* Released by a thread that does not hold it: a signal. */
+        uint32_t expect = LS_PYSEM_LOCK;
+        if (atomic_compare_exchange_strong(&lk->py, &expect, LS_PYSEM_SIGNAL)) {
+            ls_guard++;
+            write_pylock(lk, LS_PYLOCK_SIGNAL, NULL);
+            ls_guard--;
+        }
+    } else if (role == LS_PYSEM_SENTINEL) {
+        struct ls_thread *me = t;
+        atomic_compare_exchange_strong(&lk->py_owner, &me, NULL);
+    }
+    return 0;
+}
+
+void ls_py_after_fork_child(void)
+{
+    tables_spin.v = 0;
+    codes = NULL;
+    stacks = NULL;
+    next_code = 1;
+    if (ls_py_rt_lo)
+        write_python_record();
+}
