@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "analyze.h"
+#include "python.h"
 #include "deadlock.h"
 #include "lockgraph.h"
 #include "misuse.h"
@@ -83,6 +84,8 @@ static void scope_sync(const struct ls_process *p, struct ls_fprocess *fp)
         {LS_LOCK_MUTEX_ERRORCHECK, "error-checking mutex", "error-checking mutexes"},
         {LS_LOCK_RWLOCK, "rwlock", "rwlocks"},
         {LS_LOCK_SPIN, "spinlock", "spinlocks"},
+        {LS_LOCK_PY, "Python Lock", "Python Locks"},
+        {LS_LOCK_PY_RLOCK, "Python RLock", "Python RLocks"},
         {LS_SYNC_COND, "condition variable", "condition variables"},
         {LS_SYNC_SEM, "semaphore", "semaphores"},
         {LS_SYNC_BARRIER, "barrier", "barriers"},
@@ -128,6 +131,7 @@ size_t ls_analyze_process(struct ls_process *p, struct ls_report *r,
     ls_collect_profile(p, proc, r);
     ls_link_deadlocks(r, first);
     scope_sync(p, &r->procs[proc]);
+    ls_py_scope(p, &r->procs[proc]);
     ls_scope_set(&r->procs[proc], "timeline", "a per-thread timeline of lock holds and waits",
                  LS_SCOPE_NOT_CHECKED, "not recorded: the trace has no timing of events");
     return proc;

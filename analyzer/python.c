@@ -5,6 +5,7 @@
 #include "python.h"
 #include "model.h"
 #include "util.h"
+#include "findings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,4 +229,32 @@ int ls_py_system_file(const char *file)
         return 1;
     return strstr(file, "/lib/python3") != NULL || strstr(file, "/site-packages/") != NULL ||
            strstr(file, "/dist-packages/") != NULL;
+}
+
+void ls_py_scope(struct ls_process *p, struct ls_fprocess *fp)
+{
+    if (!p->py || !p->py->version)
+        return;
+    static const char title[] = "Python locks (threading.Lock, RLock) and Python stacks";
+    char v[32];
+    ls_py_version(p->py->version, v, sizeof v);
+    if (p->py->flags & LS_PY_LOCKS) {
+        size_t n = 0;
+        for (size_t i = 0; i < p->nlocks; i++)
+            n += p->locks[i].kind == LS_LOCK_PY || p->locks[i].kind == LS_LOCK_PY_RLOCK;
+        const char *sub = NULL;
+        for (size_t i = 0; i < p->nnotes; i++)
+            if (p->notes[i].code == LS_NOTE_PY_SUBINTERP)
+                sub = p->notes[i].msg;
+        ls_scope_set(fp, "python", title, sub ? LS_SCOPE_PARTIAL : LS_SCOPE_CHECKED,
+                     "CPython %s: %zu Python lock%s followed%s%s", v, n, n == 1 ? "" : "s",
+                     sub ? "; " : "", sub ? sub : "");
+        return;
+    }
+    const char *why = NULL;
+    for (size_t i = 0; i < p->nnotes; i++)
+        if (p->notes[i].code == LS_NOTE_PY_UNSEEN)
+            why = p->notes[i].msg;
+    ls_scope_set(fp, "python", title, LS_SCOPE_NOT_CHECKED, "%s",
+                 why ? why : "this CPython's locks are not followed");
 }

@@ -55,6 +55,10 @@ const struct ls_pystack *ls_py_stack(struct ls_process *p, uint32_t stack);
 const struct ls_pycode *ls_py_code(struct ls_process *p, uint32_t id);
 /* The name a Python lock is bound to, or NULL. */
 const char *ls_py_lock_name(struct ls_process *p, uint32_t lock);
+struct ls_fprocess;
+/* The report's "python" scope entry of a CPython process: its Python
+ * locks checked, or why not. */
+void ls_py_scope(struct ls_process *p, struct ls_fprocess *fp);
 /* "3.11.2" into buf. */
 void ls_py_version(uint32_t v, char *buf, size_t n);
 /* 1 if a Python file is the interpreter's (stdlib, site-packages, frozen). */

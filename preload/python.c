@@ -446,6 +446,12 @@ static uint32_t py_site(void *ts, uint32_t *role)
     return id;
 }
 
+uint32_t ls_py_here(void)
+{
+    void *ts = py_tstate();
+    return ts ? py_site(ts, NULL) : 0;
+}
+
 /* ---- names ------------------------------------------------------------- */
 
 static uint32_t lock_type(void *v, const void *sem)

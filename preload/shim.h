@@ -464,6 +464,8 @@ extern int ls_py_on LS_HIDDEN;
  * stack to record as "here" instead of a native unwind (0: none). */
 extern __thread uint32_t ls_site_stack LS_HIDDEN LS_TLS;
 void ls_py_init(void) LS_HIDDEN;
+/* The calling thread's Python stack if it holds the GIL, else 0. */
+uint32_t ls_py_here(void) LS_HIDDEN;
 void ls_py_after_fork_child(void) LS_HIDDEN;
 /* The semaphore calls in a CPython process (wrap_cond.c hands them over). */
 int ls_py_sem_init(void *s, int pshared, unsigned value) LS_HIDDEN;

@@ -1,0 +1,57 @@
+# Python programs under CPython (tests/python/*.py, in the seed's style):
+# Python locks, deadlocks and lock order reported with Python file:line.
+# Debian's python3 is always tested; pyenv's 3.11.7, 3.12.1 and 3.13.0 when
+# they are installed (the test is skipped with a message when not).
+set(PY_CASE ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/py_case.py
+    --lockscope $<TARGET_FILE:lockscope>)
+set(PYS ${CMAKE_SOURCE_DIR}/tests/python)
+
+# ls_py_test(NAME ARGS...): the test for Debian's python3 and, under
+# NAME_3.X, for each pyenv interpreter.
+function(ls_py_test name)
+  add_test(NAME ${name} COMMAND ${PY_CASE} ${ARGN})
+  set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+  foreach(v 3.11.7 3.12.1 3.13.0)
+    add_test(NAME ${name}_${v} COMMAND ${PY_CASE} --pyenv ${v} ${ARGN})
+    set_tests_properties(${name}_${v} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+  endforeach()
+endfunction()
+
+# noodle/fork with the sleep: a deadlock of both locks, both threads named,
+# each side's Python lines, the program ended (86) within 2 s of the hang
+# (eat2 sleeps 1 s before it forms), linked to the lock-order cycle.
+ls_py_test(e2e_py_noodle_deadlock --status 66 --kinds deadlock,lock-order-cycle
+  --program-status 86 --locks fork_lock,noodle_lock
+  --sites py_noodle_deadlock.py:12,py_noodle_deadlock.py:14,py_noodle_deadlock.py:22,py_noodle_deadlock.py:25
+  --threads "Thread-1 (eat1),Thread-2 (eat2)" --within 4
+  --stderr-has "lockscope: deadlock:"
+  -- ${PYS}/py_noodle_deadlock.py)
+# Without the sleep it finishes: the lock-order cycle, its four lines.
+ls_py_test(e2e_py_noodle_cycle --status 66 --kinds lock-order-cycle
+  --locks fork_lock,noodle_lock
+  --sites py_noodle_cycle.py:13,py_noodle_cycle.py:15,py_noodle_cycle.py:23,py_noodle_cycle.py:25
+  --threads "Thread-1 (eat1),Thread-2 (eat2)"
+  -- ${PYS}/py_noodle_cycle.py)
+# A Lock taken twice: a self-deadlock at the second acquire.
+ls_py_test(e2e_py_selfdl --status 66 --kinds deadlock --program-status 86 --locks mutexA
+  --sites py_selfdl.py:6,py_selfdl.py:7 --threads MainThread --within 5
+  --stderr-has "self-deadlock"
+  -- ${PYS}/py_selfdl.py)
+# A lock bound to an attribute is named self.lock.
+ls_py_test(e2e_py_self_attr --status 66 --kinds deadlock --program-status 86 --locks self.lock
+  --sites py_self_attr.py:13,py_self_attr.py:18
+  -- ${PYS}/py_self_attr.py)
+# The seed's correct programs: clean in every run, output as natively.
+foreach(p py_rlock py_rlock_twice py_semaphore py_event py_condition py_timer py_queue
+          py_daemon py_pool)
+  ls_py_test(e2e_${p} --clean --repeat 3 --host-same --status 0
+    --scope python=checked -- ${PYS}/${p}.py)
+endforeach()
+# Interpreter options and modes.
+ls_py_test(e2e_py_isolated --status 66 --kinds lock-order-cycle --locks fork_lock,noodle_lock
+  --sites py_noodle_cycle.py:13,py_noodle_cycle.py:25
+  -- -I -S ${PYS}/py_noodle_cycle.py)
+ls_py_test(e2e_py_module --status 66 --kinds lock-order-cycle --locks fork_lock,noodle_lock
+  --cwd ${PYS} -- -m py_noodle_cycle)
+ls_py_test(e2e_py_command --clean --host-same --status 0
+  -- -c "import threading; l = threading.Lock(); t = threading.Thread(target=lambda: l.acquire() or l.release()); t.start(); t.join(); print('ok')")
