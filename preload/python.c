@@ -264,6 +264,7 @@ struct code_entry {
     struct code_key key;
     uint32_t id;
     uint32_t role;
+    uint32_t boot;            /* Thread._bootstrap_inner: its self is the thread */
 };
 
 struct stack_entry {
@@ -320,6 +321,8 @@ static struct code_entry *code_entry(const char *co)
         return NULL;
     e->key = k;
     e->role = role_of(file, (size_t)flen, name, (size_t)nlen);
+    e->boot = ends_with(file, (size_t)flen, "threading.py") &&
+              ends_with(name, (size_t)nlen, "Thread._bootstrap_inner");
     ls_spin_lock(&tables_spin);
     struct code_entry *other;
     HASH_FIND(hh, codes, &k, sizeof k, other);
@@ -543,14 +546,32 @@ static void name_lock(void *ts, struct ls_lock *lk, const void *sem)
     write_pylock(lk, LS_PYLOCK_LOCK, found ? name : NULL);
 }
 
-/* A thread's Python name, from the Thread object (self) of
- * _set_tstate_lock, the first thing a Python thread does. */
+static void write_thread_name(struct ls_thread *t, const char *s, size_t len)
+{
+    if (len > 255)
+        len = 255;
+    struct ls_rec_thread_name rec = {.tid = t->tid, .name_len = (uint32_t)len};
+    ls_writer_record(LS_REC_THREAD_NAME, &rec, sizeof rec, s, len, NULL, 0);
+}
+
+/* A thread's Python name, from the Thread object (self) of the
+ * Thread._bootstrap_inner that runs it; the first thread is MainThread. */
 static void name_thread(void *ts, struct ls_thread *t)
 {
-    const char *co;
-    int lasti;
-    const char *f = user_frame(ts, &co, &lasti);
-    if (!f || RD(co, L->co_argcount, int) < 1)
+    if (t->tid == 1) {
+        write_thread_name(t, "MainThread", 10);
+        return;
+    }
+    const char *f, *co = NULL;
+    int lasti, depth = 0;
+    for (f = top_frame(ts); f && depth < 64; f = frame_next(f), depth++) {
+        if (!frame_code(f, &co, &lasti))
+            continue;
+        struct code_entry *e = code_entry(co);
+        if (e && e->boot)
+            break;
+    }
+    if (!f || depth == 64 || RD(co, L->co_argcount, int) < 1)
         return;
     void *self = RD(f, L->f_locals, void *);
     if (!self)
@@ -562,12 +583,8 @@ static void name_thread(void *ts, struct ls_thread *t)
         void *v = api.dict_get(d, "_name");
         ssize_t len = 0;
         const char *s = v ? str_utf8(v, &len) : NULL;
-        if (s) {
-            if (len > 255)
-                len = 255;
-            struct ls_rec_thread_name rec = {.tid = t->tid, .name_len = (uint32_t)len};
-            ls_writer_record(LS_REC_THREAD_NAME, &rec, sizeof rec, s, (size_t)len, NULL, 0);
-        }
+        if (s)
+            write_thread_name(t, s, (size_t)len);
         api.decref(d);
     }
     api.restore(err.type, err.value, err.tb);
@@ -676,18 +693,17 @@ static void set_held_stack(struct ls_thread *t, struct ls_lock *lk, uint32_t sit
     }
 }
 
-static void sentinel_taken(struct ls_thread *t, struct ls_lock *lk, void *ts)
+static void sentinel_taken(struct ls_thread *t, struct ls_lock *lk)
 {
     struct ls_thread *none = NULL;
     /* The first to take a sentinel is the thread it stands for; later
      * takers are joiners, after it ended. */
-    if (!atomic_load(&lk->py_named) &&
-        atomic_compare_exchange_strong(&lk->py_owner, &none, t)) {
+    if (!atomic_load(&lk->py_named) && atomic_compare_exchange_strong(&lk->py_owner, &none, t))
         atomic_store(&lk->py_named, 1);
-        if (ts)
-            name_thread(ts, t);
-    }
 }
+
+/* ls_file_gen when the calling thread's name was written. */
+static __thread uint32_t thread_named LS_TLS;
 
 int ls_py_sem_trywait(void *s, uint64_t ret, uint64_t cfa)
 {
@@ -707,6 +723,13 @@ int ls_py_sem_trywait(void *s, uint64_t ret, uint64_t cfa)
     ls_guard++;
     void *ts = py_tstate();
     uint32_t site = ts ? py_site(ts, NULL) : 0;
+    if (ts && thread_named != ls_file_gen) {
+        thread_named = ls_file_gen;
+        struct saved_error err;
+        api.fetch(&err.type, &err.value, &err.tb);
+        name_thread(ts, t);
+        api.restore(err.type, err.value, err.tb);
+    }
     ls_guard--;
     errno = saved;
     int r = ls_real.sem_trywait(s);
@@ -715,9 +738,7 @@ int ls_py_sem_trywait(void *s, uint64_t ret, uint64_t cfa)
         pend_sem = s;
         pend_site = site;
     } else if (role == LS_PYSEM_SENTINEL) {
-        ls_guard++;
-        sentinel_taken(t, lk, ts);
-        ls_guard--;
+        sentinel_taken(t, lk);
         ls_sync_acquire(t, s, LS_SYNC_SEM);
     } else {
         purge(t);
