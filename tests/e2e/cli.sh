@@ -62,7 +62,7 @@ check analyze-newer 2 "version 99 is not supported" "$ls" analyze "$work/newer.t
 # Version 1 recorded watch windows, not decoded accesses: refused, saying why.
 cp "$trace" "$work/older.trace"
 printf '\x01' | dd of="$work/older.trace" bs=1 seek=8 conv=notrunc 2>/dev/null
-check analyze-older 2 "version 1 is not supported (this lockscope reads version 2 only: record the trace again with it)" \
+check analyze-older 2 "version 1 is not supported (this lockscope reads version 3 only: record the trace again with it)" \
   "$ls" analyze "$work/older.trace"
 head -c 20 "$trace" >"$work/short.trace"
 check analyze-short 2 "too short for a trace header" "$ls" analyze "$work/short.trace"

@@ -33,7 +33,7 @@ Test(trace_layout, constants)
 {
     cr_assert_eq(sizeof LS_TRACE_MAGIC, 8u);
     cr_assert_str_eq(LS_TRACE_MAGIC, "LSTRACE");
-    cr_assert_eq(LS_TRACE_VERSION, 2u);
+    cr_assert_eq(LS_TRACE_VERSION, 3u);
     cr_assert_eq(LS_TRACE_ALIGN, 8u);
     cr_assert_eq(LS_TRACE_MAX_RECORD, 1048576u);
     cr_assert_eq(LS_TRACE_MAX_FRAMES, 64u);
@@ -351,4 +351,24 @@ Test(trace_layout, host_is_little_endian)
     cr_assert_eq(h.type, LS_REC_EDGE);
     cr_assert_eq(h.flags, 0);
     cr_assert_eq(h.size, 0x120u);
+}
+
+Test(trace_layout, python_records)
+{
+    cr_assert_eq(LS_REC_PYCODE, 25);
+    cr_assert_eq(LS_REC_PYSTACK, 26);
+    cr_assert_eq(LS_REC_PYLOCK, 27);
+    cr_assert_eq(LS_REC_PYTHON, 28);
+    cr_assert_eq(LS_LOCK_PY, 22);
+    cr_assert_eq(LS_LOCK_PY_RLOCK, 23);
+    cr_assert_eq(LS_NOTE_PY_UNSEEN, 15);
+    cr_assert_eq(LS_NOTE_PY_SUBINTERP, 16);
+    SIZE(struct ls_rec_python, 8);
+    SIZE(struct ls_rec_pycode, 16);
+    SIZE(struct ls_rec_pystack, 8);
+    SIZE(struct ls_rec_pyframe, 8);
+    SIZE(struct ls_rec_pylock, 16);
+    cr_assert_eq(offsetof(struct ls_rec_pycode, file_len), 8u);
+    cr_assert_eq(offsetof(struct ls_rec_pyframe, line), 4u);
+    cr_assert_eq(offsetof(struct ls_rec_pylock, name_len), 8u);
 }
