@@ -24,7 +24,8 @@ ls_py_test(e2e_py_noodle_deadlock --status 66 --kinds deadlock,lock-order-cycle
   --program-status 86 --locks fork_lock,noodle_lock
   --sites py_noodle_deadlock.py:12,py_noodle_deadlock.py:14,py_noodle_deadlock.py:22,py_noodle_deadlock.py:25
   --threads "Thread-1 (eat1),Thread-2 (eat2)" --within 4
-  --stderr-has "lockscope: deadlock:"
+  --stderr-has "lockscope: deadlock:" --stderr-has "native frames of the interpreter)"
+  --sarif-at py_noodle_deadlock.py:14 --html-has "native frames of the interpreter"
   -- ${PYS}/py_noodle_deadlock.py)
 # Without the sleep it finishes: the lock-order cycle, its four lines.
 ls_py_test(e2e_py_noodle_cycle --status 66 --kinds lock-order-cycle

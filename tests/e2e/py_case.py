@@ -19,6 +19,9 @@ a pyenv version with --pyenv 3.12.1) that is missing makes the test skip
   --within SECS      the run under lockscope took at most SECS seconds
   --scope CHECK=STATE[:TEXT]  the process's scope entry
   --stderr-has TEXT  lockscope's stderr contains TEXT
+  --sarif-at F:L     some SARIF result's location is Python file F (base
+                     name), line L
+  --html-has TEXT    the HTML report contains TEXT
 """
 import argparse
 import json
@@ -70,7 +73,10 @@ def one_run(a, py, work, i):
     for kv in a.env:
         k, _, v = kv.partition('=')
         env[k] = v
-    cmd = [a.lockscope, 'run', '--no-html', '--json', rep, '--out', out, '--', py] + a.args
+    html = os.path.join(work, 'report%d.html' % i)
+    sarif = os.path.join(work, 'report%d.sarif' % i)
+    cmd = [a.lockscope, 'run', '--html', html, '--sarif', sarif, '--json', rep, '--out', out,
+           '--', py] + a.args
     t0 = time.monotonic()
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=a.timeout,
                        env=env, cwd=a.cwd or None)
@@ -79,6 +85,8 @@ def one_run(a, py, work, i):
         d = json.load(open(rep))
     except Exception as e:
         fail('no JSON report (%s); stderr:\n%s' % (e, p.stderr.decode(errors='replace')))
+    a.html_text = open(html, errors='replace').read() if os.path.exists(html) else ''
+    a.sarif_doc = json.load(open(sarif)) if os.path.exists(sarif) else {}
     return p, secs, d
 
 
@@ -100,6 +108,8 @@ def main():
     ap.add_argument('--scope', action='append', default=[])
     ap.add_argument('--stderr-has', action='append', default=[])
     ap.add_argument('--env', action='append', default=[])
+    ap.add_argument('--sarif-at', action='append', default=[])
+    ap.add_argument('--html-has', action='append', default=[])
     ap.add_argument('--cwd')
     ap.add_argument('--timeout', type=float, default=120)
     ap.add_argument('args', nargs=argparse.REMAINDER)
@@ -176,6 +186,20 @@ def main():
                 if not any(e['state'] == state and text in e.get('detail', '') for e in entries):
                     fail('scope %s: %s, expected %s%s' % (check, entries, state,
                                                          (' with ' + text) if text else ''))
+            for want in a.sarif_at:
+                locs = set()
+                for run in a.sarif_doc.get('runs', []):
+                    for res in run.get('results', []):
+                        for l in res.get('locations', []):
+                            pl = l.get('physicalLocation', {})
+                            locs.add('%s:%s' % (os.path.basename(
+                                pl.get('artifactLocation', {}).get('uri', '')),
+                                pl.get('region', {}).get('startLine')))
+                if want not in locs:
+                    fail('no SARIF result at %s; they are at %s' % (want, sorted(locs)))
+            for want in a.html_has:
+                if want not in a.html_text:
+                    fail('the HTML report lacks %r' % want)
             for s in a.stderr_has:
                 if s not in err:
                     fail('stderr lacks %r:\n%s' % (s, err))
