@@ -180,11 +180,7 @@ static void *py_tstate(void)
     if (!ls_py_on || !api.is_initialized())
         return NULL;
     void *ts = api.unchecked();
-    /* 3.11: the unchecked state is the GIL holder's, whichever thread that
-     * is; 3.12+: this thread's, NULL while it is detached. */
-    if (!ts || ts != api.this_thread())
-        return NULL;
-    if (api.finalizing && api.finalizing())
+    if (!ts)
         return NULL;
     if (api.interp_of(ts) != api.interp_main()) {
         static _Atomic int noted;
@@ -193,6 +189,12 @@ static void *py_tstate(void)
                                                  "checked in it");
         return NULL;
     }
+    /* 3.11: the unchecked state is the GIL holder's, whichever thread that
+     * is; 3.12+: this thread's, NULL while it is detached. */
+    if (ts != api.this_thread())
+        return NULL;
+    if (api.finalizing && api.finalizing())
+        return NULL;
     return ts;
 }
 

@@ -56,3 +56,9 @@ ls_py_test(e2e_py_module --status 66 --kinds lock-order-cycle --locks fork_lock,
   --cwd ${PYS} -- -m py_noodle_cycle)
 ls_py_test(e2e_py_command --clean --host-same --status 0
   -- -c "import threading; l = threading.Lock(); t = threading.Thread(target=lambda: l.acquire() or l.release()); t.start(); t.join(); print('ok')")
+# A forked multiprocessing child is traced in its own file, clean.
+ls_py_test(e2e_py_fork_child --clean --repeat 2 --host-same --status 0
+  --scope python=checked -- ${PYS}/py_fork_child.py)
+# A subinterpreter is left alone, with a note; the main one is checked.
+ls_py_test(e2e_py_subinterp --clean --host-same --status 0
+  --scope "python=partial:a subinterpreter ran" -- ${PYS}/py_subinterp.py)
