@@ -175,14 +175,25 @@ void ls_py_init(void)
 
 /* The calling thread's thread state if it holds the GIL in the main
  * interpreter of an initialized, running interpreter; else NULL. */
+#define TS_INTERP 16 /* PyThreadState: prev, next, interp */
+
 static void *py_tstate(void)
 {
-    if (!ls_py_on || !api.is_initialized())
+    /* Once initialized, the main interpreter stays: read it once. */
+    static void *main_interp;
+    if (!ls_py_on)
         return NULL;
+    if (unlikely(!main_interp)) {
+        if (!api.is_initialized())
+            return NULL;
+        main_interp = api.interp_main();
+        if (!main_interp)
+            return NULL;
+    }
     void *ts = api.unchecked();
     if (!ts)
         return NULL;
-    if (api.interp_of(ts) != api.interp_main()) {
+    if (RD(ts, TS_INTERP, void *) != main_interp) {
         static _Atomic int noted;
         if (!atomic_exchange(&noted, 1))
             ls_writer_note(LS_NOTE_PY_SUBINTERP, "a subinterpreter ran: Python locks are not "
@@ -191,7 +202,7 @@ static void *py_tstate(void)
     }
     /* 3.11: the unchecked state is the GIL holder's, whichever thread that
      * is; 3.12+: this thread's, NULL while it is detached. */
-    if (ts != api.this_thread())
+    if (L->minor == 11 && ts != api.this_thread())
         return NULL;
     if (api.finalizing && api.finalizing())
         return NULL;
