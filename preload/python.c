@@ -675,6 +675,16 @@ void ls_py_sem_destroy(void *s)
     errno = saved;
 }
 
+/* The entry of a semaphore the shim has seen, else NULL: its home slot
+ * first, the one an acquisition nearly always finds. */
+static inline struct ls_lock *sem_entry(struct ls_thread *t, const void *s)
+{
+    struct ls_lock *e = ls_lock_at_home(s);
+    if (likely(e) || !t || !ls_lock_known(s))
+        return e;
+    return ls_lock_get(t, s, LS_SYNC_SEM);
+}
+
 /* The blocking wait that follows a failed try on the same semaphore is the
  * same acquisition: the stack taken at the try (GIL held) is its stack. */
 static __thread const void *pend_sem LS_TLS;
@@ -721,7 +731,7 @@ static __thread uint32_t thread_named LS_TLS;
 int ls_py_sem_trywait(void *s, uint64_t ret, uint64_t cfa)
 {
     struct ls_thread *t = ls_enter();
-    struct ls_lock *lk = t && ls_lock_known(s) ? ls_lock_get(t, s, LS_SYNC_SEM) : NULL;
+    struct ls_lock *lk = t ? sem_entry(t, s) : NULL;
     uint32_t role = lk ? atomic_load(&lk->py) : LS_PYSEM_NONE;
     if (role != LS_PYSEM_LOCK && role != LS_PYSEM_SENTINEL) {
         int r = ls_real.sem_trywait(s);
@@ -816,7 +826,7 @@ static int sliced(struct ls_thread *t, void *s, uint32_t kind, struct ls_lock *l
 int ls_py_sem_wait(void *s, int clk, const struct timespec *abst, uint64_t ret, uint64_t cfa)
 {
     struct ls_thread *t = ls_enter();
-    struct ls_lock *lk = t && ls_lock_known(s) ? ls_lock_get(t, s, LS_SYNC_SEM) : NULL;
+    struct ls_lock *lk = t ? sem_entry(t, s) : NULL;
     uint32_t role = lk ? atomic_load(&lk->py) : LS_PYSEM_NONE;
     if (role != LS_PYSEM_LOCK && role != LS_PYSEM_SENTINEL)
         return -2; /* not a Python lock: the usual semaphore wait */
@@ -854,18 +864,15 @@ int ls_py_sem_wait(void *s, int clk, const struct timespec *abst, uint64_t ret, 
 int ls_py_sem_post(void *s)
 {
     struct ls_thread *t = ls_self;
-    if (!t || ls_guard || !atomic_load_explicit(&ls_active, memory_order_relaxed) ||
-        !ls_lock_known(s))
+    if (!t || ls_guard || !atomic_load_explicit(&ls_active, memory_order_relaxed))
         return 0;
-    struct ls_lock *lk = ls_lock_get(t, s, LS_SYNC_SEM);
+    struct ls_lock *lk = sem_entry(t, s);
     if (!lk)
         return 0;
     uint32_t role = atomic_load(&lk->py);
     if (role == LS_PYSEM_LOCK) {
-        if (ls_held_find(t, lk)) {
-            ls_release(t, lk);
+        if (ls_release(t, lk))
             return 1;
-        }
         /* Released by a thread that does not hold it: a signal. */
         uint32_t expect = LS_PYSEM_LOCK;
         if (atomic_compare_exchange_strong(&lk->py, &expect, LS_PYSEM_SIGNAL)) {
