@@ -62,3 +62,7 @@ ls_py_test(e2e_py_fork_child --clean --repeat 2 --host-same --status 0
 # A subinterpreter is left alone, with a note; the main one is checked.
 ls_py_test(e2e_py_subinterp --clean --host-same --status 0
   --scope "python=partial:a subinterpreter ran" -- ${PYS}/py_subinterp.py)
+# The shim's raw CPython offsets agree with every installed interpreter's
+# internal headers.
+add_test(NAME e2e_py_layout COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/py_layout.sh ${CMAKE_SOURCE_DIR})
+set_tests_properties(e2e_py_layout PROPERTIES SKIP_RETURN_CODE 77)
