@@ -66,3 +66,22 @@ ls_py_test(e2e_py_subinterp --clean --host-same --status 0
 # internal headers.
 add_test(NAME e2e_py_layout COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/py_layout.sh ${CMAKE_SOURCE_DIR})
 set_tests_properties(e2e_py_layout PROPERTIES SKIP_RETURN_CODE 77)
+# CPython 3.13.1 and later: threading.Lock makes no libc call.  An
+# executable that exports _PyRuntime and Py_Version like one: one line at
+# start, and Python locks in the report's "not checked" list.
+foreach(v 030d05f0 030e00f0)
+  add_executable(py_fake_cpython_${v} ${CMAKE_SOURCE_DIR}/tests/progs/py_fake_cpython.c)
+  target_compile_options(py_fake_cpython_${v} PRIVATE -O1 -g -DPY_FAKE_VERSION=0x${v})
+  target_link_options(py_fake_cpython_${v} PRIVATE -rdynamic)
+  target_link_libraries(py_fake_cpython_${v} PRIVATE Threads::Threads)
+  set_target_properties(py_fake_cpython_${v} PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/progs)
+endforeach()
+add_test(NAME e2e_py_pymutex_3_13_5 COMMAND ${RUN_CASE} --status 0 --findings 0 --host-same
+  --stderr-has "lockscope: CPython 3.13.5 (its threading.Lock does not go through libc): Python locks, deadlocks and lock order are not checked"
+  --scope "python=not-checked:CPython 3.13.5"
+  -- ${CMAKE_BINARY_DIR}/tests/progs/py_fake_cpython_030d05f0)
+add_test(NAME e2e_py_pymutex_3_14 COMMAND ${RUN_CASE} --status 0 --findings 0 --host-same
+  --stderr-has "lockscope: CPython 3.14.0 (its threading.Lock does not go through libc)"
+  --scope "python=not-checked:CPython 3.14.0"
+  -- ${CMAKE_BINARY_DIR}/tests/progs/py_fake_cpython_030e00f0)
