@@ -450,7 +450,7 @@ void ls_watch_init(void)
     /* The interpreter's own globals are guarded by its GIL, which lockscope
      * does not count as synchronization of the program's. */
     if (ls_py_rt_lo) {
-        record_status(LS_WATCH_OFF, "not in a CPython process (the interpreter's globals are "
+        record_status(LS_WATCH_OFF, "off in a CPython process (the interpreter's globals are "
                                     "guarded by its GIL; Python variables are not watched)");
         return;
     }
