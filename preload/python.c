@@ -22,11 +22,10 @@
  * read raw from the thread state (per-version offsets below): the top
  * frame's code and instruction are the site key, and the whole Python stack
  * is taken and symbolized only when a thread meets a site for the first
- * time.
+ * time.  The semaphore calls themselves are in python_sem.c.
  */
 #define _GNU_SOURCE
-#include "hot.h"
-#include "wrap.h"
+#include "python.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -177,7 +176,7 @@ void ls_py_init(void)
  * interpreter of an initialized, running interpreter; else NULL. */
 #define TS_INTERP 16 /* PyThreadState: prev, next, interp */
 
-static void *py_tstate(void)
+void *ls_py_tstate(void)
 {
     /* Once initialized, the main interpreter stays: read it once. */
     static void *main_interp;
@@ -266,7 +265,6 @@ static const char *str_utf8(void *s, ssize_t *len)
 #include <uthash.h>
 
 /* What a function's name says about the semaphores made in it. */
-enum { ROLE_LOCK = 0, ROLE_WAITER, ROLE_SENTINEL, ROLE_INTERNAL };
 
 struct code_key {
     const void *code, *file, *name;
@@ -431,7 +429,7 @@ struct saved_error {
 
 /* The Python stack of the calling thread (GIL held: ts), and the role its
  * top function gives the semaphores it makes. */
-static uint32_t py_site(void *ts, uint32_t *role)
+uint32_t ls_py_site(void *ts, uint32_t *role)
 {
     const char *co;
     int lasti;
@@ -464,8 +462,8 @@ static uint32_t py_site(void *ts, uint32_t *role)
 
 uint32_t ls_py_here(void)
 {
-    void *ts = py_tstate();
-    return ts ? py_site(ts, NULL) : 0;
+    void *ts = ls_py_tstate();
+    return ts ? ls_py_site(ts, NULL) : 0;
 }
 
 /* ---- names ------------------------------------------------------------- */
@@ -532,7 +530,7 @@ static int lock_name(void *ts, const void *sem, char *out, size_t n, uint32_t *k
     return 0;
 }
 
-static void write_pylock(struct ls_lock *lk, uint32_t role, const char *name)
+void ls_py_write_pylock(struct ls_lock *lk, uint32_t role, const char *name)
 {
     uint32_t id = atomic_load(&lk->id);
     if (!id)
@@ -543,7 +541,7 @@ static void write_pylock(struct ls_lock *lk, uint32_t role, const char *name)
 }
 
 /* At a lock's first acquisition in this file (the GIL held). */
-static void name_lock(void *ts, struct ls_lock *lk, const void *sem)
+void ls_py_name_lock(void *ts, struct ls_lock *lk, const void *sem)
 {
     if (atomic_exchange(&lk->py_named, ls_file_gen) == ls_file_gen)
         return;
@@ -556,7 +554,7 @@ static void name_lock(void *ts, struct ls_lock *lk, const void *sem)
     if (found && kind)
         lk->kind = kind;
     (void)ls_lock_id(lk);
-    write_pylock(lk, LS_PYLOCK_LOCK, found ? name : NULL);
+    ls_py_write_pylock(lk, LS_PYLOCK_LOCK, found ? name : NULL);
 }
 
 static void write_thread_name(struct ls_thread *t, const char *s, size_t len)
@@ -569,7 +567,7 @@ static void write_thread_name(struct ls_thread *t, const char *s, size_t len)
 
 /* A thread's Python name, from the Thread object (self) of the
  * Thread._bootstrap_inner that runs it; the first thread is MainThread. */
-static void name_thread(void *ts, struct ls_thread *t)
+void ls_py_name_thread(void *ts, struct ls_thread *t)
 {
     if (t->tid == 1) {
         write_thread_name(t, "MainThread", 10);
@@ -601,290 +599,6 @@ static void name_thread(void *ts, struct ls_thread *t)
         api.decref(d);
     }
     api.restore(err.type, err.value, err.tb);
-}
-
-/* ---- the semaphore calls ----------------------------------------------- */
-
-int ls_py_sem_init(void *s, int pshared, unsigned value)
-{
-    int r = ls_real.sem_init(s, pshared, value);
-    struct ls_thread *t = ls_enter();
-    if (!t || r != 0)
-        return r;
-    int saved = errno;
-    if (value != 1 && !ls_lock_known(s)) {
-        errno = saved;
-        return r;
-    }
-    struct ls_lock *lk = ls_lock_get(t, s, LS_SYNC_SEM);
-    if (!lk) {
-        errno = saved;
-        return r;
-    }
-    uint32_t role = ROLE_INTERNAL, site = 0;
-    if (value == 1 && !pshared) {
-        ls_guard++;
-        void *ts = py_tstate();
-        if (ts) {
-            role = ROLE_LOCK;
-            site = py_site(ts, &role);
-            if (!site)
-                role = ROLE_INTERNAL; /* made by C code, no Python frame */
-        }
-        ls_guard--;
-    }
-    atomic_store(&lk->py_owner, NULL);
-    atomic_store(&lk->py_named, 0);
-    switch (role) {
-    case ROLE_LOCK:
-        ls_site_stack = site;
-        ls_lock_init_event(lk, LS_LOCK_PY);
-        ls_site_stack = 0;
-        atomic_store(&lk->py, LS_PYSEM_LOCK);
-        break;
-    case ROLE_WAITER:
-        lk->kind = LS_SYNC_SEM;
-        atomic_store(&lk->py, LS_PYSEM_SIGNAL);
-        break;
-    case ROLE_SENTINEL:
-        lk->kind = LS_SYNC_SEM;
-        atomic_store(&lk->py, LS_PYSEM_SENTINEL);
-        break;
-    default:
-        lk->kind = LS_SYNC_SEM;
-        atomic_store(&lk->py, LS_PYSEM_NONE);
-    }
-    errno = saved;
-    return r;
-}
-
-void ls_py_sem_destroy(void *s)
-{
-    struct ls_thread *t = ls_enter();
-    if (!t || !ls_lock_known(s))
-        return;
-    struct ls_lock *lk = ls_lock_get(t, s, LS_SYNC_SEM);
-    if (!lk)
-        return;
-    int saved = errno;
-    if (atomic_exchange(&lk->py, LS_PYSEM_NONE) == LS_PYSEM_LOCK) {
-        ls_lock_destroy_event(lk);
-        lk->kind = LS_SYNC_SEM;
-    }
-    atomic_store(&lk->py_owner, NULL);
-    errno = saved;
-}
-
-/* The entry of a semaphore the shim has seen, else NULL: its home slot
- * first, the one an acquisition nearly always finds. */
-static inline struct ls_lock *sem_entry(struct ls_thread *t, const void *s)
-{
-    struct ls_lock *e = ls_lock_at_home(s);
-    if (likely(e) || !t || !ls_lock_known(s))
-        return e;
-    return ls_lock_get(t, s, LS_SYNC_SEM);
-}
-
-/* The blocking wait that follows a failed try on the same semaphore is the
- * same acquisition: the stack taken at the try (GIL held) is its stack. */
-static __thread const void *pend_sem LS_TLS;
-static __thread uint32_t pend_site LS_TLS;
-
-/* Held locks that are no longer locks (posted by another thread, destroyed
- * and made again) leave the held stack. */
-static void purge(struct ls_thread *t)
-{
-    for (uint32_t i = t->nheld; i-- > 0;) {
-        struct ls_held *h = &t->held[i];
-        struct ls_lock *lk = h->lk;
-        if (!ls_lock_is_py(lk) ||
-            (atomic_load(&lk->py) == LS_PYSEM_LOCK && atomic_load(&lk->id) == h->id))
-            continue;
-        t->heldhash ^= h->mix;
-        memmove(h, h + 1, (t->nheld - i - 1) * sizeof *h);
-        t->nheld--;
-    }
-}
-
-static void set_held_stack(struct ls_thread *t, struct ls_lock *lk, uint32_t site)
-{
-    struct ls_held *h = site ? ls_held_find(t, lk) : NULL;
-    if (h) {
-        h->stack = site;
-        h->stack_gen = ls_file_gen;
-        h->approx = 0;
-    }
-}
-
-static void sentinel_taken(struct ls_thread *t, struct ls_lock *lk)
-{
-    struct ls_thread *none = NULL;
-    /* The first to take a sentinel is the thread it stands for; later
-     * takers are joiners, after it ended. */
-    if (!atomic_load(&lk->py_named) && atomic_compare_exchange_strong(&lk->py_owner, &none, t))
-        atomic_store(&lk->py_named, 1);
-}
-
-/* ls_file_gen when the calling thread's name was written. */
-static __thread uint32_t thread_named LS_TLS;
-
-int ls_py_sem_trywait(void *s, uint64_t ret, uint64_t cfa)
-{
-    struct ls_thread *t = ls_enter();
-    struct ls_lock *lk = t ? sem_entry(t, s) : NULL;
-    uint32_t role = lk ? atomic_load(&lk->py) : LS_PYSEM_NONE;
-    if (role != LS_PYSEM_LOCK && role != LS_PYSEM_SENTINEL) {
-        int r = ls_real.sem_trywait(s);
-        if (r == 0 && t) {
-            int saved = errno;
-            ls_sync_acquire(t, s, LS_SYNC_SEM);
-            errno = saved;
-        }
-        return r;
-    }
-    int saved = errno;
-    ls_guard++;
-    void *ts = py_tstate();
-    uint32_t site = ts ? py_site(ts, NULL) : 0;
-    if (ts && thread_named != ls_file_gen) {
-        thread_named = ls_file_gen;
-        struct saved_error err;
-        api.fetch(&err.type, &err.value, &err.tb);
-        name_thread(ts, t);
-        api.restore(err.type, err.value, err.tb);
-    }
-    ls_guard--;
-    errno = saved;
-    int r = ls_real.sem_trywait(s);
-    saved = errno;
-    if (r != 0) {
-        pend_sem = s;
-        pend_site = site;
-    } else if (role == LS_PYSEM_SENTINEL) {
-        sentinel_taken(t, lk);
-        ls_sync_acquire(t, s, LS_SYNC_SEM);
-    } else {
-        purge(t);
-        if (ts && atomic_load(&lk->py_named) != ls_file_gen) {
-            ls_guard++;
-            name_lock(ts, lk, s);
-            ls_guard--;
-        }
-        ls_site_stack = site;
-        ls_acquire_pre(t, lk, 0, ret, cfa);
-        ls_acquire_post(t, lk, 0, ret, cfa);
-        set_held_stack(t, lk, site);
-        ls_site_stack = 0;
-    }
-    errno = saved;
-    return r;
-}
-
-static int real_wait(void *s, int clk, const struct timespec *abst)
-{
-    if (clk < 0)
-        return ls_real.sem_wait(s);
-    if (clk == CLOCK_REALTIME && !ls_real.sem_clockwait)
-        return ls_real.sem_timedwait(s, abst);
-    return ls_real.sem_clockwait(s, (clockid_t)clk, abst);
-}
-
-/* An untimed wait for a Python lock or a thread's sentinel, in slices: each
- * timeout looks for a wait-for cycle, and a thread waiting for a lock it
- * holds itself is a deadlock once every thread is blocked for good. */
-static int sliced(struct ls_thread *t, void *s, uint32_t kind, struct ls_lock *lk,
-                  struct ls_thread *other)
-{
-    if (!ls_opt.deadlock || !ls_real.sem_clockwait)
-        return ls_real.sem_wait(s);
-    ls_wait_begin(t, kind, lk, s, other);
-    struct ls_wait_state st = {0}, self_st = {0};
-    uint64_t t0 = ls_mono_ns();
-    int r;
-    for (;;) {
-        struct timespec ts;
-        ls_wait_deadline(&ts);
-        r = ls_real.sem_clockwait(s, CLOCK_MONOTONIC, &ts);
-        if (r == 0 || errno != ETIMEDOUT)
-            break;
-        int saved = errno;
-        ls_wait_slice(t, &st);
-        if (other == t && ls_all_blocked(&self_st)) {
-            ls_wait_end(t);
-            ls_self_deadlock(t, lk, s, LS_WAIT_LOCK);
-            ls_wait_begin(t, kind, lk, s, other);
-        }
-        errno = saved;
-    }
-    int saved = errno;
-    ls_wait_end(t);
-    t->last_wait_ns = ls_mono_ns() - t0 + 1;
-    errno = saved;
-    return r;
-}
-
-int ls_py_sem_wait(void *s, int clk, const struct timespec *abst, uint64_t ret, uint64_t cfa)
-{
-    struct ls_thread *t = ls_enter();
-    struct ls_lock *lk = t ? sem_entry(t, s) : NULL;
-    uint32_t role = lk ? atomic_load(&lk->py) : LS_PYSEM_NONE;
-    if (role != LS_PYSEM_LOCK && role != LS_PYSEM_SENTINEL)
-        return -2; /* not a Python lock: the usual semaphore wait */
-    uint32_t site = pend_sem == s ? pend_site : 0;
-    pend_sem = NULL;
-    int r, saved;
-    if (role == LS_PYSEM_SENTINEL) {
-        struct ls_thread *owner = atomic_load(&lk->py_owner);
-        ls_site_stack = site;
-        r = clk < 0 && owner && owner != t ? sliced(t, s, LS_WAIT_JOIN, NULL, owner)
-                                            : real_wait(s, clk, abst);
-        ls_site_stack = 0;
-        saved = errno;
-        if (r == 0)
-            ls_sync_acquire(t, s, LS_SYNC_SEM);
-        errno = saved;
-        return r;
-    }
-    purge(t);
-    int flags = clk >= 0 ? LS_ACQ_TIMED : 0;
-    ls_site_stack = site;
-    int held = ls_acquire_pre(t, lk, flags, ret, cfa);
-    r = clk < 0 ? sliced(t, s, LS_WAIT_LOCK, lk, held ? t : NULL) : real_wait(s, clk, abst);
-    saved = errno;
-    if (r == 0) {
-        ls_acquire_post(t, lk, flags, ret, cfa);
-        set_held_stack(t, lk, site);
-    }
-    ls_site_stack = 0;
-    errno = saved;
-    return r;
-}
-
-/* From sem_post: never calls the interpreter, never waits. */
-int ls_py_sem_post(void *s)
-{
-    struct ls_thread *t = ls_self;
-    if (!t || ls_guard || !atomic_load_explicit(&ls_active, memory_order_relaxed))
-        return 0;
-    struct ls_lock *lk = sem_entry(t, s);
-    if (!lk)
-        return 0;
-    uint32_t role = atomic_load(&lk->py);
-    if (role == LS_PYSEM_LOCK) {
-        if (ls_release(t, lk))
-            return 1;
-        /* Released by a thread that does not hold it: a signal. */
-        uint32_t expect = LS_PYSEM_LOCK;
-        if (atomic_compare_exchange_strong(&lk->py, &expect, LS_PYSEM_SIGNAL)) {
-            ls_guard++;
-            write_pylock(lk, LS_PYLOCK_SIGNAL, NULL);
-            ls_guard--;
-        }
-    } else if (role == LS_PYSEM_SENTINEL) {
-        struct ls_thread *me = t;
-        atomic_compare_exchange_strong(&lk->py_owner, &me, NULL);
-    }
-    return 0;
 }
 
 void ls_py_after_fork_child(void)
