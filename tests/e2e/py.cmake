@@ -21,7 +21,7 @@ endfunction()
 # each side's Python lines, the program ended (86) within 2 s of the hang
 # (eat2 sleeps 1 s before it forms), linked to the lock-order cycle.
 ls_py_test(e2e_py_noodle_deadlock --status 66 --kinds deadlock,lock-order-cycle
-  --program-status 86 --locks fork_lock,noodle_lock
+  --program-status 86 --related --locks fork_lock,noodle_lock
   --sites py_noodle_deadlock.py:12,py_noodle_deadlock.py:14,py_noodle_deadlock.py:22,py_noodle_deadlock.py:25
   --threads "Thread-1 (eat1),Thread-2 (eat2)" --within 4
   --stderr-has "lockscope: deadlock:" --stderr-has "native frames of the interpreter)"

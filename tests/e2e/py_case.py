@@ -22,6 +22,7 @@ a pyenv version with --pyenv 3.12.1) that is missing makes the test skip
   --sarif-at F:L     some SARIF result's location is Python file F (base
                      name), line L
   --html-has TEXT    the HTML report contains TEXT
+  --related          the deadlock finding is linked to a lock-order cycle
 """
 import argparse
 import json
@@ -110,6 +111,7 @@ def main():
     ap.add_argument('--env', action='append', default=[])
     ap.add_argument('--sarif-at', action='append', default=[])
     ap.add_argument('--html-has', action='append', default=[])
+    ap.add_argument('--related', action='store_true')
     ap.add_argument('--cwd')
     ap.add_argument('--timeout', type=float, default=120)
     ap.add_argument('args', nargs=argparse.REMAINDER)
@@ -154,6 +156,11 @@ def main():
                 if not dl or dl[0].get('exit_status') != a.program_status or \
                         not dl[0].get('ended_program'):
                     fail('no deadlock that ended the program with status %d' % a.program_status)
+            if a.related:
+                dl = [f for f in fs if f['kind'] == 'deadlock']
+                ids = {f['id'] for f in fs if f['kind'] == 'lock-order-cycle'}
+                if not dl or dl[0].get('related') not in ids:
+                    fail('the deadlock is not linked to a lock-order cycle')
             if a.locks is not None:
                 want = sorted(a.locks.split(','))
                 for f in fs:
