@@ -85,3 +85,6 @@ add_test(NAME e2e_py_pymutex_3_14 COMMAND ${RUN_CASE} --status 0 --findings 0 --
   --stderr-has "lockscope: CPython 3.14.0 (its threading.Lock does not go through libc)"
   --scope "python=not-checked:CPython 3.14.0"
   -- ${CMAKE_BINARY_DIR}/tests/progs/py_fake_cpython_030e00f0)
+# The GIL is passed through: CPU-bound threads leave it out of the profile.
+ls_py_test(e2e_py_gil --clean --repeat 2 --host-same --status 0 --profile-has lock
+  --profile-lacks _PyRuntime -- ${PYS}/py_gil.py)

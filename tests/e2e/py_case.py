@@ -23,6 +23,8 @@ a pyenv version with --pyenv 3.12.1) that is missing makes the test skip
                      name), line L
   --html-has TEXT    the HTML report contains TEXT
   --related          the deadlock finding is linked to a lock-order cycle
+  --profile-has L    the contention profile has a lock labelled L
+  --profile-lacks T  no lock in the contention profile has T in its label
 """
 import argparse
 import json
@@ -112,6 +114,8 @@ def main():
     ap.add_argument('--sarif-at', action='append', default=[])
     ap.add_argument('--html-has', action='append', default=[])
     ap.add_argument('--related', action='store_true')
+    ap.add_argument('--profile-has', action='append', default=[])
+    ap.add_argument('--profile-lacks', action='append', default=[])
     ap.add_argument('--cwd')
     ap.add_argument('--timeout', type=float, default=120)
     ap.add_argument('args', nargs=argparse.REMAINDER)
@@ -156,6 +160,13 @@ def main():
                 if not dl or dl[0].get('exit_status') != a.program_status or \
                         not dl[0].get('ended_program'):
                     fail('no deadlock that ended the program with status %d' % a.program_status)
+            labels = [(q.get('lock') or {}).get('label', '') for q in d.get('profile', [])]
+            for want in a.profile_has:
+                if want not in labels:
+                    fail('no lock %r in the profile; it has %s' % (want, labels[:20]))
+            for bad in a.profile_lacks:
+                if any(bad in l for l in labels):
+                    fail('%r is in the profile: %s' % (bad, [l for l in labels if bad in l]))
             if a.related:
                 dl = [f for f in fs if f['kind'] == 'deadlock']
                 ids = {f['id'] for f in fs if f['kind'] == 'lock-order-cycle'}
