@@ -416,8 +416,8 @@ static uint32_t capture(void *ts, uint32_t *role)
  * instruction), direct-mapped. */
 #define SITES 256
 static __thread struct site {
-    const void *code;
-    int lasti;
+    const void *code, *caller;
+    int lasti, caller_lasti;
     uint32_t gen;
     uint32_t stack;
     uint32_t role;
@@ -428,17 +428,28 @@ struct saved_error {
 };
 
 /* The Python stack of the calling thread (GIL held: ts), and the role its
- * top function gives the semaphores it makes. */
+ * top function gives the semaphores it makes.  A site is the top frame's
+ * code and instruction, and its caller's: the top frame alone is often the
+ * same library function (Thread.start, Condition.__enter__) called from
+ * many places. */
 uint32_t ls_py_site(void *ts, uint32_t *role)
 {
-    const char *co;
-    int lasti;
-    if (!user_frame(ts, &co, &lasti))
+    const char *co, *cc = NULL;
+    int lasti, clasti = 0;
+    const char *f = user_frame(ts, &co, &lasti);
+    if (!f)
         return 0;
-    unsigned k = (unsigned)(((uintptr_t)co >> 4) ^ ((uintptr_t)co >> 12) ^ (unsigned)lasti * 31u) &
+    for (f = frame_next(f); f; f = frame_next(f))
+        if (frame_code(f, &cc, &clasti))
+            break;
+    if (!f)
+        cc = NULL, clasti = 0;
+    unsigned k = (unsigned)(((uintptr_t)co >> 4) ^ ((uintptr_t)co >> 12) ^ (unsigned)lasti * 31u ^
+                            ((uintptr_t)cc >> 6) ^ (unsigned)clasti * 131u) &
                  (SITES - 1);
     struct site *s = &sites[k];
-    if (likely(s->code == co && s->lasti == lasti && s->gen == ls_file_gen)) {
+    if (likely(s->code == co && s->lasti == lasti && s->caller == cc &&
+               s->caller_lasti == clasti && s->gen == ls_file_gen)) {
         if (role)
             *role = s->role;
         return s->stack;
@@ -451,6 +462,8 @@ uint32_t ls_py_site(void *ts, uint32_t *role)
     if (id) {
         s->code = co;
         s->lasti = lasti;
+        s->caller = cc;
+        s->caller_lasti = clasti;
         s->gen = ls_file_gen;
         s->stack = id;
         s->role = r;
