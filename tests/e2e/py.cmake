@@ -31,7 +31,7 @@ ls_py_test(e2e_py_noodle_deadlock --status 66 --kinds deadlock,lock-order-cycle
 ls_py_test(e2e_py_noodle_cycle --status 66 --kinds lock-order-cycle
   --locks fork_lock,noodle_lock
   --sites py_noodle_cycle.py:13,py_noodle_cycle.py:15,py_noodle_cycle.py:23,py_noodle_cycle.py:25
-  --threads "Thread-1 (eat1),Thread-2 (eat2)"
+  --threads "Thread-1 (eat1),Thread-2 (eat2)" --created-at py_noodle_cycle.py:36,py_noodle_cycle.py:37
   -- ${PYS}/py_noodle_cycle.py)
 # A Lock taken twice: a self-deadlock at the second acquire.
 ls_py_test(e2e_py_selfdl --status 66 --kinds deadlock --program-status 86 --locks mutexA

@@ -23,6 +23,8 @@ a pyenv version with --pyenv 3.12.1) that is missing makes the test skip
                      name), line L
   --html-has TEXT    the HTML report contains TEXT
   --related          the deadlock finding is linked to a lock-order cycle
+  --created-at F:L,...  these Python lines started the findings' threads (the
+                     first frame of each creation stack outside the stdlib)
   --profile-has L    the contention profile has a lock labelled L
   --profile-lacks T  no lock in the contention profile has T in its label
 """
@@ -63,6 +65,17 @@ def thread_names(obj):
     elif isinstance(obj, list):
         for x in obj:
             yield from thread_names(x)
+
+
+def created_stacks(obj):
+    if isinstance(obj, dict):
+        if isinstance(obj.get('created_at'), list):
+            yield obj['created_at']
+        for v in obj.values():
+            yield from created_stacks(v)
+    elif isinstance(obj, list):
+        for x in obj:
+            yield from created_stacks(x)
 
 
 def lock_names(f):
@@ -115,6 +128,7 @@ def main():
     ap.add_argument('--html-has', action='append', default=[])
     ap.add_argument('--related', action='store_true')
     ap.add_argument('--profile-has', action='append', default=[])
+    ap.add_argument('--created-at')
     ap.add_argument('--profile-lacks', action='append', default=[])
     ap.add_argument('--cwd')
     ap.add_argument('--timeout', type=float, default=120)
@@ -160,6 +174,17 @@ def main():
                 if not dl or dl[0].get('exit_status') != a.program_status or \
                         not dl[0].get('ended_program'):
                     fail('no deadlock that ended the program with status %d' % a.program_status)
+            if a.created_at:
+                made = set()
+                for f in fs:
+                    for st in created_stacks(f):
+                        for fr in st:
+                            if fr.get('python') and '/lib/python3' not in (fr.get('file') or ''):
+                                made.add('%s:%d' % (os.path.basename(fr['file']), fr['line']))
+                                break
+                for want in a.created_at.split(','):
+                    if want not in made:
+                        fail('no thread was created at %s; they were at %s' % (want, sorted(made)))
             labels = [(q.get('lock') or {}).get('label', '') for q in d.get('profile', [])]
             for want in a.profile_has:
                 if want not in labels:
