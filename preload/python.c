@@ -588,6 +588,8 @@ void ls_py_name_thread(void *ts, struct ls_thread *t)
     }
     const char *f, *co = NULL;
     int lasti, depth = 0;
+    struct saved_error err;
+    api.fetch(&err.type, &err.value, &err.tb);
     for (f = top_frame(ts); f && depth < 64; f = frame_next(f), depth++) {
         if (!frame_code(f, &co, &lasti))
             continue;
@@ -595,14 +597,9 @@ void ls_py_name_thread(void *ts, struct ls_thread *t)
         if (e && e->boot)
             break;
     }
-    if (!f || depth == 64 || RD(co, L->co_argcount, int) < 1)
-        return;
-    void *self = RD(f, L->f_locals, void *);
-    if (!self)
-        return;
-    struct saved_error err;
-    api.fetch(&err.type, &err.value, &err.tb);
-    void *d = api.generic_dict(self, NULL);
+    void *self = f && depth < 64 && RD(co, L->co_argcount, int) >= 1 ? RD(f, L->f_locals, void *)
+                                                                      : NULL;
+    void *d = self ? api.generic_dict(self, NULL) : NULL;
     if (d) {
         void *v = api.dict_get(d, "_name");
         ssize_t len = 0;

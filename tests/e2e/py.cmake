@@ -88,3 +88,5 @@ add_test(NAME e2e_py_pymutex_3_14 COMMAND ${RUN_CASE} --status 0 --findings 0 --
 # The GIL is passed through: CPU-bound threads leave it out of the profile.
 ls_py_test(e2e_py_gil --clean --repeat 2 --host-same --status 0 --profile-has lock
   --profile-lacks _PyRuntime -- ${PYS}/py_gil.py)
+# Exceptions raised and handled around lock calls are the program's own.
+ls_py_test(e2e_py_exceptions --clean --repeat 2 --host-same --status 0 -- ${PYS}/py_exceptions.py)
