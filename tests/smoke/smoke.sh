@@ -340,13 +340,18 @@ py_case() {
 case_py_noodle_fork() {
     pair 120 -- "$PY" "$SRC/py_noodle_fork.py"
     row "python3 py_noodle_fork.py"
-    cmp -s "$dir/native/native.out" "$dir/ls/ls.out" || fail "output differs from the native run"
     [ "$n_status" = 0 ] && [ "$l_status" = 66 ] ||
         fail "status native $n_status, under lockscope $l_status (expected 0 and 66)"
-    expect_findings 1
-    local what; what=$(json "[(f['kind'], sorted(l['name'] for l in f['locks'])) for f in d['findings']]")
-    [ "$what" = "[('lock-order-cycle', ['fork_lock', 'noodle_lock'])]" ] ||
-        fail "expected the noodle_lock/fork_lock cycle, got $what"
+    local what; what=$(json "[(f['kind'], sorted(l['name'] for l in f['locks'])) for f in sorted(d['findings'], key=lambda f: f['kind'])]")
+    local cycle="('lock-order-cycle', ['fork_lock', 'noodle_lock'])"
+    if [ "$what" = "[('deadlock', ['fork_lock', 'noodle_lock']), $cycle]" ]; then
+        # It can really hang now and then (a busy machine): then that is
+        # reported too, and the program was ended before its output.
+        info "the program really deadlocked in this run; lockscope ended it"
+    else
+        [ "$what" = "[$cycle]" ] || fail "expected the noodle_lock/fork_lock cycle, got $what"
+        cmp -s "$dir/native/native.out" "$dir/ls/ls.out" || fail "output differs from the native run"
+    fi
     expect_slowdown 10 10
 }
 case_py_counter_locked() { py_case py_counter_locked; }
