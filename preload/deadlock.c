@@ -402,6 +402,11 @@ static void *watchdog_main(void *arg)
         struct timespec ts = {ls_opt.deadlock_check_ms / 1000,
                               (long)(ls_opt.deadlock_check_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
+        /* The program's last thread has ended (it called pthread_exit, or a
+         * forked thread returned): the process ends when its last thread
+         * does, and this one must not keep it alive. */
+        if (atomic_load(&ls_live_count) == 0)
+            return arg;
         if (!atomic_load(&ls_active) || atomic_load(&reported))
             continue;
         if (!find_stall(&c)) {

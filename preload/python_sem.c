@@ -118,6 +118,14 @@ static void purge(struct ls_thread *t)
     }
 }
 
+/* What stands for the call site (the profile's waiting sites are told
+ * apart by it): the Python stack, not the interpreter's one call of
+ * sem_wait that every Python acquisition shares. */
+static inline uint64_t site_key(uint32_t site, uint64_t ret)
+{
+    return site ? (1ull << 63) | site : ret;
+}
+
 static void set_held_stack(struct ls_thread *t, struct ls_lock *lk, uint32_t site)
 {
     struct ls_held *h = site ? ls_held_find(t, lk) : NULL;
@@ -180,6 +188,7 @@ int ls_py_sem_trywait(void *s, uint64_t ret, uint64_t cfa)
             ls_guard--;
         }
         ls_site_stack = site;
+        ret = site_key(site, ret);
         ls_acquire_pre(t, lk, 0, ret, cfa);
         ls_acquire_post(t, lk, 0, ret, cfa);
         set_held_stack(t, lk, site);
@@ -239,8 +248,21 @@ int ls_py_sem_wait(void *s, int clk, const struct timespec *abst, uint64_t ret, 
     uint32_t role = lk ? atomic_load(&lk->py) : LS_PYSEM_NONE;
     if (role != LS_PYSEM_LOCK && role != LS_PYSEM_SENTINEL)
         return -2; /* not a Python lock: the usual semaphore wait */
-    uint32_t site = pend_sem == s ? pend_site : 0;
+    int tried = pend_sem == s;
+    uint32_t site = tried ? pend_site : 0;
     pend_sem = NULL;
+    if (role == LS_PYSEM_LOCK && !tried) {
+        /* Python's acquire always tries first, with the GIL held; a
+         * blocking wait without that is the interpreter's own C code (a
+         * lock it made while a Python frame ran: at fork, in imports). */
+        uint32_t expect = LS_PYSEM_LOCK;
+        if (atomic_compare_exchange_strong(&lk->py, &expect, LS_PYSEM_NONE)) {
+            ls_guard++;
+            ls_py_write_pylock(lk, LS_PYLOCK_SIGNAL, NULL);
+            ls_guard--;
+        }
+        return -2;
+    }
     int r, saved;
     if (role == LS_PYSEM_SENTINEL) {
         struct ls_thread *owner = atomic_load(&lk->py_owner);
@@ -257,6 +279,7 @@ int ls_py_sem_wait(void *s, int clk, const struct timespec *abst, uint64_t ret, 
     purge(t);
     int flags = clk >= 0 ? LS_ACQ_TIMED : 0;
     ls_site_stack = site;
+    ret = site_key(site, ret);
     int held = ls_acquire_pre(t, lk, flags, ret, cfa);
     r = clk < 0 ? sliced(t, s, LS_WAIT_LOCK, lk, held ? t : NULL) : real_wait(s, clk, abst);
     saved = errno;

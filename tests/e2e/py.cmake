@@ -93,3 +93,6 @@ ls_py_test(e2e_py_gil --clean --repeat 2 --host-same --status 0 --profile-has lo
   --profile-lacks _PyRuntime -- ${PYS}/py_gil.py)
 # Exceptions raised and handled around lock calls are the program's own.
 ls_py_test(e2e_py_exceptions --clean --repeat 2 --host-same --status 0 -- ${PYS}/py_exceptions.py)
+# A forked thread's child ends when its last thread does (lockscope's own
+# watchdog thread does not keep it alive).
+ls_py_test(e2e_py_fork_thread --clean --repeat 2 --host-same --status 0 -- ${PYS}/py_fork_thread.py)
