@@ -467,7 +467,8 @@ void ls_py_init(void) LS_HIDDEN;
 /* The calling thread's Python stack if it holds the GIL, else 0. */
 uint32_t ls_py_here(void) LS_HIDDEN;
 void ls_py_after_fork_child(void) LS_HIDDEN;
-/* The semaphore calls in a CPython process (wrap_cond.c hands them over). */
+/* The semaphore calls in a CPython process (python_sem.c; wrap_cond.c hands
+ * them over). */
 int ls_py_sem_init(void *s, int pshared, unsigned value) LS_HIDDEN;
 int ls_py_sem_trywait(void *s, uint64_t ret, uint64_t cfa) LS_HIDDEN;
 /* clk -1: sem_wait; else a timed wait on that clock */

@@ -150,7 +150,7 @@ LS_EXPORT int sem_destroy(sem_t *s)
     return ls_real.sem_destroy(s);
 }
 
-/* Only CPython's semaphores need their start seen (python.c). */
+/* Only CPython's semaphores need their start seen (python_sem.c). */
 LS_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
 {
     LS_ENSURE_REAL(sem_init);
