@@ -47,6 +47,8 @@ int ls_py_sem_init(void *s, int pshared, unsigned value)
     }
     atomic_store(&lk->py_owner, NULL);
     atomic_store(&lk->py_named, 0);
+    atomic_store(&lk->py_tid, 0);
+    atomic_store(&lk->py_joiner, 0);
     switch (role) {
     case ROLE_LOCK:
         ls_site_stack = site;
@@ -136,13 +138,39 @@ static void set_held_stack(struct ls_thread *t, struct ls_lock *lk, uint32_t sit
     }
 }
 
-static void sentinel_taken(struct ls_thread *t, struct ls_lock *lk)
+/* A joiner took the sentinel of a thread that ended (Thread.join, 3.11 and
+ * 3.12, where Python threads are detached and never pthread_join'ed):
+ * everything that thread did happened before what the joiner does next. */
+static void joined(struct ls_thread *t, struct ls_lock *lk, uint32_t site)
+{
+    uint32_t tid = atomic_load(&lk->py_tid);
+    if (!tid || tid == t->tid || atomic_exchange(&lk->py_joiner, t->tid) == t->tid)
+        return;
+    ls_guard++;
+    struct ls_rec_join r = {
+        .joiner = t->tid,
+        .joiner_epoch = t->epoch,
+        .joined = tid,
+        .joined_epoch = atomic_load(&lk->py_epoch),
+        .stack = site,
+    };
+    ls_writer_record(LS_REC_JOIN, &r, sizeof r, NULL, 0, NULL, 0);
+    t->epoch++;
+    ls_guard--;
+}
+
+static void sentinel_taken(struct ls_thread *t, struct ls_lock *lk, uint32_t site)
 {
     struct ls_thread *none = NULL;
     /* The first to take a sentinel is the thread it stands for; later
      * takers are joiners, after it ended. */
-    if (!atomic_load(&lk->py_named) && atomic_compare_exchange_strong(&lk->py_owner, &none, t))
+    if (!atomic_load(&lk->py_named) && atomic_compare_exchange_strong(&lk->py_owner, &none, t)) {
         atomic_store(&lk->py_named, 1);
+        atomic_store(&lk->py_tid, 0);
+        atomic_store(&lk->py_joiner, 0);
+        return;
+    }
+    joined(t, lk, site);
 }
 
 /* ls_file_gen when the calling thread's name was written. */
@@ -178,7 +206,7 @@ int ls_py_sem_trywait(void *s, uint64_t ret, uint64_t cfa)
         pend_sem = s;
         pend_site = site;
     } else if (role == LS_PYSEM_SENTINEL) {
-        sentinel_taken(t, lk);
+        sentinel_taken(t, lk, site);
         ls_sync_acquire(t, s, LS_SYNC_SEM);
     } else {
         purge(t);
@@ -271,8 +299,10 @@ int ls_py_sem_wait(void *s, int clk, const struct timespec *abst, uint64_t ret, 
                                             : real_wait(s, clk, abst);
         ls_site_stack = 0;
         saved = errno;
-        if (r == 0)
+        if (r == 0) {
             ls_sync_acquire(t, s, LS_SYNC_SEM);
+            joined(t, lk, site);
+        }
         errno = saved;
         return r;
     }
@@ -312,9 +342,12 @@ int ls_py_sem_post(void *s)
             ls_py_write_pylock(lk, LS_PYLOCK_SIGNAL, NULL);
             ls_guard--;
         }
-    } else if (role == LS_PYSEM_SENTINEL) {
-        struct ls_thread *me = t;
-        atomic_compare_exchange_strong(&lk->py_owner, &me, NULL);
+    } else if (role == LS_PYSEM_SENTINEL && atomic_load(&lk->py_owner) == t) {
+        /* The thread ends (the runtime releases its sentinel as it deletes
+         * its state): its last epoch is what a joiner learns. */
+        atomic_store(&lk->py_epoch, t->epoch);
+        atomic_store(&lk->py_tid, t->tid);
+        atomic_store(&lk->py_owner, NULL);
     }
     return 0;
 }

@@ -316,6 +316,8 @@ struct __attribute__((aligned(64))) ls_lock {
     _Atomic uint32_t py;      /* a semaphore in a CPython process: LS_PYSEM_* */
     _Atomic uint32_t py_named; /* its LS_REC_PYLOCK was written (this generation) */
     struct ls_thread *_Atomic py_owner; /* a thread sentinel: the thread it stands for */
+    _Atomic uint32_t py_tid, py_epoch; /* ... once it ended: its id and final epoch */
+    _Atomic uint32_t py_joiner;        /* the last thread that joined it (recorded) */
 };
 enum {
     LS_PYSEM_NONE = 0,        /* not a Python lock: a plain semaphore */

@@ -96,3 +96,7 @@ ls_py_test(e2e_py_exceptions --clean --repeat 2 --host-same --status 0 -- ${PYS}
 # A forked thread's child ends when its last thread does (lockscope's own
 # watchdog thread does not keep it alive).
 ls_py_test(e2e_py_fork_thread --clean --repeat 2 --host-same --status 0 -- ${PYS}/py_fork_thread.py)
+# Thread.join is a join: noodle/fork with each thread joined before the
+# next starts has the cycle, dismissed (the threads never overlap).
+ls_py_test(e2e_py_noodle_joined --clean --repeat 2 --host-same --status 0
+  --scope "lock-order=checked:1 cycle, 1 of them dismissed" -- ${PYS}/py_noodle_joined.py)

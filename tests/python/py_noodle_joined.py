@@ -1,0 +1,28 @@
+# noodle/fork with each thread joined before the next one starts: the two
+# lock orders exist, but the threads never run at the same time, so they
+# cannot deadlock.  Nothing to report (Thread.join is a join).
+from threading import Thread, Lock
+
+noodle_lock = Lock()
+fork_lock = Lock()
+lines = []
+
+
+def eat1(name):
+    with noodle_lock:
+        with fork_lock:
+            lines.append('%s eats with eat1' % name)
+
+
+def eat2(name):
+    with fork_lock:
+        with noodle_lock:
+            lines.append('%s eats with eat2' % name)
+
+
+for name in ['nezha', 'egon', 'yuan']:
+    for fn in (eat1, eat2):
+        t = Thread(target=fn, args=(name,))
+        t.start()
+        t.join()
+print('\n'.join(lines))
