@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "analyze.h"
+#include "python.h"
 #include "deadlock.h"
 #include "lockgraph.h"
 #include "misuse.h"
@@ -84,6 +85,8 @@ static void scope_sync(const struct ls_process *p, struct ls_fprocess *fp)
         {LS_LOCK_MUTEX_ERRORCHECK, "error-checking mutex", "error-checking mutexes"},
         {LS_LOCK_RWLOCK, "rwlock", "rwlocks"},
         {LS_LOCK_SPIN, "spinlock", "spinlocks"},
+        {LS_LOCK_PY, "Python Lock", "Python Locks"},
+        {LS_LOCK_PY_RLOCK, "Python RLock", "Python RLocks"},
         {LS_SYNC_COND, "condition variable", "condition variables"},
         {LS_SYNC_SEM, "semaphore", "semaphores"},
         {LS_SYNC_BARRIER, "barrier", "barriers"},
@@ -126,11 +129,12 @@ static void scope_python(const struct ls_process *p, struct ls_fprocess *fp)
     }
     if (!seen)
         return;
-    ls_scope_set(fp, "python", "Python-level checks", LS_SCOPE_NOT_CHECKED,
-                 "a CPython interpreter ran ('%s'): its threads, and its locks as the "
-                 "semaphores and mutexes they are built on, are followed as C-level "
-                 "synchronization; Python frames, lock-order cycles between Python locks and "
-                 "races on Python variables are not checked",
+    ls_scope_set(fp, "python", "Python locks (threading.Lock, RLock) and Python stacks",
+                 LS_SCOPE_NOT_CHECKED,
+                 "a CPython interpreter ran ('%s') that the shim did not recognize: its "
+                 "threads, and its locks as the semaphores and mutexes they are built on, are "
+                 "followed as C-level synchronization; Python frames, lock-order cycles between "
+                 "Python locks and races on Python variables are not checked",
                  seen);
 }
 
@@ -184,6 +188,10 @@ size_t ls_analyze_process(struct ls_process *p, struct ls_report *r,
     scope_sync(p, &r->procs[proc]);
     ls_tl_build(p, r, proc, first);
     scope_timeline(&r->procs[proc]);
-    scope_python(p, &r->procs[proc]);
+    /* Python: what the shim recognized, else that an interpreter ran. */
+    if (p->py && p->py->version)
+        ls_py_scope(p, &r->procs[proc]);
+    else
+        scope_python(p, &r->procs[proc]);
     return proc;
 }

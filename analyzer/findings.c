@@ -53,6 +53,19 @@ void ls_fstack_build(struct ls_process *p, uint32_t stack_id, struct ls_fstack *
         return;
     struct ls_symbolizer *sym = ls_process_symbolizer(p);
     size_t cap = 0;
+    /* A Python stack: its Python frames first, as a traceback shows them
+     * (innermost first), then the interpreter's native frames, folded. */
+    const struct ls_pystack *py = ls_py_stack(p, stack_id);
+    for (uint32_t i = 0; py && i < py->n; i++) {
+        const struct ls_pycode *c = ls_py_code(p, py->f[i].code);
+        LS_GROW(out->frames, cap, out->n + 1);
+        struct ls_fframe *f = &out->frames[out->n++];
+        memset(f, 0, sizeof *f);
+        f->function = xstrdup(c && c->name[0] ? c->name : "??");
+        f->file = c && c->file[0] ? xstrdup(c->file) : NULL;
+        f->line = py->f[i].line;
+        f->python = 1;
+    }
     for (uint32_t i = 0; i < s->depth; i++) {
         struct ls_frame fr[16];
         int n = ls_sym_code(sym, s->ips[i], fr, 16);
@@ -68,6 +81,8 @@ void ls_fstack_build(struct ls_process *p, uint32_t stack_id, struct ls_fstack *
             f->module_offset = fr[j].module_offset;
             f->inlined = fr[j].inlined;
             f->func_size = fr[j].func_size;
+            f->python = 0;
+            f->collapsed = py != NULL;
         }
         /* Below the thread's entry there is nothing of the program's. */
         if (n > 0 && fr[n - 1].function &&
@@ -85,7 +100,9 @@ static int is_system_path(const char *m)
 
 int ls_fframe_is_user(const struct ls_fframe *f)
 {
-    return !is_system_path(f->module) && f->file;
+    if (f->python)
+        return !ls_py_system_file(f->file);
+    return !f->collapsed && !is_system_path(f->module) && f->file;
 }
 
 const struct ls_fframe *ls_fstack_user_frame(const struct ls_fstack *s)
@@ -178,7 +195,8 @@ void ls_flock_build(struct ls_process *p, uint32_t lock_id, struct ls_flock *out
     }
     out->kind = ls_lock_kind_name(l->kind);
     out->addr = l->addr;
-    out->name = ls_lock_symbol(p, l);
+    const char *pyname = ls_py_lock_name(p, lock_id);
+    out->name = pyname ? xstrdup(pyname) : ls_lock_symbol(p, l);
     out->site_is_init = l->init_stack != 0;
     ls_fstack_build(p, l->init_stack ? l->init_stack : l->first_stack, &out->site);
     if (out->name) {

@@ -29,6 +29,9 @@ struct ls_fframe {
     uint64_t pc, module_offset;
     int inlined;
     uint64_t func_size;       /* bytes of the function's code; 0 if unknown or inlined */
+    int python;               /* a Python frame (function, .py file, line) */
+    int collapsed;            /* a native frame under Python frames: folded by the
+                                 reports (the interpreter's own) */
 };
 
 struct ls_fstack {
@@ -286,7 +289,8 @@ void ls_flock_build(struct ls_process *p, uint32_t lock_id, struct ls_flock *out
 /* Index of lock_id in f->locks, adding it if missing. */
 size_t ls_finding_lock(struct ls_finding *f, struct ls_process *p, uint32_t lock_id);
 /* A frame in the program's own code: with a source file, outside the
- * system's libraries. */
+ * system's libraries (for Python frames: outside the interpreter's own
+ * files); never a collapsed native frame. */
 int ls_fframe_is_user(const struct ls_fframe *f);
 /* The first frame in the program's own code (not in a system library),
  * else the first frame; NULL for an empty stack. */

@@ -523,7 +523,28 @@ struct check_ctx {
     size_t proc;
     struct ls_report *r;
     size_t added;
+    size_t interpreter;       /* latent cycles inside the Python interpreter's library */
 };
+
+/* A frame of the Python interpreter's own library (threading.py,
+ * multiprocessing/, ...), not of the program or a package it installed. */
+static int stdlib_frame(const struct ls_fframe *f)
+{
+    return f && f->python && f->file && strstr(f->file, "/lib/python3") &&
+           !strstr(f->file, "-packages/");
+}
+
+/* Every acquisition of the cycle was made by the interpreter's library:
+ * CPython's threading module takes its own locks in two orders (after a
+ * fork, _after_fork holds _active_limbo_lock while it takes the thread's
+ * new _tstate_lock), which the program can neither cause nor change. */
+static int in_interpreter(const struct ls_finding *f)
+{
+    for (size_t i = 0; i < f->nedges; i++)
+        if (!stdlib_frame(f->edges[i].to_stack.n ? &f->edges[i].to_stack.frames[0] : NULL))
+            return 0;
+    return f->nedges > 0;
+}
 
 static void thread_label(struct strbuf *sb, const struct ls_fthread *t)
 {
@@ -595,6 +616,11 @@ static void on_cycle(const struct ls_cycle *c, void *arg)
         ls_fstack_build(ctx->p, e->to_stack, &fe->to_stack);
         fe->from_approx = (e->flags & LS_EDGE_FROM_APPROX) != 0;
         fe->timed = (e->flags & LS_EDGE_TIMED) != 0;
+    }
+    if (c->latent && in_interpreter(f)) {
+        ls_report_pop(ctx->r);
+        ctx->interpreter++;
+        return;
     }
     f->summary = ls_fstack_user_frame(&f->edges[0].to_stack);
     f->reason = explain(f, c->latent);
@@ -741,9 +767,12 @@ size_t ls_check_lock_order(struct ls_process *p, size_t proc_index, struct ls_re
         ls_graph_writer_queued(g, p->writer_queued[i]);
     ls_progress(pg, LS_STAGE_CYCLES, 0, 0);
     struct ls_hb *hb = ls_hb_new(p);
-    struct check_ctx ctx = {p, proc_index, r, 0};
+    struct check_ctx ctx = {p, proc_index, r, 0, 0};
     struct ls_graph_stats st;
     ls_graph_cycles(g, hb, LS_MAX_CYCLE_LEN, on_cycle, &ctx, &st);
+    /* The interpreter's own latent cycles count as dismissed. */
+    st.latent -= ctx.interpreter < st.latent ? ctx.interpreter : st.latent;
+    st.dismissed += ctx.interpreter;
     struct ls_fprocess *fp = &r->procs[proc_index];
     summarize_order(g, p, fp);
     r->dismissed_cycles += st.dismissed;

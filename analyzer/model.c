@@ -130,6 +130,8 @@ const char *ls_lock_kind_name(uint32_t kind)
     case LS_LOCK_MUTEX_ERRORCHECK: return "error-checking mutex";
     case LS_LOCK_RWLOCK: return "rwlock";
     case LS_LOCK_SPIN: return "spinlock";
+    case LS_LOCK_PY: return "Python Lock";
+    case LS_LOCK_PY_RLOCK: return "Python RLock";
     default: return "lock";
     }
 }
@@ -147,6 +149,7 @@ void ls_process_free(struct ls_process *p)
     }
     if (p->sym)
         ls_sym_free(p->sym);
+    ls_py_free(p->py);
     for (size_t i = 0; i < p->nmodules; i++) {
         free(p->modules[i].build_id);
         free(p->modules[i].path);

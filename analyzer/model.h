@@ -11,6 +11,7 @@
 
 #include "lockscope/trace.h"
 #include "progress.h"
+#include "python.h"
 #include "symbolize.h"
 
 struct ls_stack {
@@ -156,6 +157,7 @@ struct ls_process {
     char *watch_msg;
 
     struct ls_tl_model *timeline; /* the timeline's records (timeline.h), NULL if none */
+    struct ls_pyinfo *py;      /* a CPython process's Python records, else NULL */
 
     struct ls_symbolizer *sym; /* created on first use */
     void *index;               /* id lookup tables (model.c) */

@@ -66,6 +66,10 @@ static const char *type_name(uint16_t t)
     case LS_REC_TIMELINE: return "timeline";
     case LS_REC_TIMELINE_CLOCK: return "timeline-clock";
     case LS_REC_ACCESS_TIME: return "access-time";
+    case LS_REC_PYTHON: return "python";
+    case LS_REC_PYCODE: return "pycode";
+    case LS_REC_PYSTACK: return "pystack";
+    case LS_REC_PYLOCK: return "pylock";
     default: return "unknown";
     }
 }
@@ -303,6 +307,15 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
     }
     case LS_REC_DEADLOCK:
         return parse_deadlock(ps, pr, p, n, off);
+    case LS_REC_PYTHON:
+    case LS_REC_PYCODE:
+    case LS_REC_PYSTACK:
+    case LS_REC_PYLOCK: {
+        char why[160];
+        if (ls_py_parse(pr, type, p, n, why, sizeof why) != 0)
+            return fail(ps, off, "%s", why);
+        return 0;
+    }
     case LS_REC_PROFILE: {
         struct ls_rec_profile r;
         memcpy(&r, p, sizeof r);
@@ -486,6 +499,7 @@ static int parse(struct parser *ps, struct ls_process **out)
         if (off > len)
             off = len;
     }
+    ls_py_finish(pr);
     ls_process_index(pr);
     *out = pr;
     return 0;

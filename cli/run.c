@@ -238,6 +238,15 @@ static char *resolve_program(const char *prog)
 static void set_globals(const char *path)
 {
     char *real = path ? realpath(path, NULL) : NULL;
+    /* A CPython interpreter: the shim watches no globals there (they are
+     * the interpreter's, guarded by its GIL), and reading its large code
+     * would cost more than a short script's whole run. */
+    const char *base = real ? strrchr(real, '/') : NULL;
+    if (base && strncmp(base + 1, "python", 6) == 0) {
+        unsetenv("LOCKSCOPE_GLOBALS");
+        free(real);
+        return;
+    }
     const struct ls_globals *g = real ? ls_globals_of(real) : NULL;
     char *hint = g ? ls_globals_hint(g, LS_GLOBALS_MAX) : NULL;
     if (hint && *hint) {

@@ -306,6 +306,14 @@ static int blockers(struct ls_thread *t, struct ls_thread **out, const struct ls
     case LS_WAIT_LOCK_READ:
         if (!lk || !obj)
             return 0;
+        /* A Python lock turned signal has no holder to wait for; one the
+         * waiter holds itself (Lock.acquire twice) waits for itself. */
+        if (ls_lock_is_py(lk) && atomic_load(&lk->py) != LS_PYSEM_LOCK)
+            return 0;
+        if (ls_lock_is_py(lk) && t->wait_thread == t) {
+            out[n++] = t;
+            return n;
+        }
         if (lk->kind == LS_LOCK_MUTEX || lk->kind == LS_LOCK_MUTEX_RECURSIVE ||
             lk->kind == LS_LOCK_MUTEX_ERRORCHECK) {
             /* glibc keeps the owner's kernel thread id in every mutex type. */
@@ -401,6 +409,23 @@ static int find_cycles(struct ls_wait_cycle *out, int max)
     return n;
 }
 
+/* Any thread may release a Python lock: a cycle through one (or a thread
+ * waiting for a Lock it holds) is a deadlock only once every traced thread
+ * is blocked for good, with nobody left to release it. */
+static int py_cycle_stuck(const struct ls_wait_cycle *c)
+{
+    int py = 0;
+    for (int i = 0; i < c->n; i++)
+        py |= c->t[i]->wait_lk && ls_lock_is_py(c->t[i]->wait_lk);
+    if (!py)
+        return 1;
+    FOR_EACH_THREAD(o) {
+        if (!atomic_load_explicit(&o->wait_kind, memory_order_acquire) || !blocked_for_good(o))
+            return 0;
+    }
+    return 1;
+}
+
 static int same_cycle(const struct ls_wait_cycle *a, const struct ls_wait_cycle *b)
 {
     if (a->n != b->n || a->n == 0)
@@ -447,6 +472,11 @@ static void publish_stacks(struct ls_thread *t)
 }
 
 /* The raw stack only: no syscall, no lock (unw_backtrace caches per thread). */
+void ls_wait_publish_stacks(struct ls_thread *t)
+{
+    publish_stacks(t);
+}
+
 static void publish_raw(struct ls_thread *t)
 {
     int saved = errno;
@@ -527,6 +557,11 @@ static void *watchdog_main(void *arg)
         struct timespec ts = {ls_opt.deadlock_check_ms / 1000,
                               (long)(ls_opt.deadlock_check_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
+        /* The program's last thread has ended (it called pthread_exit, or a
+         * forked thread returned): the process ends when its last thread
+         * does, and this one must not keep it alive. */
+        if (atomic_load(&ls_live_count) == 0)
+            return arg;
         if (!atomic_load(&ls_active) || atomic_load(&reported))
             continue;
         check_now_ms = mono_ms();
@@ -534,8 +569,10 @@ static void *watchdog_main(void *arg)
         ncyc[cur] = find_cycles(cyc[cur], MAX_TRACKED);
         for (int i = 0; i < ncyc[cur]; i++)
             for (int j = 0; j < ncyc[prev]; j++)
-                if (same_cycle(&cyc[cur][i], &cyc[prev][j]) && members_published(&cyc[cur][i]))
-                    handle(&cyc[cur][i], 0);
+                if (same_cycle(&cyc[cur][i], &cyc[prev][j]) && members_published(&cyc[cur][i]) &&
+                    py_cycle_stuck(&cyc[cur][i]))
+                    handle(&cyc[cur][i], cyc[cur][i].n == 1 && cyc[cur][i].next[0] ==
+                                                 cyc[cur][i].t[0] ? LS_DEADLOCK_SELF : 0);
         uint32_t flags;
         if (!find_stall(&stall[cur], &flags))
             stall[cur].n = 0;

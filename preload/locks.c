@@ -298,6 +298,11 @@ uint32_t ls_capture_wait_stacks(struct ls_thread *t)
     int saved = errno;
     struct ls_frame_sp cur[LS_TRACE_MAX_FRAMES];
     uint64_t ips[LS_TRACE_MAX_FRAMES];
+    if (ls_site_stack) {
+        /* A Python lock: its held stacks were set when it was taken. */
+        errno = saved;
+        return ls_site_stack;
+    }
     int n = ls_unwind(cur, (int)LS_TRACE_MAX_FRAMES);
     int kept = n < ls_opt.stack_depth ? n : ls_opt.stack_depth;
     for (int i = 0; i < kept; i++)
@@ -337,8 +342,8 @@ static void new_edges(struct ls_thread *t, struct ls_lock *lk, uint32_t id, int 
     int saved = errno;
     ls_guard++;
     uint64_t ips[LS_TRACE_MAX_FRAMES];
-    int kept = ls_backtrace(ips, ls_opt.stack_depth);
-    uint32_t to_stack = ls_stack_intern(ips, kept);
+    int kept = ls_site_stack ? 0 : ls_backtrace(ips, ls_opt.stack_depth);
+    uint32_t to_stack = ls_site_stack ? ls_site_stack : ls_stack_intern(ips, kept);
     struct ls_frame_sp cur[LS_TRACE_MAX_FRAMES];
     int ncur = -1; /* the slow unwind, done at most once and only if needed */
     uint32_t held_ids[LS_MAX_HELD];

@@ -220,8 +220,8 @@ static int robust(const struct ls_lock *lk)
 struct ls_held *ls_held_blocking(struct ls_thread *t)
 {
     for (uint32_t i = 0; i < t->nheld && i < LS_MAX_HELD; i++)
-        if (!robust(t->held[i].lk))
-            return &t->held[i];
+        if (!robust(t->held[i].lk) && !ls_lock_is_py(t->held[i].lk))
+            return &t->held[i]; /* (a Python thread may end holding a Lock: legal there) */
     return NULL;
 }
 

@@ -115,6 +115,11 @@ static void *ticker_main(void *arg)
     uint64_t last = atomic_load(&ls_coarse_ns);
     for (;;) {
         nanosleep(&ts, NULL);
+        /* The program's last thread has ended (pthread_exit in main, or a
+         * forked child's thread returned): this thread must not keep the
+         * process alive. */
+        if (atomic_load(&ls_live_count) == 0)
+            return arg;
         uint64_t now = ls_mono_ns();
         uint32_t seq = atomic_load_explicit(&tick_seq, memory_order_relaxed) + 1;
         atomic_store_explicit(&tick_hist[seq % TICK_HIST], now, memory_order_relaxed);

@@ -294,6 +294,7 @@ static void after_fork_child(void)
     ls_threads_after_fork_child();
     ls_tl_after_fork_child(ls_self);
     ls_profile_after_fork_child();
+    ls_py_after_fork_child();
 }
 
 /* ---- start and end ---------------------------------------------------- */
@@ -388,6 +389,7 @@ void ls_init(void)
     ls_signals_init();
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
     atexit(at_exit_flush);
+    ls_py_init();
     atomic_store(&ls_active, 1);
     ls_watch_init();
     ls_guard--;

@@ -178,6 +178,9 @@ int ls_same_function(uint64_t a, uint64_t b) LS_HIDDEN;
 /* Interns a stack, writing its record the first time; returns its id. */
 uint32_t ls_stack_intern(const uint64_t *ips, int depth) LS_HIDDEN;
 uint32_t ls_stack_here(void) LS_HIDDEN;
+/* A new stack id for these native frames, never shared (a Python stack's:
+ * its Python frames make it distinct); writes its record. */
+uint32_t ls_stack_fresh(const uint64_t *ips, int depth) LS_HIDDEN;
 void ls_stacks_after_fork_child(void) LS_HIDDEN;
 
 /* ---- threads (tls.c) ------------------------------------------------ */
@@ -352,6 +355,20 @@ struct __attribute__((aligned(64))) ls_lock {
     _Atomic uint32_t writer_queue_id, writer_queue_gen;
     _Atomic uint32_t round;   /* barrier: threads released together (its count), 0 unknown */
     _Atomic int woken;        /* semaphore: of its waiters, those a post has released */
+    /* (16 bits each, so that an entry stays 256 bytes: two pairs of lines) */
+    _Atomic uint16_t py;      /* a semaphore in a CPython process: LS_PYSEM_* */
+    _Atomic uint16_t py_named; /* its LS_REC_PYLOCK was written (the low bits of this
+                                  file generation: a mismatch may only rewrite it) */
+    _Atomic uint32_t py_tid;  /* a thread sentinel, once its thread ended: its id ... */
+    struct ls_thread *_Atomic py_owner; /* ... the thread it stands for */
+    _Atomic uint32_t py_epoch; /* ... its final epoch */
+    _Atomic uint32_t py_joiner; /* ... the last thread that joined it (recorded) */
+};
+enum {
+    LS_PYSEM_NONE = 0,        /* not a Python lock: a plain semaphore */
+    LS_PYSEM_LOCK = 1,        /* threading.Lock / RLock */
+    LS_PYSEM_SIGNAL = 2,      /* a Condition waiter, or posted by a non-holder */
+    LS_PYSEM_SENTINEL = 3,    /* a thread's "alive" lock: waiting on it is a join */
 };
 
 /* The contention profile of a lock (profile.c).  Counters are updated by
@@ -520,6 +537,9 @@ void ls_wait_begin(struct ls_thread *t, uint32_t kind, struct ls_lock *lk, const
                    struct ls_thread *other) LS_HIDDEN;
 void ls_wait_begin_timed(struct ls_thread *t, uint32_t kind, struct ls_lock *lk,
                          const void *obj, clockid_t clk, const struct timespec *abstime) LS_HIDDEN;
+/* The wait in progress's stacks interned now, from the waiting thread (a
+ * Python lock's wait: its Python stack, ls_site_stack, is known here only). */
+void ls_wait_publish_stacks(struct ls_thread *t) LS_HIDDEN;
 void ls_wait_end(struct ls_thread *t) LS_HIDDEN;
 /* The blocking part of a mutex lock / pthread_join: published, then the
  * real blocking call.  Returns the real call's result. */
@@ -539,6 +559,38 @@ void ls_deadlock_after_fork_parent(void) LS_HIDDEN;
 /* Interns the stacks of the calling thread's held locks (if not yet) and
  * returns the id of its current stack (from locks.c). */
 uint32_t ls_capture_wait_stacks(struct ls_thread *t) LS_HIDDEN;
+
+/* ---- CPython (python.c) ---------------------------------------------- */
+/* _PyRuntime's bytes: the GIL's mutex and condvars, passed through. */
+extern uintptr_t ls_py_rt_lo LS_HIDDEN;
+extern size_t ls_py_rt_size LS_HIDDEN;
+static inline int ls_py_internal(const void *p)
+{
+    return unlikely((uintptr_t)p - ls_py_rt_lo < ls_py_rt_size);
+}
+/* 1 in a CPython process whose Python locks the shim follows. */
+extern int ls_py_on LS_HIDDEN;
+/* Set while a Python-lock wrapper runs the generic machinery: the Python
+ * stack to record as "here" instead of a native unwind (0: none). */
+extern __thread uint32_t ls_site_stack LS_HIDDEN LS_TLS;
+void ls_py_init(void) LS_HIDDEN;
+/* The calling thread's Python stack if it holds the GIL, else 0. */
+uint32_t ls_py_here(void) LS_HIDDEN;
+void ls_py_after_fork_child(void) LS_HIDDEN;
+/* The semaphore calls in a CPython process (python_sem.c; wrap_cond.c hands
+ * them over). */
+int ls_py_sem_init(void *s, int pshared, unsigned value) LS_HIDDEN;
+int ls_py_sem_trywait(void *s, uint64_t ret, uint64_t cfa) LS_HIDDEN;
+/* clk -1: sem_wait; else a timed wait on that clock */
+int ls_py_sem_wait(void *s, int clk, const struct timespec *abst, uint64_t ret,
+                   uint64_t cfa) LS_HIDDEN;
+int ls_py_sem_post(void *s) LS_HIDDEN;
+void ls_py_sem_destroy(void *s) LS_HIDDEN;
+/* 1 if lk is a Python lock (held-at-exit is no misuse in Python). */
+static inline int ls_lock_is_py(const struct ls_lock *lk)
+{
+    return lk->kind == LS_LOCK_PY || lk->kind == LS_LOCK_PY_RLOCK;
+}
 
 /* ---- happens-before (clock.c) ---------------------------------------- */
 extern _Atomic int ls_clocks_on LS_HIDDEN;

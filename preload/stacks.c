@@ -135,8 +135,26 @@ uint32_t ls_stack_intern(const uint64_t *ips, int depth)
     return id;
 }
 
+uint32_t ls_stack_fresh(const uint64_t *ips, int depth)
+{
+    if (depth < 0)
+        depth = 0;
+    if (depth > (int)LS_TRACE_MAX_FRAMES)
+        depth = (int)LS_TRACE_MAX_FRAMES;
+    ls_spin_lock(&spin);
+    uint32_t id = next_id++;
+    ls_spin_unlock(&spin);
+    struct ls_rec_stack r = {.id = id, .depth = (uint32_t)depth};
+    if (depth)
+        ls_modules_cover(ips, depth);
+    ls_writer_record(LS_REC_STACK, &r, sizeof r, ips, (size_t)depth * sizeof(uint64_t), NULL, 0);
+    return id;
+}
+
 uint32_t ls_stack_here(void)
 {
+    if (ls_site_stack)
+        return ls_site_stack;
     uint64_t ips[LS_TRACE_MAX_FRAMES];
     int n = ls_backtrace(ips, ls_opt.stack_depth);
     return ls_stack_intern(ips, n);

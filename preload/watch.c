@@ -342,6 +342,9 @@ static void *sampler_main(void *arg)
         struct timespec ts = {tick / 1000000000L, tick % 1000000000L};
         for (int w = 0; w < WINDOWS; w++) {
             nanosleep(&ts, NULL);
+            /* The program's last thread has ended: do not keep it alive. */
+            if (atomic_load(&ls_live_count) == 0)
+                return arg;
             refill(tick);
             /* A thread that never calls into the shim (plain stores and
              * sleeps) would fill its access ring and drop the rest. */
@@ -460,6 +463,13 @@ void ls_watch_init(void)
 {
     if (!ls_opt.watch) {
         record_status(LS_WATCH_OFF, "turned off (LOCKSCOPE_OPTIONS=watch=0)");
+        return;
+    }
+    /* The interpreter's own globals are guarded by its GIL, which lockscope
+     * does not count as synchronization of the program's. */
+    if (ls_py_rt_lo) {
+        record_status(LS_WATCH_OFF, "off in a CPython process (the interpreter's globals are "
+                                    "guarded by its GIL; Python variables are not watched)");
         return;
     }
     cpu_set_t cpus;

@@ -98,7 +98,7 @@ static void cond_after(struct ls_thread *t, pthread_cond_t *c, struct ls_lock *l
 LS_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     LS_ENSURE_REAL(cond_wait);
-    struct ls_thread *t = ls_enter();
+    struct ls_thread *t = ls_py_internal(m) ? NULL : ls_enter();
     struct ls_lock *lk;
     if (!t || !(lk = ls_lock_get(t, m, LS_LOCK_MUTEX)))
         return ls_real.cond_wait(c, m);
@@ -117,7 +117,7 @@ LS_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
                                      const struct timespec *abst)
 {
     LS_ENSURE_REAL(cond_timedwait);
-    struct ls_thread *t = ls_enter();
+    struct ls_thread *t = ls_py_internal(m) ? NULL : ls_enter();
     struct ls_lock *lk;
     if (!t || !(lk = ls_lock_get(t, m, LS_LOCK_MUTEX)))
         return ls_real.cond_timedwait(c, m, abst);
@@ -138,7 +138,7 @@ LS_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
                                      const struct timespec *abst)
 {
     LS_ENSURE_REAL(cond_clockwait);
-    struct ls_thread *t = ls_enter();
+    struct ls_thread *t = ls_py_internal(m) ? NULL : ls_enter();
     struct ls_lock *lk;
     if (!t || !(lk = ls_lock_get(t, m, LS_LOCK_MUTEX)))
         return ls_real.cond_clockwait(c, m, clk, abst);
@@ -204,6 +204,8 @@ LS_EXPORT int sem_destroy(sem_t *s)
 {
     LS_ENSURE_REAL(sem_destroy);
     destroy_check(s, LS_SYNC_SEM, LS_MISUSE_DESTROY_IN_USE, RET, LS_CALL_SEM_DESTROY);
+    if (ls_py_on)
+        ls_py_sem_destroy(s);
     int r = ls_real.sem_destroy(s);
     destroyed(s, r, LS_CALL_SEM_DESTROY, RET);
     return r;
@@ -213,7 +215,7 @@ LS_EXPORT int sem_destroy(sem_t *s)
  * mutex, which a signaller need not hold). */
 static void signalling(pthread_cond_t *c)
 {
-    struct ls_thread *t = ls_enter();
+    struct ls_thread *t = ls_py_internal(c) ? NULL : ls_enter();
     if (t)
         ls_sync_release(t, c, LS_SYNC_COND);
 }
@@ -302,7 +304,8 @@ LS_EXPORT int sem_post(sem_t *s)
     struct ls_thread *t = ls_self;
     if (t && !ls_guard && atomic_load_explicit(&ls_active, memory_order_relaxed)) {
         int saved = errno;
-        ls_sync_release_async(t, s, LS_SYNC_SEM);
+        if (!ls_py_on || !ls_py_sem_post(s))
+            ls_sync_release_async(t, s, LS_SYNC_SEM);
         errno = saved;
         int r = ls_real.sem_post(s);
         struct ls_lock *o;
@@ -331,6 +334,12 @@ static void sem_failed(struct ls_thread *t, sem_t *s, uint32_t call, uint64_t re
 LS_EXPORT int sem_wait(sem_t *s)
 {
     LS_ENSURE_REAL(sem_wait);
+    if (ls_py_on) {
+        RET_CFA;
+        int r = ls_py_sem_wait(s, -1, NULL, ret, cfa);
+        if (r != -2)
+            return r;
+    }
     struct ls_thread *t = ls_enter();
     if (!t)
         return ls_real.sem_wait(s);
@@ -393,6 +402,10 @@ static void sem_before(sem_t *s, uint32_t call, uint64_t ret)
 LS_EXPORT int sem_trywait(sem_t *s)
 {
     LS_ENSURE_REAL(sem_trywait);
+    if (ls_py_on) {
+        RET_CFA;
+        return ls_py_sem_trywait(s, ret, cfa);
+    }
     sem_before(s, LS_CALL_SEM_TRYWAIT, RET);
     return sem_taken(s, ls_real.sem_trywait(s), LS_CALL_SEM_TRYWAIT, RET);
 }
@@ -427,6 +440,12 @@ static void sem_timed_leave(struct ls_lock *o)
 LS_EXPORT int sem_timedwait(sem_t *s, const struct timespec *abst)
 {
     LS_ENSURE_REAL(sem_timedwait);
+    if (ls_py_on) {
+        RET_CFA;
+        int r = ls_py_sem_wait(s, CLOCK_REALTIME, abst, ret, cfa);
+        if (r != -2)
+            return r;
+    }
     struct ls_lock *o = sem_timed_enter(s, LS_CALL_SEM_TIMEDWAIT, RET);
     int r = ls_real.sem_timedwait(s, abst);
     int saved = errno;
@@ -438,6 +457,12 @@ LS_EXPORT int sem_timedwait(sem_t *s, const struct timespec *abst)
 LS_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abst)
 {
     LS_ENSURE_REAL(sem_clockwait);
+    if (ls_py_on) {
+        RET_CFA;
+        int r = ls_py_sem_wait(s, (int)clk, abst, ret, cfa);
+        if (r != -2)
+            return r;
+    }
     struct ls_lock *o = sem_timed_enter(s, LS_CALL_SEM_CLOCKWAIT, RET);
     int r = ls_real.sem_clockwait(s, clk, abst);
     int saved = errno;

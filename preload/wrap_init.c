@@ -64,14 +64,17 @@ LS_EXPORT int sem_init(sem_t *s, int pshared, unsigned int value)
     int saved = errno;
     reinit_check(t, s, LS_SYNC_SEM, LS_CALL_SEM_INIT, RET);
     errno = saved;
-    int r = ls_real.sem_init(s, pshared, value);
+    /* CPython's semaphores: Python locks, named where they are made
+     * (python_sem.c, which makes the real call). */
+    int r = ls_py_on ? ls_py_sem_init(s, pshared, value) : ls_real.sem_init(s, pshared, value);
     int err = errno;
     if (r != 0) {
         struct ls_misuse_info mi = {.rule = LS_MISUSE_CALL_ERROR, .call = LS_CALL_SEM_INIT,
                                     .ret = RET, .result = err, .value = (int32_t)value};
         ls_misuse_ex(t, &mi);
-    } else {
-        /* known from now on: not taken for memory that is no semaphore */
+    } else if (!ls_py_on) {
+        /* known from now on: not taken for memory that is no semaphore
+         * (python_sem.c makes CPython's known itself) */
         (void)ls_lock_get(t, s, LS_SYNC_SEM);
     }
     errno = err;

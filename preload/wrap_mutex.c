@@ -67,7 +67,7 @@ static void in_use(struct ls_thread *t, uint32_t rule, uint32_t call, struct ls_
 LS_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
 {
     LS_ENSURE_REAL(mutex_init);
-    struct ls_thread *t = ls_enter();
+    struct ls_thread *t = ls_py_internal(m) ? NULL : ls_enter();
     /* Only a mutex the shim has seen in use can be "in use": the memory of
      * a fresh one may hold anything. */
     if (t && ls_lock_known(m) && m->__data.__lock != 0) {
@@ -94,7 +94,7 @@ LS_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *
 LS_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 {
     LS_ENSURE_REAL(mutex_destroy);
-    struct ls_thread *t = ls_enter();
+    struct ls_thread *t = ls_py_internal(m) ? NULL : ls_enter();
     struct ls_lock *lk = t ? ls_lock_get(t, m, LS_LOCK_MUTEX) : NULL;
     if (lk && m->__data.__lock != 0) {
         if (locked_by_live_thread(t, lk, m))
@@ -113,7 +113,7 @@ LS_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
  * the thread or lock is not tracked, traced otherwise. */
 #define ACQUIRE(code, flags, call, traced_call)                                           \
     do {                                                                            \
-        struct ls_thread *t = ls_enter();                                           \
+        struct ls_thread *t = ls_py_internal(m) ? NULL : ls_enter();               \
         struct ls_lock *lk;                                                         \
         if (!t || !(lk = mutex_entry(m)))                                          \
             return call;                                                            \
@@ -250,7 +250,8 @@ static void unlock_robust_check(struct ls_thread *t, pthread_mutex_t *m, uint64_
 LS_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     LS_ENSURE_REAL(mutex_unlock);
-    struct ls_thread *t = ls_enter();
+    /* The GIL's mutex is the interpreter's, not the program's. */
+    struct ls_thread *t = ls_py_internal(m) ? NULL : ls_enter();
     struct ls_lock *lk = t ? mutex_entry(m) : NULL;
     if (unlikely(atomic_load_explicit(&ls_owner_died, memory_order_relaxed)) && lk)
         unlock_robust_check(t, m, RET);

@@ -96,7 +96,9 @@ LS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
     if (!t || !(child = ls_thread_alloc()))
         return ls_real.create(th, attr, fn, arg);
     ls_guard++;
-    child->create_stack = ls_stack_here();
+    /* Python's Thread.start: where in the Python code (the GIL is held). */
+    uint32_t py = ls_py_on ? ls_py_here() : 0;
+    child->create_stack = py ? py : ls_stack_here();
     ls_guard--;
     child->start_fn = fn;
     child->start_arg = arg;

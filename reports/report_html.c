@@ -105,6 +105,8 @@ static void frame_line(struct html *h, size_t i, const struct ls_fframe *f)
             PF(h, ":%d", f->column);
         put(h, "</code>");
     }
+    if (f->python)
+        return; /* a Python frame: no module, no address */
     put(h, " <code class=\"mod\">(");
     if (f->module) {
         esc(h, ls_basename(f->module));
@@ -125,9 +127,20 @@ static void stack_html(struct html *h, const struct ls_fstack *s)
     }
     const struct ls_fframe *user = ls_fstack_user_frame(s);
     put(h, "<ol class=\"stack\">");
+    size_t folded = 0;
+    for (size_t i = 0; i < s->n; i++)
+        folded += s->frames[i].collapsed != 0;
+    int folding = 0;
     for (size_t i = 0; i < s->n; i++) {
         const struct ls_fframe *f = &s->frames[i];
-        PF(h, "<li%s>", is_system(f) ? " class=\"sys\"" : "");
+        /* The interpreter's native frames under Python ones: folded. */
+        if (f->collapsed && !folding) {
+            PF(h, "<li class=\"sys\"><details><summary>%zu native frame%s of the "
+                  "interpreter</summary><ol class=\"stack\" start=\"%zu\">",
+               folded, folded == 1 ? "" : "s", i);
+            folding = 1;
+        }
+        PF(h, "<li%s>", is_system(f) && !f->python ? " class=\"sys\"" : "");
         if (has_source(h, f)) {
             PF(h, "<details%s><summary>", f == user ? " open" : "");
             frame_line(h, i, f);
@@ -139,6 +152,8 @@ static void stack_html(struct html *h, const struct ls_fstack *s)
         }
         put(h, "</li>");
     }
+    if (folding)
+        put(h, "</ol></details></li>");
     put(h, "</ol>");
 }
 

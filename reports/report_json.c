@@ -44,8 +44,13 @@ static void jframe(FILE *out, const struct ls_fframe *f)
     jstr(out, f->file);
     fprintf(out, ",\"line\":%d,\"column\":%d,\"module\":", f->line, f->column);
     jstr(out, f->module);
-    fprintf(out, ",\"offset\":\"0x%llx\",\"inlined\":%s}", (unsigned long long)f->module_offset,
+    fprintf(out, ",\"offset\":\"0x%llx\",\"inlined\":%s", (unsigned long long)f->module_offset,
             f->inlined ? "true" : "false");
+    if (f->python)
+        fputs(",\"python\":true", out);
+    if (f->collapsed)
+        fputs(",\"collapsed\":true", out);
+    fputc('}', out);
 }
 
 static void jstack(FILE *out, const struct ls_fstack *s)

@@ -73,7 +73,9 @@ static void frame_line(FILE *out, size_t i, const struct ls_fframe *f)
     }
     if (user)
         off(out);
-    if (f->module)
+    if (f->python)
+        ; /* a Python frame has no address */
+    else if (f->module)
         fprintf(out, " (%s+0x%llx)", strrchr(f->module, '/') ? strrchr(f->module, '/') + 1
                                                                 : f->module,
                 (unsigned long long)f->module_offset);
@@ -90,8 +92,18 @@ static void stack(FILE *out, const struct ls_fstack *s)
         fprintf(out, "    <no stack recorded>\n");
         return;
     }
-    for (size_t i = 0; i < s->n; i++)
-        frame_line(out, i, &s->frames[i]);
+    size_t folded = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->frames[i].collapsed)
+            folded++;
+        else
+            frame_line(out, i, &s->frames[i]);
+    }
+    /* Under Python frames, the interpreter's own: counted, not shown (the
+     * JSON and HTML reports have them). */
+    if (folded)
+        fprintf(out, "    (%zu native frame%s of the interpreter)\n", folded,
+                folded == 1 ? "" : "s");
 }
 
 static void short_thread(FILE *out, uint32_t tid)

@@ -73,6 +73,10 @@ enum {
     LS_REC_TIMELINE_CLOCK = 46,
     LS_REC_ACCESS_TIME = 47,
     LS_REC_EXEC = 40,         /* version 3: a program started (exec, vfork + exec, posix_spawn) */
+    LS_REC_PYCODE = 25,
+    LS_REC_PYSTACK = 26,
+    LS_REC_PYLOCK = 27,
+    LS_REC_PYTHON = 28,
 };
 
 /* LS_REC_PROCESS: followed by exe_len bytes of the executable's path, then
@@ -171,6 +175,10 @@ enum {
     LS_SYNC_ANNOTATION = 20,
     LS_SYNC_ATOMIC = 21,
     LS_SYNC_FUTEX = 26,       /* a futex word woken and waited on through syscall() */
+    /* CPython's threading.Lock and RLock: binary semaphores (sem_init(s, 0, 1))
+     * that one thread takes and releases */
+    LS_LOCK_PY = 22,
+    LS_LOCK_PY_RLOCK = 23,
 };
 
 /* LS_REC_LOCK: a lock (one generation of a sync object at an address).
@@ -213,6 +221,8 @@ enum {
     LS_NOTE_DISABLED = 2,     /* recording stopped at this point */
     LS_NOTE_DEADLOCK_OFF = 3, /* live deadlocks and stalls are not watched (an option) */
     LS_NOTE_STALL_OFF = 4,    /* stalls are not watched (an option) */
+    LS_NOTE_PY_UNSEEN = 15,   /* a CPython whose Python locks lockscope cannot see */
+    LS_NOTE_PY_SUBINTERP = 16, /* a subinterpreter ran: Python-level checking is off there */
 };
 
 struct ls_rec_note {
@@ -437,6 +447,60 @@ struct ls_rec_watch {
     uint64_t limited;         /* set aside by the rate limit */
 };
 #define LS_WATCH_SYNC_INCOMPLETE (1u << 31)
+
+/* ---- CPython ----------------------------------------------------------
+ * In a CPython process the shim follows Python's own locks (LS_LOCK_PY*)
+ * and takes Python stacks.  A Python stack is a stack id like any other:
+ * its LS_REC_STACK record holds the native frames, and an LS_REC_PYSTACK
+ * with the same id the Python frames, which the reports show first. */
+
+/* LS_REC_PYTHON: the process runs CPython (written once, at start). */
+enum {
+    LS_PY_LOCKS = 1u << 0,    /* Python locks are followed (a known version) */
+    LS_PY_LOCKS_UNSEEN = 1u << 1, /* this version's Lock does not go through libc */
+};
+
+struct ls_rec_python {
+    uint32_t version;         /* Py_Version: 0x030b02f0 is 3.11.2 */
+    uint32_t flags;           /* LS_PY_* */
+};
+
+/* LS_REC_PYCODE: a Python code object (a function).  Followed by file_len
+ * bytes of its file name, then name_len bytes of its qualified name. */
+struct ls_rec_pycode {
+    uint32_t id;              /* 1, 2, ...: referred to by LS_REC_PYSTACK */
+    int32_t first_line;
+    uint32_t file_len;
+    uint32_t name_len;
+};
+
+/* LS_REC_PYSTACK: the Python frames of stack `stack`, innermost first.
+ * Followed by nframes struct ls_rec_pyframe. */
+struct ls_rec_pystack {
+    uint32_t stack;           /* the id of an LS_REC_STACK record */
+    uint32_t nframes;
+};
+
+struct ls_rec_pyframe {
+    uint32_t code;            /* an LS_REC_PYCODE id */
+    int32_t line;             /* 0 if unknown */
+};
+
+/* LS_REC_PYLOCK: what a Python lock is.  Followed by name_len bytes: the
+ * name it is bound to (`noodle_lock`, `self.lock`), if one was found.  A
+ * later record for the same lock replaces the earlier one. */
+enum {
+    LS_PYLOCK_LOCK = 1,       /* a lock: taken and released by one thread */
+    LS_PYLOCK_SIGNAL = 2,     /* released by a thread that did not hold it: a
+                                 signal, its lock-order edges are void */
+};
+
+struct ls_rec_pylock {
+    uint32_t lock;            /* LS_REC_LOCK id */
+    uint32_t role;            /* LS_PYLOCK_* */
+    uint32_t name_len;
+    uint32_t reserved;
+};
 
 /* LS_REC_PROFILE: how one lock was used (written at exit, and when the lock
  * is destroyed).  Short holds are measured on one acquisition in

@@ -48,7 +48,7 @@ add_test(NAME e2e_timeline_race COMMAND ${TL_CHECK} --status 66 --instants data-
 # The scope lists say what ran: a Python interpreter is named as such, with
 # what of it is not checked.
 add_test(NAME e2e_timeline_scope_python COMMAND ${TL_CHECK} --status 0 --findings 0
-  --check-scope "python=not-checked:a CPython interpreter ran" --scope checked
+  --check-scope "python=checked:Python locks followed" --scope checked
   -- ${Python3_EXECUTABLE} -c "import threading; t = threading.Thread(target=print); t.start(); t.join()")
 # With deadlock=off the shim watches no wait, but the timeline still has
 # the mutex and join waits.

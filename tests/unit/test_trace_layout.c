@@ -481,3 +481,23 @@ Test(trace_layout, rec_timeline)
         FIELD(T, ns, 16, 8);
     }
 }
+
+Test(trace_layout, python_records)
+{
+    cr_assert_eq(LS_REC_PYCODE, 25);
+    cr_assert_eq(LS_REC_PYSTACK, 26);
+    cr_assert_eq(LS_REC_PYLOCK, 27);
+    cr_assert_eq(LS_REC_PYTHON, 28);
+    cr_assert_eq(LS_LOCK_PY, 22);
+    cr_assert_eq(LS_LOCK_PY_RLOCK, 23);
+    cr_assert_eq(LS_NOTE_PY_UNSEEN, 15);
+    cr_assert_eq(LS_NOTE_PY_SUBINTERP, 16);
+    SIZE(struct ls_rec_python, 8);
+    SIZE(struct ls_rec_pycode, 16);
+    SIZE(struct ls_rec_pystack, 8);
+    SIZE(struct ls_rec_pyframe, 8);
+    SIZE(struct ls_rec_pylock, 16);
+    cr_assert_eq(offsetof(struct ls_rec_pycode, file_len), 8u);
+    cr_assert_eq(offsetof(struct ls_rec_pyframe, line), 4u);
+    cr_assert_eq(offsetof(struct ls_rec_pylock, name_len), 8u);
+}

@@ -1,9 +1,8 @@
 # The seed's noodle/fork (scientists eating noodles), without the sleep in
 # eat2: eat1 takes noodle_lock then fork_lock, eat2 takes fork_lock then
-# noodle_lock.  Without the sleep it almost never deadlocks.  Python's Lock
-# is a POSIX semaphore inside CPython, so lockscope sees sem_wait/sem_post,
-# not a mutex: the Python-level cycle is not a lock-order finding (the C
-# program examples/noodle_fork.c is the one that checks that).
+# noodle_lock.  Without the sleep it almost never deadlocks, but lockscope
+# follows Python's Lock (a POSIX semaphore inside CPython) and reports the
+# lock-order cycle.
 # The threads' lines are collected and printed sorted at the end, so that the
 # output does not depend on the scheduling and can be compared byte for byte.
 from threading import Thread, Lock
