@@ -304,7 +304,8 @@ static void build_track(struct names *nm, struct ls_process *p, const struct ls_
     }
     close_all(&b, tk->end_ns, 2); /* 2: open when the record ends (see ls_tl_build) */
     free(b.holds);
-    qsort(tk->slices, tk->nslices, sizeof *tk->slices, by_begin);
+    if (tk->nslices > 1)
+        qsort(tk->slices, tk->nslices, sizeof *tk->slices, by_begin);
 }
 
 /* ---- the moments of the findings ------------------------------------------ */
@@ -425,7 +426,8 @@ void ls_tl_build(struct ls_process *p, struct ls_report *r, size_t proc, size_t 
     for (size_t i = 0; i < nm.n; i++)
         free(nm.v[i].label);
     free(nm.v);
-    qsort(tl->tracks, tl->ntracks, sizeof *tl->tracks, by_tid);
+    if (tl->ntracks > 1)
+        qsort(tl->tracks, tl->ntracks, sizeof *tl->tracks, by_tid);
     r->procs[proc].timeline = tl;
     moments(tl, r, proc, first);
 }

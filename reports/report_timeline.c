@@ -222,7 +222,8 @@ static void write_track(struct tw *w, const struct ls_report *r, size_t proc,
     }
     for (size_t i = 0; i < nin; i++)
         pt[k++] = (struct point){in[i].ns, 3, i};
-    qsort(pt, np, sizeof *pt, point_cmp);
+    if (np > 1)
+        qsort(pt, np, sizeof *pt, point_cmp);
     if (tk->started)
         thread_instant(w, pid, tl, tk, tk->begin_ns, "thread start");
     size_t *stack = xcalloc(tk->nslices + 1, sizeof *stack);
