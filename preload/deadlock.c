@@ -588,24 +588,8 @@ static void start_watchdog(void)
     if (atomic_load_explicit(&watchdog_started, memory_order_relaxed) ||
         atomic_exchange(&watchdog_started, 1) || !ls_real.create)
         return;
-    int saved = errno;
-    /* All signals blocked: the program's signals must reach its own threads. */
-    sigset_t all, old;
-    sigfillset(&all);
-    ls_guard++; /* our own mask: not the program's, whatever it contains */
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_attr_t a;
-    pthread_attr_init(&a);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&a, 256 * 1024);
-    ls_guard++;
-    if (ls_real.create(&watchdog, &a, watchdog_main, NULL) != 0)
+    if (ls_shim_thread(&watchdog, 256 * 1024, watchdog_main) != 0)
         atomic_store(&watchdog_started, 0);
-    ls_guard--;
-    pthread_attr_destroy(&a);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    ls_guard--;
-    errno = saved;
 }
 
 void ls_deadlock_thread_created(void)

@@ -159,20 +159,9 @@ void ls_profile_threads_start(void)
     if (!ls_opt.profile || atomic_exchange(&ticking, 1))
         return;
     atomic_store(&ls_coarse_ns, ls_mono_ns());
-    sigset_t all, old;
-    sigfillset(&all);
-    ls_guard++; /* our own mask: not the program's, whatever it contains */
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_attr_t a;
-    pthread_attr_init(&a);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&a, 64 * 1024);
     pthread_t th;
-    if (ls_real.create(&th, &a, ticker_main, NULL) != 0)
+    if (ls_shim_thread(&th, 64 * 1024, ticker_main) != 0)
         atomic_store(&ls_coarse_ns, 0); /* no ticker: short holds sampled only */
-    pthread_attr_destroy(&a);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    ls_guard--;
 }
 
 void ls_profile_after_fork_child(void)

@@ -324,6 +324,10 @@ uint32_t ls_thread_next_tid(void) LS_HIDDEN;
 void ls_thread_leave(struct ls_thread *t) LS_HIDDEN;
 /* Sets a LS_LIFE_* bit; the state is recycled once all are set. */
 void ls_thread_life(struct ls_thread *t, uint32_t bit) LS_HIDDEN;
+/* One of the shim's own threads (watchdog, sampler, ticker): detached, with
+ * every signal blocked (the program's signals must reach its own threads);
+ * errno kept.  Returns pthread_create's result. */
+int ls_shim_thread(pthread_t *th, size_t stack, void *(*fn)(void *)) LS_HIDDEN;
 void ls_threads_init(void) LS_HIDDEN;
 void ls_threads_map_after_fork_child(void) LS_HIDDEN;
 /* The calling thread's state, created on first use for threads the shim

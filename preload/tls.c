@@ -7,6 +7,8 @@
 #include "shim.h"
 #include "timeline.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -190,4 +192,24 @@ void ls_threads_after_fork_child(void)
     ls_registry_after_fork_child(t);
     ls_ring_after_fork_child(t);
     emit_thread(t);
+}
+
+int ls_shim_thread(pthread_t *th, size_t stack, void *(*fn)(void *))
+{
+    int saved = errno;
+    /* All signals blocked: the program's signals must reach its own threads. */
+    sigset_t all, old;
+    sigfillset(&all);
+    ls_guard++; /* our own mask: not the program's, whatever it contains */
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&a, stack);
+    int r = ls_real.create(th, &a, fn, NULL);
+    pthread_attr_destroy(&a);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    ls_guard--;
+    errno = saved;
+    return r;
 }

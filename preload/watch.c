@@ -358,19 +358,8 @@ static void *sampler_main(void *arg)
 
 static void start_sampler(void)
 {
-    sigset_t all, old;
-    sigfillset(&all);
-    ls_guard++; /* our own mask: not the program's, whatever it contains */
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_attr_t a;
-    pthread_attr_init(&a);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&a, 128 * 1024);
     pthread_t th;
-    ls_real.create(&th, &a, sampler_main, NULL);
-    pthread_attr_destroy(&a);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    ls_guard--;
+    ls_shim_thread(&th, 128 * 1024, sampler_main);
 }
 
 /* ---- the trap ------------------------------------------------------------ */
