@@ -2,14 +2,9 @@
 # initialize again; a barrier destroyed by its serial thread) stays clean;
 # each multi-thread misuse names the other thread and where; call errors
 # name the call and the error; leaked threads; robust mutexes.
-foreach(p mu2_fork_reinit mu2_barrier_serial mu2_reinit mu2_thread_leak mu2_robust
+ls_test_programs(mu2_fork_reinit mu2_barrier_serial mu2_reinit mu2_thread_leak mu2_robust
           mu2_call_errors mu2_other_side mu2_sem_post_destroy
           mu2_cancel)
-  add_executable(${p} ${CMAKE_SOURCE_DIR}/tests/progs/${p}.c)
-  target_compile_options(${p} PRIVATE -O1 -g)
-  target_link_libraries(${p} PRIVATE Threads::Threads)
-  set_target_properties(${p} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/progs)
-endforeach()
 
 # libuv's threadpool after fork: the child's copies of the parent's four
 # waiters and of a held mutex are gone once it initializes them again.

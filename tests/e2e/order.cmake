@@ -3,12 +3,7 @@
 # (tests/e2e/order_case.py).
 set(ORDER_PROGS lo2_one_thread lo2_recreated lo2_never_overlap lo2_gated_one_thread
                 lo2_timed_one_thread lo2_ring lo2_superset)
-foreach(p ${ORDER_PROGS})
-  add_executable(${p} ${CMAKE_SOURCE_DIR}/tests/progs/${p}.c)
-  target_compile_options(${p} PRIVATE -O1 -g)
-  target_link_libraries(${p} PRIVATE Threads::Threads)
-  set_target_properties(${p} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/progs)
-endforeach()
+ls_test_programs(${ORDER_PROGS})
 
 set(ORDER_CASE ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/order_case.py
     --lockscope $<TARGET_FILE:lockscope> --src-dir ${CMAKE_SOURCE_DIR})
@@ -63,12 +58,7 @@ add_test(NAME e2e_order_superset COMMAND ${ORDER_CASE} --status 66 --count *=1
 
 # Finding ids from each finding's own sites: two programs, two sites each,
 # four ids; the same program again, the same ids.
-foreach(p lo2_ids_exit_a lo2_ids_exit_b lo2_wrapper)
-  add_executable(${p} ${CMAKE_SOURCE_DIR}/tests/progs/${p}.c)
-  target_compile_options(${p} PRIVATE -O1 -g)
-  target_link_libraries(${p} PRIVATE Threads::Threads)
-  set_target_properties(${p} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/progs)
-endforeach()
+ls_test_programs(lo2_ids_exit_a lo2_ids_exit_b lo2_wrapper)
 add_test(NAME e2e_order_ids_exit COMMAND ${ORDER_CASE} --status 66 --count misuse=2
   --count *=2 --ids-distinct 2 --same-ids --suppress-each --no-main-suppression
   --other ${PR}/lo2_ids_exit_b -- ${PR}/lo2_ids_exit_a)

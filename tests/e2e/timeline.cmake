@@ -1,12 +1,7 @@
 # The timeline (LOCKSCOPE_OPTIONS=timeline=N, lockscope --timeline FILE):
 # the trace-event file is checked against the format's rules and loaded
 # back (timeline_check.py); the HTML report's per-finding timelines.
-foreach(p tl_waits tl_crash tl_ring)
-  add_executable(${p} ${CMAKE_SOURCE_DIR}/tests/progs/${p}.c)
-  target_compile_options(${p} PRIVATE -O1 -g)
-  target_link_libraries(${p} PRIVATE Threads::Threads)
-  set_target_properties(${p} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/progs)
-endforeach()
+ls_test_programs(tl_waits tl_crash tl_ring)
 
 set(TL_CHECK ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/timeline_check.py
     --lockscope $<TARGET_FILE:lockscope>)

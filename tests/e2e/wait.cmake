@@ -1,13 +1,8 @@
 # Waits that keep the program's semantics (the waiting thread blocks in the
 # real call; the watchdog finds cycles and stalls): writer-preferring
 # rwlocks, orphaned locks, timed and clock rwlock requests.
-foreach(p wt_rw_prefer_writer wt_rw_writer_cycle wt_orphan_join wt_orphan_main
+ls_test_programs(wt_rw_prefer_writer wt_rw_writer_cycle wt_orphan_join wt_orphan_main
           wt_rw_timed_cycle wt_rw_prefer_writer_clean wt_rw_writer_order wt_orphan_rescued)
-  add_executable(${p} ${CMAKE_SOURCE_DIR}/tests/progs/${p}.c)
-  target_compile_options(${p} PRIVATE -O1 -g)
-  target_link_libraries(${p} PRIVATE Threads::Threads)
-  set_target_properties(${p} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/progs)
-endforeach()
 
 # Natively this hangs every time (the second read queues behind the
 # writer): it must not finish (status 0) but be reported and ended.
