@@ -476,6 +476,8 @@ static void free_finding(struct ls_finding *f)
     free(f->other.name);
     free_stack(&f->other.created_at);
     free(f->var.name);
+    free(f->var.module);
+    free(f->var.description);
     for (int i = 0; i < 2; i++) {
         free(f->access[i].thread.name);
         free_stack(&f->access[i].thread.created_at);

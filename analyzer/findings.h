@@ -138,10 +138,23 @@ void ls_ftimeline_free(struct ls_ftimeline *t);
 /* The track of thread tid, NULL if none. */
 const struct ls_ftrack *ls_ftimeline_track(const struct ls_ftimeline *t, uint32_t tid);
 
+/* Where a raced-on variable lives (the JSON's variable.location). */
+enum ls_var_location {
+    LS_VAR_GLOBAL = 0,
+    LS_VAR_HEAP,
+    LS_VAR_STACK,
+    LS_VAR_TLS,
+    LS_VAR_SYNC,
+    LS_VAR_PYTHON_GLOBAL,     /* a module global of a Python program */
+};
+
 struct ls_fvar {
     char *name;               /* the global variable (`n`) */
     uint64_t addr;            /* its first byte */
     uint64_t size;            /* its size */
+    enum ls_var_location location;
+    char *module;             /* a Python global's module, NULL otherwise */
+    char *description;        /* "Python global `n` of module `__main__`"; NULL: a C global */
 };
 
 /* What one check covered in one process.  The reports' "checked / not

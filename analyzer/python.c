@@ -6,6 +6,7 @@
 #include "model.h"
 #include "util.h"
 #include "findings.h"
+#include "python_race.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,10 @@ int ls_py_parse(struct ls_process *p, uint16_t type, const uint8_t *d, size_t n,
     struct ls_pyinfo *py = info(p);
     py->sorted = 0;
     switch (type) {
+    case LS_REC_PYVAR:
+    case LS_REC_PYACCESS:
+    case LS_REC_PYWATCH:
+        return ls_pyrace_parse(&py->race, type, d, n, err, errlen);
     case LS_REC_PYTHON: {
         struct ls_rec_python r;
         if (n < sizeof r)
@@ -215,6 +220,7 @@ void ls_py_free(struct ls_pyinfo *py)
     free(py->codes);
     free(py->stacks);
     free(py->locks);
+    ls_pyrace_free(py->race);
     free(py);
 }
 

@@ -12,6 +12,7 @@
 #include "lockscope/trace.h"
 
 struct ls_process;
+struct ls_pyrace;
 
 struct ls_pycode {
     uint32_t id;
@@ -39,6 +40,7 @@ struct ls_pyinfo {
     size_t nstacks, cap_stacks;
     struct ls_pylock *locks;
     size_t nlocks, cap_locks;
+    struct ls_pyrace *race;   /* Python variables watched (python_race.c) */
     int sorted;
 };
 

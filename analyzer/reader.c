@@ -70,6 +70,9 @@ static const char *type_name(uint16_t t)
     case LS_REC_PYCODE: return "pycode";
     case LS_REC_PYSTACK: return "pystack";
     case LS_REC_PYLOCK: return "pylock";
+    case LS_REC_PYVAR: return "pyvar";
+    case LS_REC_PYACCESS: return "pyaccess";
+    case LS_REC_PYWATCH: return "pywatch";
     default: return "unknown";
     }
 }
@@ -310,7 +313,10 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
     case LS_REC_PYTHON:
     case LS_REC_PYCODE:
     case LS_REC_PYSTACK:
-    case LS_REC_PYLOCK: {
+    case LS_REC_PYLOCK:
+    case LS_REC_PYVAR:
+    case LS_REC_PYACCESS:
+    case LS_REC_PYWATCH: {
         char why[160];
         if (ls_py_parse(pr, type, p, n, why, sizeof why) != 0)
             return fail(ps, off, "%s", why);

@@ -166,6 +166,7 @@ void ls_py_init(void)
     }
     ls_py_on = 1;
     write_python_record();
+    ls_pyr_init();
 }
 
 /* ---- the GIL, frames -------------------------------------------------- */
@@ -248,6 +249,47 @@ static const char *user_frame(void *ts, const char **code, int *lasti)
         if (frame_code(f, code, lasti))
             return f;
     return NULL;
+}
+
+int ls_py_minor(void)
+{
+    return L ? L->minor : 0;
+}
+
+const char *ls_py_top_frame(void *ts)
+{
+    return top_frame(ts);
+}
+
+const char *ls_py_frame_next(const char *f)
+{
+    return frame_next(f);
+}
+
+int ls_py_frame_code(const char *f, const char **code, int *lasti)
+{
+    return frame_code(f, code, lasti);
+}
+
+void *ls_py_frame_globals(const char *f)
+{
+    return RD(f, L->f_globals, void *);
+}
+
+/* f_locals follows f_globals and f_builtins in 3.11 to 3.13 */
+void *ls_py_frame_locals(const char *f)
+{
+    return RD(f, L->f_globals + 16, void *);
+}
+
+const unsigned char *ls_py_code_units(const char *code)
+{
+    return (const unsigned char *)code + L->co_code;
+}
+
+void *ls_py_code_type(void)
+{
+    return api.code_type;
 }
 
 static const char *str_utf8(void *s, ssize_t *len)
@@ -412,6 +454,55 @@ static uint32_t capture(void *ts, uint32_t *role)
     return s->id;
 }
 
+/* The stack of frames read raw earlier (a trap's): interned like
+ * capture's.  A code object no longer alive is left out. */
+uint32_t ls_py_stack_of(const void *const *cos, const int *lastis, int n)
+{
+    struct {
+        uint32_t n;
+        struct ls_rec_pyframe f[PY_MAX_FRAMES];
+    } key;
+    memset(&key, 0, sizeof key);
+    for (int i = 0; i < n && key.n < PY_MAX_FRAMES; i++) {
+        const char *co = cos[i];
+        if (!co || RD(co, 8, void *) != api.code_type)
+            continue;
+        struct code_entry *e = code_entry(co);
+        if (!e)
+            return 0;
+        key.f[key.n].code = e->id;
+        key.f[key.n].line = api.addr2line((void *)co, lastis[i] * 2);
+        key.n++;
+    }
+    if (key.n == 0)
+        return 0;
+    size_t klen = sizeof key.n + key.n * sizeof key.f[0];
+    struct stack_entry *s;
+    ls_spin_lock(&tables_spin);
+    HASH_FIND(hh, stacks, &key, klen, s);
+    ls_spin_unlock(&tables_spin);
+    if (s)
+        return s->id;
+    s = ls_arena_alloc(sizeof *s + key.n * sizeof key.f[0]);
+    if (!s)
+        return 0;
+    s->n = key.n;
+    memcpy(s->f, key.f, key.n * sizeof key.f[0]);
+    ls_spin_lock(&tables_spin);
+    struct stack_entry *other;
+    HASH_FIND(hh, stacks, &key, klen, other);
+    if (other) {
+        ls_spin_unlock(&tables_spin);
+        return other->id;
+    }
+    s->id = ls_stack_fresh(NULL, 0);
+    HASH_ADD_KEYPTR(hh, stacks, &s->n, klen, s);
+    ls_spin_unlock(&tables_spin);
+    struct ls_rec_pystack r = {.stack = s->id, .nframes = s->n};
+    ls_writer_record(LS_REC_PYSTACK, &r, sizeof r, s->f, s->n * sizeof s->f[0], NULL, 0);
+    return s->id;
+}
+
 /* Per thread: the stack of each site met (top frame's code and
  * instruction), direct-mapped. */
 #define SITES 256
@@ -473,10 +564,14 @@ uint32_t ls_py_site(void *ts, uint32_t *role)
     return id;
 }
 
+/* From pthread_create (Thread.start, the GIL held). */
 uint32_t ls_py_here(void)
 {
     void *ts = ls_py_tstate();
-    return ts ? ls_py_site(ts, NULL) : 0;
+    if (!ts)
+        return 0;
+    ls_pyr_gil(ts, 1);
+    return ls_py_site(ts, NULL);
 }
 
 /* ---- names ------------------------------------------------------------- */
@@ -619,4 +714,5 @@ void ls_py_after_fork_child(void)
     next_code = 1;
     if (ls_py_rt_lo)
         write_python_record();
+    ls_pyr_after_fork_child();
 }

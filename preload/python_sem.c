@@ -194,6 +194,8 @@ int ls_py_sem_trywait(void *s, uint64_t ret, uint64_t cfa)
     ls_guard++;
     void *ts = ls_py_tstate();
     uint32_t site = ts ? ls_py_site(ts, NULL) : 0;
+    if (ts)
+        ls_pyr_gil(ts, 0);
     if (ts && thread_named != ls_file_gen) {
         thread_named = ls_file_gen;
         ls_py_name_thread(ts, t);

@@ -457,8 +457,8 @@ void ls_watch_init(void)
     /* The interpreter's own globals are guarded by its GIL, which lockscope
      * does not count as synchronization of the program's. */
     if (ls_py_rt_lo) {
-        record_status(LS_WATCH_OFF, "off in a CPython process (the interpreter's globals are "
-                                    "guarded by its GIL; Python variables are not watched)");
+        record_status(LS_WATCH_OFF, "off for the interpreter's C globals in a CPython process "
+                                    "(its GIL guards them; Python globals are watched instead)");
         return;
     }
     cpu_set_t cpus;

@@ -77,6 +77,9 @@ enum {
     LS_REC_PYSTACK = 26,
     LS_REC_PYLOCK = 27,
     LS_REC_PYTHON = 28,
+    LS_REC_PYVAR = 60,        /* a Python variable watched for races */
+    LS_REC_PYACCESS = 61,     /* a sampled access to one */
+    LS_REC_PYWATCH = 62,      /* how Python variables were watched */
 };
 
 /* LS_REC_PROCESS: followed by exe_len bytes of the executable's path, then
@@ -499,6 +502,61 @@ struct ls_rec_pylock {
     uint32_t lock;            /* LS_REC_LOCK id */
     uint32_t role;            /* LS_PYLOCK_* */
     uint32_t name_len;
+    uint32_t reserved;
+};
+
+/* LS_REC_PYVAR: a Python variable whose accesses are watched: a module
+ * global, by the value slot of its entry in the module's dict (the slot
+ * moves when the dict grows: `slot` is where it was first watched).
+ * Followed by module_len bytes of the module's name, then name_len bytes of
+ * the variable's. */
+enum { LS_PYVAR_GLOBAL = 1 };
+
+struct ls_rec_pyvar {
+    uint32_t id;              /* 1, 2, ...: referred to by LS_REC_PYACCESS */
+    uint32_t kind;            /* LS_PYVAR_* */
+    uint64_t slot;
+    uint32_t module_len;
+    uint32_t name_len;
+};
+
+/* LS_REC_PYACCESS: a sampled access to a Python variable, told by the
+ * bytecode the thread was executing (LOAD_GLOBAL, LOAD_NAME: a read;
+ * STORE_GLOBAL, STORE_NAME, DELETE_*: a write).  The thread was at `epoch`
+ * of its own clock and knew the others as in its LS_REC_CLOCK of version
+ * clock_version.  stack is a stack id with Python frames (LS_REC_PYSTACK).
+ * Followed by nheld lock ids. */
+struct ls_rec_pyaccess {
+    uint32_t tid;
+    uint32_t epoch;
+    uint32_t clock_version;
+    uint32_t flags;           /* LS_ACCESS_READ or LS_ACCESS_WRITE */
+    uint32_t var;             /* LS_REC_PYVAR id */
+    uint32_t stack;
+    uint32_t nheld;
+    uint32_t reserved;
+    uint64_t ns;              /* CLOCK_MONOTONIC when it was made */
+};
+
+/* LS_REC_PYWATCH: how Python variables were watched in this process (a
+ * later one updates the earlier).  Followed by msg_len bytes: why they were
+ * not, if they were not. */
+enum {
+    LS_PYWATCH_ON = 1,
+    LS_PYWATCH_OFF = 2,       /* turned off, or the kernel refused watchpoints */
+    LS_PYWATCH_UNSUPPORTED = 3, /* an interpreter whose frames lockscope cannot read */
+};
+
+struct ls_rec_pywatch {
+    uint32_t status;          /* LS_PYWATCH_* */
+    uint32_t vars;            /* variables watched at some time */
+    uint32_t candidates;      /* variables that could have been */
+    uint32_t slots;           /* hardware watchpoints used */
+    uint64_t traps;           /* traps taken */
+    uint64_t accesses;        /* accesses recorded */
+    uint64_t limited;         /* traps the rate limit set aside */
+    uint64_t unresolved;      /* accesses lost: never resolved to Python lines */
+    uint32_t msg_len;
     uint32_t reserved;
 };
 

@@ -1,0 +1,31 @@
+# Python-level data races (tests/python/pr_*.py): a module global raced on
+# by Python threads is reported on the Python variable, both sides at their
+# Python lines; correct programs (Python's own synchronization) are clean in
+# every run.  Debian's python3 always; pyenv's 3.11.7, 3.12.1 and 3.13.0
+# when installed (skipped with a message when not).
+set(PYRACE_CASE ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/pyrace_case.py
+    --lockscope $<TARGET_FILE:lockscope>)
+set(PRS ${CMAKE_SOURCE_DIR}/tests/python)
+
+function(ls_pyrace_test name)
+  add_test(NAME ${name} COMMAND ${PYRACE_CASE} ${ARGN})
+  set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+  foreach(v 3.12.1 3.13.0)
+    add_test(NAME ${name}_${v} COMMAND ${PYRACE_CASE} --pyenv ${v} ${ARGN})
+    set_tests_properties(${name}_${v} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+  endforeach()
+endfunction()
+
+# The seed's race: 100 threads, `temp = n; sleep; n = temp - 1`.  Found in
+# every run: the read at line 7 against the write at line 9, and the
+# write/write pair, both threads by their Python names.
+ls_pyrace_test(e2e_pyrace_counter --repeat 5 --race n@__main__ --read pr_counter.py:7
+  --write pr_counter.py:9 --thread-prefix Thread- --min-accesses 100
+  -- ${PRS}/pr_counter.py)
+ls_pyrace_test(e2e_pyrace_counter_ww --race n@__main__ --write pr_counter.py:9
+  --write pr_counter.py:9 -- ${PRS}/pr_counter.py)
+# The seed's fixes: a Lock around the update; start() then join().
+foreach(p pr_counter_lock pr_counter_join)
+  ls_pyrace_test(e2e_pyrace_${p} --clean --repeat 10 --host-same --min-accesses 100
+    -- ${PRS}/${p}.py)
+endforeach()
