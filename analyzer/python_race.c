@@ -318,6 +318,32 @@ size_t ls_check_py_races(struct ls_process *p, size_t proc, struct ls_report *r)
     for (size_t i = 0; i < pr->nvars; i++)
         added += check_var(p, proc, r, pr, &pr->vars[i]);
     const struct ls_rec_pywatch *w = &pr->w;
+    /* The process's watch summary is its Python globals'. */
+    fp->watch_status = LS_WATCH_ON;
+    free(fp->watch_msg);
+    fp->watch_msg = NULL;
+    fp->accesses = pr->nacc;
+    fp->watch_candidates = w->candidates;
+    fp->watch_slots = w->slots;
+    fp->wcount.traps = w->traps;
+    fp->wcount.exact = pr->nacc;
+    fp->wcount.limited = w->limited;
+    for (size_t i = 0; i < fp->nsampled; i++)
+        free(fp->sampled[i].name);
+    free(fp->sampled);
+    fp->sampled = xcalloc(pr->nvars + 1, sizeof *fp->sampled);
+    fp->nsampled = 0;
+    for (size_t i = 0; i < pr->nvars; i++) {
+        struct ls_fsampled *sv = &fp->sampled[fp->nsampled++];
+        sv->name = xstrdup(pr->vars[i].name);
+        for (size_t k = 0; k < pr->nacc; k++)
+            if (pr->acc[k].var == pr->vars[i].id) {
+                if (pr->acc[k].flags & LS_ACCESS_WRITE)
+                    sv->writes++;
+                else
+                    sv->reads++;
+            }
+    }
     if (p->nthreads <= 1 && pr->nacc == 0) {
         ls_scope_set(fp, "data-race", TITLE, LS_SCOPE_CHECKED,
                      "the process ran one Python thread: nothing could race");

@@ -41,6 +41,7 @@
 #include <linux/perf_event.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -109,6 +110,7 @@ struct pentry {
     uint32_t var;
     uint32_t flags;
     uint32_t nheld, nframes;
+    uint32_t owned;           /* frames whose code object the trap took a reference to */
     uint32_t held[HELD];
     const void *codes[FRAMES];
     int lastis[FRAMES];
@@ -157,6 +159,10 @@ static struct {
     void (*decref)(void *);
     void (*fetch)(void **, void **, void **);
     void (*restore)(void *, void *, void *);
+    void *(*import)(const char *);
+    void *(*cfunc)(void *, void *, void *);
+    void *(*call)(void *, ...);
+    void *(*none)(const char *, ...);
 } api;
 
 /* ---- watchpoints --------------------------------------------------------- */
@@ -296,11 +302,22 @@ static void trap(int sig, siginfo_t *si, void *uc)
         e->held[i] = t->held[i].id;
     e->nheld = nh;
     uint32_t nf = 0;
+    e->owned = 0;
     for (const char *fr = f; fr && nf < FRAMES; fr = ls_py_frame_next(fr)) {
         const char *c;
         int li;
         if (!ls_py_frame_code(fr, &c, &li))
             continue;
+        /* A reference until the lines are read: the code of the main
+         * module's body is freed as soon as the body has run.  The
+         * interrupted thread holds the GIL, and the instruction that
+         * trapped touched the dict slot, not this count; immortal objects
+         * (3.12+) are left alone. */
+        int64_t *rc = (int64_t *)(uintptr_t)c;
+        if ((int32_t)*rc > 0) {
+            ++*rc;
+            e->owned |= 1u << nf;
+        }
         e->codes[nf] = c;
         e->lastis[nf++] = li;
     }
@@ -325,6 +342,9 @@ static void drain(void)
         if (atomic_load_explicit(&e->ready, memory_order_acquire) != tail + 1)
             break; /* being written by a trap of this thread? later */
         uint32_t stack = ls_py_stack_of(e->codes, e->lastis, (int)e->nframes);
+        for (uint32_t i = 0; i < e->nframes; i++)
+            if (e->owned & (1u << i))
+                api.decref((void *)e->codes[i]);
         if (!stack || !e->nvc) {
             atomic_fetch_add(&cnt.unresolved, 1);
         } else {
@@ -658,6 +678,40 @@ static void assign(int rotate)
     turn_next = (turn_next + (uint32_t)nslots) % k;
 }
 
+/* atexit's callback: Python's last GIL-held moment before finalizing
+ * (3.13 joins its threads without a Python lock call). */
+static void *flush(void *self, void *unused)
+{
+    (void)self, (void)unused;
+    void *ts = ls_py_tstate();
+    if (ts)
+        ls_pyr_gil(ts, 0);
+    return api.none("");
+}
+
+static struct {
+    const char *name;
+    void *(*meth)(void *, void *);
+    int flags;
+    const char *doc;
+} flush_def = {"lockscope_flush", flush, 0x0004 /* METH_NOARGS */, NULL};
+
+static void register_flush(void)
+{
+    void *m = api.import("atexit");
+    void *reg = m ? api.getattr(m, "register") : NULL;
+    void *fn = reg ? api.cfunc(&flush_def, NULL, NULL) : NULL;
+    void *r = fn ? api.call(reg, fn, NULL) : NULL;
+    if (r)
+        api.decref(r);
+    if (fn)
+        api.decref(fn);
+    if (reg)
+        api.decref(reg);
+    if (m)
+        api.decref(m);
+}
+
 void ls_pyr_gil(void *ts, int creating)
 {
     if (!atomic_load_explicit(&on, memory_order_relaxed) || atomic_load(&forked))
@@ -678,6 +732,7 @@ void ls_pyr_gil(void *ts, int creating)
             last_turn = ls_mono_ns();
         }
         if (!atomic_exchange(&sampler_started, 1)) {
+            register_flush();
             pthread_t th;
             ls_shim_thread(&th, 64 * 1024, sampler);
         }
@@ -707,6 +762,7 @@ static void *sym(const char *name)
 
 static void at_exit(void)
 {
+    atomic_fetch_add(&cnt.unresolved, atomic_load(&ring_head) - atomic_load(&ring_tail));
     if (atomic_load(&on) && !atomic_load(&forked))
         status(LS_PYWATCH_ON, "");
 }
@@ -747,7 +803,12 @@ void ls_pyr_init(void)
     api.decref = sym("Py_DecRef");
     api.fetch = sym("PyErr_Fetch");
     api.restore = sym("PyErr_Restore");
-    if (!api.modules || !api.dict_next || !api.get_str || !api.code_bytes || !api.bytes_str ||
+    api.import = sym("PyImport_ImportModule");
+    api.cfunc = sym("PyCFunction_NewEx");
+    api.call = sym("PyObject_CallFunctionObjArgs");
+    api.none = sym("Py_BuildValue");
+    if (!api.import || !api.cfunc || !api.call || !api.none ||
+        !api.modules || !api.dict_next || !api.get_str || !api.code_bytes || !api.bytes_str ||
         !api.bytes_size || !api.dict_size || !api.getattr || !api.func_code ||
         !api.module_dict || !api.utf8 || !api.decref || !api.fetch || !api.restore) {
         status(LS_PYWATCH_UNSUPPORTED, "an interpreter without the calls lockscope needs");

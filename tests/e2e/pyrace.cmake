@@ -29,3 +29,16 @@ foreach(p pr_counter_lock pr_counter_join)
   ls_pyrace_test(e2e_pyrace_${p} --clean --repeat 10 --host-same --min-accesses 100
     -- ${PRS}/${p}.py)
 endforeach()
+# Python's own happens-before: Queue put -> get (a dict handed over),
+# Event set -> wait, Condition notify -> wait, Semaphore, Timer start and
+# join, ThreadPoolExecutor submit -> task -> Future.result().  Each rebinds
+# module globals in one thread and reads them in another.
+foreach(p pr_queue_dict pr_event pr_condition pr_semaphore pr_timer pr_pool)
+  ls_pyrace_test(e2e_pyrace_${p} --clean --repeat 10 --host-same --min-accesses 2
+    -- ${PRS}/${p}.py)
+endforeach()
+# The seed's own examples (tests/python/py_*.py): nothing reported.
+foreach(p py_queue py_event py_condition py_semaphore py_timer py_pool)
+  ls_pyrace_test(e2e_pyrace_seed_${p} --clean --repeat 10 --host-same
+    -- ${PRS}/${p}.py)
+endforeach()
