@@ -138,10 +138,14 @@ static int op_load_global, op_store_global, op_load_name, op_store_name, op_del_
     op_del_name, op_ext, op_ext2, op_lg_spec[3];
 
 static __thread void *my_ts LS_TLS;
+/* The thread's last access kept: another one at the same instruction,
+ * with the same clock and the same locks held, would tell nothing more
+ * (STORE_GLOBAL traps twice: it reads the old value, then writes). */
 static __thread struct {
     const void *code;
     int lasti;
-    uint32_t var;
+    uint32_t var, epoch, version;
+    uint64_t held;
 } last LS_TLS;
 
 static struct {
@@ -270,11 +274,16 @@ static void trap(int sig, siginfo_t *si, void *uc)
     if (vi == nv)
         goto done;
     /* STORE_GLOBAL reads the old value, then writes: one access. */
-    if (last.code == co && last.lasti == lasti && last.var == vi + 1)
+    uint32_t epoch = t->vc.v ? t->vc.v[t->tid] : 0;
+    if (last.code == co && last.lasti == lasti && last.var == vi + 1 && last.epoch == epoch &&
+        last.version == t->vc_version && last.held == t->heldhash)
         goto done;
     last.code = co;
     last.lasti = lasti;
     last.var = vi + 1;
+    last.epoch = epoch;
+    last.version = t->vc_version;
+    last.held = t->heldhash;
     if (atomic_fetch_sub(&slots[s].tokens, 1) <= 0) {
         atomic_fetch_add(&cnt.limited, 1);
         if (!atomic_exchange(&slots[s].benched, 1))
@@ -289,7 +298,7 @@ static void trap(int sig, siginfo_t *si, void *uc)
     }
     struct pentry *e = &ring[h % RING];
     e->tid = t->tid;
-    e->epoch = t->vc.v ? t->vc.v[t->tid] : 0;
+    e->epoch = epoch;
     e->version = t->vc_version;
     uint32_t n = t->vc.n;
     e->nvc = t->vc.v && n <= LS_RING_VC ? n : 0;

@@ -68,6 +68,13 @@ int ls_py_sem_init(void *s, int pshared, unsigned value)
         lk->kind = LS_SYNC_SEM;
         atomic_store(&lk->py, LS_PYSEM_NONE);
     }
+    /* Making a Python lock publishes what its maker did so far to whoever
+     * takes it first: a Future's Condition is made in submit(), and the
+     * worker takes it before it runs the task, where the work item itself
+     * came through a SimpleQueue without any libc call.  An edge more can
+     * only hide a Python race, never invent one. */
+    if (site)
+        ls_sync_release(t, s, LS_SYNC_SEM);
     errno = saved;
     return r;
 }

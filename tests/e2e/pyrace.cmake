@@ -33,7 +33,7 @@ endforeach()
 # Event set -> wait, Condition notify -> wait, Semaphore, Timer start and
 # join, ThreadPoolExecutor submit -> task -> Future.result().  Each rebinds
 # module globals in one thread and reads them in another.
-foreach(p pr_queue_dict pr_event pr_condition pr_semaphore pr_timer pr_pool)
+foreach(p pr_queue_dict pr_event pr_condition pr_semaphore pr_timer pr_pool pr_pool_queued)
   ls_pyrace_test(e2e_pyrace_${p} --clean --repeat 10 --host-same --min-accesses 2
     -- ${PRS}/${p}.py)
 endforeach()
