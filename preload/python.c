@@ -102,7 +102,7 @@ static void write_python_record(void)
 static void unseen(const char *why)
 {
     char msg[256];
-    snprintf(msg, sizeof msg, "CPython %s: Python locks, deadlocks and lock order are not checked",
+    snprintf(msg, sizeof msg, "CPython %s: Python locks, deadlocks, lock order and data races are not checked",
              why);
     ls_warn("lockscope: %s", msg);
     ls_writer_note(LS_NOTE_PY_UNSEEN, msg);

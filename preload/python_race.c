@@ -160,6 +160,7 @@ static struct {
     void *(*func_code)(void *);
     void *(*module_dict)(void *);
     const char *(*utf8)(void *, Py_ssize_t *);
+    void *(*get_item)(void *, void *);
     void (*decref)(void *);
     void (*fetch)(void **, void **, void **);
     void (*restore)(void *, void *, void *);
@@ -167,6 +168,7 @@ static struct {
     void *(*cfunc)(void *, void *, void *);
     void *(*call)(void *, ...);
     void *(*none)(const char *, ...);
+    void (*clear)(void);
 } api;
 
 /* ---- watchpoints --------------------------------------------------------- */
@@ -432,6 +434,14 @@ static int is_system(const char *file, Py_ssize_t n)
            strstr(file, "/dist-packages/");
 }
 
+static const char *utf8(void *o, Py_ssize_t *n)
+{
+    const char *s = api.utf8(o, n);
+    if (!s)
+        api.clear();
+    return s;
+}
+
 static const char *type_name(void *o)
 {
     return RD(RD(o, 8, char *), TP_NAME, const char *);
@@ -462,8 +472,10 @@ static void scan_code(struct scan *sc, void *co, int depth)
     if (!co || RD(co, 8, void *) != ls_py_code_type() || depth > 8)
         return;
     void *b = api.code_bytes(co);
-    if (!b)
+    if (!b) {
+        api.clear();
         return;
+    }
     const unsigned char *u = (const unsigned char *)api.bytes_str(b);
     Py_ssize_t len = api.bytes_size(b);
     const char *names = RD(co, CO_NAMES, const char *);
@@ -489,6 +501,8 @@ static void scan_callable(struct scan *sc, void *v)
     } else if (!strcmp(tn, "staticmethod") || !strcmp(tn, "classmethod") ||
                !strcmp(tn, "property")) {
         void *fn = api.getattr(v, !strcmp(tn, "property") ? "fget" : "__func__");
+        if (!fn)
+            api.clear();
         if (fn) {
             if (!strcmp(type_name(fn), "function"))
                 scan_code(sc, api.func_code(fn), 0);
@@ -527,7 +541,7 @@ static void add_var(void *d, void *key, int tier, const char *mod, Py_ssize_t ml
     if (n >= MAX_VARS)
         return;
     Py_ssize_t klen = 0;
-    const char *ks = api.utf8(key, &klen);
+    const char *ks = utf8(key, &klen);
     if (!ks)
         return;
     struct pvar *v = &vars[n];
@@ -561,7 +575,7 @@ static void scan_module(void *d, const char *mod, Py_ssize_t mlen)
         if (!str_is(k) || !v)
             continue;
         Py_ssize_t kl = 0;
-        const char *ks = api.utf8(k, &kl);
+        const char *ks = utf8(k, &kl);
         if (!ks || (kl > 4 && ks[0] == '_' && ks[1] == '_' && ks[kl - 1] == '_'))
             continue;
         sc->keys[sc->n++] = k;
@@ -572,14 +586,14 @@ static void scan_module(void *d, const char *mod, Py_ssize_t mlen)
             continue;
         if (RD(RD(v, 8, char *), TP_FLAGS, unsigned long) & TPFLAGS_TYPE) {
             /* a class of this module: its methods */
-            void *m = api.getattr(v, "__module__");
+            /* its own dict (tp_dict): the functions defined in its body,
+             * read without running any of the class's code */
+            void *td = RD(v, TP_DICT, void *);
+            void *m = td ? api.get_str(td, "__module__") : NULL;
             Py_ssize_t ml = 0;
-            const char *ms = m && str_is(m) ? api.utf8(m, &ml) : NULL;
-            int own = ms && ml == mlen && !memcmp(ms, mod, (size_t)ml);
-            if (m)
-                api.decref(m);
-            /* its own dict (tp_dict): the functions defined in its body */
-            void *td = own ? RD(v, TP_DICT, void *) : NULL;
+            const char *ms = m && str_is(m) ? utf8(m, &ml) : NULL;
+            if (!ms || ml != mlen || memcmp(ms, mod, (size_t)ml))
+                td = NULL;
             Py_ssize_t p2 = 0;
             void *k2, *v2;
             while (td && api.dict_next(td, &p2, &k2, &v2))
@@ -593,7 +607,7 @@ static void scan_module(void *d, const char *mod, Py_ssize_t mlen)
         for (int i = 0; i < sc->n; i++) {
             if (!(sc->marks[i] & (tier == 0 ? 1 : 2)))
                 continue;
-            void *val = api.get_str(d, api.utf8(sc->keys[i], NULL));
+            void *val = api.get_item(d, sc->keys[i]);
             if (!val || not_a_variable(val))
                 continue;
             add_var(d, sc->keys[i], tier, mod, mlen);
@@ -617,14 +631,14 @@ static void find_vars(void)
         if (!m || !str_is(k) || strcmp(type_name(m), "module"))
             continue;
         Py_ssize_t nl = 0;
-        const char *name = api.utf8(k, &nl);
+        const char *name = utf8(k, &nl);
         void *d = api.module_dict(m);
         if (!name || !d)
             continue;
         if (strcmp(name, "__main__")) {
             void *file = api.get_str(d, "__file__");
             Py_ssize_t fl = 0;
-            const char *fs = file && str_is(file) ? api.utf8(file, &fl) : NULL;
+            const char *fs = file && str_is(file) ? utf8(file, &fl) : NULL;
             if (!fs || is_system(fs, fl))
                 continue;
         }
@@ -713,6 +727,8 @@ static void register_flush(void)
     void *r = fn ? api.call(reg, fn, NULL) : NULL;
     if (r)
         api.decref(r);
+    else
+        api.clear();
     if (fn)
         api.decref(fn);
     if (reg)
@@ -809,6 +825,7 @@ void ls_pyr_init(void)
     api.func_code = sym("PyFunction_GetCode");
     api.module_dict = sym("PyModule_GetDict");
     api.utf8 = sym("PyUnicode_AsUTF8AndSize");
+    api.get_item = sym("PyDict_GetItem");
     api.decref = sym("Py_DecRef");
     api.fetch = sym("PyErr_Fetch");
     api.restore = sym("PyErr_Restore");
@@ -816,10 +833,12 @@ void ls_pyr_init(void)
     api.cfunc = sym("PyCFunction_NewEx");
     api.call = sym("PyObject_CallFunctionObjArgs");
     api.none = sym("Py_BuildValue");
-    if (!api.import || !api.cfunc || !api.call || !api.none ||
+    api.clear = sym("PyErr_Clear");
+    if (!api.import || !api.cfunc || !api.call || !api.none || !api.clear ||
         !api.modules || !api.dict_next || !api.get_str || !api.code_bytes || !api.bytes_str ||
         !api.bytes_size || !api.dict_size || !api.getattr || !api.func_code ||
-        !api.module_dict || !api.utf8 || !api.decref || !api.fetch || !api.restore) {
+        !api.module_dict || !api.utf8 || !api.get_item || !api.decref || !api.fetch ||
+        !api.restore) {
         status(LS_PYWATCH_UNSUPPORTED, "an interpreter without the calls lockscope needs");
         return;
     }

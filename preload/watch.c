@@ -457,8 +457,12 @@ void ls_watch_init(void)
     /* The interpreter's own globals are guarded by its GIL, which lockscope
      * does not count as synchronization of the program's. */
     if (ls_py_rt_lo) {
-        record_status(LS_WATCH_OFF, "off for the interpreter's C globals in a CPython process "
-                                    "(its GIL guards them; Python globals are watched instead)");
+        record_status(LS_WATCH_OFF,
+                      ls_py_on ? "off for the interpreter's C globals in a CPython process (its "
+                                 "GIL guards them; Python globals are watched instead)"
+                               : "off in a CPython process (the interpreter's globals are "
+                                 "guarded by its GIL; Python variables are not watched with "
+                                 "this interpreter)");
         return;
     }
     cpu_set_t cpus;

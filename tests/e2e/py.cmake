@@ -81,7 +81,7 @@ foreach(v 030d05f0 030e00f0)
     RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/progs)
 endforeach()
 add_test(NAME e2e_py_pymutex_3_13_5 COMMAND ${RUN_CASE} --status 0 --findings 0 --host-same
-  --stderr-has "lockscope: CPython 3.13.5 (its threading.Lock does not go through libc): Python locks, deadlocks and lock order are not checked"
+  --stderr-has "lockscope: CPython 3.13.5 (its threading.Lock does not go through libc): Python locks, deadlocks, lock order and data races are not checked"
   --scope "python=not-checked:CPython 3.13.5"
   -- ${CMAKE_BINARY_DIR}/tests/progs/py_fake_cpython_030d05f0)
 add_test(NAME e2e_py_pymutex_3_14 COMMAND ${RUN_CASE} --status 0 --findings 0 --host-same
