@@ -255,6 +255,14 @@ static void trap(int sig, siginfo_t *si, void *uc)
     if (!t || ls_guard || !ts || atomic_load(&forked) || s >= nslots)
         goto done;
     atomic_fetch_add(&cnt.traps, 1);
+    /* Every trap costs, kept or not: a hot global sits out until the
+     * sampler's next refill. */
+    if (atomic_fetch_sub(&slots[s].tokens, 1) <= 0) {
+        atomic_fetch_add(&cnt.limited, 1);
+        if (!atomic_exchange(&slots[s].benched, 1))
+            point(s, 0);
+        goto done;
+    }
     const char *f = ls_py_top_frame(ts), *co;
     int lasti, name;
     if (!f || !ls_py_frame_code(f, &co, &lasti))
@@ -286,12 +294,6 @@ static void trap(int sig, siginfo_t *si, void *uc)
     last.epoch = epoch;
     last.version = t->vc_version;
     last.held = t->heldhash;
-    if (atomic_fetch_sub(&slots[s].tokens, 1) <= 0) {
-        atomic_fetch_add(&cnt.limited, 1);
-        if (!atomic_exchange(&slots[s].benched, 1))
-            point(s, 0);
-        goto done;
-    }
     uint32_t h = atomic_fetch_add(&ring_head, 1);
     if (h - atomic_load(&ring_tail) >= RING) {
         atomic_fetch_sub(&ring_head, 1);
