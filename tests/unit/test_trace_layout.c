@@ -500,4 +500,13 @@ Test(trace_layout, python_records)
     cr_assert_eq(offsetof(struct ls_rec_pycode, file_len), 8u);
     cr_assert_eq(offsetof(struct ls_rec_pyframe, line), 4u);
     cr_assert_eq(offsetof(struct ls_rec_pylock, name_len), 8u);
+    cr_assert_eq(LS_REC_PYVAR, 60);
+    cr_assert_eq(LS_REC_PYACCESS, 61);
+    cr_assert_eq(LS_REC_PYWATCH, 62);
+    SIZE(struct ls_rec_pyvar, 24);
+    SIZE(struct ls_rec_pyaccess, 40);
+    SIZE(struct ls_rec_pywatch, 56);
+    cr_assert_eq(offsetof(struct ls_rec_pyvar, slot), 8u);
+    cr_assert_eq(offsetof(struct ls_rec_pyaccess, ns), 32u);
+    cr_assert_eq(offsetof(struct ls_rec_pywatch, msg_len), 48u);
 }
