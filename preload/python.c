@@ -287,6 +287,11 @@ const unsigned char *ls_py_code_units(const char *code)
     return (const unsigned char *)code + L->co_code;
 }
 
+int ls_py_finalizing(void)
+{
+    return api.finalizing && api.finalizing();
+}
+
 void *ls_py_code_type(void)
 {
     return api.code_type;

@@ -37,6 +37,8 @@ void *ls_py_frame_globals(const char *f) LS_HIDDEN;
 void *ls_py_frame_locals(const char *f) LS_HIDDEN;
 const unsigned char *ls_py_code_units(const char *code) LS_HIDDEN;
 void *ls_py_code_type(void) LS_HIDDEN;
+/* The interpreter finalizes (a read of _PyRuntime: signal-safe). */
+int ls_py_finalizing(void) LS_HIDDEN;
 /* GIL held: a stack id for these Python frames (innermost first), its
  * LS_REC_PYSTACK written once; 0 if none could be made. */
 uint32_t ls_py_stack_of(const void *const *cos, const int *lastis, int n) LS_HIDDEN;

@@ -125,7 +125,7 @@ static int nslots;
 static long dummy[SLOTS];
 static struct pentry *ring;
 static _Atomic uint32_t ring_head, ring_tail;
-static _Atomic int on, forked, sampler_started, draining;
+static _Atomic int on, forked, sampler_started, draining, closed;
 static int minor;
 static uint64_t last_turn;
 static uint32_t turn_next;
@@ -252,7 +252,9 @@ static void trap(int sig, siginfo_t *si, void *uc)
     struct ls_thread *t = ls_self;
     void *ts = my_ts;
     int s = (int)(tag & 0xff);
-    if (!t || ls_guard || !ts || atomic_load(&forked) || s >= nslots)
+    /* Once the interpreter finalizes, thread states and frames are freed. */
+    if (!t || ls_guard || !ts || atomic_load(&forked) || atomic_load(&closed) || s >= nslots ||
+        ls_py_finalizing())
         goto done;
     atomic_fetch_add(&cnt.traps, 1);
     /* Every trap costs, kept or not: a hot global sits out until the
@@ -654,7 +656,7 @@ static void *sampler(void *arg)
     struct timespec tick = {0, TICK_NS};
     for (;;) {
         nanosleep(&tick, NULL);
-        if (atomic_load(&ls_live_count) == 0)
+        if (atomic_load(&ls_live_count) == 0 || atomic_load(&closed))
             return arg;
         for (int s = 0; s < nslots; s++) {
             int32_t cur = atomic_load(&slots[s].tokens);
@@ -664,7 +666,7 @@ static void *sampler(void *arg)
             /* Back on the slot found last (a resize since is found at the
              * next GIL-held point; a trap on a stale address is dropped by
              * its instruction). */
-            if (atomic_load(&slots[s].benched) && vi >= 0) {
+            if (atomic_load(&slots[s].benched) && vi >= 0 && !atomic_load(&closed)) {
                 atomic_store(&slots[s].benched, 0);
                 point(s, atomic_load(&vars[vi].slot));
             }
@@ -711,6 +713,11 @@ static void *flush(void *self, void *unused)
     void *ts = ls_py_tstate();
     if (ts)
         ls_pyr_gil(ts, 0);
+    /* The interpreter tears itself down next: its frames and dicts are
+     * freed, and a trap must not read them. */
+    if (!atomic_exchange(&closed, 1))
+        for (int s = 0; s < nslots; s++)
+            point(s, 0);
     return api.none("");
 }
 
@@ -741,7 +748,8 @@ static void register_flush(void)
 
 void ls_pyr_gil(void *ts, int creating)
 {
-    if (!atomic_load_explicit(&on, memory_order_relaxed) || atomic_load(&forked))
+    if (!atomic_load_explicit(&on, memory_order_relaxed) || atomic_load(&forked) ||
+        atomic_load(&closed))
         return;
     my_ts = ts;
     if (atomic_exchange(&draining, 1))
