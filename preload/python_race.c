@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <time.h>
@@ -650,6 +651,57 @@ static void find_vars(void)
     }
 }
 
+/* Reads n bytes at addr without faulting (memory another thread may free
+ * meanwhile); 0 on success. */
+static int safe_read(const void *addr, void *out, size_t n)
+{
+    struct iovec local = {out, n}, remote = {(void *)(uintptr_t)addr, n};
+    return syscall(SYS_process_vm_readv, (long)getpid(), &local, 1L, &remote, 1L, 0L) ==
+                   (long)n
+               ? 0
+               : -1;
+}
+
+/* From the sampler, without the GIL: the dict of a watched variable grew
+ * (3.13 joins threads without a Python lock call, so a GIL-held point may
+ * be far off).  Its table is read with safe_read, as it may be replaced
+ * meanwhile: a wrong guess costs traps the handler drops, and the next
+ * GIL-held point corrects it. */
+static void follow_unlocked(int s, int vi)
+{
+    struct pvar *v = &vars[vi];
+    char *keys;
+    if (safe_read((char *)v->dict + MA_KEYS, &keys, sizeof keys) != 0 || !keys ||
+        keys == atomic_load(&v->keys))
+        return;
+    unsigned char hdr[DK_INDICES];
+    if (safe_read(keys, hdr, sizeof hdr) != 0)
+        return;
+    int kind = hdr[DK_KIND];
+    Py_ssize_t n;
+    memcpy(&n, hdr + DK_NENTRIES, sizeof n);
+    size_t esize = kind == 0 ? 24 : 16, koff = kind == 0 ? 8 : 0;
+    char *ent = keys + DK_INDICES + ((size_t)1 << (hdr[DK_LOG2_INDEX] & 31));
+    char buf[24 * 64];
+    for (Py_ssize_t i = 0; n > 0 && i < n && i < 1 << 16; i += 64) {
+        Py_ssize_t m = n - i < 64 ? n - i : 64;
+        if (safe_read(ent + i * esize, buf, (size_t)m * esize) != 0)
+            return;
+        for (Py_ssize_t j = 0; j < m; j++) {
+            void *k;
+            memcpy(&k, buf + j * esize + koff, sizeof k);
+            if (k != v->key)
+                continue;
+            uint64_t a = (uint64_t)(uintptr_t)(ent + (i + j) * esize + koff + 8);
+            atomic_store(&v->keys, keys);
+            atomic_store(&v->slot, a);
+            if (atomic_load(&slots[s].var) == vi && !atomic_load(&closed))
+                point(s, a);
+            return;
+        }
+    }
+}
+
 static void *sampler(void *arg)
 {
     ls_guard = 1;
@@ -663,6 +715,8 @@ static void *sampler(void *arg)
             int32_t next = (cur < 0 ? 0 : cur) + (int32_t)(RATE * (TICK_NS / 1000000) / 1000);
             atomic_store(&slots[s].tokens, next > CAP ? CAP : next);
             int vi = atomic_load(&slots[s].var);
+            if (vi >= 0 && !atomic_load(&slots[s].benched))
+                follow_unlocked(s, vi);
             /* Back on the slot found last (a resize since is found at the
              * next GIL-held point; a trap on a stale address is dropped by
              * its instruction). */

@@ -45,7 +45,7 @@ endforeach()
 # The module's dict grows while threads race (its entries move): the
 # watchpoint follows the entry, and the race is found.
 ls_pyrace_test(e2e_pyrace_resize --repeat 3 --race counter@__main__ --read pr_resize.py:13
-  --write pr_resize.py:15 --min-accesses 100 -- ${PRS}/pr_resize.py)
+  --write pr_resize.py:15 --min-accesses 60 -- ${PRS}/pr_resize.py)
 # The garbage collector's reads of watched slots are not accesses.
 ls_pyrace_test(e2e_pyrace_gc --clean --repeat 10 --host-same --min-accesses 10
   -- ${PRS}/pr_gc.py)
