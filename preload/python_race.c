@@ -127,8 +127,8 @@ static long dummy[SLOTS];
 static struct pentry *ring;
 static _Atomic uint32_t ring_head, ring_tail;
 static _Atomic int on, forked, sampler_started, draining, closed;
+static struct ls_spin arm_spin; /* moving watchpoints: the sampler, GIL-held points */
 static int minor;
-static uint64_t last_turn;
 static uint32_t turn_next;
 static Py_ssize_t modules_seen = -1;
 static struct {
@@ -406,8 +406,9 @@ static uint64_t slot_of(void *d, void *key, void **keys_out)
 static void arm(int s, int vi)
 {
     int old = atomic_exchange(&slots[s].var, vi);
-    if (old >= 0)
-        atomic_store(&vars[old].armed, 0);
+    int mine = s + 1;
+    if (old >= 0) /* unless another slot took it meanwhile */
+        atomic_compare_exchange_strong(&vars[old].armed, &mine, 0);
     uint64_t a = 0;
     if (vi >= 0) {
         void *keys;
@@ -662,21 +663,19 @@ static int safe_read(const void *addr, void *out, size_t n)
                : -1;
 }
 
-/* From the sampler, without the GIL: the dict of a watched variable grew
- * (3.13 joins threads without a Python lock call, so a GIL-held point may
- * be far off).  Its table is read with safe_read, as it may be replaced
- * meanwhile: a wrong guess costs traps the handler drops, and the next
- * GIL-held point corrects it. */
-static void follow_unlocked(int s, int vi)
+/* Without the GIL (the sampler): where var v's value slot is now, read
+ * with safe_read, as the dict's table may be replaced meanwhile.  A wrong
+ * guess costs traps the handler drops, and the next GIL-held point
+ * corrects it.  0 if not found. */
+static uint64_t resolve_unlocked(struct pvar *v, char **keys_out)
 {
-    struct pvar *v = &vars[vi];
     char *keys;
-    if (safe_read((char *)v->dict + MA_KEYS, &keys, sizeof keys) != 0 || !keys ||
-        keys == atomic_load(&v->keys))
-        return;
+    if (safe_read((char *)v->dict + MA_KEYS, &keys, sizeof keys) != 0 || !keys)
+        return 0;
+    *keys_out = keys;
     unsigned char hdr[DK_INDICES];
     if (safe_read(keys, hdr, sizeof hdr) != 0)
-        return;
+        return 0;
     int kind = hdr[DK_KIND];
     Py_ssize_t n;
     memcpy(&n, hdr + DK_NENTRIES, sizeof n);
@@ -686,51 +685,96 @@ static void follow_unlocked(int s, int vi)
     for (Py_ssize_t i = 0; n > 0 && i < n && i < 1 << 16; i += 64) {
         Py_ssize_t m = n - i < 64 ? n - i : 64;
         if (safe_read(ent + i * esize, buf, (size_t)m * esize) != 0)
-            return;
+            return 0;
         for (Py_ssize_t j = 0; j < m; j++) {
             void *k;
             memcpy(&k, buf + j * esize + koff, sizeof k);
-            if (k != v->key)
-                continue;
-            uint64_t a = (uint64_t)(uintptr_t)(ent + (i + j) * esize + koff + 8);
-            atomic_store(&v->keys, keys);
-            atomic_store(&v->slot, a);
-            if (atomic_load(&slots[s].var) == vi && !atomic_load(&closed))
-                point(s, a);
-            return;
+            if (k == v->key)
+                return (uint64_t)(uintptr_t)(ent + (i + j) * esize + koff + 8);
         }
     }
+    return 0;
+}
+
+/* Slot s to variable vi (-1: nothing), from the sampler. */
+static void arm_unlocked(int s, int vi)
+{
+    char *keys = NULL;
+    uint64_t a = vi >= 0 ? resolve_unlocked(&vars[vi], &keys) : 0;
+    int old = atomic_exchange(&slots[s].var, a ? vi : -1);
+    int mine = s + 1;
+    if (old >= 0)
+        atomic_compare_exchange_strong(&vars[old].armed, &mine, 0);
+    if (a) {
+        atomic_store(&vars[vi].keys, keys);
+        atomic_store(&vars[vi].slot, a);
+        atomic_store(&vars[vi].armed, s + 1);
+    }
+    atomic_store(&slots[s].benched, 0);
+    point(s, a);
+}
+
+/* The dict of a watched variable grew (3.13 joins threads without a
+ * Python lock call, so a GIL-held point may be far off). */
+static void follow_unlocked(int s, int vi)
+{
+    char *keys;
+    if (safe_read((char *)vars[vi].dict + MA_KEYS, &keys, sizeof keys) != 0 ||
+        keys == atomic_load(&vars[vi].keys))
+        return;
+    arm_unlocked(s, vi);
+}
+
+/* The next turn, with more candidates than slots: those a function stores
+ * first. */
+static void rotate_unlocked(void)
+{
+    uint32_t n = atomic_load(&nvars);
+    if (n <= (uint32_t)nslots)
+        return;
+    uint32_t order[MAX_VARS], k = 0;
+    for (int tier = 0; tier < 2; tier++)
+        for (uint32_t i = 0; i < n; i++)
+            if (vars[i].tier == tier)
+                order[k++] = i;
+    for (int s = 0; s < nslots; s++)
+        arm_unlocked(s, (int)order[(turn_next + (uint32_t)s) % k]);
+    turn_next = (turn_next + (uint32_t)nslots) % k;
 }
 
 static void *sampler(void *arg)
 {
     ls_guard = 1;
     struct timespec tick = {0, TICK_NS};
-    for (;;) {
+    for (uint64_t ticks = 1;; ticks++) {
         nanosleep(&tick, NULL);
         if (atomic_load(&ls_live_count) == 0 || atomic_load(&closed))
             return arg;
+        ls_spin_lock(&arm_spin);
+        if (atomic_load(&closed)) {
+            ls_spin_unlock(&arm_spin);
+            return arg;
+        }
+        if (ticks % (TURN_NS / TICK_NS) == 0)
+            rotate_unlocked();
         for (int s = 0; s < nslots; s++) {
             int32_t cur = atomic_load(&slots[s].tokens);
             int32_t next = (cur < 0 ? 0 : cur) + (int32_t)(RATE * (TICK_NS / 1000000) / 1000);
             atomic_store(&slots[s].tokens, next > CAP ? CAP : next);
             int vi = atomic_load(&slots[s].var);
-            if (vi >= 0 && !atomic_load(&slots[s].benched))
+            /* Back on its slot (found again: the dict may have grown). */
+            if (vi >= 0 && atomic_load(&slots[s].benched))
+                arm_unlocked(s, vi);
+            else if (vi >= 0)
                 follow_unlocked(s, vi);
-            /* Back on the slot found last (a resize since is found at the
-             * next GIL-held point; a trap on a stale address is dropped by
-             * its instruction). */
-            if (atomic_load(&slots[s].benched) && vi >= 0 && !atomic_load(&closed)) {
-                atomic_store(&slots[s].benched, 0);
-                point(s, atomic_load(&vars[vi].slot));
-            }
         }
+        ls_spin_unlock(&arm_spin);
     }
     return arg;
 }
 
-/* Which candidates are watched: all of them if they fit, else a turn each,
- * those a function stores first. */
+/* Which candidates are watched (GIL held): all of them if they fit, else
+ * the first turn (the sampler moves them on). */
 static void assign(int rotate)
 {
     uint32_t n = atomic_load(&nvars);
@@ -769,9 +813,11 @@ static void *flush(void *self, void *unused)
         ls_pyr_gil(ts, 0);
     /* The interpreter tears itself down next: its frames and dicts are
      * freed, and a trap must not read them. */
+    ls_spin_lock(&arm_spin);
     if (!atomic_exchange(&closed, 1))
         for (int s = 0; s < nslots; s++)
             point(s, 0);
+    ls_spin_unlock(&arm_spin);
     return api.none("");
 }
 
@@ -817,8 +863,9 @@ void ls_pyr_gil(void *ts, int creating)
         uint32_t before = atomic_load(&nvars);
         find_vars();
         if (atomic_load(&nvars) != before) {
+            ls_spin_lock(&arm_spin);
             assign(before == 0);
-            last_turn = ls_mono_ns();
+            ls_spin_unlock(&arm_spin);
         }
         if (!atomic_exchange(&sampler_started, 1)) {
             register_flush();
@@ -828,14 +875,9 @@ void ls_pyr_gil(void *ts, int creating)
     }
     if (atomic_load(&ring_head) != atomic_load(&ring_tail))
         drain();
+    ls_spin_lock(&arm_spin);
     follow();
-    if (atomic_load(&nvars) > (uint32_t)nslots) {
-        uint64_t now = ls_mono_ns();
-        if (now - last_turn > TURN_NS) {
-            last_turn = now;
-            assign(1);
-        }
-    }
+    ls_spin_unlock(&arm_spin);
     if (calls)
         api.restore(et, ev, etb);
     ls_guard--;

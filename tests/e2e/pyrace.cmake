@@ -19,7 +19,7 @@ endfunction()
 # The seed's race: 100 threads, `temp = n; sleep; n = temp - 1`.  Found in
 # every run: the read at line 7 against the write at line 9, and the
 # write/write pair, both threads by their Python names.
-ls_pyrace_test(e2e_pyrace_counter --repeat 5 --race n@__main__ --read pr_counter.py:7
+ls_pyrace_test(e2e_pyrace_counter --repeat 5 --race n@__main__ --only --read pr_counter.py:7
   --write pr_counter.py:9 --thread-prefix Thread- --min-accesses 100
   -- ${PRS}/pr_counter.py)
 ls_pyrace_test(e2e_pyrace_counter_ww --race n@__main__ --write pr_counter.py:9
@@ -49,3 +49,7 @@ ls_pyrace_test(e2e_pyrace_resize --repeat 3 --race counter@__main__ --read pr_re
 # The garbage collector's reads of watched slots are not accesses.
 ls_pyrace_test(e2e_pyrace_gc --clean --repeat 10 --host-same --min-accesses 10
   -- ${PRS}/pr_gc.py)
+# Six candidates, four watchpoints: they take turns, and the race on `e`
+# is found; a, b, c, d and f (one thread's) are not reported.
+ls_pyrace_test(e2e_pyrace_rotate --repeat 3 --race e@__main__ --only --read pr_rotate.py:24
+  --write pr_rotate.py:26 -- ${PRS}/pr_rotate.py)

@@ -14,6 +14,7 @@ the test skip (status 77, with a message).  Checks, in every one of
   --write F:L          ... and a write there (one finding has both, or
                        --write twice for the write/write pair)
   --thread-prefix P    both accesses' threads have Python names starting P
+  --only               every finding is a race on that variable
   --min-accesses N     the data-race scope is "checked" and says at least N
                        accesses were sampled (so a clean run watched something)
   --host-same          stdout and exit status equal a native run's
@@ -46,6 +47,9 @@ def check_race(a, fs, where, err):
             f['variable'].get('module') == mod and
             f['variable'].get('location') == 'python-global' and
             f['variable'].get('description') == 'Python global `%s` of module `%s`' % (var, mod)]
+    if a.only and len(mine) != len(fs):
+        fail('findings other than races on %s%s: %s' %
+             (var, where, [(f['kind'], f.get('variable')) for f in fs if f not in mine]))
     if not mine:
         fail('no data race on Python global %s of %s%s; races: %s\n%s' %
              (var, mod, where, [f['variable'] for f in races], err))
@@ -77,6 +81,7 @@ def main():
     ap.add_argument('--read', action='append', default=[])
     ap.add_argument('--write', action='append', default=[])
     ap.add_argument('--thread-prefix')
+    ap.add_argument('--only', action='store_true')
     ap.add_argument('--min-accesses', type=int)
     ap.add_argument('--host-same', action='store_true')
     ap.add_argument('--timeout', type=float, default=120)
