@@ -980,6 +980,11 @@ void ls_pyr_init(void)
     atexit(at_exit);
 }
 
+int ls_pyr_watching(void)
+{
+    return atomic_load_explicit(&on, memory_order_relaxed) && !atomic_load(&closed);
+}
+
 void ls_pyr_after_fork_child(void)
 {
     /* The child's watchpoints are the parent's events: left alone. */

@@ -633,6 +633,8 @@ void ls_watch_finish(void) LS_HIDDEN;
 /* The program creates a thread: watching begins (once). */
 void ls_watch_threads_start(void) LS_HIDDEN;
 int ls_watching(void) LS_HIDDEN;
+/* Python variables are watched (python_race.c). */
+int ls_pyr_watching(void) LS_HIDDEN;
 
 /* ---- signals (signals.c) ------------------------------------------------
  * The shim holds a signal only while the program's disposition for it is

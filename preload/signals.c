@@ -537,7 +537,7 @@ LS_EXPORT int siginterrupt(int sig, int interrupt)
  * elsewhere anyway, is left unblocked while watchpoints are on. */
 static int keep_trap(int how, const sigset_t *set, sigset_t *copy)
 {
-    if (!set || how == SIG_UNBLOCK || ls_guard || !ls_watching() ||
+    if (!set || how == SIG_UNBLOCK || ls_guard || !(ls_watching() || ls_pyr_watching()) ||
         sigismember(set, SIGTRAP) != 1)
         return 0;
     *copy = *set;
