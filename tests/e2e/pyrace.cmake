@@ -53,3 +53,7 @@ ls_pyrace_test(e2e_pyrace_gc --clean --repeat 10 --host-same --min-accesses 10
 # is found; a, b, c, d and f (one thread's) are not reported.
 ls_pyrace_test(e2e_pyrace_rotate --repeat 3 --race e@__main__ --only --read pr_rotate.py:24
   --write pr_rotate.py:26 -- ${PRS}/pr_rotate.py)
+# The seed's other telling, each thread printing its name first.
+ls_pyrace_test(e2e_pyrace_counter_named --repeat 2 --race n@__main__ --only
+  --read pr_counter_named.py:8 --write pr_counter_named.py:10 --thread-prefix Thread-
+  -- ${PRS}/pr_counter_named.py)
