@@ -315,9 +315,10 @@ size_t ls_check_py_races(struct ls_process *p, size_t proc, struct ls_report *r)
         return 0;
     }
     size_t added = 0;
-    for (size_t i = 0; i < pr->nvars; i++)
-        added += check_var(p, proc, r, pr, &pr->vars[i]);
     const struct ls_rec_pywatch *w = &pr->w;
+    int unseen = (w->flags & LS_PYWATCH_HANDOFF_UNSEEN) != 0;
+    for (size_t i = 0; i < pr->nvars && !unseen; i++)
+        added += check_var(p, proc, r, pr, &pr->vars[i]);
     /* The process's watch summary is its Python globals'. */
     fp->watch_status = LS_WATCH_ON;
     free(fp->watch_msg);
@@ -344,7 +345,13 @@ size_t ls_check_py_races(struct ls_process *p, size_t proc, struct ls_report *r)
                     sv->reads++;
             }
     }
-    if (p->nthreads <= 1 && pr->nacc == 0) {
+    if (unseen) {
+        ls_scope_set(fp, "data-race", TITLE, LS_SCOPE_NOT_CHECKED,
+                     "Python races not judged: the program hands items over through "
+                     "queue.SimpleQueue, which orders threads without any call lockscope sees "
+                     "(%zu access%s sampled)",
+                     pr->nacc, pr->nacc == 1 ? "" : "es");
+    } else if (p->nthreads <= 1 && pr->nacc == 0) {
         ls_scope_set(fp, "data-race", TITLE, LS_SCOPE_CHECKED,
                      "the process ran one Python thread: nothing could race");
     } else if (w->unresolved) {

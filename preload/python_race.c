@@ -127,6 +127,7 @@ static long dummy[SLOTS];
 static struct pentry *ring;
 static _Atomic uint32_t ring_head, ring_tail;
 static _Atomic int on, forked, sampler_started, draining, closed;
+static _Atomic int handoff_unseen; /* see uses_simplequeue */
 static struct ls_spin arm_spin; /* moving watchpoints: the sampler, GIL-held points */
 static int minor;
 static uint32_t turn_next;
@@ -212,6 +213,7 @@ static void status(uint32_t st, const char *msg)
         .limited = atomic_load(&cnt.limited),
         .unresolved = atomic_load(&cnt.unresolved) + atomic_load(&cnt.dropped),
         .msg_len = (uint32_t)strlen(msg),
+        .flags = atomic_load(&handoff_unseen) ? LS_PYWATCH_HANDOFF_UNSEEN : 0,
     };
     for (uint32_t i = 0; i < cands; i++)
         w.vars += atomic_load(&vars[i].slot) != 0;
@@ -473,6 +475,19 @@ static void mark(struct scan *sc, void *name, uint8_t m)
             sc->marks[i] |= m;
 }
 
+/* queue.SimpleQueue hands an item over without any libc call when the
+ * getter need not wait: the program's own use of it (a name its code uses,
+ * an instance it holds) means Python races may be ordered by hand-offs
+ * lockscope cannot see.  (ThreadPoolExecutor's own is covered: its Future
+ * is made in submit.) */
+static void uses_simplequeue(void *name)
+{
+    Py_ssize_t n = 0;
+    const char *s = str_is(name) ? utf8(name, &n) : NULL;
+    if (s && n == 11 && !memcmp(s, "SimpleQueue", 11))
+        atomic_store(&handoff_unseen, 1);
+}
+
 static void scan_code(struct scan *sc, void *co, int depth)
 {
     if (!co || RD(co, 8, void *) != ls_py_code_type() || depth > 8)
@@ -486,6 +501,8 @@ static void scan_code(struct scan *sc, void *co, int depth)
     Py_ssize_t len = api.bytes_size(b);
     const char *names = RD(co, CO_NAMES, const char *);
     Py_ssize_t nn = names ? RD(names, OB_SIZE, Py_ssize_t) : 0;
+    for (Py_ssize_t i = 0; i < nn; i++)
+        uses_simplequeue(RD(names, TUPLE_ITEMS + 8 * i, void *));
     for (Py_ssize_t i = 0; u && i + 1 < len; i += 2) {
         int name, k = classify(u, (int)(i / 2), &name);
         if (k < 0 || (k & 0x10) || name >= nn)
@@ -590,6 +607,10 @@ static void scan_module(void *d, const char *mod, Py_ssize_t mlen)
     while (api.dict_next(d, &pos, &k, &v)) {
         if (!v)
             continue;
+        if (!strcmp(type_name(v), "_queue.SimpleQueue"))
+            atomic_store(&handoff_unseen, 1);
+        if (str_is(k))
+            uses_simplequeue(k);
         if (RD(RD(v, 8, char *), TP_FLAGS, unsigned long) & TPFLAGS_TYPE) {
             /* a class of this module: its methods */
             /* its own dict (tp_dict): the functions defined in its body,

@@ -557,8 +557,11 @@ struct ls_rec_pywatch {
     uint64_t limited;         /* traps the rate limit set aside */
     uint64_t unresolved;      /* accesses lost: never resolved to Python lines */
     uint32_t msg_len;
-    uint32_t reserved;
+    uint32_t flags;           /* LS_PYWATCH_HANDOFF_UNSEEN */
 };
+/* The program's own code uses queue.SimpleQueue, whose hand-offs make no
+ * libc call: its Python races are not judged. */
+#define LS_PYWATCH_HANDOFF_UNSEEN 1u
 
 /* LS_REC_PROFILE: how one lock was used (written at exit, and when the lock
  * is destroyed).  Short holds are measured on one acquisition in

@@ -17,6 +17,7 @@ the test skip (status 77, with a message).  Checks, in every one of
   --only               every finding is a race on that variable
   --min-accesses N     the data-race scope is "checked" and says at least N
                        accesses were sampled (so a clean run watched something)
+  --scope-has TEXT     the data-race scope's detail contains TEXT
   --host-same          stdout and exit status equal a native run's
 """
 import argparse
@@ -83,6 +84,7 @@ def main():
     ap.add_argument('--thread-prefix')
     ap.add_argument('--only', action='store_true')
     ap.add_argument('--min-accesses', type=int)
+    ap.add_argument('--scope-has')
     ap.add_argument('--host-same', action='store_true')
     ap.add_argument('--timeout', type=float, default=120)
     ap.add_argument('args', nargs=argparse.REMAINDER)
@@ -132,6 +134,11 @@ def main():
                         int(m.group(1)) < a.min_accesses:
                     fail('the data-race scope is %s, expected checked with at least %d '
                          'accesses%s' % (sc, a.min_accesses, where))
+            if a.scope_has:
+                sc = [s for pr in d['processes'] for s in pr.get('scope', [])
+                      if s.get('check') == 'data-race']
+                if not sc or a.scope_has not in sc[0].get('detail', ''):
+                    fail('the data-race scope is %s, expected %r in it%s' % (sc, a.scope_has, where))
             if native is not None:
                 if p.stdout != native.stdout:
                     fail('stdout differs from a native run%s:\n%r\n%r' %
