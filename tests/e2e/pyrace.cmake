@@ -61,3 +61,7 @@ ls_pyrace_test(e2e_pyrace_counter_named --repeat 2 --race n@__main__ --only
 # call, so its Python races are not judged, and the report says why.
 ls_pyrace_test(e2e_pyrace_simplequeue --clean --repeat 10 --host-same
   --scope-has "queue.SimpleQueue" -- ${PRS}/pr_simplequeue.py)
+# A global of another module of the program (imported from the script's
+# directory) is watched too, and named by its module.
+ls_pyrace_test(e2e_pyrace_module --repeat 2 --race hits@pr_modcount --only
+  --read pr_modcount.py:10 --write pr_modcount.py:12 -- ${PRS}/pr_module.py)
