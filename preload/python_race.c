@@ -22,18 +22,16 @@
  * Thread.start (pthread_create) and join (the thread's sentinel).  The GIL
  * is never an edge.
  *
- * Which globals: at Thread.start, the modules in sys.modules whose file is
- * not the standard library's or site-packages' (and __main__), their
- * globals that a function or method of theirs names (STORE_GLOBAL first,
- * then LOAD_GLOBAL), less modules, functions, classes and Python's
- * synchronization objects.  Up to four are watched at a time; with more,
- * they take turns (rotated at GIL-held points, the stored ones first).
- * When a dict grows its entries move: each GIL-held point checks the
- * dict's table and moves the watchpoint.  A slot trapping more than its
- * budget is set aside until the sampler refills it.
+ * Which globals: python_vars.c.  Up to four are watched at a time; with
+ * more, they take 100 ms turns (the sampler moves them, the stored ones
+ * first).  When a dict grows its entries move: each GIL-held point checks
+ * the dict's table and moves the watchpoint, and so does the sampler every
+ * 20 ms (reading the table with process_vm_readv, which cannot fault).  A
+ * slot trapping more than its budget is set aside until the sampler
+ * refills it.
  */
 #define _GNU_SOURCE
-#include "python.h"
+#include "python_race.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -51,16 +49,11 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-typedef ssize_t Py_ssize_t;
-
 #ifndef TRAP_PERF
 #define TRAP_PERF 6
 #endif
 
-#define RD(p, off, type) (*(type *)((char *)(p) + (off)))
-
 #define SLOTS 4
-#define MAX_VARS 64
 #define RING 1024             /* accesses waiting for their Python lines */
 #define FRAMES 8              /* Python frames kept per access */
 #define HELD 8
@@ -71,32 +64,6 @@ typedef ssize_t Py_ssize_t;
 #define TICK_NS 20000000L     /* the sampler's refill period */
 #define TURN_NS 100000000ull  /* a turn, when the candidates take turns */
 
-/* dicts, 3.11 to 3.13 */
-#define MA_KEYS 32
-#define MA_VALUES 40
-#define DK_LOG2_INDEX 9
-#define DK_KIND 10
-#define DK_NENTRIES 24
-#define DK_INDICES 32
-#define CO_CONSTS 24
-#define CO_NAMES 32
-#define TUPLE_ITEMS 24
-#define OB_SIZE 16
-#define TP_NAME 24
-#define TP_FLAGS 168
-#define TP_DICT 264
-#define TPFLAGS_TYPE (1ul << 31)
-#define TPFLAGS_UNICODE (1ul << 28)
-
-struct pvar {
-    uint32_t id;
-    uint8_t tier;             /* 0: a function stores it; 1: one loads it */
-    void *dict, *key;         /* the module's dict, the interned name (borrowed: both live
-                                 as long as the module; the key is checked before use) */
-    _Atomic(void *) keys;     /* the dict's table when the slot was found */
-    _Atomic uint64_t slot;    /* the value slot's address, 0 if not found */
-    _Atomic int armed;        /* on a debug register now: its slot index + 1 */
-};
 
 struct pslot {
     int fd;
@@ -119,19 +86,18 @@ struct pentry {
     uint32_t vc[LS_RING_VC];
 };
 
-static struct pvar vars[MAX_VARS];
-static _Atomic uint32_t nvars;
+struct pvar ls_pyr_vars[MAX_VARS];
+_Atomic uint32_t ls_pyr_nvars;
 static struct pslot slots[SLOTS];
 static int nslots;
 static long dummy[SLOTS];
 static struct pentry *ring;
 static _Atomic uint32_t ring_head, ring_tail;
 static _Atomic int on, forked, sampler_started, draining, closed;
-static _Atomic int handoff_unseen; /* see uses_simplequeue */
+_Atomic int ls_pyr_handoff_unseen;
 static struct ls_spin arm_spin; /* moving watchpoints: the sampler, GIL-held points */
 static int minor;
 static uint32_t turn_next;
-static Py_ssize_t modules_seen = -1;
 static struct {
     _Atomic uint64_t traps, accesses, limited, unresolved, dropped;
 } cnt;
@@ -150,28 +116,7 @@ static __thread struct {
     uint64_t held;
 } last LS_TLS;
 
-static struct {
-    void *(*modules)(void);
-    int (*dict_next)(void *, Py_ssize_t *, void **, void **);
-    void *(*get_str)(void *, const char *);
-    void *(*code_bytes)(void *);
-    char *(*bytes_str)(void *);
-    Py_ssize_t (*bytes_size)(void *);
-    Py_ssize_t (*dict_size)(void *);
-    void *(*getattr)(void *, const char *);
-    void *(*func_code)(void *);
-    void *(*module_dict)(void *);
-    const char *(*utf8)(void *, Py_ssize_t *);
-    void *(*get_item)(void *, void *);
-    void (*decref)(void *);
-    void (*fetch)(void **, void **, void **);
-    void (*restore)(void *, void *, void *);
-    void *(*import)(const char *);
-    void *(*cfunc)(void *, void *, void *);
-    void *(*call)(void *, ...);
-    void *(*none)(const char *, ...);
-    void (*clear)(void);
-} api;
+struct pyr_api pyapi;
 
 /* ---- watchpoints --------------------------------------------------------- */
 
@@ -202,7 +147,7 @@ static void point(int s, uint64_t addr)
 
 static void status(uint32_t st, const char *msg)
 {
-    uint32_t cands = atomic_load(&nvars);
+    uint32_t cands = atomic_load(&ls_pyr_nvars);
     struct ls_rec_pywatch w = {
         .status = st,
         .vars = 0,
@@ -213,10 +158,10 @@ static void status(uint32_t st, const char *msg)
         .limited = atomic_load(&cnt.limited),
         .unresolved = atomic_load(&cnt.unresolved) + atomic_load(&cnt.dropped),
         .msg_len = (uint32_t)strlen(msg),
-        .flags = atomic_load(&handoff_unseen) ? LS_PYWATCH_HANDOFF_UNSEEN : 0,
+        .flags = atomic_load(&ls_pyr_handoff_unseen) ? LS_PYWATCH_HANDOFF_UNSEEN : 0,
     };
     for (uint32_t i = 0; i < cands; i++)
-        w.vars += atomic_load(&vars[i].slot) != 0;
+        w.vars += atomic_load(&ls_pyr_vars[i].slot) != 0;
     ls_writer_record(LS_REC_PYWATCH, &w, sizeof w, msg, w.msg_len, NULL, 0);
 }
 
@@ -224,7 +169,7 @@ static void status(uint32_t st, const char *msg)
 
 /* The access the thread's current instruction makes: the name index and
  * 1 for a write, 0 a read; -1 if it is no global access. */
-static int classify(const unsigned char *u, int lasti, int *name)
+int ls_pyr_classify(const unsigned char *u, int lasti, int *name)
 {
     int op = u[2 * lasti], arg = u[2 * lasti + 1];
     if (lasti > 0 && (u[2 * lasti - 2] == op_ext || (op_ext2 && u[2 * lasti - 2] == op_ext2)))
@@ -272,7 +217,7 @@ static void trap(int sig, siginfo_t *si, void *uc)
     int lasti, name;
     if (!f || !ls_py_frame_code(f, &co, &lasti))
         goto done;
-    int k = classify(ls_py_code_units(co), lasti, &name);
+    int k = ls_pyr_classify(ls_py_code_units(co), lasti, &name);
     if (k < 0)
         goto done;
     const char *names = RD(co, CO_NAMES, const char *);
@@ -282,9 +227,10 @@ static void trap(int sig, siginfo_t *si, void *uc)
     void *g = ls_py_frame_globals(f);
     if ((k & 0x10) && ls_py_frame_locals(f) != g)
         goto done; /* a class body's or exec's own namespace */
-    uint32_t nv = atomic_load(&nvars), vi;
+    uint32_t nv = atomic_load(&ls_pyr_nvars), vi;
     for (vi = 0; vi < nv; vi++)
-        if (vars[vi].key == key && vars[vi].dict == g && atomic_load(&vars[vi].armed))
+        if (ls_pyr_vars[vi].key == key && ls_pyr_vars[vi].dict == g &&
+            atomic_load(&ls_pyr_vars[vi].armed))
             break;
     if (vi == nv)
         goto done;
@@ -362,7 +308,7 @@ static void drain(void)
         uint32_t stack = ls_py_stack_of(e->codes, e->lastis, (int)e->nframes);
         for (uint32_t i = 0; i < e->nframes; i++)
             if (e->owned & (1u << i))
-                api.decref((void *)e->codes[i]);
+                pyapi.decref((void *)e->codes[i]);
         if (!stack || !e->nvc) {
             atomic_fetch_add(&cnt.unresolved, 1);
         } else {
@@ -374,7 +320,7 @@ static void drain(void)
                 .epoch = e->epoch,
                 .clock_version = e->version,
                 .flags = e->flags,
-                .var = vars[e->var].id,
+                .var = ls_pyr_vars[e->var].id,
                 .stack = stack,
                 .nheld = e->nheld,
                 .ns = e->ns,
@@ -389,7 +335,7 @@ static void drain(void)
 }
 
 /* The value slot of key in dict d (a combined table), 0 if it is not there. */
-static uint64_t slot_of(void *d, void *key, void **keys_out)
+uint64_t ls_pyr_slot_of(void *d, void *key, void **keys_out)
 {
     char *keys = RD(d, MA_KEYS, char *);
     *keys_out = keys;
@@ -410,14 +356,14 @@ static void arm(int s, int vi)
     int old = atomic_exchange(&slots[s].var, vi);
     int mine = s + 1;
     if (old >= 0) /* unless another slot took it meanwhile */
-        atomic_compare_exchange_strong(&vars[old].armed, &mine, 0);
+        atomic_compare_exchange_strong(&ls_pyr_vars[old].armed, &mine, 0);
     uint64_t a = 0;
     if (vi >= 0) {
         void *keys;
-        a = slot_of(vars[vi].dict, vars[vi].key, &keys);
-        atomic_store(&vars[vi].keys, keys);
-        atomic_store(&vars[vi].slot, a);
-        atomic_store(&vars[vi].armed, s + 1);
+        a = ls_pyr_slot_of(ls_pyr_vars[vi].dict, ls_pyr_vars[vi].key, &keys);
+        atomic_store(&ls_pyr_vars[vi].keys, keys);
+        atomic_store(&ls_pyr_vars[vi].slot, a);
+        atomic_store(&ls_pyr_vars[vi].armed, s + 1);
     }
     atomic_store(&slots[s].benched, 0);
     point(s, a);
@@ -429,247 +375,10 @@ static void follow(void)
 {
     for (int s = 0; s < nslots; s++) {
         int vi = atomic_load(&slots[s].var);
-        if (vi < 0 || RD(vars[vi].dict, MA_KEYS, void *) == atomic_load(&vars[vi].keys))
+        if (vi < 0 ||
+            RD(ls_pyr_vars[vi].dict, MA_KEYS, void *) == atomic_load(&ls_pyr_vars[vi].keys))
             continue;
         arm(s, vi);
-    }
-}
-
-static int is_system(const char *file, Py_ssize_t n)
-{
-    (void)n;
-    return file[0] == '<' || strstr(file, "/lib/python3") || strstr(file, "/site-packages/") ||
-           strstr(file, "/dist-packages/");
-}
-
-static const char *utf8(void *o, Py_ssize_t *n)
-{
-    const char *s = api.utf8(o, n);
-    if (!s)
-        api.clear();
-    return s;
-}
-
-static const char *type_name(void *o)
-{
-    return RD(RD(o, 8, char *), TP_NAME, const char *);
-}
-
-static int str_is(void *o)
-{
-    return o && (RD(RD(o, 8, char *), TP_FLAGS, unsigned long) & TPFLAGS_UNICODE);
-}
-
-/* Names code stores (bit 1) and loads (bit 2) as globals, with its nested
- * code; marks[i] for names[i] of the module dict's keys is set by name. */
-struct scan {
-    void *keys[256];
-    uint8_t marks[256];
-    int n;
-};
-
-static void mark(struct scan *sc, void *name, uint8_t m)
-{
-    for (int i = 0; i < sc->n; i++)
-        if (sc->keys[i] == name)
-            sc->marks[i] |= m;
-}
-
-/* queue.SimpleQueue hands an item over without any libc call when the
- * getter need not wait: the program's own use of it (a name its code uses,
- * an instance it holds) means Python races may be ordered by hand-offs
- * lockscope cannot see.  (ThreadPoolExecutor's own is covered: its Future
- * is made in submit.) */
-static void uses_simplequeue(void *name)
-{
-    Py_ssize_t n = 0;
-    const char *s = str_is(name) ? utf8(name, &n) : NULL;
-    if (s && n == 11 && !memcmp(s, "SimpleQueue", 11))
-        atomic_store(&handoff_unseen, 1);
-}
-
-static void scan_code(struct scan *sc, void *co, int depth)
-{
-    if (!co || RD(co, 8, void *) != ls_py_code_type() || depth > 8)
-        return;
-    void *b = api.code_bytes(co);
-    if (!b) {
-        api.clear();
-        return;
-    }
-    const unsigned char *u = (const unsigned char *)api.bytes_str(b);
-    Py_ssize_t len = api.bytes_size(b);
-    const char *names = RD(co, CO_NAMES, const char *);
-    Py_ssize_t nn = names ? RD(names, OB_SIZE, Py_ssize_t) : 0;
-    for (Py_ssize_t i = 0; i < nn; i++)
-        uses_simplequeue(RD(names, TUPLE_ITEMS + 8 * i, void *));
-    for (Py_ssize_t i = 0; u && i + 1 < len; i += 2) {
-        int name, k = classify(u, (int)(i / 2), &name);
-        if (k < 0 || (k & 0x10) || name >= nn)
-            continue;
-        mark(sc, RD(names, TUPLE_ITEMS + 8 * name, void *), (k & 1) ? 1 : 2);
-    }
-    api.decref(b);
-    const char *consts = RD(co, CO_CONSTS, const char *);
-    Py_ssize_t nc = consts ? RD(consts, OB_SIZE, Py_ssize_t) : 0;
-    for (Py_ssize_t i = 0; i < nc; i++)
-        scan_code(sc, RD(consts, TUPLE_ITEMS + 8 * i, void *), depth + 1);
-}
-
-static void scan_callable(struct scan *sc, void *v)
-{
-    const char *tn = type_name(v);
-    if (!strcmp(tn, "function")) {
-        scan_code(sc, api.func_code(v), 0);
-    } else if (!strcmp(tn, "staticmethod") || !strcmp(tn, "classmethod") ||
-               !strcmp(tn, "property")) {
-        void *fn = api.getattr(v, !strcmp(tn, "property") ? "fget" : "__func__");
-        if (!fn)
-            api.clear();
-        if (fn) {
-            if (!strcmp(type_name(fn), "function"))
-                scan_code(sc, api.func_code(fn), 0);
-            api.decref(fn);
-        }
-    }
-}
-
-/* Values that are not variables: modules, functions, classes, Python's
- * synchronization objects and threads. */
-static int not_a_variable(void *v)
-{
-    if (RD(RD(v, 8, char *), TP_FLAGS, unsigned long) & TPFLAGS_TYPE)
-        return 1;
-    static const char *const skip[] = {
-        "module", "function", "builtin_function_or_method", "method", "staticmethod",
-        "classmethod", "property", "_thread.lock", "_thread.RLock", "_thread._local",
-        "_queue.SimpleQueue", "Thread", "Timer", "Event", "Condition", "Semaphore",
-        "BoundedSemaphore", "Barrier", "Queue", "LifoQueue", "PriorityQueue",
-        "ThreadPoolExecutor", "Future", "_MainThread", "_DummyThread", "functools.partial",
-        "method-wrapper", "wrapper_descriptor", "getset_descriptor",
-    };
-    const char *tn = type_name(v);
-    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
-        if (!strcmp(tn, skip[i]))
-            return 1;
-    return 0;
-}
-
-static void add_var(void *d, void *key, int tier, const char *mod, Py_ssize_t mlen)
-{
-    uint32_t n = atomic_load(&nvars);
-    for (uint32_t i = 0; i < n; i++)
-        if (vars[i].dict == d && vars[i].key == key)
-            return;
-    if (n >= MAX_VARS)
-        return;
-    Py_ssize_t klen = 0;
-    const char *ks = utf8(key, &klen);
-    if (!ks)
-        return;
-    struct pvar *v = &vars[n];
-    v->id = n + 1;
-    v->tier = (uint8_t)tier;
-    v->dict = d;
-    v->key = key;
-    atomic_store(&v->slot, 0);
-    atomic_store(&v->armed, 0);
-    atomic_store(&nvars, n + 1);
-    struct ls_rec_pyvar r = {
-        .id = v->id,
-        .kind = LS_PYVAR_GLOBAL,
-        .slot = 0,
-        .module_len = (uint32_t)mlen,
-        .name_len = (uint32_t)klen,
-    };
-    void *keys;
-    r.slot = slot_of(d, key, &keys);
-    ls_writer_record(LS_REC_PYVAR, &r, sizeof r, mod, (size_t)mlen, ks, (size_t)klen);
-}
-
-static void scan_module(void *d, const char *mod, Py_ssize_t mlen)
-{
-    struct scan *sc = ls_arena_alloc(sizeof *sc);
-    if (!sc)
-        return;
-    Py_ssize_t pos = 0;
-    void *k, *v;
-    while (sc->n < 256 && api.dict_next(d, &pos, &k, &v)) {
-        if (!str_is(k) || !v)
-            continue;
-        Py_ssize_t kl = 0;
-        const char *ks = utf8(k, &kl);
-        if (!ks || (kl > 4 && ks[0] == '_' && ks[1] == '_' && ks[kl - 1] == '_'))
-            continue;
-        sc->keys[sc->n++] = k;
-    }
-    pos = 0;
-    while (api.dict_next(d, &pos, &k, &v)) {
-        if (!v)
-            continue;
-        if (!strcmp(type_name(v), "_queue.SimpleQueue"))
-            atomic_store(&handoff_unseen, 1);
-        if (str_is(k))
-            uses_simplequeue(k);
-        if (RD(RD(v, 8, char *), TP_FLAGS, unsigned long) & TPFLAGS_TYPE) {
-            /* a class of this module: its methods */
-            /* its own dict (tp_dict): the functions defined in its body,
-             * read without running any of the class's code */
-            void *td = RD(v, TP_DICT, void *);
-            void *m = td ? api.get_str(td, "__module__") : NULL;
-            Py_ssize_t ml = 0;
-            const char *ms = m && str_is(m) ? utf8(m, &ml) : NULL;
-            if (!ms || ml != mlen || memcmp(ms, mod, (size_t)ml))
-                td = NULL;
-            Py_ssize_t p2 = 0;
-            void *k2, *v2;
-            while (td && api.dict_next(td, &p2, &k2, &v2))
-                if (v2)
-                    scan_callable(sc, v2);
-            continue;
-        }
-        scan_callable(sc, v);
-    }
-    for (int tier = 0; tier < 2; tier++)
-        for (int i = 0; i < sc->n; i++) {
-            if (!(sc->marks[i] & (tier == 0 ? 1 : 2)))
-                continue;
-            void *val = api.get_item(d, sc->keys[i]);
-            if (!val || not_a_variable(val))
-                continue;
-            add_var(d, sc->keys[i], tier, mod, mlen);
-        }
-}
-
-/* The program's modules: __main__, and those whose file is not the
- * standard library's or an installed package's. */
-static void find_vars(void)
-{
-    void *mods = api.modules();
-    if (!mods)
-        return;
-    Py_ssize_t size = api.dict_size(mods);
-    if (size == modules_seen)
-        return;
-    modules_seen = size;
-    Py_ssize_t pos = 0;
-    void *k, *m;
-    while (api.dict_next(mods, &pos, &k, &m)) {
-        if (!m || !str_is(k) || strcmp(type_name(m), "module"))
-            continue;
-        Py_ssize_t nl = 0;
-        const char *name = utf8(k, &nl);
-        void *d = api.module_dict(m);
-        if (!name || !d)
-            continue;
-        if (strcmp(name, "__main__")) {
-            void *file = api.get_str(d, "__file__");
-            Py_ssize_t fl = 0;
-            const char *fs = file && str_is(file) ? utf8(file, &fl) : NULL;
-            if (!fs || is_system(fs, fl))
-                continue;
-        }
-        scan_module(d, name, nl);
     }
 }
 
@@ -721,15 +430,15 @@ static uint64_t resolve_unlocked(struct pvar *v, char **keys_out)
 static void arm_unlocked(int s, int vi)
 {
     char *keys = NULL;
-    uint64_t a = vi >= 0 ? resolve_unlocked(&vars[vi], &keys) : 0;
+    uint64_t a = vi >= 0 ? resolve_unlocked(&ls_pyr_vars[vi], &keys) : 0;
     int old = atomic_exchange(&slots[s].var, a ? vi : -1);
     int mine = s + 1;
     if (old >= 0)
-        atomic_compare_exchange_strong(&vars[old].armed, &mine, 0);
+        atomic_compare_exchange_strong(&ls_pyr_vars[old].armed, &mine, 0);
     if (a) {
-        atomic_store(&vars[vi].keys, keys);
-        atomic_store(&vars[vi].slot, a);
-        atomic_store(&vars[vi].armed, s + 1);
+        atomic_store(&ls_pyr_vars[vi].keys, keys);
+        atomic_store(&ls_pyr_vars[vi].slot, a);
+        atomic_store(&ls_pyr_vars[vi].armed, s + 1);
     }
     atomic_store(&slots[s].benched, 0);
     point(s, a);
@@ -740,8 +449,8 @@ static void arm_unlocked(int s, int vi)
 static void follow_unlocked(int s, int vi)
 {
     char *keys;
-    if (safe_read((char *)vars[vi].dict + MA_KEYS, &keys, sizeof keys) != 0 ||
-        keys == atomic_load(&vars[vi].keys))
+    if (safe_read((char *)ls_pyr_vars[vi].dict + MA_KEYS, &keys, sizeof keys) != 0 ||
+        keys == atomic_load(&ls_pyr_vars[vi].keys))
         return;
     arm_unlocked(s, vi);
 }
@@ -750,13 +459,13 @@ static void follow_unlocked(int s, int vi)
  * first. */
 static void rotate_unlocked(void)
 {
-    uint32_t n = atomic_load(&nvars);
+    uint32_t n = atomic_load(&ls_pyr_nvars);
     if (n <= (uint32_t)nslots)
         return;
     uint32_t order[MAX_VARS], k = 0;
     for (int tier = 0; tier < 2; tier++)
         for (uint32_t i = 0; i < n; i++)
-            if (vars[i].tier == tier)
+            if (ls_pyr_vars[i].tier == tier)
                 order[k++] = i;
     for (int s = 0; s < nslots; s++)
         arm_unlocked(s, (int)order[(turn_next + (uint32_t)s) % k]);
@@ -798,12 +507,12 @@ static void *sampler(void *arg)
  * the first turn (the sampler moves them on). */
 static void assign(int rotate)
 {
-    uint32_t n = atomic_load(&nvars);
+    uint32_t n = atomic_load(&ls_pyr_nvars);
     if (n == 0)
         return;
     if (n <= (uint32_t)nslots) {
         for (uint32_t i = 0; i < n; i++)
-            if (!atomic_load(&vars[i].armed))
+            if (!atomic_load(&ls_pyr_vars[i].armed))
                 for (int s = 0; s < nslots; s++)
                     if (atomic_load(&slots[s].var) < 0) {
                         arm(s, (int)i);
@@ -817,7 +526,7 @@ static void assign(int rotate)
     uint32_t order[MAX_VARS], k = 0;
     for (int tier = 0; tier < 2; tier++)
         for (uint32_t i = 0; i < n; i++)
-            if (vars[i].tier == tier)
+            if (ls_pyr_vars[i].tier == tier)
                 order[k++] = i;
     for (int s = 0; s < nslots; s++)
         arm(s, (int)order[(turn_next + (uint32_t)s) % k]);
@@ -839,7 +548,7 @@ static void *flush(void *self, void *unused)
         for (int s = 0; s < nslots; s++)
             point(s, 0);
     ls_spin_unlock(&arm_spin);
-    return api.none("");
+    return pyapi.none("");
 }
 
 static struct {
@@ -851,20 +560,20 @@ static struct {
 
 static void register_flush(void)
 {
-    void *m = api.import("atexit");
-    void *reg = m ? api.getattr(m, "register") : NULL;
-    void *fn = reg ? api.cfunc(&flush_def, NULL, NULL) : NULL;
-    void *r = fn ? api.call(reg, fn, NULL) : NULL;
+    void *m = pyapi.import("atexit");
+    void *reg = m ? pyapi.getattr(m, "register") : NULL;
+    void *fn = reg ? pyapi.cfunc(&flush_def, NULL, NULL) : NULL;
+    void *r = fn ? pyapi.call(reg, fn, NULL) : NULL;
     if (r)
-        api.decref(r);
+        pyapi.decref(r);
     else
-        api.clear();
+        pyapi.clear();
     if (fn)
-        api.decref(fn);
+        pyapi.decref(fn);
     if (reg)
-        api.decref(reg);
+        pyapi.decref(reg);
     if (m)
-        api.decref(m);
+        pyapi.decref(m);
 }
 
 void ls_pyr_gil(void *ts, int creating)
@@ -879,11 +588,11 @@ void ls_pyr_gil(void *ts, int creating)
     void *et = NULL, *ev = NULL, *etb = NULL;
     int calls = creating || atomic_load(&ring_head) != atomic_load(&ring_tail);
     if (calls)
-        api.fetch(&et, &ev, &etb);
+        pyapi.fetch(&et, &ev, &etb);
     if (creating) {
-        uint32_t before = atomic_load(&nvars);
-        find_vars();
-        if (atomic_load(&nvars) != before) {
+        uint32_t before = atomic_load(&ls_pyr_nvars);
+        ls_pyr_find_vars();
+        if (atomic_load(&ls_pyr_nvars) != before) {
             ls_spin_lock(&arm_spin);
             assign(before == 0);
             ls_spin_unlock(&arm_spin);
@@ -900,7 +609,7 @@ void ls_pyr_gil(void *ts, int creating)
     follow();
     ls_spin_unlock(&arm_spin);
     if (calls)
-        api.restore(et, ev, etb);
+        pyapi.restore(et, ev, etb);
     ls_guard--;
     atomic_store(&draining, 0);
 }
@@ -941,31 +650,32 @@ void ls_pyr_init(void)
         status(LS_PYWATCH_UNSUPPORTED, "an interpreter whose frames lockscope cannot read");
         return;
     }
-    api.modules = sym("PyImport_GetModuleDict");
-    api.dict_next = sym("PyDict_Next");
-    api.get_str = sym("PyDict_GetItemString");
-    api.code_bytes = sym("PyCode_GetCode");
-    api.bytes_str = sym("PyBytes_AsString");
-    api.bytes_size = sym("PyBytes_Size");
-    api.dict_size = sym("PyDict_Size");
-    api.getattr = sym("PyObject_GetAttrString");
-    api.func_code = sym("PyFunction_GetCode");
-    api.module_dict = sym("PyModule_GetDict");
-    api.utf8 = sym("PyUnicode_AsUTF8AndSize");
-    api.get_item = sym("PyDict_GetItem");
-    api.decref = sym("Py_DecRef");
-    api.fetch = sym("PyErr_Fetch");
-    api.restore = sym("PyErr_Restore");
-    api.import = sym("PyImport_ImportModule");
-    api.cfunc = sym("PyCFunction_NewEx");
-    api.call = sym("PyObject_CallFunctionObjArgs");
-    api.none = sym("Py_BuildValue");
-    api.clear = sym("PyErr_Clear");
-    if (!api.import || !api.cfunc || !api.call || !api.none || !api.clear ||
-        !api.modules || !api.dict_next || !api.get_str || !api.code_bytes || !api.bytes_str ||
-        !api.bytes_size || !api.dict_size || !api.getattr || !api.func_code ||
-        !api.module_dict || !api.utf8 || !api.get_item || !api.decref || !api.fetch ||
-        !api.restore) {
+    pyapi.modules = sym("PyImport_GetModuleDict");
+    pyapi.dict_next = sym("PyDict_Next");
+    pyapi.get_str = sym("PyDict_GetItemString");
+    pyapi.code_bytes = sym("PyCode_GetCode");
+    pyapi.bytes_str = sym("PyBytes_AsString");
+    pyapi.bytes_size = sym("PyBytes_Size");
+    pyapi.dict_size = sym("PyDict_Size");
+    pyapi.getattr = sym("PyObject_GetAttrString");
+    pyapi.func_code = sym("PyFunction_GetCode");
+    pyapi.module_dict = sym("PyModule_GetDict");
+    pyapi.utf8 = sym("PyUnicode_AsUTF8AndSize");
+    pyapi.get_item = sym("PyDict_GetItem");
+    pyapi.decref = sym("Py_DecRef");
+    pyapi.fetch = sym("PyErr_Fetch");
+    pyapi.restore = sym("PyErr_Restore");
+    pyapi.import = sym("PyImport_ImportModule");
+    pyapi.cfunc = sym("PyCFunction_NewEx");
+    pyapi.call = sym("PyObject_CallFunctionObjArgs");
+    pyapi.none = sym("Py_BuildValue");
+    pyapi.clear = sym("PyErr_Clear");
+    if (!pyapi.import || !pyapi.cfunc || !pyapi.call || !pyapi.none || !pyapi.clear ||
+        !pyapi.modules || !pyapi.dict_next || !pyapi.get_str || !pyapi.code_bytes ||
+        !pyapi.bytes_str ||
+        !pyapi.bytes_size || !pyapi.dict_size || !pyapi.getattr || !pyapi.func_code ||
+        !pyapi.module_dict || !pyapi.utf8 || !pyapi.get_item || !pyapi.decref || !pyapi.fetch ||
+        !pyapi.restore) {
         status(LS_PYWATCH_UNSUPPORTED, "an interpreter without the calls lockscope needs");
         return;
     }
