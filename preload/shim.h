@@ -206,6 +206,7 @@ struct ls_held {
 };
 
 struct ls_edge_slot { uint64_t key; uint64_t hh; };
+struct ls_sl_table;
 
 /* ---- happens-before (clock.c) ---------------------------------------- */
 #define LS_VC_INLINE 8
@@ -293,6 +294,7 @@ struct ls_thread {
     uint64_t deferred_ret;
     const void *deferred_obj;
     int deferred_err;
+    struct ls_sl_table *_Atomic sl; /* the objects it used since their init (synclife.c) */
     /* Cold, and last: the raw stack of the wait in progress, taken before
      * blocking (deadlock.c), read only by the watchdog. */
     uint32_t wait_nips;
