@@ -1,12 +1,17 @@
-/* A mutex initialized by one thread while another uses it, with nothing
- * between them (only time: a sleep orders nothing).
- * usage: sl_init_race init-first|use-first
+/* A sync object initialized by one thread while another uses it, with
+ * nothing between them (only time: a sleep orders nothing).
+ * usage: sl_init_race init-first|use-first|heap|cond
  *   init-first: main initializes `m` while T1 sleeps, then T1 locks it;
  *   use-first:  T1 locks and unlocks `m` (statically initialized), then main
- *               initializes it again while T1 sleeps. */
+ *               initializes it again while T1 sleeps;
+ *   heap:       the same as init-first with a mutex in a malloc'ed block
+ *               whose address T1 was given;
+ *   cond:       main initializes the condvar `cv` while T1 sleeps, then T1
+ *               signals it. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -18,16 +23,53 @@ static void *user(void *arg)
     if (!use_first)
         usleep(100 * 1000);
     pthread_mutex_lock(&m); /* @use */
-    pthread_mutex_unlock(&m);
+    pthread_mutex_unlock(&m); /* @use (the last use, named when the init comes after) */
     if (use_first)
         usleep(200 * 1000);
     return arg;
 }
 
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+
+static void *signaller(void *arg)
+{
+    usleep(100 * 1000);
+    pthread_cond_signal(&cv); /* @signal */
+    return arg;
+}
+
+static void *heap_user(void *arg)
+{
+    pthread_mutex_t *hm = arg;
+    usleep(100 * 1000);
+    pthread_mutex_lock(hm); /* @heap_use */
+    pthread_mutex_unlock(hm);
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
-    use_first = argc > 1 && !strcmp(argv[1], "use-first");
+    const char *mode = argc > 1 ? argv[1] : "";
     pthread_t t;
+    if (!strcmp(mode, "heap")) {
+        pthread_mutex_t *hm = malloc(sizeof *hm);
+        pthread_create(&t, NULL, heap_user, hm);
+        pthread_mutex_init(hm, NULL); /* @heap_init */
+        pthread_join(t, NULL);
+        pthread_mutex_destroy(hm);
+        free(hm);
+        puts("done");
+        return 0;
+    }
+    if (!strcmp(mode, "cond")) {
+        pthread_create(&t, NULL, signaller, NULL);
+        pthread_cond_init(&cv, NULL); /* @cond_init */
+        pthread_join(t, NULL);
+        pthread_cond_destroy(&cv);
+        puts("done");
+        return 0;
+    }
+    use_first = !strcmp(mode, "use-first");
     pthread_create(&t, NULL, user, NULL);
     if (use_first)
         usleep(100 * 1000);
