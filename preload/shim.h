@@ -220,6 +220,7 @@ struct ls_vclock {
 struct ls_sync {
     /* read on every acquisition: first */
     uint32_t last_tid, last_epoch, last_version;
+    uint32_t sl_gen;          /* a lock entry's w: its generation (synclife.c), in a hole */
     const struct ls_thread *last_thread;
     struct ls_vclock clk;     /* full clock, only once two threads met here */
 };

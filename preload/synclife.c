@@ -51,7 +51,6 @@ struct life {
     uint64_t ret;
 };
 
-_Atomic(_Atomic uint32_t *) ls_sl_gens;
 static struct life *lives;
 static struct ls_spin alloc_spin;
 static uint32_t fork_gen = 1;
@@ -63,14 +62,10 @@ static int alloc_lives(void)
         return 0;
     ls_spin_lock(&alloc_spin);
     if (!lives) {
-        void *g = mmap(NULL, (size_t)NOBJ * sizeof(uint32_t), PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         void *l = mmap(NULL, (size_t)NOBJ * sizeof(struct life), PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (g != MAP_FAILED && l != MAP_FAILED) {
+        if (l != MAP_FAILED)
             __atomic_store_n(&lives, (struct life *)l, __ATOMIC_RELEASE);
-            atomic_store(&ls_sl_gens, (_Atomic uint32_t *)g);
-        }
     }
     ls_spin_unlock(&alloc_spin);
     return lives ? 0 : -1;
@@ -332,12 +327,10 @@ void ls_sl_use_slow(struct ls_thread *t, struct ls_lock *lk, uint32_t call, uint
     }
     int saved = errno;
     ls_guard++;
-    uint32_t i = ls_sl_index(lk);
-    _Atomic uint32_t *g = atomic_load(&ls_sl_gens);
-    uint32_t gen = g ? atomic_load_explicit(&g[i], memory_order_acquire) : 0;
+    uint32_t gen = ls_sl_gen(lk);
     if (!(how & LS_SLU_ASYNC))
         use_judged(t, tb, lk, gen, call, ret);
-    struct ls_sl_seen *e = &tb->e[i & (LS_SL_SEEN - 1)];
+    struct ls_sl_seen *e = &tb->e[ls_sl_slot(lk)];
     atomic_store_explicit(&e->lk, NULL, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
     atomic_store_explicit(&e->gen, gen, memory_order_relaxed);
@@ -379,7 +372,7 @@ static int unknown_use(const struct ls_thread *t, struct ls_thread *u, struct ls
     uint32_t tid = u->tid;
     if (!tb || atomic_load(&tb->tid) != tid || !followed(u))
         return 0;
-    struct ls_sl_seen *e = &tb->e[ls_sl_index(lk) & (LS_SL_SEEN - 1)];
+    struct ls_sl_seen *e = &tb->e[ls_sl_slot(lk)];
     if (atomic_load_explicit(&e->lk, memory_order_acquire) != lk)
         return 0;
     uint32_t egen = atomic_load_explicit(&e->gen, memory_order_relaxed);
@@ -444,10 +437,8 @@ int ls_sl_write(struct ls_thread *t, struct ls_lock *lk, uint32_t call, uint64_t
         return 0;
     int saved = errno;
     ls_guard++;
-    uint32_t i = ls_sl_index(lk);
-    struct life *l = &lives[i];
-    _Atomic uint32_t *g = atomic_load(&ls_sl_gens);
-    uint32_t gen = atomic_load(&g[i]);
+    struct life *l = &lives[ls_sl_index(lk)];
+    uint32_t gen = ls_sl_gen(lk);
     uintptr_t a = atomic_load(&lk->addr);
     int global = mem_cached(l, a) == LS_SLMEM_GLOBAL;
     struct side w = {t->tid, t->vc.v[t->tid], 0, call, ret};
@@ -468,7 +459,7 @@ int ls_sl_write(struct ls_thread *t, struct ls_lock *lk, uint32_t call, uint64_t
     l->ret = ret;
     l->fork = fork_gen;
     l->destroyed = (uint8_t)(destroy != 0);
-    atomic_store_explicit(&g[i], gen + 1, memory_order_release);
+    __atomic_store_n(&lk->w.sl_gen, gen + 1, __ATOMIC_RELEASE);
     ls_guard--;
     errno = saved;
     atomic_store(&tb->busy, 0);

@@ -13,8 +13,9 @@
  *    threads' own tables.
  * A use by a thread already seen since the last init/destroy costs a probe
  * of its own table (one cache line of its own) and two stores into it: no
- * shared write, no syscall, no allocation.  The objects' life records live
- * beside the lock table (the same index), so the lock entries keep their
+ * shared write, no syscall, no allocation.  The objects' generations sit
+ * in a hole of the lock entry's first line; their life records (cold) live
+ * beside the lock table, at the same index, so the entries keep their
  * layout.
  */
 #ifndef LS_SYNCLIFE_H
@@ -47,13 +48,22 @@ struct ls_sl_table {
     struct ls_sl_seen e[LS_SL_SEEN];
 };
 
-/* The generation of each lock-table entry: bumped by every init and
- * destroy.  NULL until the first one. */
-extern _Atomic(_Atomic uint32_t *) ls_sl_gens LS_HIDDEN;
-
 static inline uint32_t ls_sl_index(const struct ls_lock *lk)
 {
     return (uint32_t)(lk - ls_lock_table);
+}
+
+/* The entry of lk in a thread's table (entries are 256 bytes apart). */
+static inline uint32_t ls_sl_slot(const struct ls_lock *lk)
+{
+    return (uint32_t)((uintptr_t)lk >> 8) & (LS_SL_SEEN - 1);
+}
+
+/* The object's generation, bumped by every init and destroy: on the lock
+ * entry's first line, which the call reads anyway. */
+static inline uint32_t ls_sl_gen(const struct ls_lock *lk)
+{
+    return __atomic_load_n(&lk->w.sl_gen, __ATOMIC_ACQUIRE);
 }
 
 enum { LS_SLU_WAIT = 1, LS_SLU_ASYNC = 2 };
@@ -65,10 +75,8 @@ static inline struct ls_sl_seen *ls_sl_hit(struct ls_thread *t, struct ls_lock *
     struct ls_sl_table *tb = atomic_load_explicit(&t->sl, memory_order_relaxed);
     if (unlikely(!tb))
         return NULL;
-    uint32_t i = ls_sl_index(lk);
-    struct ls_sl_seen *e = &tb->e[i & (LS_SL_SEEN - 1)];
-    _Atomic uint32_t *g = atomic_load_explicit(&ls_sl_gens, memory_order_relaxed);
-    uint32_t gen = g ? atomic_load_explicit(&g[i], memory_order_acquire) : 0;
+    struct ls_sl_seen *e = &tb->e[ls_sl_slot(lk)];
+    uint32_t gen = ls_sl_gen(lk);
     if (likely(atomic_load_explicit(&e->lk, memory_order_relaxed) == lk &&
                atomic_load_explicit(&e->gen, memory_order_relaxed) == gen))
         return e;
