@@ -161,6 +161,9 @@ void ls_modules_init(void) LS_HIDDEN;
 void ls_modules_cover(const uint64_t *ips, int n) LS_HIDDEN;
 void ls_modules_rewrite(void) LS_HIDDEN;
 int ls_in_self(uintptr_t ip) LS_HIDDEN;
+/* 1 if addr lies in a loaded object recorded so far (its code or data);
+ * never rescans, never takes the loader's lock. */
+int ls_modules_have(uintptr_t addr) LS_HIDDEN;
 
 /* ---- stacks (stacks.c) ---------------------------------------------- */
 struct ls_frame_sp {

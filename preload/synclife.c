@@ -8,7 +8,9 @@
  *    against the init before it.  Against a destroy before it only where
  *    no other way to make the object exists: barriers and semaphores have
  *    no static initializer, and a mutex glibc marked destroyed (__kind
- *    -1) was not made again by an assignment;
+ *    -1) was not made again by an assignment; and only while the thread
+ *    that made the init or destroy runs (one that ended may have left the
+ *    memory to a new object: a cached thread stack, a freed block);
  *  - an init or destroy against each other thread's last use since the
  *    previous one, and against the previous init/destroy itself, for
  *    objects in the program's global data.  On the heap only a destroy,
@@ -31,7 +33,6 @@
 #include "hot.h"
 #include "synclife.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -127,10 +128,11 @@ static uint32_t stack_now(struct ls_sl_table *tb, uint64_t ret)
 
 /* ---- where the object lives (for the report) ---------------------------- */
 
+/* (Not dladdr: it takes the loader's lock, which a thread inside dlopen may
+ * hold while it waits for a lock this thread holds.) */
 static int in_module(uintptr_t a)
 {
-    Dl_info info;
-    return dladdr((void *)a, &info) != 0 && info.dli_fbase != NULL;
+    return ls_modules_have(a);
 }
 
 static uint64_t hex(const char **s)
@@ -295,13 +297,26 @@ static int destroy_judged(const struct ls_lock *lk)
     }
 }
 
+/* A thread with this id runs now.  One that ended may have left the
+ * object's memory to be made again: a thread stack glibc gives to a new
+ * thread, a block freed and allocated again (no call marks either). */
+static int alive(uint32_t tid)
+{
+    for (uint32_t i = 0, n = ls_registry_size(); i < n; i++) {
+        struct ls_thread *u = ls_registry_slot(i);
+        if (u && u->tid == tid && !u->exited)
+            return 1;
+    }
+    return 0;
+}
+
 static void use_judged(struct ls_thread *t, struct ls_sl_table *tb, struct ls_lock *lk,
                        uint32_t gen, uint32_t call, uint64_t ret)
 {
     struct life *l = lives ? &lives[ls_sl_index(lk)] : NULL;
     if (!l || !l->tid || l->fork != fork_gen || l->tid == t->tid || knows(t, l->tid, l->epoch))
         return;
-    if (l->destroyed && !destroy_judged(lk))
+    if ((l->destroyed && !destroy_judged(lk)) || !alive(l->tid))
         return;
     struct side w = {l->tid, l->epoch, l->stack, l->call, l->ret};
     struct side o = {t->tid, t->vc.v[t->tid], 0, call, ret};
