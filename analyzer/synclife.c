@@ -87,7 +87,9 @@ static void name_object(struct ls_process *p, const struct ls_rec_sync_race *s,
                           : s->mem == LS_SLMEM_STACK ? " (stack)"
                           : s->mem == LS_SLMEM_GLOBAL ? " (global data)"
                                                       : "";
-        v->name = fmt("%s at 0x%llx", kind, (unsigned long long)s->addr);
+        /* no address in the name: the finding's id must not change with
+         * the program's layout from one run to the next */
+        v->name = fmt("%s%s", kind, mem);
         sb_printf(&sb, "%s at 0x%llx%s", kind, (unsigned long long)s->addr, mem);
     }
     v->description = sb_detach(&sb);
