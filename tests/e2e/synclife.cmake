@@ -10,7 +10,9 @@ foreach(spec
     "init-first:m:init:use:mutex `m`"
     "use-first:m:init:use:mutex `m`"
     "heap:hm:heap_init:heap_use:(heap)"
-    "cond:cv:cond_init:signal:condition variable `cv`")
+    "cond:cv:cond_init:signal:condition variable `cv`"
+    "rwlock:rw:rwlock_init:rdlock:rwlock `rw`"
+    "sem:sem:sem_init:trywait:semaphore `sem`")
   string(REPLACE ":" ";" parts "${spec}")
   list(GET parts 0 mode)
   list(GET parts 2 wmark)

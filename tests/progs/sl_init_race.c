@@ -7,9 +7,12 @@
  *   heap:       the same as init-first with a mutex in a malloc'ed block
  *               whose address T1 was given;
  *   cond:       main initializes the condvar `cv` while T1 sleeps, then T1
- *               signals it. */
+ *               signals it;
+ *   rwlock:     the same with the rwlock `rw`, which T1 read-locks;
+ *   sem:        the same with the semaphore `sem`, which T1 tries to take. */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +41,24 @@ static void *signaller(void *arg)
     return arg;
 }
 
+static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+static sem_t sem;
+
+static void *reader(void *arg)
+{
+    usleep(100 * 1000);
+    pthread_rwlock_rdlock(&rw); /* @rdlock */
+    pthread_rwlock_unlock(&rw);
+    return arg;
+}
+
+static void *taker(void *arg)
+{
+    usleep(100 * 1000);
+    sem_trywait(&sem); /* @trywait */
+    return arg;
+}
+
 static void *heap_user(void *arg)
 {
     pthread_mutex_t *hm = arg;
@@ -58,6 +79,21 @@ int main(int argc, char **argv)
         pthread_join(t, NULL);
         pthread_mutex_destroy(hm);
         free(hm);
+        puts("done");
+        return 0;
+    }
+    if (!strcmp(mode, "rwlock") || !strcmp(mode, "sem")) {
+        int is_rw = !strcmp(mode, "rwlock");
+        pthread_create(&t, NULL, is_rw ? reader : taker, NULL);
+        if (is_rw)
+            pthread_rwlock_init(&rw, NULL); /* @rwlock_init */
+        else
+            sem_init(&sem, 0, 1); /* @sem_init */
+        pthread_join(t, NULL);
+        if (is_rw)
+            pthread_rwlock_destroy(&rw);
+        else
+            sem_destroy(&sem);
         puts("done");
         return 0;
     }
