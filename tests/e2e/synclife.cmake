@@ -12,7 +12,8 @@ foreach(spec
     "heap:hm:heap_init:heap_use:(heap)"
     "cond:cv:cond_init:signal:condition variable `cv`"
     "rwlock:rw:rwlock_init:rdlock:rwlock `rw`"
-    "sem:sem:sem_init:trywait:semaphore `sem`")
+    "sem:sem:sem_init:trywait:semaphore `sem`"
+    "destroy:hm:heap_destroy:heap_first:(heap)")
   string(REPLACE ":" ";" parts "${spec}")
   list(GET parts 0 mode)
   list(GET parts 2 wmark)

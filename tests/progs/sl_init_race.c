@@ -9,7 +9,9 @@
  *   cond:       main initializes the condvar `cv` while T1 sleeps, then T1
  *               signals it;
  *   rwlock:     the same with the rwlock `rw`, which T1 read-locks;
- *   sem:        the same with the semaphore `sem`, which T1 tries to take. */
+ *   sem:        the same with the semaphore `sem`, which T1 tries to take;
+ *   destroy:    T1 locks and unlocks a mutex in a malloc'ed block (initialized
+ *               before T1 was created), and main destroys it while T1 sleeps. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <semaphore.h>
@@ -59,6 +61,15 @@ static void *taker(void *arg)
     return arg;
 }
 
+static void *heap_user_first(void *arg)
+{
+    pthread_mutex_t *hm = arg;
+    pthread_mutex_lock(hm); /* @heap_first */
+    pthread_mutex_unlock(hm); /* @heap_first */
+    usleep(200 * 1000);
+    return NULL;
+}
+
 static void *heap_user(void *arg)
 {
     pthread_mutex_t *hm = arg;
@@ -78,6 +89,17 @@ int main(int argc, char **argv)
         pthread_mutex_init(hm, NULL); /* @heap_init */
         pthread_join(t, NULL);
         pthread_mutex_destroy(hm);
+        free(hm);
+        puts("done");
+        return 0;
+    }
+    if (!strcmp(mode, "destroy")) {
+        pthread_mutex_t *hm = malloc(sizeof *hm);
+        pthread_mutex_init(hm, NULL);
+        pthread_create(&t, NULL, heap_user_first, hm);
+        usleep(100 * 1000);
+        pthread_mutex_destroy(hm); /* @heap_destroy */
+        pthread_join(t, NULL);
         free(hm);
         puts("done");
         return 0;
