@@ -225,7 +225,7 @@ static uint32_t mem_cached(struct life *l, uintptr_t a)
 static uint64_t seen[SEEN];
 static struct ls_spin seen_spin;
 
-/* Once per object generation and pair of sites. */
+/* Once per object address and pair of call sites (1024 of them at most). */
 static int first_time(uint64_t key)
 {
     key |= 1;
@@ -251,11 +251,11 @@ struct side {
     uint64_t ret;
 };
 
-static void report(struct ls_lock *lk, uint32_t gen, const struct side *w, const struct side *o,
-                   uint32_t flags)
+/* The same two sites again (a loop of rounds, a new generation) are the
+ * same race. */
+static void report(struct ls_lock *lk, const struct side *w, const struct side *o, uint32_t flags)
 {
     uintptr_t a = atomic_load(&lk->addr);
-    (void)gen; /* the same two sites again (a loop of rounds) are one race */
     uint64_t key = ls_mix64(a) ^ ls_mix64(w->ret * 31 + o->ret);
     if (!first_time(key))
         return;
@@ -311,7 +311,7 @@ static int alive(uint32_t tid)
 }
 
 static void use_judged(struct ls_thread *t, struct ls_sl_table *tb, struct ls_lock *lk,
-                       uint32_t gen, uint32_t call, uint64_t ret)
+                       uint32_t call, uint64_t ret)
 {
     struct life *l = lives ? &lives[ls_sl_index(lk)] : NULL;
     if (!l || !l->tid || l->fork != fork_gen || l->tid == t->tid || knows(t, l->tid, l->epoch))
@@ -323,7 +323,7 @@ static void use_judged(struct ls_thread *t, struct ls_sl_table *tb, struct ls_lo
     if (tb && tb->budget)
         tb->budget--;
     o.stack = ls_stack_here();
-    report(lk, gen, &w, &o, 0);
+    report(lk, &w, &o, 0);
 }
 
 void ls_sl_use_slow(struct ls_thread *t, struct ls_lock *lk, uint32_t call, uint64_t ret, int how)
@@ -344,7 +344,7 @@ void ls_sl_use_slow(struct ls_thread *t, struct ls_lock *lk, uint32_t call, uint
     ls_guard++;
     uint32_t gen = ls_sl_gen(lk);
     if (!(how & LS_SLU_ASYNC))
-        use_judged(t, tb, lk, gen, call, ret);
+        use_judged(t, tb, lk, call, ret);
     struct ls_sl_seen *e = &tb->e[ls_sl_slot(lk)];
     atomic_store_explicit(&e->lk, NULL, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
@@ -437,7 +437,7 @@ static int check_uses(struct ls_thread *t, struct ls_lock *lk, uint32_t gen, con
         if ((inside || holds(u, lk)) && !(barrier_destroy && inside))
             continue; /* the misuse rules' */
         o.stack = inside ? inside_stack(u, obj) : use_stack(&o, first_ret);
-        report(lk, gen, w, &o, LS_SLR_OTHER_FIRST | (inside ? LS_SLR_OTHER_INSIDE : 0));
+        report(lk, w, &o, LS_SLR_OTHER_FIRST | (inside ? LS_SLR_OTHER_INSIDE : 0));
         return 1;
     }
     return 0;
@@ -462,7 +462,7 @@ int ls_sl_write(struct ls_thread *t, struct ls_lock *lk, uint32_t call, uint64_t
     if (global && l->tid && l->fork == fork_gen && l->tid != t->tid &&
         !knows(t, l->tid, l->epoch)) {
         struct side o = {l->tid, l->epoch, l->stack, l->call, l->ret};
-        report(lk, gen, &w, &o, LS_SLR_OTHER_FIRST | LS_SLR_OTHER_WRITE);
+        report(lk, &w, &o, LS_SLR_OTHER_FIRST | LS_SLR_OTHER_WRITE);
         raced = 1;
     }
     if (!raced && (global || destroy))
