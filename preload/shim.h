@@ -161,6 +161,9 @@ void ls_modules_init(void) LS_HIDDEN;
 void ls_modules_cover(const uint64_t *ips, int n) LS_HIDDEN;
 void ls_modules_rewrite(void) LS_HIDDEN;
 int ls_in_self(uintptr_t ip) LS_HIDDEN;
+/* 1 if addr lies in a loaded object recorded so far (its code or data);
+ * never rescans, never takes the loader's lock. */
+int ls_modules_have(uintptr_t addr) LS_HIDDEN;
 
 /* ---- stacks (stacks.c) ---------------------------------------------- */
 struct ls_frame_sp {
@@ -206,6 +209,7 @@ struct ls_held {
 };
 
 struct ls_edge_slot { uint64_t key; uint64_t hh; };
+struct ls_sl_table;
 
 /* ---- happens-before (clock.c) ---------------------------------------- */
 #define LS_VC_INLINE 8
@@ -219,6 +223,7 @@ struct ls_vclock {
 struct ls_sync {
     /* read on every acquisition: first */
     uint32_t last_tid, last_epoch, last_version;
+    uint32_t sl_gen;          /* a lock entry's w: its generation (synclife.c), in a hole */
     const struct ls_thread *last_thread;
     struct ls_vclock clk;     /* full clock, only once two threads met here */
 };
@@ -293,6 +298,7 @@ struct ls_thread {
     uint64_t deferred_ret;
     const void *deferred_obj;
     int deferred_err;
+    struct ls_sl_table *_Atomic sl; /* the objects it used since their init (synclife.c) */
     /* Cold, and last: the raw stack of the wait in progress, taken before
      * blocking (deadlock.c), read only by the watchdog. */
     uint32_t wait_nips;

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "hot.h"
+#include "synclife.h"
 #include "wrap.h"
 
 #include <errno.h>
@@ -85,6 +86,7 @@ LS_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *
         struct ls_lock *lk = ls_lock_get(t, m, mutex_kind(m));
         if (lk)
             ls_lock_init_event(lk, mutex_kind(m));
+        ls_sl_write(t, lk, LS_CALL_MUTEX_INIT, RET, 0);
     } else if (t) {
         ls_call_error(t, LS_CALL_MUTEX_INIT, NULL, RET, r);
     }
@@ -101,6 +103,7 @@ LS_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
             in_use(t, LS_MISUSE_DESTROY_LOCKED, LS_CALL_MUTEX_DESTROY, lk, m, RET);
         return ls_real.mutex_destroy(m); /* EBUSY: it stays the same lock */
     }
+    ls_sl_write(t, lk, LS_CALL_MUTEX_DESTROY, RET, 1);
     if (lk)
         ls_lock_destroy_event(lk);
     int r = ls_real.mutex_destroy(m);
@@ -124,6 +127,7 @@ LS_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
             cfa = ls_outer_cfa;                                                     \
             ls_outer_ret = 0;                                                       \
         }                                                                           \
+        ls_sl_use(t, lk, code, ret);                                                \
         int held = ls_acquire_pre(t, lk, flags, ret, cfa);                          \
         int r = traced_call;                                                        \
         if (r == 0)                                                                 \
@@ -255,6 +259,8 @@ LS_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
     struct ls_lock *lk = t ? mutex_entry(m) : NULL;
     if (unlikely(atomic_load_explicit(&ls_owner_died, memory_order_relaxed)) && lk)
         unlock_robust_check(t, m, RET);
+    if (lk)
+        ls_sl_use(t, lk, LS_CALL_MUTEX_UNLOCK, RET);
     if (lk && !ls_release(t, lk)) {
         /* Not held as far as the shim knows.  glibc knows the owner: held
          * by us all the same (taken back inside a cancelled condvar wait)

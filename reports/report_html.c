@@ -696,8 +696,11 @@ static void race_section(struct html *h, const struct ls_finding *f)
     if (f->var.name) {
         struct strbuf sb;
         sb_init(&sb);
-        sb_printf(&sb, "The variable: global '%s' of %llu bytes at 0x%llx.", f->var.name,
-                  (unsigned long long)f->var.size, (unsigned long long)f->var.addr);
+        if (f->var.description)
+            sb_printf(&sb, "Location is %s.", f->var.description);
+        else
+            sb_printf(&sb, "The variable: global '%s' of %llu bytes at 0x%llx.", f->var.name,
+                      (unsigned long long)f->var.size, (unsigned long long)f->var.addr);
         put(h, "<p>");
         esc(h, sb.buf);
         put(h, "</p>");

@@ -269,8 +269,11 @@ static void race(FILE *out, const struct ls_report *r, const struct ls_finding *
     }
     fputs("  ", out);
     on(out, C_LOCATION);
-    fprintf(out, "Location is global '%s' of size %llu at 0x%llx.", f->var.name,
-            (unsigned long long)f->var.size, (unsigned long long)f->var.addr);
+    if (f->var.description)
+        fprintf(out, "Location is %s.", f->var.description);
+    else
+        fprintf(out, "Location is global '%s' of size %llu at 0x%llx.", f->var.name,
+                (unsigned long long)f->var.size, (unsigned long long)f->var.addr);
     off(out);
     fputs("\n\n", out);
     const struct ls_fthread *ts[2] = {&f->access[0].thread, &f->access[1].thread};
