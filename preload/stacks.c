@@ -182,12 +182,9 @@ void ls_stacks_init(void)
      * one blocks signals around every access: two syscalls per unwind). */
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
     /* The first unwind finds and parses unwind tables (through
-     * dl_iterate_phdr); doing it here keeps that work out of the program's
-     * first lock call. */
-    struct ls_frame_sp f[4];
-    uint64_t ips[4];
-    ls_unwind(f, 4);
-    ls_backtrace(ips, 4);
+     * dl_iterate_phdr): left to the first stack the process needs (the
+     * first lock it takes, or the first thread it starts), so that a
+     * process that takes none does not pay for it. */
 }
 
 void ls_stacks_after_fork_child(void)

@@ -11,3 +11,9 @@ add_test(NAME e2e_hot_cond_callers COMMAND ${RUN_CASE} --status 66 --timeout 20
   --wait-stack hot_cond_callers.c:@wait,@second_call,-@first_call
   --wait-stack hot_cond_callers.c:@second_outer,-@first_outer=outer
   --stderr-has "lockscope: stall:" -- ${PR}/hot_cond_callers)
+
+# A process that starts no thread: clean, its output unchanged, its lock
+# profiled (the first stack it needs is its first lock's).
+ls_test_programs(hot_no_thread)
+add_test(NAME e2e_hot_no_thread COMMAND ${RUN_CASE} --status 0 --findings 0 --host-same
+  --stderr-lacks "warning" -- ${PR}/hot_no_thread)
