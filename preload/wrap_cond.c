@@ -37,7 +37,7 @@ static void reacquired(struct ls_thread *t, struct ls_lock *lk, uint64_t ret, ui
  * on this condvar at once must use the same mutex.  Returns the condvar's
  * entry (its waiter count raised), or NULL. */
 static struct ls_lock *cond_enter(struct ls_thread *t, pthread_cond_t *c, pthread_mutex_t *m,
-                                  struct ls_lock *mlk, uint64_t ret, uint32_t call)
+                                  struct ls_lock *mlk, uint64_t ret, uint64_t cfa, uint32_t call)
 {
     if (!ls_held_find(t, mlk) && ((uint32_t)m->__data.__owner & 0x3fffffff) != t->os_tid) {
         struct ls_misuse_info mi = {
@@ -50,7 +50,7 @@ static struct ls_lock *cond_enter(struct ls_thread *t, pthread_cond_t *c, pthrea
     struct ls_lock *cl = ls_lock_get(t, c, LS_SYNC_COND);
     if (!cl)
         return NULL;
-    ls_in_wait(t, c, m, ret);
+    ls_in_wait_at(t, c, m, ret, cfa);
     uintptr_t mine = (uintptr_t)m, expected = 0;
     if (atomic_fetch_add(&cl->waiters, 1) > 0) {
         uintptr_t other = atomic_load(&cl->cond_mutex);
@@ -104,7 +104,7 @@ LS_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
     if (!t || !(lk = ls_lock_get(t, m, LS_LOCK_MUTEX)))
         return ls_real.cond_wait(c, m);
     RET_CFA;
-    struct ls_lock *cl = cond_enter(t, c, m, lk, ret, LS_CALL_COND_WAIT);
+    struct ls_lock *cl = cond_enter(t, c, m, lk, ret, cfa, LS_CALL_COND_WAIT);
     if (cl)
         ls_sl_wait(t, cl, LS_CALL_COND_WAIT, ret);
     int held = ls_release(t, lk);
@@ -125,7 +125,7 @@ LS_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
     if (!t || !(lk = ls_lock_get(t, m, LS_LOCK_MUTEX)))
         return ls_real.cond_timedwait(c, m, abst);
     RET_CFA;
-    struct ls_lock *cl = cond_enter(t, c, m, lk, ret, LS_CALL_COND_TIMEDWAIT);
+    struct ls_lock *cl = cond_enter(t, c, m, lk, ret, cfa, LS_CALL_COND_TIMEDWAIT);
     if (cl)
         ls_sl_wait(t, cl, LS_CALL_COND_TIMEDWAIT, ret);
     int held = ls_release(t, lk);
@@ -148,7 +148,7 @@ LS_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
     if (!t || !(lk = ls_lock_get(t, m, LS_LOCK_MUTEX)))
         return ls_real.cond_clockwait(c, m, clk, abst);
     RET_CFA;
-    struct ls_lock *cl = cond_enter(t, c, m, lk, ret, LS_CALL_COND_CLOCKWAIT);
+    struct ls_lock *cl = cond_enter(t, c, m, lk, ret, cfa, LS_CALL_COND_CLOCKWAIT);
     if (cl)
         ls_sl_wait(t, cl, LS_CALL_COND_CLOCKWAIT, ret);
     int held = ls_release(t, lk);
@@ -372,7 +372,7 @@ LS_EXPORT int sem_wait(sem_t *s)
     errno = saved;
     struct ls_lock *o = ls_lock_get(t, s, LS_SYNC_SEM);
     if (o) {
-        ls_in_wait(t, s, NULL, ret);
+        ls_in_wait_at(t, s, NULL, ret, (uint64_t)(uintptr_t)__builtin_dwarf_cfa());
         atomic_fetch_add(&o->waiters, 1);
     }
     ls_wait_begin(t, LS_WAIT_SEM, NULL, s, NULL);
@@ -514,7 +514,7 @@ LS_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
         ls_sl_use(t, o, LS_CALL_BARRIER_WAIT, ret);
     ls_sync_release(t, b, LS_SYNC_BARRIER);
     if (o) {
-        ls_in_wait(t, b, NULL, ret);
+        ls_in_wait_at(t, b, NULL, ret, (uint64_t)(uintptr_t)__builtin_dwarf_cfa());
         uint32_t round = barrier_round(o, b);
         int old = atomic_load(&o->waiters), next;
         do {

@@ -224,6 +224,10 @@ def main():
                          "variable.description), write=FILE@m (the init/destroy's stack "
                          "starts at marker m), other=FILE@m (the other side's stack has a "
                          "frame at m), other_thread=LABEL, write_thread=LABEL")
+    ap.add_argument("--wait-stack", action="append", default=[],
+                    help="F:@a,@b,-@c: a thread of the deadlock or stall finding waits with "
+                         "frames at the lines of markers a and b in F and none at c's; "
+                         "F:@a,...=LOCK: the same of where it took LOCK")
     ap.add_argument("prog", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     prog = a.prog[1:] if a.prog and a.prog[0] == "--" else a.prog
@@ -550,7 +554,33 @@ def run_once(a, prog, env):
                 fail("the text report does not say the holder has exited", err)
         check_misuse(a, finds, err)
         check_sync_races(a, finds, err)
+        for spec in a.wait_stack:
+            check_wait_stack(a, finds, spec, err)
     return 1 if a.min_found is not None else 0
+
+
+def check_wait_stack(a, finds, spec, err):
+    """--wait-stack F:@a,-@b[=LOCK]"""
+    spec, _, lock = spec.partition("=")
+    fname, _, marks = spec.partition(":")
+    marks = marks.split(",")
+    want = [marker_lines(a.src_dir, fname, [m.lstrip("@")]) for m in marks if not m.startswith("-")]
+    bad = marker_lines(a.src_dir, fname, [m.lstrip("-@") for m in marks if m.startswith("-")]) \
+        if any(m.startswith("-") for m in marks) else set()
+    seen = []
+    for f in finds:
+        if f["kind"] not in ("deadlock", "stall"):
+            continue
+        for t in f["threads"]:
+            stacks = [t["wait_stack"]] if not lock else \
+                [h["stack"] for h in t["holds"] if h["lock"] == lock]
+            for st in stacks:
+                lines = {fr["line"] for fr in st or [] if os.path.basename(fr["file"] or "") == fname}
+                seen.append(sorted(lines))
+                if all(w & lines for w in want) and not bad & lines:
+                    return
+    fail("no %s stack of a deadlock or stall thread matches %s (lines seen: %s)"
+         % ("wait" if not lock else lock + "'s", spec, seen), err)
 
 
 def misuse_matches(a, f, conds):
