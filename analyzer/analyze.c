@@ -6,6 +6,7 @@
 #include "misuse.h"
 #include "profile.h"
 #include "race.h"
+#include "synclife.h"
 #include "python_race.h"
 #include "timeline.h"
 #include "util.h"
@@ -182,6 +183,7 @@ size_t ls_analyze_process(struct ls_process *p, struct ls_report *r,
                  "checked by the shim at every call: %zu misuse%s", misuse,
                  misuse == 1 ? "" : "s");
     ls_check_races(p, proc, r, pg);
+    ls_check_synclife(p, proc, r);
     ls_check_py_races(p, proc, r);
     ls_progress(pg, LS_STAGE_PROFILE, 0, 0);
     ls_collect_profile(p, proc, r);

@@ -25,6 +25,18 @@ int ls_kind_fails_by_default(const char *kind_name)
     return strcmp(kind_name, ls_finding_kind_name(LS_FIND_LOCK_ORDER_LATENT)) != 0;
 }
 
+const char *ls_var_location_name(uint32_t location)
+{
+    switch (location) {
+    case LS_VLOC_HEAP: return "heap";
+    case LS_VLOC_STACK: return "stack";
+    case LS_VLOC_TLS: return "tls";
+    case LS_VLOC_SYNC: return "sync";
+    case LS_VLOC_PYTHON: return "python-global";
+    default: return "global";
+    }
+}
+
 const char *ls_finding_title(enum ls_finding_kind k)
 {
     switch (k) {

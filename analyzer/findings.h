@@ -138,24 +138,28 @@ void ls_ftimeline_free(struct ls_ftimeline *t);
 /* The track of thread tid, NULL if none. */
 const struct ls_ftrack *ls_ftimeline_track(const struct ls_ftimeline *t, uint32_t tid);
 
-/* Where a raced-on variable lives (the JSON's variable.location). */
+/* Where a raced variable lives (ls_fvar.location); the JSON's
+ * variable.location. */
 enum ls_var_location {
-    LS_VAR_GLOBAL = 0,
-    LS_VAR_HEAP,
-    LS_VAR_STACK,
-    LS_VAR_TLS,
-    LS_VAR_SYNC,
-    LS_VAR_PYTHON_GLOBAL,     /* a module global of a Python program */
+    LS_VLOC_GLOBAL = 0,       /* a global variable ("global") */
+    LS_VLOC_HEAP = 1,
+    LS_VLOC_STACK = 2,
+    LS_VLOC_TLS = 3,
+    LS_VLOC_SYNC = 4,         /* a mutex, rwlock, condvar, barrier or semaphore itself */
+    LS_VLOC_PYTHON = 5,       /* a Python global */
 };
 
 struct ls_fvar {
     char *name;               /* the global variable (`n`) */
     uint64_t addr;            /* its first byte */
     uint64_t size;            /* its size */
-    enum ls_var_location location;
-    char *module;             /* a Python global's module, NULL otherwise */
-    char *description;        /* "Python global `n` of module `__main__`"; NULL: a C global */
+    uint32_t location;        /* LS_VLOC_* */
+    char *description;        /* "the mutex `m`": the report's location line, NULL: the
+                                 global's own */
+    char *module;             /* a Python global's module (LS_VLOC_PYTHON), else NULL */
 };
+/* "global", "heap", ...: the JSON's variable.location. */
+const char *ls_var_location_name(uint32_t location);
 
 /* What one check covered in one process.  The reports' "checked / not
  * checked" lists are made from these, so they say what was really done for

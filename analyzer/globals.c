@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "globals.h"
+#include "debuginfo.h"
 #include "util.h"
 
 #include <dwarf.h>
@@ -174,7 +175,7 @@ static void read_types(const char *path, struct ls_globals *g)
 {
     static char *debuginfo_path = NULL;
     Dwfl_Callbacks cb = {
-        .find_debuginfo = dwfl_standard_find_debuginfo,
+        .find_debuginfo = ls_find_debuginfo,
         .section_address = dwfl_offline_section_address,
         .debuginfo_path = &debuginfo_path,
     };

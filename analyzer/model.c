@@ -184,6 +184,7 @@ void ls_process_free(struct ls_process *p)
         free(p->profiles[i].sites);
     free(p->profiles);
     free(p->writer_queued);
+    free(p->sync_races);
     for (int i = 0; i < p->argc; i++)
         free(p->argv[i]);
     free(p->argv);

@@ -159,6 +159,11 @@ struct ls_process {
     struct ls_tl_model *timeline; /* the timeline's records (timeline.h), NULL if none */
     struct ls_pyinfo *py;      /* a CPython process's Python records, else NULL */
 
+    /* inits and destroys of sync objects unordered with another thread's
+     * use (LS_REC_SYNC_RACE), as the shim judged them */
+    struct ls_rec_sync_race *sync_races;
+    size_t nsync_races, cap_sync_races;
+
     struct ls_symbolizer *sym; /* created on first use */
     void *index;               /* id lookup tables (model.c) */
 };

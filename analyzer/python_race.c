@@ -224,7 +224,7 @@ static void add_finding(struct ls_process *p, size_t proc, struct ls_report *r,
     f->var.name = xstrdup(v->name);
     f->var.addr = v->slot;
     f->var.size = 8;
-    f->var.location = LS_VAR_PYTHON_GLOBAL;
+    f->var.location = LS_VLOC_PYTHON;
     f->var.module = xstrdup(v->module);
     struct strbuf sb;
     sb_init(&sb);

@@ -459,9 +459,12 @@ size_t ls_check_races(struct ls_process *p, size_t proc, struct ls_report *r,
                       const struct ls_progress *pg)
 {
     struct ls_fprocess *fp = &r->procs[proc];
-    if (p->watch_status == 0 && p->nthreads <= 1 && p->naccesses == 0) {
+    if ((p->watch_status == 0 || p->watch_status == LS_WATCH_ON) && p->nthreads <= 1 &&
+        p->naccesses == 0) {
         /* A forked child that did not start a thread (often one that only
-         * exec'd): its trace has no watch record, and nothing to judge. */
+         * exec'd): its trace has no watch record, and nothing to judge; nor
+         * has a process that ran one thread (its program's globals are not
+         * read: a suite of shell utilities does not pay for decoding them). */
         scope_sampled(p, fp, NULL, 0);
         return 0;
     }

@@ -70,6 +70,7 @@ static const char *type_name(uint16_t t)
     case LS_REC_PYCODE: return "pycode";
     case LS_REC_PYSTACK: return "pystack";
     case LS_REC_PYLOCK: return "pylock";
+    case LS_REC_SYNC_RACE: return "sync-race";
     case LS_REC_PYVAR: return "pyvar";
     case LS_REC_PYACCESS: return "pyaccess";
     case LS_REC_PYWATCH: return "pywatch";
@@ -178,6 +179,7 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         [LS_REC_PROFILE] = sizeof(struct ls_rec_profile),
         [LS_REC_WRITER_QUEUE] = sizeof(struct ls_rec_writer_queue),
         [LS_REC_EXEC] = sizeof(struct ls_rec_exec),
+        [LS_REC_SYNC_RACE] = sizeof(struct ls_rec_sync_race),
     };
     if (type < sizeof min_size / sizeof min_size[0] && n < min_size[type])
         return fail(ps, off, "%s record of %zu bytes is shorter than %zu", type_name(type), n,
@@ -360,6 +362,11 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
                 pr->threads[i].name = copy_str(p + sizeof r, r.name_len);
                 break;
             }
+        return 0;
+    }
+    case LS_REC_SYNC_RACE: {
+        LS_GROW(pr->sync_races, pr->cap_sync_races, pr->nsync_races + 1);
+        memcpy(&pr->sync_races[pr->nsync_races++], p, sizeof(struct ls_rec_sync_race));
         return 0;
     }
     case LS_REC_WRITER_QUEUE: {

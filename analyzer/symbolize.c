@@ -3,6 +3,8 @@
  */
 #define _GNU_SOURCE
 #include "symbolize.h"
+#include "debuginfo.h"
+#include "functab.h"
 #include "globals.h"
 #include "util.h"
 
@@ -22,7 +24,6 @@
 enum { LS_WARN_OPEN = 1, LS_WARN_BUILD_ID = 2 };
 
 typedef char *(*ls_demangle_fn)(const char *mangled, char *buf, size_t *len, int *status);
-extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
 struct ls_objsym {
     uint64_t start, end;
@@ -39,6 +40,8 @@ struct ls_mod {
     bool objs_loaded;
     struct ls_objsym *objs;
     size_t nobjs;
+    bool funcs_loaded;
+    struct ls_functab *funcs; /* its code symbols, sorted on first use */
 };
 
 struct ls_str {
@@ -81,8 +84,27 @@ static const char *intern(struct ls_symbolizer *s, const char *str)
     return e->s;
 }
 
+/* libstdc++'s demangler, loaded the first time a C++ name is seen: a C
+ * program's analysis does not pay for loading and relocating libstdc++.
+ * Without it, names stay mangled. */
+static ls_demangle_fn demangler(void)
+{
+    static int tried;
+    static ls_demangle_fn fn;
+    if (!tried) {
+        tried = 1;
+        fn = (ls_demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+        void *h = fn ? NULL : dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+        if (h)
+            fn = (ls_demangle_fn)dlsym(h, "__cxa_demangle");
+    }
+    return fn;
+}
+
 static const char *intern_symbol(struct ls_symbolizer *s, const char *name)
 {
+    if (name && name[0] == '_' && name[1] == 'Z' && !s->demangle)
+        s->demangle = demangler();
     if (name && s->demangle && name[0] == '_' && name[1] == 'Z') {
         int status = -1;
         char *d = s->demangle(name, NULL, NULL, &status);
@@ -116,7 +138,7 @@ struct ls_symbolizer *ls_sym_new(void)
     if (!s)
         return NULL;
     s->cb.find_elf = dwfl_build_id_find_elf;
-    s->cb.find_debuginfo = dwfl_standard_find_debuginfo;
+    s->cb.find_debuginfo = ls_find_debuginfo;
     s->cb.section_address = dwfl_offline_section_address;
     s->cb.debuginfo_path = &s->debuginfo_path;
     s->dwfl = dwfl_begin(&s->cb);
@@ -125,8 +147,7 @@ struct ls_symbolizer *ls_sym_new(void)
         return NULL;
     }
     /* C++ names (functions, and globals such as a file-static `_ZL3foo`)
-     * are shown demangled: the analyzer links libstdc++ for this alone. */
-    s->demangle = __cxa_demangle;
+     * are shown demangled (demangler()). */
     return s;
 }
 
@@ -152,6 +173,7 @@ void ls_sym_free(struct ls_symbolizer *s)
     for (size_t i = 0; i < s->nmods; i++) {
         free(s->mods[i]->path);
         free(s->mods[i]->objs);
+        ls_functab_free(s->mods[i]->funcs);
         free(s->mods[i]);
     }
     free(s->mods);
@@ -330,12 +352,22 @@ static int libc_entry(const char *name)
 
 /* Fills out[0..] (at most LS_MAX_FRAMES) for pc inside a usable module;
  * returns the number of frames, 0 if nothing at all is known. */
-static int describe_code(struct ls_symbolizer *s, Dwfl_Module *dw, Dwarf_Addr pc,
+static int describe_code(struct ls_symbolizer *s, struct ls_mod *mod, Dwarf_Addr pc,
                          const struct ls_frame *base, struct ls_frame *out)
 {
-    GElf_Off symoff;
-    GElf_Sym sym;
-    const char *symname = dwfl_module_addrinfo(dw, pc, &symoff, &sym, NULL, NULL, NULL);
+    Dwfl_Module *dw = mod->dw;
+    if (!mod->funcs_loaded) {
+        mod->funcs_loaded = true;
+        mod->funcs = ls_functab_new(dw);
+    }
+    uint64_t symsize = 0;
+    const char *symname = NULL;
+    if (ls_functab_find(mod->funcs, pc, &symname, &symsize) != 0) {
+        GElf_Off symoff;
+        GElf_Sym sym;
+        symname = dwfl_module_addrinfo(dw, pc, &symoff, &sym, NULL, NULL, NULL);
+        symsize = symname ? sym.st_size : 0;
+    }
     if (libc_entry(symname)) {
         out[0] = *base;
         out[0].function = intern_symbol(s, symname);
@@ -398,7 +430,7 @@ static int describe_code(struct ls_symbolizer *s, Dwfl_Module *dw, Dwarf_Addr pc
     f->line = line;
     f->column = column;
     f->inlined = 0;
-    f->func_size = symname ? sym.st_size : 0;
+    f->func_size = symsize;
     return n;
 }
 
@@ -415,7 +447,7 @@ static struct ls_cached *resolve_code(struct ls_symbolizer *s, uint64_t ret_addr
     }
     int n = 0;
     if (mod && mod->dw)
-        n = describe_code(s, mod->dw, pc, &base, frames);
+        n = describe_code(s, mod, pc, &base, frames);
     if (n == 0) {
         frames[0] = base;
         n = 1;

@@ -471,6 +471,21 @@ static void publish_stacks(struct ls_thread *t)
     atomic_store_explicit(&t->wait_published, 1, memory_order_release);
 }
 
+/* publish_stacks for an ownerless wait on obj, whose wrapper gave the
+ * call's site (ls_in_wait_at). */
+static void publish_wait_stacks(struct ls_thread *t, const void *obj)
+{
+    if (atomic_load_explicit(&t->in_obj, memory_order_relaxed) != obj || !t->in_cfa) {
+        publish_stacks(t);
+        return;
+    }
+    ls_guard++;
+    uint32_t st = ls_wait_stacks_at(t, t->in_ret, t->in_cfa);
+    ls_guard--;
+    atomic_store(&t->wait_stack, st);
+    atomic_store_explicit(&t->wait_published, 1, memory_order_release);
+}
+
 /* The raw stack only: no syscall, no lock (unw_backtrace caches per thread). */
 void ls_wait_publish_stacks(struct ls_thread *t)
 {
@@ -658,9 +673,11 @@ static void wait_publish(struct ls_thread *t, uint32_t kind, struct ls_lock *lk,
     if (!ls_opt.deadlock)
         return;
     if (kind == LS_WAIT_COND || kind == LS_WAIT_SEM || kind == LS_WAIT_BARRIER) {
-        /* Nobody can look at this wait from inside it: publish now. */
+        /* Nobody can look at this wait from inside it: publish now (from
+         * the stacks of the thread's last wait from the same call, when
+         * they still hold: wait_stacks.c). */
         if (ls_opt.stall_ms > 0) {
-            publish_stacks(t);
+            publish_wait_stacks(t, obj);
             start_watchdog();
         }
         return;

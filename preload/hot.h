@@ -15,6 +15,11 @@
 #include "shim.h"
 #include "timeline.h"
 
+/* The fast paths are inlined into every wrapper whatever the compiler's
+ * size heuristics say: a call, its register saves and its returns are
+ * a good part of what they cost otherwise. */
+#define LS_FAST static inline __attribute__((always_inline))
+
 /* The profile's coarse clock (profile.c): CLOCK_MONOTONIC as of the last
  * tick, every LS_PROFILE_TICK_MS; 0 while no ticker runs. */
 extern _Atomic uint64_t ls_coarse_ns LS_HIDDEN;
@@ -36,7 +41,7 @@ void ls_clock_acquire_join(struct ls_thread *t, struct ls_sync *s) LS_HIDDEN;
 
 /* Exclusive release (mutex unlock, write unlock, spin unlock): the object
  * takes everything the releaser knows, and the releaser's epoch moves on. */
-static inline void ls_clock_release(struct ls_thread *t, struct ls_sync *s)
+LS_FAST void ls_clock_release(struct ls_thread *t, struct ls_sync *s)
 {
     uint32_t *v = t->vc.v;
     if (unlikely(!v))
@@ -55,7 +60,7 @@ static inline void ls_clock_release(struct ls_thread *t, struct ls_sync *s)
     v[t->tid] = own + 1;
 }
 
-static inline void ls_clock_acquire(struct ls_thread *t, struct ls_sync *s)
+LS_FAST void ls_clock_acquire(struct ls_thread *t, struct ls_sync *s)
 {
     uint32_t last = s->last_tid;
     /* Released last by ourselves: nothing new to learn. */
@@ -88,7 +93,7 @@ static inline uint64_t ls_held_mix(uint32_t id, int read)
 }
 
 /* Pushes lk, not held before, on the thread's held stack (which has room). */
-static inline struct ls_held *ls_held_push(struct ls_thread *t, struct ls_lock *lk, uint32_t id,
+LS_FAST struct ls_held *ls_held_push(struct ls_thread *t, struct ls_lock *lk, uint32_t id,
                                            int read, uint64_t ret, uint64_t cfa)
 {
     struct ls_held *h = &t->held[t->nheld];
@@ -116,7 +121,7 @@ int ls_release_slow(struct ls_thread *t, struct ls_lock *lk) LS_HIDDEN;
 
 /* Before the real call.  Returns 0 if the thread does not hold lk,
  * LS_HELD_WRITE or LS_HELD_READ if it does (a re-acquisition: no edge). */
-static inline int ls_acquire_pre(struct ls_thread *t, struct ls_lock *lk, int flags,
+LS_FAST int ls_acquire_pre(struct ls_thread *t, struct ls_lock *lk, int flags,
                                  uint64_t ret, uint64_t cfa)
 {
     if (likely(t->nheld == 0)) {
@@ -127,7 +132,7 @@ static inline int ls_acquire_pre(struct ls_thread *t, struct ls_lock *lk, int fl
 }
 
 /* After the real call succeeded. */
-static inline void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, int flags,
+LS_FAST void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, int flags,
                                    uint64_t ret, uint64_t cfa)
 {
     uint32_t id = atomic_load_explicit(&lk->id, memory_order_acquire);
@@ -158,7 +163,7 @@ static inline void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, int 
 
 /* Returns 1 if the thread held lk (it no longer does, unless recursively),
  * 0 if it did not. */
-static inline int ls_release(struct ls_thread *t, struct ls_lock *lk)
+LS_FAST int ls_release(struct ls_thread *t, struct ls_lock *lk)
 {
     uint32_t n = t->nheld;
     if (unlikely(t->tl))

@@ -308,13 +308,18 @@ uint32_t ls_capture_wait_stacks(struct ls_thread *t)
     for (int i = 0; i < kept; i++)
         ips[i] = cur[i].ip;
     uint32_t here = ls_stack_intern(ips, kept);
-    for (uint32_t i = 0; i < t->nheld; i++) {
+    ls_held_stacks_from(t, cur, n);
+    errno = saved;
+    return here;
+}
+
+void ls_held_stacks_from(struct ls_thread *t, const struct ls_frame_sp *cur, int n)
+{
+    for (uint32_t i = 0; i < t->nheld && i < LS_MAX_HELD; i++) {
         struct ls_held *h = &t->held[i];
         if (!h->stack || h->stack_gen != ls_file_gen)
             held_stack(h, cur, n);
     }
-    errno = saved;
-    return here;
 }
 
 /* held h's stack when the current call comes from the same activation of

@@ -144,6 +144,14 @@ static int covered(uint64_t ip)
     return 0;
 }
 
+int ls_modules_have(uintptr_t addr)
+{
+    ls_spin_lock(&spin);
+    int r = covered(addr);
+    ls_spin_unlock(&spin);
+    return r;
+}
+
 void ls_modules_cover(const uint64_t *ips, int n)
 {
     ls_spin_lock(&spin);

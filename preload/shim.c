@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "shim.h"
+#include "synclife.h"
 #include "timeline.h"
 
 #include <dlfcn.h>
@@ -285,6 +286,7 @@ static void after_fork_child(void)
     if (!atomic_load(&ls_active))
         return;
     ls_misuse_after_fork_child(ls_self);
+    ls_sl_after_fork_child(ls_self);
     ls_file_gen++;
     ls_stacks_after_fork_child();
     ls_locks_after_fork_child();

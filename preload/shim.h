@@ -161,6 +161,9 @@ void ls_modules_init(void) LS_HIDDEN;
 void ls_modules_cover(const uint64_t *ips, int n) LS_HIDDEN;
 void ls_modules_rewrite(void) LS_HIDDEN;
 int ls_in_self(uintptr_t ip) LS_HIDDEN;
+/* 1 if addr lies in a loaded object recorded so far (its code or data);
+ * never rescans, never takes the loader's lock. */
+int ls_modules_have(uintptr_t addr) LS_HIDDEN;
 
 /* ---- stacks (stacks.c) ---------------------------------------------- */
 struct ls_frame_sp {
@@ -206,6 +209,7 @@ struct ls_held {
 };
 
 struct ls_edge_slot { uint64_t key; uint64_t hh; };
+struct ls_sl_table;
 
 /* ---- happens-before (clock.c) ---------------------------------------- */
 #define LS_VC_INLINE 8
@@ -219,6 +223,7 @@ struct ls_vclock {
 struct ls_sync {
     /* read on every acquisition: first */
     uint32_t last_tid, last_epoch, last_version;
+    uint32_t sl_gen;          /* a lock entry's w: its generation (synclife.c), in a hole */
     const struct ls_thread *last_thread;
     struct ls_vclock clk;     /* full clock, only once two threads met here */
 };
@@ -243,6 +248,16 @@ struct ls_ring {
     uint32_t dropped, dropped_noted;
     uint32_t clock_written, clock_written_valid;
     struct ls_ring_entry e[LS_RING_SIZE];
+};
+
+/* An ownerless wait's stack, kept for the next wait from the same call at
+ * the same stack depth (wait_stacks.c): the frames as unwound, and the
+ * interned stack. */
+#define LS_WAIT_SITES 2
+struct ls_wait_site {
+    uint64_t ret, cfa;
+    uint32_t n, stack, gen, pad;
+    struct ls_frame_sp f[LS_TRACE_MAX_FRAMES];
 };
 
 struct ls_thread {
@@ -293,10 +308,16 @@ struct ls_thread {
     uint64_t deferred_ret;
     const void *deferred_obj;
     int deferred_err;
+    struct ls_sl_table *_Atomic sl; /* the objects it used since their init (synclife.c) */
     /* Cold, and last: the raw stack of the wait in progress, taken before
      * blocking (deadlock.c), read only by the watchdog. */
     uint32_t wait_nips;
     uint64_t wait_ips[LS_TRACE_MAX_FRAMES];
+    /* the stack pointer of the call that set in_ret (its CFA), 0 unknown */
+    uint64_t in_cfa;
+    /* the stacks of the thread's last ownerless waits (wait_stacks.c) */
+    uint32_t wait_site_next;
+    struct ls_wait_site wait_sites[LS_WAIT_SITES];
 };
 /* released: joined or detached; published: its creator is done with it
  * (pthread_create returned) */
@@ -484,12 +505,18 @@ struct ls_thread *ls_waiter_on(struct ls_thread *self, const void *obj, const vo
 /* Threads inside a wait on obj now (other than self). */
 uint32_t ls_count_waiters(struct ls_thread *self, const void *obj) LS_HIDDEN;
 /* Entering and leaving a wait on a condvar, semaphore or barrier. */
+static inline void ls_in_wait_at(struct ls_thread *t, const void *obj, const void *mutex,
+                                 uint64_t ret, uint64_t cfa)
+{
+    t->in_ret = ret;
+    t->in_cfa = cfa;
+    t->in_mutex = mutex;
+    atomic_store_explicit(&t->in_obj, obj, memory_order_release);
+}
 static inline void ls_in_wait(struct ls_thread *t, const void *obj, const void *mutex,
                               uint64_t ret)
 {
-    t->in_ret = ret;
-    t->in_mutex = mutex;
-    atomic_store_explicit(&t->in_obj, obj, memory_order_release);
+    ls_in_wait_at(t, obj, mutex, ret, 0);
 }
 static inline void ls_out_wait(struct ls_thread *t)
 {
@@ -563,6 +590,13 @@ void ls_deadlock_after_fork_parent(void) LS_HIDDEN;
 /* Interns the stacks of the calling thread's held locks (if not yet) and
  * returns the id of its current stack (from locks.c). */
 uint32_t ls_capture_wait_stacks(struct ls_thread *t) LS_HIDDEN;
+/* The stacks of held locks not interned yet, from frames cur[0..n) of the
+ * calling thread (locks.c). */
+void ls_held_stacks_from(struct ls_thread *t, const struct ls_frame_sp *cur, int n) LS_HIDDEN;
+/* ls_capture_wait_stacks for a wait called from ret with stack pointer
+ * cfa: the thread's last stacks from that call, checked against the
+ * return addresses on the stack, else a new unwind (wait_stacks.c). */
+uint32_t ls_wait_stacks_at(struct ls_thread *t, uint64_t ret, uint64_t cfa) LS_HIDDEN;
 
 /* ---- CPython (python.c) ---------------------------------------------- */
 /* _PyRuntime's bytes: the GIL's mutex and condvars, passed through. */

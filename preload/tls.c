@@ -40,8 +40,10 @@ static struct ls_thread *alloc_state(void)
         uint32_t cap = t->edge_cap;
         struct ls_ring *ring = t->ring;
         struct ls_tl *tl = t->tl; /* reused by the next thread (ls_tl_thread_start) */
+        struct ls_sl_table *sl = t->sl; /* reused too: synclife.c resets it for the new tid */
         memset(t, 0, sizeof *t);
         t->tl = tl;
+        t->sl = sl;
         memset(edges, 0, cap * sizeof *edges);
         t->edges = edges;
         t->edge_cap = cap;

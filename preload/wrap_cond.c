@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "hot.h"
+#include "synclife.h"
 #include "wrap.h"
 
 #include <errno.h>
@@ -36,7 +37,7 @@ static void reacquired(struct ls_thread *t, struct ls_lock *lk, uint64_t ret, ui
  * on this condvar at once must use the same mutex.  Returns the condvar's
  * entry (its waiter count raised), or NULL. */
 static struct ls_lock *cond_enter(struct ls_thread *t, pthread_cond_t *c, pthread_mutex_t *m,
-                                  struct ls_lock *mlk, uint64_t ret, uint32_t call)
+                                  struct ls_lock *mlk, uint64_t ret, uint64_t cfa, uint32_t call)
 {
     if (!ls_held_find(t, mlk) && ((uint32_t)m->__data.__owner & 0x3fffffff) != t->os_tid) {
         struct ls_misuse_info mi = {
@@ -49,7 +50,7 @@ static struct ls_lock *cond_enter(struct ls_thread *t, pthread_cond_t *c, pthrea
     struct ls_lock *cl = ls_lock_get(t, c, LS_SYNC_COND);
     if (!cl)
         return NULL;
-    ls_in_wait(t, c, m, ret);
+    ls_in_wait_at(t, c, m, ret, cfa);
     uintptr_t mine = (uintptr_t)m, expected = 0;
     if (atomic_fetch_add(&cl->waiters, 1) > 0) {
         uintptr_t other = atomic_load(&cl->cond_mutex);
@@ -103,7 +104,9 @@ LS_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
     if (!t || !(lk = ls_lock_get(t, m, LS_LOCK_MUTEX)))
         return ls_real.cond_wait(c, m);
     RET_CFA;
-    struct ls_lock *cl = cond_enter(t, c, m, lk, ret, LS_CALL_COND_WAIT);
+    struct ls_lock *cl = cond_enter(t, c, m, lk, ret, cfa, LS_CALL_COND_WAIT);
+    if (cl)
+        ls_sl_wait(t, cl, LS_CALL_COND_WAIT, ret);
     int held = ls_release(t, lk);
     ls_wait_begin(t, LS_WAIT_COND, lk, c, NULL);
     int r = ls_real.cond_wait(c, m);
@@ -122,7 +125,9 @@ LS_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
     if (!t || !(lk = ls_lock_get(t, m, LS_LOCK_MUTEX)))
         return ls_real.cond_timedwait(c, m, abst);
     RET_CFA;
-    struct ls_lock *cl = cond_enter(t, c, m, lk, ret, LS_CALL_COND_TIMEDWAIT);
+    struct ls_lock *cl = cond_enter(t, c, m, lk, ret, cfa, LS_CALL_COND_TIMEDWAIT);
+    if (cl)
+        ls_sl_wait(t, cl, LS_CALL_COND_TIMEDWAIT, ret);
     int held = ls_release(t, lk);
     if (t->tl)
         ls_tl_wait(t, LS_WAIT_COND, lk, c, NULL);
@@ -143,7 +148,9 @@ LS_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
     if (!t || !(lk = ls_lock_get(t, m, LS_LOCK_MUTEX)))
         return ls_real.cond_clockwait(c, m, clk, abst);
     RET_CFA;
-    struct ls_lock *cl = cond_enter(t, c, m, lk, ret, LS_CALL_COND_CLOCKWAIT);
+    struct ls_lock *cl = cond_enter(t, c, m, lk, ret, cfa, LS_CALL_COND_CLOCKWAIT);
+    if (cl)
+        ls_sl_wait(t, cl, LS_CALL_COND_CLOCKWAIT, ret);
     int held = ls_release(t, lk);
     if (t->tl)
         ls_tl_wait(t, LS_WAIT_COND, lk, c, NULL);
@@ -185,6 +192,7 @@ static void destroyed(const void *obj, int r, uint32_t call, uint64_t ret)
 LS_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 {
     LS_ENSURE_REAL(cond_destroy);
+    ls_sl_write_obj(c, LS_SYNC_COND, LS_CALL_COND_DESTROY, RET, 1);
     destroy_check(c, LS_SYNC_COND, LS_MISUSE_DESTROY_COND_WAITERS, RET, LS_CALL_COND_DESTROY);
     int r = ls_real.cond_destroy(c);
     destroyed(c, r, LS_CALL_COND_DESTROY, RET);
@@ -194,7 +202,9 @@ LS_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 LS_EXPORT int pthread_barrier_destroy(pthread_barrier_t *b)
 {
     LS_ENSURE_REAL(barrier_destroy);
-    destroy_check(b, LS_SYNC_BARRIER, LS_MISUSE_DESTROY_IN_USE, RET, LS_CALL_BARRIER_DESTROY);
+    /* a thread still inside: a race on the barrier (synclife.c), else the misuse */
+    if (!ls_sl_write_obj(b, LS_SYNC_BARRIER, LS_CALL_BARRIER_DESTROY, RET, 1))
+        destroy_check(b, LS_SYNC_BARRIER, LS_MISUSE_DESTROY_IN_USE, RET, LS_CALL_BARRIER_DESTROY);
     int r = ls_real.barrier_destroy(b);
     destroyed(b, r, LS_CALL_BARRIER_DESTROY, RET);
     return r;
@@ -203,6 +213,7 @@ LS_EXPORT int pthread_barrier_destroy(pthread_barrier_t *b)
 LS_EXPORT int sem_destroy(sem_t *s)
 {
     LS_ENSURE_REAL(sem_destroy);
+    ls_sl_write_obj(s, LS_SYNC_SEM, LS_CALL_SEM_DESTROY, RET, 1);
     destroy_check(s, LS_SYNC_SEM, LS_MISUSE_DESTROY_IN_USE, RET, LS_CALL_SEM_DESTROY);
     if (ls_py_on)
         ls_py_sem_destroy(s);
@@ -213,9 +224,12 @@ LS_EXPORT int sem_destroy(sem_t *s)
 
 /* A signal orders the signaller before the woken waiter (on top of the
  * mutex, which a signaller need not hold). */
-static void signalling(pthread_cond_t *c)
+static void signalling(pthread_cond_t *c, uint32_t call, uint64_t ret)
 {
     struct ls_thread *t = ls_py_internal(c) ? NULL : ls_enter();
+    struct ls_lock *o = t ? ls_lock_get(t, c, LS_SYNC_COND) : NULL;
+    if (o)
+        ls_sl_use(t, o, call, ret);
     if (t)
         ls_sync_release(t, c, LS_SYNC_COND);
 }
@@ -231,14 +245,14 @@ static int signalled(pthread_cond_t *c, int r, uint32_t call, uint64_t ret)
 LS_EXPORT int pthread_cond_signal(pthread_cond_t *c)
 {
     LS_ENSURE_REAL(cond_signal);
-    signalling(c);
+    signalling(c, LS_CALL_COND_SIGNAL, RET);
     return signalled(c, ls_real.cond_signal(c), LS_CALL_COND_SIGNAL, RET);
 }
 
 LS_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 {
     LS_ENSURE_REAL(cond_broadcast);
-    signalling(c);
+    signalling(c, LS_CALL_COND_BROADCAST, RET);
     return signalled(c, ls_real.cond_broadcast(c), LS_CALL_COND_BROADCAST, RET);
 }
 
@@ -266,6 +280,7 @@ static int not_a_semaphore(const sem_t *s)
 static void sem_checks(struct ls_thread *t, sem_t *s, uint32_t call, uint64_t ret)
 {
     ls_deferred_misuse(t);
+    ls_sl_wait_obj(t, s, call, ret);
     if (unlikely(not_a_semaphore(s))) {
         struct ls_misuse_info mi = {
             .rule = LS_MISUSE_NOT_A_SEMAPHORE, .call = call, .ret = ret};
@@ -304,6 +319,9 @@ LS_EXPORT int sem_post(sem_t *s)
     struct ls_thread *t = ls_self;
     if (t && !ls_guard && atomic_load_explicit(&ls_active, memory_order_relaxed)) {
         int saved = errno;
+        struct ls_lock *known = ls_py_on ? NULL : ls_lock_at_home(s);
+        if (known)
+            ls_sl_use_async(t, known, LS_CALL_SEM_POST, RET);
         if (!ls_py_on || !ls_py_sem_post(s))
             ls_sync_release_async(t, s, LS_SYNC_SEM);
         errno = saved;
@@ -354,7 +372,7 @@ LS_EXPORT int sem_wait(sem_t *s)
     errno = saved;
     struct ls_lock *o = ls_lock_get(t, s, LS_SYNC_SEM);
     if (o) {
-        ls_in_wait(t, s, NULL, ret);
+        ls_in_wait_at(t, s, NULL, ret, (uint64_t)(uintptr_t)__builtin_dwarf_cfa());
         atomic_fetch_add(&o->waiters, 1);
     }
     ls_wait_begin(t, LS_WAIT_SEM, NULL, s, NULL);
@@ -490,11 +508,13 @@ LS_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
     struct ls_thread *t = ls_enter();
     if (!t)
         return ls_real.barrier_wait(b);
-    ls_sync_release(t, b, LS_SYNC_BARRIER);
     struct ls_lock *o = ls_lock_get(t, b, LS_SYNC_BARRIER);
     uint64_t ret = RET;
+    if (o)
+        ls_sl_use(t, o, LS_CALL_BARRIER_WAIT, ret);
+    ls_sync_release(t, b, LS_SYNC_BARRIER);
     if (o) {
-        ls_in_wait(t, b, NULL, ret);
+        ls_in_wait_at(t, b, NULL, ret, (uint64_t)(uintptr_t)__builtin_dwarf_cfa());
         uint32_t round = barrier_round(o, b);
         int old = atomic_load(&o->waiters), next;
         do {

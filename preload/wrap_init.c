@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "hot.h"
+#include "synclife.h"
 #include "wrap.h"
 
 #include <errno.h>
@@ -52,6 +53,8 @@ LS_EXPORT int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a)
     int r = ls_real.cond_init(c, a);
     if (r != 0 && t)
         ls_call_error(t, LS_CALL_COND_INIT, NULL, RET, r);
+    else if (t)
+        ls_sl_write(t, ls_lock_get(t, c, LS_SYNC_COND), LS_CALL_COND_INIT, RET, 0);
     return r;
 }
 
@@ -75,7 +78,7 @@ LS_EXPORT int sem_init(sem_t *s, int pshared, unsigned int value)
     } else if (!ls_py_on) {
         /* known from now on: not taken for memory that is no semaphore
          * (python_sem.c makes CPython's known itself) */
-        (void)ls_lock_get(t, s, LS_SYNC_SEM);
+        ls_sl_write(t, ls_lock_get(t, s, LS_SYNC_SEM), LS_CALL_SEM_INIT, RET, 0);
     }
     errno = err;
     return r;
@@ -100,5 +103,6 @@ LS_EXPORT int pthread_barrier_init(pthread_barrier_t *b, const pthread_barrierat
         o = ls_lock_get(t, b, LS_SYNC_BARRIER);
     if (o)
         atomic_store(&o->round, count);
+    ls_sl_write(t, o, LS_CALL_BARRIER_INIT, RET, 0);
     return r;
 }

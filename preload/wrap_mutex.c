@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "hot.h"
+#include "synclife.h"
 #include "wrap.h"
 
 #include <errno.h>
@@ -85,6 +86,7 @@ LS_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *
         struct ls_lock *lk = ls_lock_get(t, m, mutex_kind(m));
         if (lk)
             ls_lock_init_event(lk, mutex_kind(m));
+        ls_sl_write(t, lk, LS_CALL_MUTEX_INIT, RET, 0);
     } else if (t) {
         ls_call_error(t, LS_CALL_MUTEX_INIT, NULL, RET, r);
     }
@@ -101,6 +103,7 @@ LS_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
             in_use(t, LS_MISUSE_DESTROY_LOCKED, LS_CALL_MUTEX_DESTROY, lk, m, RET);
         return ls_real.mutex_destroy(m); /* EBUSY: it stays the same lock */
     }
+    ls_sl_write(t, lk, LS_CALL_MUTEX_DESTROY, RET, 1);
     if (lk)
         ls_lock_destroy_event(lk);
     int r = ls_real.mutex_destroy(m);
@@ -111,19 +114,24 @@ LS_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 
 /* The common body of every acquiring call: `call` is made untraced when
  * the thread or lock is not tracked, traced otherwise. */
-#define ACQUIRE(code, flags, call, traced_call)                                           \
+#define ACQUIRE(code, flags, call, traced_call)                                    \
+    ACQUIRE_AT(code, flags, call, traced_call, (uint64_t)(uintptr_t)__builtin_return_address(0), \
+               (uint64_t)(uintptr_t)__builtin_dwarf_cfa())
+/* ... called from ret with stack pointer cfa */
+#define ACQUIRE_AT(code, flags, call, traced_call, ret0, cfa0)                           \
     do {                                                                            \
         struct ls_thread *t = ls_py_internal(m) ? NULL : ls_enter();               \
         struct ls_lock *lk;                                                         \
         if (!t || !(lk = mutex_entry(m)))                                          \
             return call;                                                            \
-        uint64_t ret = (uint64_t)(uintptr_t)__builtin_return_address(0);            \
-        uint64_t cfa = (uint64_t)(uintptr_t)__builtin_dwarf_cfa();                  \
+        uint64_t ret = (ret0);                                                      \
+        uint64_t cfa = (cfa0);                                                      \
         if (unlikely(ls_outer_ret)) {                                               \
             ret = ls_outer_ret;                                                     \
             cfa = ls_outer_cfa;                                                     \
             ls_outer_ret = 0;                                                       \
         }                                                                           \
+        ls_sl_use(t, lk, code, ret);                                                \
         int held = ls_acquire_pre(t, lk, flags, ret, cfa);                          \
         int r = traced_call;                                                        \
         if (r == 0)                                                                 \
@@ -206,10 +214,80 @@ static int timed_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_mutex
     return r;
 }
 
-LS_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+/* Every case of pthread_mutex_lock, for a call from ret with stack pointer
+ * cfa. */
+static int __attribute__((noinline)) lock_slow(pthread_mutex_t *m, uint64_t ret0, uint64_t cfa0)
 {
     LS_ENSURE_REAL(mutex_lock);
-    ACQUIRE(LS_CALL_MUTEX_LOCK, 0, ls_real.mutex_lock(m), lock_blocking(t, lk, m, held, ret));
+    ACQUIRE_AT(LS_CALL_MUTEX_LOCK, 0, ls_real.mutex_lock(m), lock_blocking(t, lk, m, held, ret),
+               ret0, cfa0);
+}
+
+/* The usual lock, as ACQUIRE and ls_acquire_post would take it: a traced
+ * thread holding nothing (no edge can be new), a lock with its id, no
+ * timeline, no sampled hold due.  Its entry, or NULL for the general path. */
+LS_FAST struct ls_lock *lock_fast_entry(struct ls_thread *t, pthread_mutex_t *m)
+{
+    if (unlikely(!ls_real.mutex_lock || !t || ls_guard ||
+                 !atomic_load_explicit(&ls_active, memory_order_relaxed) ||
+                 atomic_load_explicit(&t->ring_pending, memory_order_relaxed) || t->tl ||
+                 t->nheld || t->last_wait_ns || t->hold_countdown <= 1 || ls_outer_ret ||
+                 ls_py_internal(m)))
+        return NULL;
+    struct ls_lock *lk = ls_lock_at_home(m);
+    if (unlikely(!lk || !atomic_load_explicit(&lk->id, memory_order_acquire) ||
+                 lk->kind == LS_LOCK_RWLOCK))
+        return NULL;
+    return lk;
+}
+
+/* The real lock did not succeed at once: wait for it (or report why). */
+static int __attribute__((noinline)) lock_contended(struct ls_thread *t, struct ls_lock *lk,
+                                                    pthread_mutex_t *m, int r, uint64_t ret,
+                                                    uint64_t cfa)
+{
+    if (r == EBUSY)
+        r = ls_wait_mutex(t, lk, m);
+    if (r == 0)
+        ls_acquire_post(t, lk, 0, ret, cfa);
+    else
+        acquire_failed(t, lk, m, ret, cfa, 0, 0, r, LS_CALL_MUTEX_LOCK);
+    return r;
+}
+
+#define CFA ((uint64_t)(uintptr_t)__builtin_dwarf_cfa())
+
+LS_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+{
+    struct ls_lock *lk = lock_fast_entry(ls_self, m);
+    if (unlikely(!lk))
+        return lock_slow(m, RET, CFA);
+    ls_sl_use(ls_self, lk, LS_CALL_MUTEX_LOCK, RET);
+    /* lock_blocking's way, for a thread that does not hold m */
+    int r = ls_live_threads() <= 1 && m->__data.__lock == 0 ? ls_real.mutex_lock(m)
+                                                             : ls_real.mutex_trylock(m);
+    /* (what is needed after the call is found again, rather than kept
+     * in registers saved around it) */
+    struct ls_thread *t = ls_self;
+    uint64_t ret = RET, cfa = CFA;
+    if (unlikely(r != 0))
+        return lock_contended(t, lk, m, r, ret, cfa);
+    /* ls_acquire_post's fast path */
+    ls_held_push(t, lk, atomic_load_explicit(&lk->id, memory_order_acquire), 0, ret, cfa);
+    uint32_t last = lk->w.last_tid;
+    atomic_store_explicit(&lk->acquisitions,
+                          atomic_load_explicit(&lk->acquisitions, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    t->hold_countdown--;
+    if (last != t->tid) {
+        if (last)
+            atomic_store_explicit(
+                &lk->owner_changes,
+                atomic_load_explicit(&lk->owner_changes, memory_order_relaxed) + 1,
+                memory_order_relaxed);
+        ls_clock_acquire(t, &lk->w);
+    }
+    return 0;
 }
 
 LS_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
@@ -247,26 +325,80 @@ static void unlock_robust_check(struct ls_thread *t, pthread_mutex_t *m, uint64_
     }
 }
 
+/* The usual unlock, done with no call but the real one: a traced thread,
+ * a known lock, its hold on top of the held stack and due no sample, its
+ * clock the thread's own since its last release (hot.h's ls_release, with
+ * every case that would call out left to the general path).  1 if done;
+ * 0 with nothing changed otherwise. */
+LS_FAST int unlock_fast(pthread_mutex_t *m)
+{
+    struct ls_thread *t = ls_self;
+    if (unlikely(!t || ls_guard || !atomic_load_explicit(&ls_active, memory_order_relaxed) ||
+                 atomic_load_explicit(&t->ring_pending, memory_order_relaxed) || t->tl ||
+                 atomic_load_explicit(&ls_owner_died, memory_order_relaxed) ||
+                 ls_py_internal(m)))
+        return 0;
+    struct ls_lock *lk = ls_lock_at_home(m);
+    uint32_t n = t->nheld;
+    if (unlikely(!lk || n == 0))
+        return 0;
+    struct ls_held *h = &t->held[n - 1];
+    if (unlikely(h->lk != lk || h->count != 1 || h->read || h->since_ns ||
+                 h->since_tick != atomic_load_explicit(&ls_coarse_ns, memory_order_relaxed)))
+        return 0;
+    struct ls_sync *s = &lk->w;
+    uint32_t *v = t->vc.v, tid = t->tid;
+    uint32_t *sv = s->clk.v;
+    int copy = sv && atomic_load_explicit(&ls_clocks_on, memory_order_relaxed);
+    if (unlikely(!v || (copy && (s->last_tid != tid || s->last_version != t->vc_version))))
+        return 0;
+    /* a use of the object, judged before the release publishes it */
+    ls_sl_use(t, lk, LS_CALL_MUTEX_UNLOCK, RET);
+    uint32_t own = v[tid];
+    if (copy)
+        sv[tid] = own; /* only our own entry moved since */
+    s->last_tid = tid;
+    s->last_epoch = own;
+    s->last_version = t->vc_version;
+    s->last_thread = t;
+    v[tid] = own + 1;
+    t->heldhash ^= h->mix;
+    t->nheld = n - 1;
+    return 1;
+}
+
+static int unlock_slow(pthread_mutex_t *m, uint64_t ret) __attribute__((noinline));
+
 LS_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+    if (likely(ls_real.mutex_unlock) && likely(unlock_fast(m)))
+        return ls_real.mutex_unlock(m);
+    return unlock_slow(m, RET);
+}
+
+/* Every case of pthread_mutex_unlock, for a call from ret. */
+static int unlock_slow(pthread_mutex_t *m, uint64_t ret)
 {
     LS_ENSURE_REAL(mutex_unlock);
     /* The GIL's mutex is the interpreter's, not the program's. */
     struct ls_thread *t = ls_py_internal(m) ? NULL : ls_enter();
     struct ls_lock *lk = t ? mutex_entry(m) : NULL;
     if (unlikely(atomic_load_explicit(&ls_owner_died, memory_order_relaxed)) && lk)
-        unlock_robust_check(t, m, RET);
+        unlock_robust_check(t, m, ret);
+    if (lk)
+        ls_sl_use(t, lk, LS_CALL_MUTEX_UNLOCK, ret);
     if (lk && !ls_release(t, lk)) {
         /* Not held as far as the shim knows.  glibc knows the owner: held
          * by us all the same (taken back inside a cancelled condvar wait)
          * is fine. */
         uint32_t owner = owner_of(m);
         if (owner == 0 && m->__data.__lock == 0)
-            ls_misuse(t, LS_MISUSE_UNLOCK_NOT_LOCKED, lk, RET, 0);
+            ls_misuse(t, LS_MISUSE_UNLOCK_NOT_LOCKED, lk, ret, 0);
         else if (owner != 0 && owner != t->os_tid && owner != 0x3fffffffu &&
                  ls_os_tid_alive(owner))
             /* (an owner that is gone: a forked child's copy of its parent's
              * lock, or a thread that ended holding it, reported then) */
-            in_use(t, LS_MISUSE_UNLOCK_NOT_OWNER, LS_CALL_MUTEX_UNLOCK, lk, m, RET);
+            in_use(t, LS_MISUSE_UNLOCK_NOT_OWNER, LS_CALL_MUTEX_UNLOCK, lk, m, ret);
     }
     return ls_real.mutex_unlock(m);
 }

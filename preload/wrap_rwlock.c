@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "hot.h"
+#include "synclife.h"
 #include "wrap.h"
 
 #include <errno.h>
@@ -63,7 +64,7 @@ LS_EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_
     struct ls_thread *t = t0;
     struct ls_lock *lk;
     if (t && r == 0 && (lk = ls_lock_get(t, l, LS_LOCK_RWLOCK)))
-        ls_lock_init_event(lk, LS_LOCK_RWLOCK);
+        ls_lock_init_event(lk, LS_LOCK_RWLOCK), ls_sl_write(t, lk, LS_CALL_RWLOCK_INIT, RET, 0);
     else if (t && r != 0)
         ls_call_error(t, LS_CALL_RWLOCK_INIT, NULL, RET, r);
     return r;
@@ -80,7 +81,7 @@ LS_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
         if (h)
             rw_in_use(t, LS_MISUSE_DESTROY_LOCKED, LS_CALL_RWLOCK_DESTROY, lk, h, st, RET);
         else if (!rw_locked(l))
-            ls_lock_destroy_event(lk);
+            ls_sl_write(t, lk, LS_CALL_RWLOCK_DESTROY, RET, 1), ls_lock_destroy_event(lk);
     }
     int r = ls_real.rwlock_destroy(l);
     if (t && r != 0)
@@ -168,6 +169,7 @@ static int rw_timed(struct ls_thread *t, struct ls_lock *lk, pthread_rwlock_t *l
         if (!t || !(lk = ls_lock_get(t, l, LS_LOCK_RWLOCK)))                        \
             return untraced;                                                        \
         RET_CFA;                                                                    \
+        ls_sl_use(t, lk, code, ret);                                                \
         int held = ls_acquire_pre(t, lk, flags, ret, cfa);                          \
         (void)held;                                                                 \
         int r = traced;                                                             \
@@ -237,7 +239,8 @@ LS_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
     LS_ENSURE_REAL(rwlock_unlock);
     struct ls_thread *t = ls_enter();
     struct ls_lock *lk;
-    if (t && (lk = ls_lock_get(t, l, LS_LOCK_RWLOCK)) && !ls_release(t, lk) &&
+    if (t && (lk = ls_lock_get(t, l, LS_LOCK_RWLOCK)) &&
+        (ls_sl_use(t, lk, LS_CALL_RWLOCK_UNLOCK, RET), !ls_release(t, lk)) &&
         (uint32_t)l->__data.__cur_writer != t->os_tid) {
         /* held by another thread, maybe: name it */
         uint32_t st = 0;

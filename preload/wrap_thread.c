@@ -19,6 +19,7 @@ static struct {
     struct ls_thread *t;
 } map[MAP_SIZE];
 static struct ls_spin map_spin;
+static _Atomic uint32_t map_count; /* entries in it (not joined or detached yet) */
 #define TOMB ((struct ls_thread *)1)
 
 static uint32_t map_hash(pthread_t th)
@@ -38,6 +39,7 @@ static int map_put(pthread_t th, struct ls_thread *t)
         if (map[k].t == NULL || map[k].t == TOMB) {
             map[k].th = th;
             map[k].t = t;
+            atomic_fetch_add(&map_count, 1);
             ls_spin_unlock(&map_spin);
             return 0;
         }
@@ -56,8 +58,10 @@ static struct ls_thread *map_find(pthread_t th, int take)
             break;
         if (map[k].t != TOMB && pthread_equal(map[k].th, th)) {
             struct ls_thread *t = map[k].t;
-            if (take)
+            if (take) {
                 map[k].t = TOMB;
+                atomic_fetch_sub(&map_count, 1);
+            }
             ls_spin_unlock(&map_spin);
             return t;
         }
@@ -244,7 +248,8 @@ LS_EXPORT void pthread_exit(void *ret)
 void ls_thread_leaks(void)
 {
     struct ls_thread *self = ls_self;
-    if (!self)
+    /* (every thread joined or detached: no 1 MB table to read through) */
+    if (!self || !atomic_load(&map_count))
         return;
     for (uint32_t k = 0; k < MAP_SIZE; k++) {
         struct ls_thread *t = map[k].t;
@@ -268,7 +273,9 @@ void ls_thread_leaks(void)
 void ls_threads_map_after_fork_child(void)
 {
     map_spin.v = 0;
-    memset(map, 0, sizeof map);
+    if (atomic_load(&map_count))
+        memset(map, 0, sizeof map);
+    atomic_store(&map_count, 0);
 }
 
 /* Thread names go into the reports ("thread T1 'worker'"). */

@@ -188,12 +188,12 @@ static void jfinding(FILE *out, const struct ls_report *r, const struct ls_findi
         /* address, offset, watched: of the first access, as in schema 1 */
         fprintf(out,
                 ",\"address\":\"0x%llx\",\"size\":%llu,\"offset\":%llu,\"watched\":%u,"
-                "\"start\":\"0x%llx\"",
+                "\"start\":\"0x%llx\",\"location\":\"%s\"",
                 (unsigned long long)f->access[0].addr, (unsigned long long)f->var.size,
                 (unsigned long long)f->access[0].offset, f->access[0].watched,
-                (unsigned long long)f->var.addr);
-        if (f->var.location == LS_VAR_PYTHON_GLOBAL) {
-            fputs(",\"location\":\"python-global\",\"module\":", out);
+                (unsigned long long)f->var.addr, ls_var_location_name(f->var.location));
+        if (f->var.module) {
+            fputs(",\"module\":", out);
             jstr(out, f->var.module);
         }
         if (f->var.description) {

@@ -77,6 +77,7 @@ enum {
     LS_REC_PYSTACK = 26,
     LS_REC_PYLOCK = 27,
     LS_REC_PYTHON = 28,
+    LS_REC_SYNC_RACE = 55,    /* an init or destroy of a sync object unordered with a use */
     LS_REC_PYVAR = 60,        /* a Python variable watched for races */
     LS_REC_PYACCESS = 61,     /* a sampled access to one */
     LS_REC_PYWATCH = 62,      /* how Python variables were watched */
@@ -681,6 +682,38 @@ struct ls_rec_access_time {
     uint32_t reserved;
     uint64_t addr;
     uint64_t ns;              /* CLOCK_MONOTONIC */
+};
+
+/* ---- the sync objects' own lifetime -----------------------------------
+ * pthread_*_init, pthread_*_destroy, sem_init and sem_destroy write the
+ * object; every other call on it reads it.  LS_REC_SYNC_RACE: an init or
+ * destroy (the `write` side) that happens-before does not order against
+ * another thread's use or init/destroy of the same object (the `other`
+ * side).  Judged by the shim on the vector clocks, on every call (not
+ * sampled); written once per object generation and pair of threads. */
+enum {
+    LS_SLR_OTHER_FIRST = 1u << 0, /* the other side came first (the write found it) */
+    LS_SLR_OTHER_WRITE = 1u << 1, /* the other side is an init or destroy too */
+    LS_SLR_OTHER_INSIDE = 1u << 2, /* the other thread was still inside its call
+                                      (a barrier wait) when the write came */
+};
+/* Where the object lives (ls_rec_sync_race.mem). */
+enum { LS_SLMEM_UNKNOWN = 0, LS_SLMEM_GLOBAL = 1, LS_SLMEM_HEAP = 2, LS_SLMEM_STACK = 3 };
+
+struct ls_rec_sync_race {
+    uint64_t addr;            /* the object's first byte */
+    uint32_t kind;            /* LS_LOCK_* or LS_SYNC_* (mutex, rwlock, cond, sem, barrier) */
+    uint32_t flags;           /* LS_SLR_* */
+    uint32_t mem;             /* LS_SLMEM_* */
+    uint32_t write_tid;       /* the init or destroy: thread, its epoch, stack, LS_CALL_* */
+    uint32_t write_epoch;
+    uint32_t write_stack;
+    uint32_t write_call;
+    uint32_t other_tid;       /* the use (or other init/destroy) */
+    uint32_t other_epoch;
+    uint32_t other_stack;
+    uint32_t other_call;
+    uint32_t reserved;
 };
 
 #endif

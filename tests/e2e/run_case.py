@@ -218,6 +218,16 @@ def main():
                          "locks=a+b (lock names or labels), reason=TEXT (in the reason)")
     ap.add_argument("--rule-count", action="append", default=[],
                     help="RULE=N: exactly N misuse findings of RULE")
+    ap.add_argument("--sync-race", action="append", default=[],
+                    help="KEY=VALUE,...: some data-race finding on a sync object "
+                         "(variable.location \"sync\") has all of: desc=TEXT (in "
+                         "variable.description), write=FILE@m (the init/destroy's stack "
+                         "starts at marker m), other=FILE@m (the other side's stack has a "
+                         "frame at m), other_thread=LABEL, write_thread=LABEL")
+    ap.add_argument("--wait-stack", action="append", default=[],
+                    help="F:@a,@b,-@c: a thread of the deadlock or stall finding waits with "
+                         "frames at the lines of markers a and b in F and none at c's; "
+                         "F:@a,...=LOCK: the same of where it took LOCK")
     ap.add_argument("prog", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     prog = a.prog[1:] if a.prog and a.prog[0] == "--" else a.prog
@@ -543,7 +553,34 @@ def run_once(a, prog, env):
             if "has exited" not in err:
                 fail("the text report does not say the holder has exited", err)
         check_misuse(a, finds, err)
+        check_sync_races(a, finds, err)
+        for spec in a.wait_stack:
+            check_wait_stack(a, finds, spec, err)
     return 1 if a.min_found is not None else 0
+
+
+def check_wait_stack(a, finds, spec, err):
+    """--wait-stack F:@a,-@b[=LOCK]"""
+    spec, _, lock = spec.partition("=")
+    fname, _, marks = spec.partition(":")
+    marks = marks.split(",")
+    want = [marker_lines(a.src_dir, fname, [m.lstrip("@")]) for m in marks if not m.startswith("-")]
+    bad = marker_lines(a.src_dir, fname, [m.lstrip("-@") for m in marks if m.startswith("-")]) \
+        if any(m.startswith("-") for m in marks) else set()
+    seen = []
+    for f in finds:
+        if f["kind"] not in ("deadlock", "stall"):
+            continue
+        for t in f["threads"]:
+            stacks = [t["wait_stack"]] if not lock else \
+                [h["stack"] for h in t["holds"] if h["lock"] == lock]
+            for st in stacks:
+                lines = {fr["line"] for fr in st or [] if os.path.basename(fr["file"] or "") == fname}
+                seen.append(sorted(lines))
+                if all(w & lines for w in want) and not bad & lines:
+                    return
+    fail("no %s stack of a deadlock or stall thread matches %s (lines seen: %s)"
+         % ("wait" if not lock else lock + "'s", spec, seen), err)
 
 
 def misuse_matches(a, f, conds):
@@ -592,6 +629,43 @@ def check_misuse(a, finds, err):
         got = sum(1 for f in mis if f.get("rule") == rule)
         if got != int(n):
             fail("%d misuse findings of rule %s, expected %s" % (got, rule, n), err)
+
+
+def sync_race_matches(a, f, conds):
+    """What of conds f lacks (empty: it has them all)."""
+    bad = []
+    for c in conds:
+        k, _, v = c.partition("=")
+        if k == "desc":
+            if v not in (f["variable"].get("description") or ""):
+                bad.append("description %r" % f["variable"].get("description"))
+        elif k in ("write", "other"):
+            fname, _, mark = v.partition("@")
+            want = marker_lines(a.src_dir, fname, [mark])
+            st = f["accesses"][0 if k == "write" else 1]["stack"]
+            frames = st[:1] if k == "write" else st
+            if not any(fr["line"] in want and os.path.basename(fr["file"] or "") == fname
+                       for fr in frames):
+                bad.append("%s stack %s" % (k, [(fr.get("file"), fr.get("line")) for fr in st]))
+        elif k in ("write_thread", "other_thread"):
+            th = f["accesses"][0 if k == "write_thread" else 1]["thread"]
+            if v not in (th.get("label"), th.get("name")):
+                bad.append("%s %s" % (k, th))
+        else:
+            fail("unknown --sync-race key %r" % k)
+    return bad
+
+
+def check_sync_races(a, finds, err):
+    sync = [f for f in finds if f["kind"] == "data-race"
+            and f.get("variable", {}).get("location") == "sync"]
+    for spec in a.sync_race:
+        conds = [c for c in spec.split(",") if c]
+        if not sync:
+            fail("no data-race finding on a sync object", err)
+        why = [sync_race_matches(a, f, conds) for f in sync]
+        if all(why):
+            fail("no sync-object race has %s: %s" % (conds, why), err)
 
 
 if __name__ == "__main__":

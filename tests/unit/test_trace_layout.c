@@ -510,3 +510,30 @@ Test(trace_layout, python_records)
     cr_assert_eq(offsetof(struct ls_rec_pyaccess, ns), 32u);
     cr_assert_eq(offsetof(struct ls_rec_pywatch, msg_len), 48u);
 }
+
+/* Races on sync objects: a new record type, no version bump. */
+Test(trace_layout, rec_sync_race)
+{
+    typedef struct ls_rec_sync_race T;
+    SIZE(T, 56);
+    FIELD(T, addr, 0, 8);
+    FIELD(T, kind, 8, 4);
+    FIELD(T, flags, 12, 4);
+    FIELD(T, mem, 16, 4);
+    FIELD(T, write_tid, 20, 4);
+    FIELD(T, write_epoch, 24, 4);
+    FIELD(T, write_stack, 28, 4);
+    FIELD(T, write_call, 32, 4);
+    FIELD(T, other_tid, 36, 4);
+    FIELD(T, other_epoch, 40, 4);
+    FIELD(T, other_stack, 44, 4);
+    FIELD(T, other_call, 48, 4);
+    FIELD(T, reserved, 52, 4);
+    cr_assert_eq(LS_REC_SYNC_RACE, 55);
+    cr_assert_eq(LS_SLR_OTHER_FIRST, 1u);
+    cr_assert_eq(LS_SLR_OTHER_WRITE, 2u);
+    cr_assert_eq(LS_SLR_OTHER_INSIDE, 4u);
+    cr_assert_eq(LS_SLMEM_GLOBAL, 1);
+    cr_assert_eq(LS_SLMEM_HEAP, 2);
+    cr_assert_eq(LS_SLMEM_STACK, 3);
+}
