@@ -157,6 +157,20 @@ void ls_graph_add_edge(struct ls_graph *g, const struct ls_edge *e)
     }
 }
 
+void ls_graph_edge_more(struct ls_graph *g, uint32_t from, uint32_t to)
+{
+    struct node_entry *a, *b;
+    HASH_FIND(hh, g->map, &from, sizeof from, a);
+    HASH_FIND(hh, g->map, &to, sizeof to, b);
+    if (!a || !b)
+        return;
+    uint64_t key = ((uint64_t)(uint32_t)a->idx << 32) | (uint32_t)b->idx;
+    struct pair *p;
+    HASH_FIND(hh, g->pairs, &key, sizeof key, p);
+    if (p)
+        p->dropped = 1;
+}
+
 /* Strongly connected components (iterative Tarjan): a cycle lies inside
  * one, and most lock graphs have none bigger than a single lock. */
 static void components(struct ls_graph *g)
@@ -730,9 +744,10 @@ static char *bounds_reached(const struct ls_graph_stats *st)
                        "most each): it may have been dismissed wrongly",
                   sb.len ? "; " : "", ASSIGN_STEP_BUDGET);
     if (st->instance_bound)
-        sb_printf(&sb, "%sonly the first %d instances of a lock-order edge are kept: a cycle "
-                       "through a later one only may be missing",
-                  sb.len ? "; " : "", MAX_INSTANCES);
+        sb_printf(&sb, "%snot every instance of a lock-order edge was kept (the recording keeps "
+                       "%u contexts of each, the analysis %d instances): a cycle through one "
+                       "not kept may be missing",
+                  sb.len ? "; " : "", LS_EDGE_CONTEXTS, MAX_INSTANCES);
     if (!sb.len) {
         sb_free(&sb);
         return NULL;
@@ -765,6 +780,8 @@ size_t ls_check_lock_order(struct ls_process *p, size_t proc_index, struct ls_re
     }
     for (size_t i = 0; i < p->nwriter_queued; i++)
         ls_graph_writer_queued(g, p->writer_queued[i]);
+    for (size_t i = 0; i < p->nedge_more; i++)
+        ls_graph_edge_more(g, p->edge_more[i].from, p->edge_more[i].to);
     ls_progress(pg, LS_STAGE_CYCLES, 0, 0);
     struct ls_hb *hb = ls_hb_new(p);
     struct check_ctx ctx = {p, proc_index, r, 0, 0};

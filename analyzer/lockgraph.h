@@ -75,6 +75,8 @@ size_t ls_graph_nodes(const struct ls_graph *g);
 /* lock (a node already added) is a writer-preferring rwlock that writers
  * ask for with blocking calls: read-to-read hand-offs on it can block. */
 void ls_graph_writer_queued(struct ls_graph *g, uint32_t lock);
+/* The recording saw edge from -> to in more contexts than it kept. */
+void ls_graph_edge_more(struct ls_graph *g, uint32_t from, uint32_t to);
 
 typedef void (*ls_cycle_fn)(const struct ls_cycle *c, void *arg);
 /* Calls fn for every cycle that can deadlock, or is latent.  2 <= max_len

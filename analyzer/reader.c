@@ -51,6 +51,8 @@ static const char *type_name(uint16_t t)
     case LS_REC_JOIN: return "join";
     case LS_REC_LOCK: return "lock";
     case LS_REC_EDGE: return "edge";
+    case LS_REC_EDGES: return "edges";
+    case LS_REC_EDGE_MORE: return "edge-more";
     case LS_REC_NOTE: return "note";
     case LS_REC_END: return "end";
     case LS_REC_DEADLOCK: return "deadlock";
@@ -152,6 +154,60 @@ static int parse_deadlock(struct parser *ps, struct ls_process *pr, const unsign
     return 0;
 }
 
+static struct ls_edge *add_edge(struct ls_process *pr, uint32_t tid, uint32_t epoch,
+                                uint32_t from_stack, uint32_t to_stack, uint32_t flags)
+{
+    LS_GROW(pr->edges, pr->cap_edges, pr->nedges + 1);
+    struct ls_edge *e = &pr->edges[pr->nedges++];
+    e->tid = tid;
+    e->epoch = epoch;
+    e->from_stack = from_stack;
+    e->to_stack = to_stack;
+    e->flags = flags;
+    return e;
+}
+
+/* LS_REC_EDGES: n edges of one context; each one's held set is the other
+ * locks and its own `from`, in the pool. */
+static int parse_edges(struct parser *ps, struct ls_process *pr, const unsigned char *p, size_t n,
+                       size_t off)
+{
+    struct ls_rec_edges r;
+    memcpy(&r, p, sizeof r);
+    size_t body = n - sizeof r;
+    if (r.nother > 4096 || (size_t)r.nother * sizeof(uint32_t) > body ||
+        r.n > (body - (size_t)r.nother * sizeof(uint32_t)) / sizeof(struct ls_rec_edge_pair))
+        return fail(ps, off, "edges record: %u held locks and %u edges do not fit in %zu bytes",
+                    r.nother, r.n, n);
+    const unsigned char *other = p + sizeof r;
+    const unsigned char *pairs = other + (size_t)r.nother * sizeof(uint32_t);
+    LS_GROW(pr->held_pool, pr->cap_held_pool,
+            pr->nheld_pool + (size_t)r.n * ((size_t)r.nother + 1) + 1);
+    for (uint32_t i = 0; i < r.n; i++) {
+        struct ls_rec_edge_pair ep;
+        memcpy(&ep, pairs + (size_t)i * sizeof ep, sizeof ep);
+        if (ep.from == 0 || ep.to == 0)
+            return fail(ps, off, "edges record names lock 0");
+        struct ls_edge *e = add_edge(pr, r.tid, r.epoch, r.from_stack, r.to_stack, r.flags);
+        e->from = ep.from;
+        e->to = ep.to;
+        e->nheld = (uint32_t)r.nother + 1;
+        e->held = (uint32_t *)(uintptr_t)pr->nheld_pool;
+        memcpy(pr->held_pool + pr->nheld_pool, other, (size_t)r.nother * sizeof(uint32_t));
+        pr->held_pool[pr->nheld_pool + r.nother] = ep.from;
+        pr->nheld_pool += (size_t)r.nother + 1;
+    }
+    return 0;
+}
+
+/* The edges' held sets were read as offsets into the pool, which has
+ * stopped growing: make them pointers. */
+static void fix_held(struct ls_process *pr)
+{
+    for (size_t i = 0; i < pr->nedges; i++)
+        pr->edges[i].held = pr->held_pool + (uintptr_t)pr->edges[i].held;
+}
+
 static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
                         const unsigned char *p, size_t n, size_t off)
 {
@@ -175,6 +231,8 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         [LS_REC_PROFILE] = sizeof(struct ls_rec_profile),
         [LS_REC_WRITER_QUEUE] = sizeof(struct ls_rec_writer_queue),
         [LS_REC_EXEC] = sizeof(struct ls_rec_exec),
+        [LS_REC_EDGES] = sizeof(struct ls_rec_edges),
+        [LS_REC_EDGE_MORE] = sizeof(struct ls_rec_edge_more),
     };
     if (type < sizeof min_size / sizeof min_size[0] && n < min_size[type])
         return fail(ps, off, "%s record of %zu bytes is shorter than %zu", type_name(type), n,
@@ -272,18 +330,26 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
                         n);
         if (r.from == 0 || r.to == 0)
             return fail(ps, off, "edge record names lock 0");
-        LS_GROW(pr->edges, pr->cap_edges, pr->nedges + 1);
-        struct ls_edge *e = &pr->edges[pr->nedges++];
-        e->tid = r.tid;
-        e->epoch = r.epoch;
+        struct ls_edge *e = add_edge(pr, r.tid, r.epoch, r.from_stack, r.to_stack, r.flags);
         e->from = r.from;
         e->to = r.to;
-        e->from_stack = r.from_stack;
-        e->to_stack = r.to_stack;
-        e->flags = r.flags;
         e->nheld = r.nheld;
-        e->held = xmalloc(r.nheld * sizeof(uint32_t) + 1);
-        memcpy(e->held, p + sizeof r, r.nheld * sizeof(uint32_t));
+        LS_GROW(pr->held_pool, pr->cap_held_pool, pr->nheld_pool + r.nheld + 1);
+        /* An offset until the pool stops moving (fix_held). */
+        e->held = (uint32_t *)(uintptr_t)pr->nheld_pool;
+        memcpy(pr->held_pool + pr->nheld_pool, p + sizeof r, r.nheld * sizeof(uint32_t));
+        pr->nheld_pool += r.nheld;
+        return 0;
+    }
+    case LS_REC_EDGES:
+        return parse_edges(ps, pr, p, n, off);
+    case LS_REC_EDGE_MORE: {
+        struct ls_rec_edge_more r;
+        memcpy(&r, p, sizeof r);
+        if (r.from == 0 || r.to == 0)
+            return fail(ps, off, "edge-more record names lock 0");
+        LS_GROW(pr->edge_more, pr->cap_edge_more, pr->nedge_more + 1);
+        pr->edge_more[pr->nedge_more++] = (struct ls_edge_more){r.from, r.to, r.tid, r.count};
         return 0;
     }
     case LS_REC_NOTE: {
@@ -499,11 +565,13 @@ static int parse(struct parser *ps, struct ls_process **out)
         if (off > len)
             off = len;
     }
+    fix_held(pr);
     ls_py_finish(pr);
     ls_process_index(pr);
     *out = pr;
     return 0;
 bad:
+    fix_held(pr);
     ls_process_free(pr);
     return -1;
 }
