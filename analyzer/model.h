@@ -37,7 +37,9 @@ struct ls_lock_info {
     uint32_t init_stack, first_stack;
 };
 
-/* held points into the process's held_pool: never freed on its own. */
+/* held points into the process's held_pool, or at the edge's own `from`
+ * (one lock held): never freed on its own, and an edge copied elsewhere
+ * must point its held again if it was its from. */
 struct ls_edge {
     uint32_t tid, epoch, from, to, from_stack, to_stack, flags, nheld;
     uint32_t *held;

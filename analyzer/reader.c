@@ -154,6 +154,8 @@ static int parse_deadlock(struct parser *ps, struct ls_process *pr, const unsign
     return 0;
 }
 
+#define HELD_SELF ((uint32_t *)UINTPTR_MAX)
+
 static struct ls_edge *add_edge(struct ls_process *pr, uint32_t tid, uint32_t epoch,
                                 uint32_t from_stack, uint32_t to_stack, uint32_t flags)
 {
@@ -175,23 +177,37 @@ static int parse_edges(struct parser *ps, struct ls_process *pr, const unsigned 
     struct ls_rec_edges r;
     memcpy(&r, p, sizeof r);
     size_t body = n - sizeof r;
-    if (r.nother > 4096 || (size_t)r.nother * sizeof(uint32_t) > body ||
-        r.n > (body - (size_t)r.nother * sizeof(uint32_t)) / sizeof(struct ls_rec_edge_pair))
+    size_t width = r.pair_bytes;
+    if (width != sizeof(struct ls_rec_edge_pair) && width != sizeof(struct ls_rec_edge_pair16))
+        return fail(ps, off, "edges record: pairs of %u bytes", r.pair_bytes);
+    if ((size_t)r.nother * sizeof(uint32_t) > body ||
+        r.n > (body - (size_t)r.nother * sizeof(uint32_t)) / width)
         return fail(ps, off, "edges record: %u held locks and %u edges do not fit in %zu bytes",
                     r.nother, r.n, n);
     const unsigned char *other = p + sizeof r;
     const unsigned char *pairs = other + (size_t)r.nother * sizeof(uint32_t);
-    LS_GROW(pr->held_pool, pr->cap_held_pool,
-            pr->nheld_pool + (size_t)r.n * ((size_t)r.nother + 1) + 1);
+    if (r.nother)
+        LS_GROW(pr->held_pool, pr->cap_held_pool,
+                pr->nheld_pool + (size_t)r.n * ((size_t)r.nother + 1) + 1);
     for (uint32_t i = 0; i < r.n; i++) {
         struct ls_rec_edge_pair ep;
-        memcpy(&ep, pairs + (size_t)i * sizeof ep, sizeof ep);
+        if (width == sizeof ep) {
+            memcpy(&ep, pairs + (size_t)i * sizeof ep, sizeof ep);
+        } else {
+            struct ls_rec_edge_pair16 e16;
+            memcpy(&e16, pairs + (size_t)i * sizeof e16, sizeof e16);
+            ep = (struct ls_rec_edge_pair){e16.from, e16.to};
+        }
         if (ep.from == 0 || ep.to == 0)
             return fail(ps, off, "edges record names lock 0");
         struct ls_edge *e = add_edge(pr, r.tid, r.epoch, r.from_stack, r.to_stack, r.flags);
         e->from = ep.from;
         e->to = ep.to;
         e->nheld = (uint32_t)r.nother + 1;
+        if (!r.nother) {
+            e->held = HELD_SELF; /* {from}: the edge's own from */
+            continue;
+        }
         e->held = (uint32_t *)(uintptr_t)pr->nheld_pool;
         memcpy(pr->held_pool + pr->nheld_pool, other, (size_t)r.nother * sizeof(uint32_t));
         pr->held_pool[pr->nheld_pool + r.nother] = ep.from;
@@ -201,11 +217,14 @@ static int parse_edges(struct parser *ps, struct ls_process *pr, const unsigned 
 }
 
 /* The edges' held sets were read as offsets into the pool, which has
- * stopped growing: make them pointers. */
+ * stopped growing, or as HELD_SELF: make them pointers.  After the edges
+ * stopped moving too: a held set of one lock is the edge's own `from`. */
 static void fix_held(struct ls_process *pr)
 {
-    for (size_t i = 0; i < pr->nedges; i++)
-        pr->edges[i].held = pr->held_pool + (uintptr_t)pr->edges[i].held;
+    for (size_t i = 0; i < pr->nedges; i++) {
+        struct ls_edge *e = &pr->edges[i];
+        e->held = e->held == HELD_SELF ? &e->from : pr->held_pool + (uintptr_t)e->held;
+    }
 }
 
 static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
@@ -506,6 +525,46 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
     }
 }
 
+/* The edges and held-lock ids the file holds, counted from the record
+ * headers (a bad record only makes the count wrong): the arrays are then
+ * allocated once, at their size, not doubled and copied as they fill. */
+static void reserve_edges(struct ls_process *pr, const unsigned char *data, size_t len,
+                          size_t off)
+{
+    size_t nedges = 0, nheld = 0;
+    while (len - off >= sizeof(struct ls_rec_header)) {
+        struct ls_rec_header rh;
+        memcpy(&rh, data + off, sizeof rh);
+        size_t padded = ((size_t)rh.size + LS_TRACE_ALIGN - 1) & ~(size_t)(LS_TRACE_ALIGN - 1);
+        if (rh.type == 0 || rh.size > LS_TRACE_MAX_RECORD ||
+            len - off - sizeof rh < rh.size)
+            break;
+        const unsigned char *p = data + off + sizeof rh;
+        if (rh.type == LS_REC_EDGE && rh.size >= sizeof(struct ls_rec_edge)) {
+            struct ls_rec_edge r;
+            memcpy(&r, p, sizeof r);
+            nedges++;
+            nheld += r.nheld <= 4096 ? r.nheld : 0;
+        } else if (rh.type == LS_REC_EDGES && rh.size >= sizeof(struct ls_rec_edges)) {
+            struct ls_rec_edges r;
+            memcpy(&r, p, sizeof r);
+            size_t fit = rh.size / sizeof(struct ls_rec_edge_pair16);
+            size_t n = r.n < fit ? r.n : fit;
+            nedges += n;
+            nheld += r.nother ? n * ((size_t)r.nother + 1) : 0;
+        }
+        off += sizeof rh + padded;
+        if (off > len)
+            break;
+    }
+    if (nedges) {
+        pr->edges = xmalloc(nedges * sizeof *pr->edges);
+        pr->cap_edges = nedges;
+    }
+    pr->held_pool = xmalloc((nheld + 1) * sizeof *pr->held_pool);
+    pr->cap_held_pool = nheld + 1;
+}
+
 static int parse(struct parser *ps, struct ls_process **out)
 {
     const void *data = ps->data;
@@ -534,6 +593,7 @@ static int parse(struct parser *ps, struct ls_process **out)
     pr->start_ns = h.start_ns;
     pr->exit_status = -1;
     size_t off = h.header_size, next_report = 0;
+    reserve_edges(pr, ps->data, len, off);
     while (off < len) {
         if (off >= next_report) {
             ls_progress(ps->pg, LS_STAGE_PARSE, off, len);
@@ -565,13 +625,12 @@ static int parse(struct parser *ps, struct ls_process **out)
         if (off > len)
             off = len;
     }
-    fix_held(pr);
     ls_py_finish(pr);
+    fix_held(pr);
     ls_process_index(pr);
     *out = pr;
     return 0;
 bad:
-    fix_held(pr);
     ls_process_free(pr);
     return -1;
 }

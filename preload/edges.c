@@ -305,24 +305,34 @@ struct ls_edge_batch {
 static _Atomic(struct ls_edge_batch *) all_batches;
 
 /* Caller holds b->spin.  async: in a signal handler, where the interrupted
- * code may hold the writer's lock: the batch is left if it cannot be had. */
+ * code may hold the writer's lock: the batch is left if it cannot be had.
+ * Ids below 65536 (nearly always) are written in half the space. */
 static void batch_write(struct ls_edge_batch *b, int async)
 {
     if (b->n == 0)
         return;
-    b->hdr.n = b->n;
-    if (async) {
-        uint32_t rest[LS_MAX_HELD + 2 * BATCH_EDGES];
-        size_t no = (size_t)b->hdr.nother * sizeof(uint32_t), ne = (size_t)b->n * sizeof b->e[0];
-        memcpy(rest, b->other, no);
+    uint32_t max = 0;
+    for (uint32_t i = 0; i < b->n; i++)
+        max |= b->e[i].from | b->e[i].to;
+    b->hdr.n = (uint16_t)b->n;
+    b->hdr.pair_bytes = max < 65536 ? 4 : 8;
+    uint32_t rest[LS_MAX_HELD + 2 * BATCH_EDGES];
+    size_t no = (size_t)b->hdr.nother * sizeof(uint32_t);
+    size_t ne = (size_t)b->n * b->hdr.pair_bytes;
+    memcpy(rest, b->other, no);
+    if (b->hdr.pair_bytes == 4) {
+        struct ls_rec_edge_pair16 *q = (struct ls_rec_edge_pair16 *)((char *)rest + no);
+        for (uint32_t i = 0; i < b->n; i++)
+            q[i] = (struct ls_rec_edge_pair16){(uint16_t)b->e[i].from, (uint16_t)b->e[i].to};
+    } else {
         memcpy((char *)rest + no, b->e, ne);
+    }
+    if (async) {
         if (ls_writer_record_try(LS_REC_EDGES, &b->hdr, sizeof b->hdr, rest, no + ne) == 0)
             b->n = 0;
         return;
     }
-    ls_writer_record(LS_REC_EDGES, &b->hdr, sizeof b->hdr, b->other,
-                     (size_t)b->hdr.nother * sizeof(uint32_t), b->e,
-                     (size_t)b->n * sizeof b->e[0]);
+    ls_writer_record(LS_REC_EDGES, &b->hdr, sizeof b->hdr, rest, no + ne, NULL, 0);
     b->n = 0;
 }
 

@@ -217,8 +217,10 @@ struct ls_rec_edge {
 
 /* LS_REC_EDGES: lock-order edges that share one context, the compact form
  * of LS_REC_EDGE.  Thread `tid` (at `epoch`), holding `from` and the nother
- * locks that follow this struct, asked for `to`, for each of the n
- * struct ls_rec_edge_pair that follow them; from_stack, to_stack and flags
+ * locks that follow this struct, asked for `to`, for each of the n pairs
+ * that follow them: struct ls_rec_edge_pair if pair_bytes is 8, struct
+ * ls_rec_edge_pair16 if it is 4 (every id of the batch is below 65536);
+ * from_stack, to_stack and flags
  * are each edge's as in LS_REC_EDGE, and its held set is the nother locks
  * plus `from`.  The shim keeps one lock-order table per process: an edge is
  * written the first time one of at most LS_EDGE_CONTEXTS contexts (thread,
@@ -233,12 +235,18 @@ struct ls_rec_edges {
     uint32_t to_stack;
     uint16_t flags;           /* LS_EDGE_* */
     uint16_t nother;          /* followed by nother uint32_t lock ids */
-    uint32_t n;               /* then n struct ls_rec_edge_pair */
+    uint16_t n;               /* then n pairs */
+    uint16_t pair_bytes;      /* of pair_bytes each: 8 or 4 */
 };
 
 struct ls_rec_edge_pair {
     uint32_t from;
     uint32_t to;
+};
+
+struct ls_rec_edge_pair16 {
+    uint16_t from;
+    uint16_t to;
 };
 
 /* LS_REC_EDGE_MORE: lock-order edge (from, to) was also seen in `count`
