@@ -544,6 +544,9 @@ static void found_cycle(struct search *s)
             return;
         }
         latent = 1;
+        /* an instance not kept might have made it one that can deadlock */
+        for (int i = 0; i < s->len; i++)
+            s->stats->instance_bound |= s->ppath[i]->dropped;
     }
     for (int i = 0; i < s->len; i++)
         s->locks[i] = s->g->nodes[s->path[i]].lock;
