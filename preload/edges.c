@@ -111,7 +111,8 @@ _Static_assert(sizeof(struct pair_slot) == 16, "pair slots are 16 bytes");
 struct pair_table {
     struct pair_slot *s;
     uint32_t bits;
-    _Atomic uint32_t used;
+    /* written at each new pair: off the line every lookup reads */
+    _Alignas(64) _Atomic uint32_t used;
 };
 
 static _Atomic(struct pair_table *) pairs;
@@ -141,7 +142,9 @@ static struct pair_slot *probe(struct pair_table *tb, uint64_t key, uint64_t h, 
 
 static struct pair_table *table_new(uint32_t bits)
 {
-    struct pair_table *tb = ls_arena_alloc(sizeof *tb);
+    struct pair_table *tb = ls_arena_alloc(sizeof *tb + 64);
+    if (tb) /* the arena aligns to 16 only */
+        tb = (struct pair_table *)(((uintptr_t)tb + 63) & ~(uintptr_t)63);
     if (!tb)
         return NULL;
     tb->s = reserve(sizeof(struct pair_slot) << bits);
