@@ -115,29 +115,40 @@ struct pair_table {
     _Alignas(64) _Atomic uint32_t used;
 };
 
-static _Atomic(struct pair_table *) pairs;
+/* Read by every lookup: a line of its own. */
+static _Alignas(64) _Atomic(struct pair_table *) pairs;
 static struct ls_spin grow_spin;
 
-static struct pair_slot *probe(struct pair_table *tb, uint64_t key, uint64_t h, int add)
+/* The pair's slot, or the empty slot where it goes (NULL: neither within
+ * PAIR_PROBES). */
+static struct pair_slot *probe(struct pair_table *tb, uint64_t key, uint64_t h)
 {
     uint32_t mask = (1u << tb->bits) - 1;
     for (uint32_t i = (uint32_t)h & mask, n = 0; n < PAIR_PROBES; i = (i + 1) & mask, n++) {
         struct pair_slot *s = &tb->s[i];
         uint64_t cur = atomic_load_explicit(&s->key, memory_order_acquire);
-        if (cur == key)
+        if (cur == key || cur == 0)
             return s;
-        if (cur == 0) {
-            if (!add)
-                return NULL;
-            if (atomic_compare_exchange_strong(&s->key, &cur, key)) {
-                atomic_fetch_add_explicit(&tb->used, 1, memory_order_relaxed);
-                return s;
-            }
-            if (cur == key)
-                return s;
-        }
     }
     return NULL;
+}
+
+/* Claims empty slot s (from probe) for key: s, or the slot another thread
+ * put key in meanwhile, or NULL (the table is to grow, or s was taken by
+ * another key: probe again). */
+static struct pair_slot *claim(struct pair_table *tb, struct pair_slot *s, uint64_t key)
+{
+    /* The fill count is read only here, when a pair is new: it is written
+     * at every new pair, and a line that every lookup read would move
+     * between the CPUs at each one. */
+    if (atomic_load_explicit(&tb->used, memory_order_relaxed) >= (3u << tb->bits) / 4)
+        return NULL;
+    uint64_t cur = 0;
+    if (atomic_compare_exchange_strong(&s->key, &cur, key)) {
+        atomic_fetch_add_explicit(&tb->used, 1, memory_order_relaxed);
+        return s;
+    }
+    return cur == key ? s : NULL;
 }
 
 static struct pair_table *table_new(uint32_t bits)
@@ -170,8 +181,8 @@ static void grow(struct pair_table *old)
                 uint64_t key = atomic_load(&o->key);
                 if (!key)
                     continue;
-                struct pair_slot *n = probe(tb, key, ls_mix64(key), 1);
-                if (!n)
+                struct pair_slot *n = probe(tb, key, ls_mix64(key));
+                if (!n || (atomic_load(&n->key) != key && !claim(tb, n, key)))
                     continue;
                 for (unsigned k = 0; k < LS_EDGE_CONTEXTS; k++)
                     atomic_store(&n->ctx[k], atomic_load(&o->ctx[k]));
@@ -190,20 +201,21 @@ static void grow(struct pair_table *old)
 static struct pair_slot *pair_slot(uint64_t key)
 {
     uint64_t h = ls_mix64(key);
-    for (int tries = 0; tries < 4; tries++) {
+    for (int tries = 0; tries < 8; tries++) {
         struct pair_table *tb = atomic_load_explicit(&pairs, memory_order_acquire);
-        if (tb && atomic_load_explicit(&tb->used, memory_order_relaxed) <
-                      (3u << tb->bits) / 4) {
-            struct pair_slot *s = probe(tb, key, h, 1);
-            if (s)
+        if (tb) {
+            struct pair_slot *s = probe(tb, key, h);
+            if (s && atomic_load_explicit(&s->key, memory_order_acquire) == key)
                 return s;
-        } else if (tb) {
-            struct pair_slot *s = probe(tb, key, h, 0);
-            if (s)
+            if (s && (s = claim(tb, s, key)) != NULL)
                 return s;
+            if (s == NULL && atomic_load_explicit(&tb->used, memory_order_relaxed) <
+                                 (3u << tb->bits) / 4 &&
+                tries < 4)
+                continue; /* lost the slot to another key: probe again */
+            if (tb->bits >= MAX_BITS)
+                return NULL;
         }
-        if (tb && tb->bits >= MAX_BITS)
-            return tb ? probe(tb, key, h, 0) : NULL;
         grow(tb);
     }
     return NULL;
