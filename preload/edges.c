@@ -314,10 +314,16 @@ struct ls_edge_batch {
     uint32_t other[LS_MAX_HELD];
     struct ls_rec_edge_pair e[BATCH_EDGES];
     struct stack_memo memo[2];
+    uint32_t stamp;           /* batch_writes when its first edge came */
     struct ls_edge_batch *next; /* every batch, for the flushes */
 };
 
-static _Atomic(struct ls_edge_batch *) all_batches;
+/* Batches written so far: a batch that another thread's writes have left
+ * behind for a while is written by that thread (below), so that an edge
+ * of a thread that stopped making new ones still reaches the file with
+ * the records after it, as when every edge was written at once. */
+static _Atomic uint32_t batch_writes;
+#define STALE_WRITES 8
 
 /* Caller holds b->spin.  async: in a signal handler, where the interrupted
  * code may hold the writer's lock: the batch is left if it cannot be had.
@@ -349,6 +355,26 @@ static void batch_write(struct ls_edge_batch *b, int async)
     }
     ls_writer_record(LS_REC_EDGES, &b->hdr, sizeof b->hdr, rest, no + ne, NULL, 0);
     b->n = 0;
+    atomic_fetch_add_explicit(&batch_writes, 1, memory_order_relaxed);
+}
+
+static _Atomic(struct ls_edge_batch *) all_batches;
+
+/* Writes the batches other threads left alone for STALE_WRITES of the
+ * process's batch writes (those that can be had at once).  Caller holds
+ * own->spin: the others are only tried. */
+static void write_stale(struct ls_edge_batch *own)
+{
+    uint32_t now = atomic_load_explicit(&batch_writes, memory_order_relaxed);
+    for (struct ls_edge_batch *b = atomic_load(&all_batches); b; b = b->next) {
+        if (b == own || !__atomic_load_n(&b->n, __ATOMIC_RELAXED) ||
+            now - __atomic_load_n(&b->stamp, __ATOMIC_RELAXED) < STALE_WRITES ||
+            !ls_spin_trylock(&b->spin))
+            continue;
+        if (b->n && now - b->stamp >= STALE_WRITES)
+            batch_write(b, 0);
+        ls_spin_unlock(&b->spin);
+    }
 }
 
 static struct ls_edge_batch *batch_of(struct ls_thread *t)
@@ -400,10 +426,13 @@ void ls_edge_batch_add(struct ls_thread *t, uint32_t from, uint32_t to, uint32_t
                                        .from_stack = from_stack, .to_stack = to_stack,
                                        .flags = (uint16_t)flags, .nother = (uint16_t)nother};
         memcpy(b->other, other, nother * sizeof *other);
+        b->stamp = atomic_load_explicit(&batch_writes, memory_order_relaxed);
     }
     b->e[b->n++] = (struct ls_rec_edge_pair){from, to};
-    if (b->n == BATCH_EDGES)
+    if (b->n == BATCH_EDGES) {
         batch_write(b, 0);
+        write_stale(b);
+    }
     ls_spin_unlock(&b->spin);
 }
 
