@@ -15,40 +15,72 @@
 #define MAX_INSTANCES 256
 #define MAX_ALWAYS 8
 
+#define NIL UINT32_MAX
+
+/* One (from, to) pair of locks.  Its instances are a chain, in the order
+ * added, through the graph's next[]; the pairs live in one array. */
 struct pair {
-    uint64_t key;             /* from index << 32 | to index */
-    int from, to;
-    const struct ls_edge **inst;
-    size_t n, cap;
-    int dropped;              /* more instances than MAX_INSTANCES were seen */
-    /* locks held by every instance: a cycle whose pairs all share one is
-     * dismissed without trying instance combinations */
-    uint32_t always[MAX_ALWAYS];
-    int nalways;
-    UT_hash_handle hh;
+    int from, to;             /* node indexes */
+    uint32_t head, tail;      /* first and last instance, NIL if none */
+    /* locks held by every instance (always_off: in the graph's always
+     * pool): a cycle whose pairs all share one is dismissed without trying
+     * instance combinations */
+    uint32_t always_off;
+    uint16_t n;               /* instances kept (at most MAX_INSTANCES) */
+    uint8_t nalways;
+    uint8_t dropped;          /* more instances than are kept were seen (here, or by the
+                                 recording: ls_graph_edge_more) */
 };
 
 struct node {
     uint32_t lock;
     int writer_queued;        /* a writer-preferring rwlock writers wait for */
-    struct pair **out;
-    size_t nout, cap;
+    struct pair **out;        /* into the graph's outs, once finished */
+    size_t nout;
     /* Tarjan */
     int index, low, on_stack, comp;
 };
 
-struct node_entry {
-    uint32_t lock;
-    int idx;
-    UT_hash_handle hh;
+/* Open addressing, slots hold index + 1 (0: empty). */
+struct index {
+    uint32_t *slot;
+    uint32_t mask, used;
 };
 
 struct ls_graph {
     struct node *nodes;
     size_t n, cap;
-    struct node_entry *map;
+    struct index node_index;  /* lock id -> node */
     struct pair *pairs;
+    size_t npairs, cap_pairs;
+    struct index pair_index;  /* (from, to) -> pair */
+    /* the instances: base[i] (ls_graph_add_edges) or ptrs[i] */
+    const struct ls_edge *base;
+    const struct ls_edge **ptrs;
+    uint32_t *next;           /* instance chains */
+    size_t ninst, cap_inst;
+    uint32_t *always;
+    size_t nalways_pool, cap_always;
+    struct pair **outs;       /* the nodes' out lists, built by finish() */
 };
+
+static inline const struct ls_edge *inst_at(const struct ls_graph *g, uint32_t i)
+{
+    return g->base ? &g->base[i] : g->ptrs[i];
+}
+
+static inline const uint32_t *always_of(const struct ls_graph *g, const struct pair *p)
+{
+    return g->always + p->always_off;
+}
+
+static inline uint32_t mix32(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return (uint32_t)x;
+}
 
 struct ls_graph *ls_graph_new(void)
 {
@@ -59,20 +91,14 @@ void ls_graph_free(struct ls_graph *g)
 {
     if (!g)
         return;
-    struct node_entry *e, *te;
-    HASH_ITER(hh, g->map, e, te) {
-        HASH_DEL(g->map, e);
-        free(e);
-    }
-    struct pair *p, *tp;
-    HASH_ITER(hh, g->pairs, p, tp) {
-        HASH_DEL(g->pairs, p);
-        free(p->inst);
-        free(p);
-    }
-    for (size_t i = 0; i < g->n; i++)
-        free(g->nodes[i].out);
     free(g->nodes);
+    free(g->node_index.slot);
+    free(g->pairs);
+    free(g->pair_index.slot);
+    free(g->ptrs);
+    free(g->next);
+    free(g->always);
+    free(g->outs);
     free(g);
 }
 
@@ -81,36 +107,77 @@ size_t ls_graph_nodes(const struct ls_graph *g)
     return g->n;
 }
 
+static uint64_t node_key(const struct ls_graph *g, uint32_t v)
+{
+    return g->nodes[v].lock;
+}
+
+static uint64_t pair_key(const struct ls_graph *g, uint32_t v)
+{
+    return ((uint64_t)(uint32_t)g->pairs[v].from << 32) | (uint32_t)g->pairs[v].to;
+}
+
+/* The slot of key in ix (its value, or the empty slot where it goes). */
+static uint32_t *index_slot(const struct ls_graph *g, const struct index *ix, uint64_t key,
+                            uint64_t (*key_of)(const struct ls_graph *, uint32_t))
+{
+    for (uint32_t i = mix32(key) & ix->mask;; i = (i + 1) & ix->mask) {
+        uint32_t v = ix->slot[i];
+        if (v == 0 || key_of(g, v - 1) == key)
+            return &ix->slot[i];
+    }
+}
+
+/* Room for one more entry (at most half full). */
+static void index_reserve(const struct ls_graph *g, struct index *ix,
+                          uint64_t (*key_of)(const struct ls_graph *, uint32_t))
+{
+    if (ix->slot && (ix->used + 1) * 2 <= ix->mask + 1)
+        return;
+    struct index old = *ix;
+    uint32_t size = old.slot ? (old.mask + 1) * 2 : 1024;
+    ix->slot = xcalloc(size, sizeof *ix->slot);
+    ix->mask = size - 1;
+    for (uint32_t i = 0; old.slot && i <= old.mask; i++)
+        if (old.slot[i])
+            *index_slot(g, ix, key_of(g, old.slot[i] - 1), key_of) = old.slot[i];
+    free(old.slot);
+}
+
+static int node_find(const struct ls_graph *g, uint32_t lock)
+{
+    if (!g->node_index.slot)
+        return -1;
+    uint32_t v = *index_slot(g, &g->node_index, lock, node_key);
+    return v ? (int)v - 1 : -1;
+}
+
 static int node_of(struct ls_graph *g, uint32_t lock)
 {
-    struct node_entry *e;
-    HASH_FIND(hh, g->map, &lock, sizeof lock, e);
-    if (e)
-        return e->idx;
+    int v = node_find(g, lock);
+    if (v >= 0)
+        return v;
+    index_reserve(g, &g->node_index, node_key);
     LS_GROW(g->nodes, g->cap, g->n + 1);
     struct node *nd = &g->nodes[g->n];
     memset(nd, 0, sizeof *nd);
     nd->lock = lock;
-    e = xmalloc(sizeof *e);
-    e->lock = lock;
-    e->idx = (int)g->n;
-    HASH_ADD(hh, g->map, lock, sizeof e->lock, e);
+    *index_slot(g, &g->node_index, lock, node_key) = (uint32_t)g->n + 1;
+    g->node_index.used++;
     return (int)g->n++;
 }
 
 void ls_graph_writer_queued(struct ls_graph *g, uint32_t lock)
 {
-    struct node_entry *e;
-    HASH_FIND(hh, g->map, &lock, sizeof lock, e);
-    if (e)
-        g->nodes[e->idx].writer_queued = 1;
+    int v = node_find(g, lock);
+    if (v >= 0)
+        g->nodes[v].writer_queued = 1;
 }
 
 static int lock_writer_queued(struct ls_graph *g, uint32_t lock)
 {
-    struct node_entry *e;
-    HASH_FIND(hh, g->map, &lock, sizeof lock, e);
-    return e && g->nodes[e->idx].writer_queued;
+    int v = node_find(g, lock);
+    return v >= 0 && g->nodes[v].writer_queued;
 }
 
 static int contains(const uint32_t *a, uint32_t n, uint32_t x)
@@ -121,39 +188,126 @@ static int contains(const uint32_t *a, uint32_t n, uint32_t x)
     return 0;
 }
 
-void ls_graph_add_edge(struct ls_graph *g, const struct ls_edge *e)
+static struct pair *pair_find(const struct ls_graph *g, int a, int b)
 {
+    if (!g->pair_index.slot)
+        return NULL;
+    uint64_t key = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;
+    uint32_t v = *index_slot(g, &g->pair_index, key, pair_key);
+    return v ? &g->pairs[v - 1] : NULL;
+}
+
+static struct pair *pair_of(struct ls_graph *g, int a, int b)
+{
+    struct pair *p = pair_find(g, a, b);
+    if (p)
+        return p;
+    free(g->outs); /* the out lists are built again */
+    g->outs = NULL;
+    index_reserve(g, &g->pair_index, pair_key);
+    LS_GROW(g->pairs, g->cap_pairs, g->npairs + 1);
+    p = &g->pairs[g->npairs];
+    *p = (struct pair){.from = a, .to = b, .head = NIL, .tail = NIL};
+    uint64_t key = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;
+    *index_slot(g, &g->pair_index, key, pair_key) = (uint32_t)g->npairs + 1;
+    g->pair_index.used++;
+    g->npairs++;
+    return p;
+}
+
+/* Adds instance i (inst_at(g, i) is set) to its pair. */
+static void add_instance(struct ls_graph *g, uint32_t i)
+{
+    const struct ls_edge *e = inst_at(g, i);
+    g->next[i] = NIL;
     if (e->from == e->to)
         return;
     int a = node_of(g, e->from), b = node_of(g, e->to);
-    uint64_t key = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;
-    struct pair *p;
-    HASH_FIND(hh, g->pairs, &key, sizeof key, p);
-    if (!p) {
-        p = xcalloc(1, sizeof *p);
-        p->key = key;
-        p->from = a;
-        p->to = b;
-        HASH_ADD(hh, g->pairs, key, sizeof p->key, p);
-        struct node *nd = &g->nodes[a];
-        LS_GROW(nd->out, nd->cap, nd->nout + 1);
-        nd->out[nd->nout++] = p;
-    }
-    if (p->n == 0) {
-        for (uint32_t i = 0; i < e->nheld && p->nalways < MAX_ALWAYS; i++)
-            p->always[p->nalways++] = e->held[i];
+    struct pair *p = pair_of(g, a, b);
+    if (p->head == NIL && !p->dropped) {
+        p->always_off = (uint32_t)g->nalways_pool;
+        uint32_t k = e->nheld < MAX_ALWAYS ? e->nheld : MAX_ALWAYS;
+        if (k) {
+            LS_GROW(g->always, g->cap_always, g->nalways_pool + k);
+            memcpy(g->always + g->nalways_pool, e->held, k * sizeof(uint32_t));
+            g->nalways_pool += k;
+        }
+        p->nalways = (uint8_t)k;
     } else {
+        uint32_t *al = g->always + p->always_off;
         int k = 0;
-        for (int i = 0; i < p->nalways; i++)
-            if (contains(e->held, e->nheld, p->always[i]))
-                p->always[k++] = p->always[i];
-        p->nalways = k;
+        for (int j = 0; j < p->nalways; j++)
+            if (contains(e->held, e->nheld, al[j]))
+                al[k++] = al[j];
+        p->nalways = (uint8_t)k;
     }
     if (p->n < MAX_INSTANCES) {
-        LS_GROW(p->inst, p->cap, p->n + 1);
-        p->inst[p->n++] = e;
+        if (p->tail == NIL)
+            p->head = i;
+        else
+            g->next[p->tail] = i;
+        p->tail = i;
+        p->n++;
     } else {
         p->dropped = 1;
+    }
+}
+
+void ls_graph_add_edge(struct ls_graph *g, const struct ls_edge *e)
+{
+    if (g->base)
+        BUG("ls_graph_add_edge after ls_graph_add_edges");
+    LS_GROW(g->ptrs, g->cap_inst, g->ninst + 1);
+    g->next = xrealloc(g->next, g->cap_inst * sizeof *g->next);
+    g->ptrs[g->ninst] = e;
+    add_instance(g, (uint32_t)g->ninst++);
+}
+
+void ls_graph_add_edges(struct ls_graph *g, const struct ls_edge *edges, size_t n,
+                        const struct ls_progress *pg)
+{
+    if (g->ninst || n >= NIL) {
+        for (size_t i = 0; i < n; i++)
+            ls_graph_add_edge(g, &edges[i]);
+        return;
+    }
+    g->base = edges;
+    g->next = xmalloc((n + 1) * sizeof *g->next);
+    g->ninst = n;
+    for (size_t i = 0; i < n; i++) {
+        if (i % 65536 == 0)
+            ls_progress(pg, LS_STAGE_LOCK_GRAPH, i, n);
+        add_instance(g, (uint32_t)i);
+    }
+}
+
+void ls_graph_edge_more(struct ls_graph *g, uint32_t from, uint32_t to)
+{
+    int a = node_find(g, from), b = node_find(g, to);
+    struct pair *p = a >= 0 && b >= 0 ? pair_find(g, a, b) : NULL;
+    if (p)
+        p->dropped = 1;
+}
+
+/* The nodes' out lists, once the pairs stopped moving. */
+static void finish(struct ls_graph *g)
+{
+    if (g->outs || !g->npairs)
+        return;
+    g->outs = xmalloc(g->npairs * sizeof *g->outs);
+    for (size_t v = 0; v < g->n; v++)
+        g->nodes[v].nout = 0;
+    for (size_t i = 0; i < g->npairs; i++)
+        g->nodes[g->pairs[i].from].nout++;
+    size_t off = 0;
+    for (size_t v = 0; v < g->n; v++) {
+        g->nodes[v].out = g->outs + off;
+        off += g->nodes[v].nout;
+        g->nodes[v].nout = 0;
+    }
+    for (size_t i = 0; i < g->npairs; i++) {
+        struct node *nd = &g->nodes[g->pairs[i].from];
+        nd->out[nd->nout++] = &g->pairs[i];
     }
 }
 
@@ -288,8 +442,8 @@ static int assign(struct search *s, int k, int strict)
     if (k == s->len)
         return !shared_hand_off(s->g, s->chosen[s->len - 1], s->chosen[0]);
     struct pair *p = s->ppath[k];
-    for (size_t i = 0; i < p->n; i++) {
-        const struct ls_edge *e = p->inst[i];
+    for (uint32_t i = p->head; i != NIL; i = s->g->next[i]) {
+        const struct ls_edge *e = inst_at(s->g, i);
         /* A timed acquisition gives up by itself: it cannot hold a
          * deadlock together for good. */
         if (e->flags & LS_EDGE_TIMED)
@@ -318,7 +472,8 @@ static int always_gated(const struct search *s)
         const struct pair *pa = s->ppath[a];
         for (int i = 0; i < pa->nalways; i++)
             for (int b = a + 1; b < s->len; b++)
-                if (contains(s->ppath[b]->always, (uint32_t)s->ppath[b]->nalways, pa->always[i]))
+                if (contains(always_of(s->g, s->ppath[b]), s->ppath[b]->nalways,
+                             always_of(s->g, pa)[i]))
                     return 1;
     }
     return 0;
@@ -389,6 +544,9 @@ static void found_cycle(struct search *s)
             return;
         }
         latent = 1;
+        /* an instance not kept might have made it one that can deadlock */
+        for (int i = 0; i < s->len; i++)
+            s->stats->instance_bound |= s->ppath[i]->dropped;
     }
     for (int i = 0; i < s->len; i++)
         s->locks[i] = s->g->nodes[s->path[i]].lock;
@@ -407,7 +565,7 @@ static int gated_with_path(const struct search *s, const struct pair *p, int upt
     for (int j = 0; j < upto; j++) {
         const struct pair *q = s->ppath[j];
         for (int i = 0; i < p->nalways; i++)
-            if (contains(q->always, (uint32_t)q->nalways, p->always[i]))
+            if (contains(always_of(s->g, q), q->nalways, always_of(s->g, p)[i]))
                 return 1;
     }
     return 0;
@@ -467,6 +625,7 @@ void ls_graph_cycles(struct ls_graph *g, struct ls_hb *hb, int max_len, ls_cycle
         max_len = LS_MAX_CYCLE_LEN;
     if (g->n < 2 || max_len < 2)
         return;
+    finish(g);
     components(g);
     /* Components with a single lock hold no cycle. */
     size_t *size = xcalloc(g->n, sizeof *size);
@@ -681,8 +840,8 @@ static void summarize_order(struct ls_graph *g, struct ls_process *p, struct ls_
 {
     struct label_entry *cache = NULL;
     size_t cap = 0;
-    struct pair *q, *tq;
-    HASH_ITER(hh, g->pairs, q, tq) {
+    for (size_t pi = 0; pi < g->npairs; pi++) {
+        const struct pair *q = &g->pairs[pi];
         if (fp->norder == LS_MAX_ORDER_PAIRS) {
             fp->order_truncated = 1;
             break;
@@ -692,9 +851,9 @@ static void summarize_order(struct ls_graph *g, struct ls_process *p, struct ls_
         o->from = xstrdup(label_of(&cache, p, g->nodes[q->from].lock));
         o->to = xstrdup(label_of(&cache, p, g->nodes[q->to].lock));
         o->instances = q->n;
-        for (size_t i = 0; i < q->n; i++) {
-            o->from_read |= (q->inst[i]->flags & LS_EDGE_FROM_READ) != 0;
-            o->to_read |= (q->inst[i]->flags & LS_EDGE_TO_READ) != 0;
+        for (uint32_t i = q->head; i != NIL; i = g->next[i]) {
+            o->from_read |= (inst_at(g, i)->flags & LS_EDGE_FROM_READ) != 0;
+            o->to_read |= (inst_at(g, i)->flags & LS_EDGE_TO_READ) != 0;
         }
     }
     struct label_entry *e, *te;
@@ -730,9 +889,10 @@ static char *bounds_reached(const struct ls_graph_stats *st)
                        "most each): it may have been dismissed wrongly",
                   sb.len ? "; " : "", ASSIGN_STEP_BUDGET);
     if (st->instance_bound)
-        sb_printf(&sb, "%sonly the first %d instances of a lock-order edge are kept: a cycle "
-                       "through a later one only may be missing",
-                  sb.len ? "; " : "", MAX_INSTANCES);
+        sb_printf(&sb, "%snot every instance of a lock-order edge was kept (the recording keeps "
+                       "%u contexts of each, the analysis %d instances): a cycle through one "
+                       "not kept may be missing",
+                  sb.len ? "; " : "", LS_EDGE_CONTEXTS, MAX_INSTANCES);
     if (!sb.len) {
         sb_free(&sb);
         return NULL;
@@ -758,13 +918,11 @@ size_t ls_check_lock_order(struct ls_process *p, size_t proc_index, struct ls_re
                            const struct ls_progress *pg)
 {
     struct ls_graph *g = ls_graph_new();
-    for (size_t i = 0; i < p->nedges; i++) {
-        if (i % 4096 == 0)
-            ls_progress(pg, LS_STAGE_LOCK_GRAPH, i, p->nedges);
-        ls_graph_add_edge(g, &p->edges[i]);
-    }
+    ls_graph_add_edges(g, p->edges, p->nedges, pg);
     for (size_t i = 0; i < p->nwriter_queued; i++)
         ls_graph_writer_queued(g, p->writer_queued[i]);
+    for (size_t i = 0; i < p->nedge_more; i++)
+        ls_graph_edge_more(g, p->edge_more[i].from, p->edge_more[i].to);
     ls_progress(pg, LS_STAGE_CYCLES, 0, 0);
     struct ls_hb *hb = ls_hb_new(p);
     struct check_ctx ctx = {p, proc_index, r, 0, 0};

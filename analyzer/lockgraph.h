@@ -71,10 +71,16 @@ struct ls_graph *ls_graph_new(void);
 void ls_graph_free(struct ls_graph *g);
 /* The graph keeps a pointer to e: it must outlive the graph. */
 void ls_graph_add_edge(struct ls_graph *g, const struct ls_edge *e);
+/* Adds edges[0..n-1] (kept by pointer too), into a graph that has none
+ * yet: cheaper than one by one.  pg (may be NULL) hears the progress. */
+void ls_graph_add_edges(struct ls_graph *g, const struct ls_edge *edges, size_t n,
+                        const struct ls_progress *pg);
 size_t ls_graph_nodes(const struct ls_graph *g);
 /* lock (a node already added) is a writer-preferring rwlock that writers
  * ask for with blocking calls: read-to-read hand-offs on it can block. */
 void ls_graph_writer_queued(struct ls_graph *g, uint32_t lock);
+/* The recording saw edge from -> to in more contexts than it kept. */
+void ls_graph_edge_more(struct ls_graph *g, uint32_t from, uint32_t to);
 
 typedef void (*ls_cycle_fn)(const struct ls_cycle *c, void *arg);
 /* Calls fn for every cycle that can deadlock, or is latent.  2 <= max_len

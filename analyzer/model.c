@@ -158,8 +158,8 @@ void ls_process_free(struct ls_process *p)
         free(p->stacks[i].ips);
     for (size_t i = 0; i < p->nthreads; i++)
         free(p->threads[i].name);
-    for (size_t i = 0; i < p->nedges; i++)
-        free(p->edges[i].held);
+    free(p->held_pool);
+    free(p->edge_more);
     for (size_t i = 0; i < p->nnotes; i++)
         free(p->notes[i].msg);
     for (size_t i = 0; i < p->ndeadlocks; i++) {

@@ -37,9 +37,18 @@ struct ls_lock_info {
     uint32_t init_stack, first_stack;
 };
 
+/* held points into the process's held_pool, or at the edge's own `from`
+ * (one lock held): never freed on its own, and an edge copied elsewhere
+ * must point its held again if it was its from. */
 struct ls_edge {
     uint32_t tid, epoch, from, to, from_stack, to_stack, flags, nheld;
     uint32_t *held;
+};
+
+/* A lock-order pair the shim saw in more contexts than it recorded
+ * (LS_REC_EDGE_MORE). */
+struct ls_edge_more {
+    uint32_t from, to, tid, count;
 };
 
 struct ls_module_rec {
@@ -133,6 +142,10 @@ struct ls_process {
     size_t nlocks, cap_locks;
     struct ls_edge *edges;
     size_t nedges, cap_edges;
+    uint32_t *held_pool;      /* the edges' held sets, back to back */
+    size_t nheld_pool, cap_held_pool;
+    struct ls_edge_more *edge_more;
+    size_t nedge_more, cap_edge_more;
     struct ls_note *notes;
     size_t nnotes, cap_notes;
     struct ls_deadlock *deadlocks;

@@ -187,10 +187,8 @@ void ls_py_finish(struct ls_process *p)
     size_t k = 0;
     for (size_t i = 0; i < p->nedges; i++) {
         struct ls_edge *e = &p->edges[i];
-        if (is_signal(p, e->from) || is_signal(p, e->to)) {
-            free(e->held);
+        if (is_signal(p, e->from) || is_signal(p, e->to))
             continue;
-        }
         p->edges[k++] = *e;
     }
     p->nedges = k;

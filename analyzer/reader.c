@@ -51,6 +51,8 @@ static const char *type_name(uint16_t t)
     case LS_REC_JOIN: return "join";
     case LS_REC_LOCK: return "lock";
     case LS_REC_EDGE: return "edge";
+    case LS_REC_EDGES: return "edges";
+    case LS_REC_EDGE_MORE: return "edge-more";
     case LS_REC_NOTE: return "note";
     case LS_REC_END: return "end";
     case LS_REC_DEADLOCK: return "deadlock";
@@ -156,6 +158,79 @@ static int parse_deadlock(struct parser *ps, struct ls_process *pr, const unsign
     return 0;
 }
 
+#define HELD_SELF ((uint32_t *)UINTPTR_MAX)
+
+static struct ls_edge *add_edge(struct ls_process *pr, uint32_t tid, uint32_t epoch,
+                                uint32_t from_stack, uint32_t to_stack, uint32_t flags)
+{
+    LS_GROW(pr->edges, pr->cap_edges, pr->nedges + 1);
+    struct ls_edge *e = &pr->edges[pr->nedges++];
+    e->tid = tid;
+    e->epoch = epoch;
+    e->from_stack = from_stack;
+    e->to_stack = to_stack;
+    e->flags = flags;
+    return e;
+}
+
+/* LS_REC_EDGES: n edges of one context; each one's held set is the other
+ * locks and its own `from`, in the pool. */
+static int parse_edges(struct parser *ps, struct ls_process *pr, const unsigned char *p, size_t n,
+                       size_t off)
+{
+    struct ls_rec_edges r;
+    memcpy(&r, p, sizeof r);
+    size_t body = n - sizeof r;
+    size_t width = r.pair_bytes;
+    if (width != sizeof(struct ls_rec_edge_pair) && width != sizeof(struct ls_rec_edge_pair16))
+        return fail(ps, off, "edges record: pairs of %u bytes", r.pair_bytes);
+    if ((size_t)r.nother * sizeof(uint32_t) > body ||
+        r.n > (body - (size_t)r.nother * sizeof(uint32_t)) / width)
+        return fail(ps, off, "edges record: %u held locks and %u edges do not fit in %zu bytes",
+                    r.nother, r.n, n);
+    const unsigned char *other = p + sizeof r;
+    const unsigned char *pairs = other + (size_t)r.nother * sizeof(uint32_t);
+    if (r.nother)
+        LS_GROW(pr->held_pool, pr->cap_held_pool,
+                pr->nheld_pool + (size_t)r.n * ((size_t)r.nother + 1) + 1);
+    for (uint32_t i = 0; i < r.n; i++) {
+        struct ls_rec_edge_pair ep;
+        if (width == sizeof ep) {
+            memcpy(&ep, pairs + (size_t)i * sizeof ep, sizeof ep);
+        } else {
+            struct ls_rec_edge_pair16 e16;
+            memcpy(&e16, pairs + (size_t)i * sizeof e16, sizeof e16);
+            ep = (struct ls_rec_edge_pair){e16.from, e16.to};
+        }
+        if (ep.from == 0 || ep.to == 0)
+            return fail(ps, off, "edges record names lock 0");
+        struct ls_edge *e = add_edge(pr, r.tid, r.epoch, r.from_stack, r.to_stack, r.flags);
+        e->from = ep.from;
+        e->to = ep.to;
+        e->nheld = (uint32_t)r.nother + 1;
+        if (!r.nother) {
+            e->held = HELD_SELF; /* {from}: the edge's own from */
+            continue;
+        }
+        e->held = (uint32_t *)(uintptr_t)pr->nheld_pool;
+        memcpy(pr->held_pool + pr->nheld_pool, other, (size_t)r.nother * sizeof(uint32_t));
+        pr->held_pool[pr->nheld_pool + r.nother] = ep.from;
+        pr->nheld_pool += (size_t)r.nother + 1;
+    }
+    return 0;
+}
+
+/* The edges' held sets were read as offsets into the pool, which has
+ * stopped growing, or as HELD_SELF: make them pointers.  After the edges
+ * stopped moving too: a held set of one lock is the edge's own `from`. */
+static void fix_held(struct ls_process *pr)
+{
+    for (size_t i = 0; i < pr->nedges; i++) {
+        struct ls_edge *e = &pr->edges[i];
+        e->held = e->held == HELD_SELF ? &e->from : pr->held_pool + (uintptr_t)e->held;
+    }
+}
+
 static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
                         const unsigned char *p, size_t n, size_t off)
 {
@@ -180,6 +255,8 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         [LS_REC_WRITER_QUEUE] = sizeof(struct ls_rec_writer_queue),
         [LS_REC_EXEC] = sizeof(struct ls_rec_exec),
         [LS_REC_SYNC_RACE] = sizeof(struct ls_rec_sync_race),
+        [LS_REC_EDGES] = sizeof(struct ls_rec_edges),
+        [LS_REC_EDGE_MORE] = sizeof(struct ls_rec_edge_more),
     };
     if (type < sizeof min_size / sizeof min_size[0] && n < min_size[type])
         return fail(ps, off, "%s record of %zu bytes is shorter than %zu", type_name(type), n,
@@ -277,18 +354,26 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
                         n);
         if (r.from == 0 || r.to == 0)
             return fail(ps, off, "edge record names lock 0");
-        LS_GROW(pr->edges, pr->cap_edges, pr->nedges + 1);
-        struct ls_edge *e = &pr->edges[pr->nedges++];
-        e->tid = r.tid;
-        e->epoch = r.epoch;
+        struct ls_edge *e = add_edge(pr, r.tid, r.epoch, r.from_stack, r.to_stack, r.flags);
         e->from = r.from;
         e->to = r.to;
-        e->from_stack = r.from_stack;
-        e->to_stack = r.to_stack;
-        e->flags = r.flags;
         e->nheld = r.nheld;
-        e->held = xmalloc(r.nheld * sizeof(uint32_t) + 1);
-        memcpy(e->held, p + sizeof r, r.nheld * sizeof(uint32_t));
+        LS_GROW(pr->held_pool, pr->cap_held_pool, pr->nheld_pool + r.nheld + 1);
+        /* An offset until the pool stops moving (fix_held). */
+        e->held = (uint32_t *)(uintptr_t)pr->nheld_pool;
+        memcpy(pr->held_pool + pr->nheld_pool, p + sizeof r, r.nheld * sizeof(uint32_t));
+        pr->nheld_pool += r.nheld;
+        return 0;
+    }
+    case LS_REC_EDGES:
+        return parse_edges(ps, pr, p, n, off);
+    case LS_REC_EDGE_MORE: {
+        struct ls_rec_edge_more r;
+        memcpy(&r, p, sizeof r);
+        if (r.from == 0 || r.to == 0)
+            return fail(ps, off, "edge-more record names lock 0");
+        LS_GROW(pr->edge_more, pr->cap_edge_more, pr->nedge_more + 1);
+        pr->edge_more[pr->nedge_more++] = (struct ls_edge_more){r.from, r.to, r.tid, r.count};
         return 0;
     }
     case LS_REC_NOTE: {
@@ -453,6 +538,46 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
     }
 }
 
+/* The edges and held-lock ids the file holds, counted from the record
+ * headers (a bad record only makes the count wrong): the arrays are then
+ * allocated once, at their size, not doubled and copied as they fill. */
+static void reserve_edges(struct ls_process *pr, const unsigned char *data, size_t len,
+                          size_t off)
+{
+    size_t nedges = 0, nheld = 0;
+    while (len - off >= sizeof(struct ls_rec_header)) {
+        struct ls_rec_header rh;
+        memcpy(&rh, data + off, sizeof rh);
+        size_t padded = ((size_t)rh.size + LS_TRACE_ALIGN - 1) & ~(size_t)(LS_TRACE_ALIGN - 1);
+        if (rh.type == 0 || rh.size > LS_TRACE_MAX_RECORD ||
+            len - off - sizeof rh < rh.size)
+            break;
+        const unsigned char *p = data + off + sizeof rh;
+        if (rh.type == LS_REC_EDGE && rh.size >= sizeof(struct ls_rec_edge)) {
+            struct ls_rec_edge r;
+            memcpy(&r, p, sizeof r);
+            nedges++;
+            nheld += r.nheld <= 4096 ? r.nheld : 0;
+        } else if (rh.type == LS_REC_EDGES && rh.size >= sizeof(struct ls_rec_edges)) {
+            struct ls_rec_edges r;
+            memcpy(&r, p, sizeof r);
+            size_t fit = rh.size / sizeof(struct ls_rec_edge_pair16);
+            size_t n = r.n < fit ? r.n : fit;
+            nedges += n;
+            nheld += r.nother ? n * ((size_t)r.nother + 1) : 0;
+        }
+        off += sizeof rh + padded;
+        if (off > len)
+            break;
+    }
+    if (nedges) {
+        pr->edges = xmalloc(nedges * sizeof *pr->edges);
+        pr->cap_edges = nedges;
+    }
+    pr->held_pool = xmalloc((nheld + 1) * sizeof *pr->held_pool);
+    pr->cap_held_pool = nheld + 1;
+}
+
 static int parse(struct parser *ps, struct ls_process **out)
 {
     const void *data = ps->data;
@@ -481,6 +606,7 @@ static int parse(struct parser *ps, struct ls_process **out)
     pr->start_ns = h.start_ns;
     pr->exit_status = -1;
     size_t off = h.header_size, next_report = 0;
+    reserve_edges(pr, ps->data, len, off);
     while (off < len) {
         if (off >= next_report) {
             ls_progress(ps->pg, LS_STAGE_PARSE, off, len);
@@ -513,6 +639,7 @@ static int parse(struct parser *ps, struct ls_process **out)
             off = len;
     }
     ls_py_finish(pr);
+    fix_held(pr);
     ls_process_index(pr);
     *out = pr;
     return 0;

@@ -3,12 +3,15 @@
  *
  * Hot path (an acquisition whose edges this thread has seen before): a
  * per-thread direct-mapped lookup of the lock, a scan of the held stack for
- * recursion, one probe of the per-thread edge set per held lock, a push.
- * No syscall, no malloc, no unwinding, no shared writes.  Everything else
- * (a new lock, a new edge) takes the slow path, which unwinds, interns the
- * stacks and writes records.
+ * recursion, one probe of the per-thread edge cache per held lock, a push.
+ * No syscall, no malloc, no unwinding, no shared writes.  An edge the
+ * cache misses is looked up in the process's lock-order table (edges.c):
+ * atomic loads, no lock, no syscall.  Only an edge new to the process (a
+ * new lock, a new pair or context) takes the slow path, which unwinds,
+ * interns the stacks and writes records.
  */
 #define _GNU_SOURCE
+#include "edges.h"
 #include "hot.h"
 
 #include <errno.h>
@@ -212,8 +215,11 @@ void ls_locks_after_fork_child(void)
      * (written_gen no longer matches ls_file_gen). */
 }
 
-/* ---- the per-thread edge set ------------------------------------------ */
+/* ---- the per-thread edge cache ---------------------------------------- */
 
+/* A direct-mapped cache of the (from, to, held-set) edges this thread saw
+ * last, in front of the process's table (edges.c): one probe, and a miss
+ * costs only a look into that table. */
 static inline uint32_t edge_hash(uint64_t key, uint64_t hh, uint32_t cap)
 {
     return (uint32_t)ls_mix64(key ^ (hh * 0x9E3779B97F4A7C15ULL)) & (cap - 1);
@@ -221,49 +227,15 @@ static inline uint32_t edge_hash(uint64_t key, uint64_t hh, uint32_t cap)
 
 static inline int edge_seen(const struct ls_thread *t, uint64_t key, uint64_t hh)
 {
-    uint32_t cap = t->edge_cap;
-    for (uint32_t i = edge_hash(key, hh, cap);; i = (i + 1) & (cap - 1)) {
-        const struct ls_edge_slot *s = &t->edges[i];
-        if (s->key == key && s->hh == hh)
-            return 1;
-        if (s->key == 0)
-            return 0;
-    }
+    const struct ls_edge_slot *s = &t->edges[edge_hash(key, hh, t->edge_cap)];
+    return s->key == key && s->hh == hh;
 }
 
-static void edge_insert_raw(struct ls_edge_slot *edges, uint32_t cap, uint64_t key, uint64_t hh)
+static void edge_insert(struct ls_thread *t, uint64_t key, uint64_t hh)
 {
-    for (uint32_t i = edge_hash(key, hh, cap);; i = (i + 1) & (cap - 1)) {
-        if (edges[i].key == 0) {
-            edges[i].key = key;
-            edges[i].hh = hh;
-            return;
-        }
-        if (edges[i].key == key && edges[i].hh == hh)
-            return;
-    }
-}
-
-/* Returns 0, or -1 when the set cannot grow (the edge is then written again
- * next time: more records, nothing lost). */
-static int edge_insert(struct ls_thread *t, uint64_t key, uint64_t hh)
-{
-    if ((t->edge_count + 1) * 2 > t->edge_cap) {
-        uint32_t ncap = t->edge_cap * 2;
-        struct ls_edge_slot *n = ls_arena_alloc((size_t)ncap * sizeof *n);
-        if (!n)
-            return -1;
-        for (uint32_t i = 0; i < t->edge_cap; i++)
-            if (t->edges[i].key)
-                edge_insert_raw(n, ncap, t->edges[i].key, t->edges[i].hh);
-        if ((size_t)t->edge_cap * sizeof *n > (1u << 20))
-            munmap(t->edges, (size_t)t->edge_cap * sizeof *n);
-        t->edges = n;
-        t->edge_cap = ncap;
-    }
-    edge_insert_raw(t->edges, t->edge_cap, key, hh);
-    t->edge_count++;
-    return 0;
+    struct ls_edge_slot *s = &t->edges[edge_hash(key, hh, t->edge_cap)];
+    s->key = key;
+    s->hh = hh;
 }
 
 /* ---- acquire / release ------------------------------------------------- */
@@ -326,7 +298,8 @@ void ls_held_stacks_from(struct ls_thread *t, const struct ls_frame_sp *cur, int
  * the same function that took h (same caller stack pointer, same function):
  * h's return address, then the current stack's outer frames.  Exact, and
  * needs no step-by-step unwind. */
-static int held_stack_fast(struct ls_held *h, const uint64_t *ips, int n, uint64_t cfa)
+static int held_stack_fast(struct ls_thread *t, struct ls_held *h, const uint64_t *ips, int n,
+                           uint64_t cfa)
 {
     if (h->cfa != cfa || n == 0 || !ls_same_function(h->ret_ip, ips[0]))
         return 0;
@@ -335,52 +308,56 @@ static int held_stack_fast(struct ls_held *h, const uint64_t *ips, int n, uint64
     from[k++] = h->ret_ip;
     for (int i = 1; i < n && k < ls_opt.stack_depth; i++)
         from[k++] = ips[i];
-    h->stack = ls_stack_intern(from, k);
+    h->stack = ls_edge_stack(t, 1, from, k);
     h->stack_gen = ls_file_gen;
     h->approx = 0;
     return 1;
 }
 
+/* Edges from the held locks to lk that this thread's cache does not have:
+ * those that are new to the process's table (a new pair, or a new context
+ * of one) are written, with their stacks (unwound only then). */
 static void new_edges(struct ls_thread *t, struct ls_lock *lk, uint32_t id, int flags,
                       uint64_t cfa, uint64_t hh)
 {
     int saved = errno;
     ls_guard++;
     uint64_t ips[LS_TRACE_MAX_FRAMES];
-    int kept = ls_site_stack ? 0 : ls_backtrace(ips, ls_opt.stack_depth);
-    uint32_t to_stack = ls_site_stack ? ls_site_stack : ls_stack_intern(ips, kept);
+    int kept = -1; /* the fast unwind, done once an edge is to be written */
+    uint32_t to_stack = 0;
     struct ls_frame_sp cur[LS_TRACE_MAX_FRAMES];
     int ncur = -1; /* the slow unwind, done at most once and only if needed */
-    uint32_t held_ids[LS_MAX_HELD];
-    for (uint32_t i = 0; i < t->nheld; i++)
-        held_ids[i] = t->held[i].id;
-    ls_lock_ensure_written(lk);
+    uint32_t other[LS_MAX_HELD];
     for (uint32_t i = 0; i < t->nheld; i++) {
         struct ls_held *h = &t->held[i];
         uint64_t key = ((uint64_t)h->id << 32) | id;
         if (edge_seen(t, key, hh))
             continue;
-        if ((!h->stack || h->stack_gen != ls_file_gen) && !held_stack_fast(h, ips, kept, cfa)) {
+        edge_insert(t, key, hh);
+        uint64_t sig = ls_pedge_signature(t->tid, t->epoch, hh ^ h->mix, (int)h->read,
+                                          (flags & LS_ACQ_TIMED) != 0);
+        if (ls_pedge_note(h->id, id, sig, t->tid) != LS_PEDGE_NEW)
+            continue;
+        if (kept < 0) {
+            kept = ls_site_stack ? 0 : ls_backtrace(ips, ls_opt.stack_depth);
+            to_stack = ls_site_stack ? ls_site_stack : ls_edge_stack(t, 0, ips, kept);
+            ls_lock_ensure_written(lk);
+        }
+        if ((!h->stack || h->stack_gen != ls_file_gen) && !held_stack_fast(t, h, ips, kept, cfa)) {
             if (ncur < 0)
                 ncur = ls_unwind(cur, (int)LS_TRACE_MAX_FRAMES);
             held_stack(h, cur, ncur);
         }
         ls_lock_ensure_written(h->lk);
-        struct ls_rec_edge r = {
-            .tid = t->tid,
-            .epoch = t->epoch,
-            .from = h->id,
-            .to = id,
-            .from_stack = h->stack,
-            .to_stack = to_stack,
-            .flags = ((flags & LS_ACQ_TIMED) ? LS_EDGE_TIMED : 0) |
-                     (h->approx ? LS_EDGE_FROM_APPROX : 0) |
-                     (h->read ? LS_EDGE_FROM_READ : 0) | ((flags & LS_ACQ_READ) ? LS_EDGE_TO_READ : 0),
-            .nheld = t->nheld,
-        };
-        ls_writer_record(LS_REC_EDGE, &r, sizeof r, held_ids, t->nheld * sizeof(uint32_t), NULL,
-                         0);
-        edge_insert(t, key, hh);
+        uint32_t nother = 0;
+        for (uint32_t j = 0; j < t->nheld; j++)
+            if (j != i)
+                other[nother++] = t->held[j].id;
+        uint32_t eflags = ((flags & LS_ACQ_TIMED) ? LS_EDGE_TIMED : 0) |
+                          (h->approx ? LS_EDGE_FROM_APPROX : 0) |
+                          (h->read ? LS_EDGE_FROM_READ : 0) |
+                          ((flags & LS_ACQ_READ) ? LS_EDGE_TO_READ : 0);
+        ls_edge_batch_add(t, h->id, id, h->stack, to_stack, eflags, other, nother);
     }
     ls_guard--;
     errno = saved;

@@ -3,6 +3,7 @@
  * the few utilities every part of the shim uses (signals: signals.c).
  */
 #define _GNU_SOURCE
+#include "edges.h"
 #include "shim.h"
 #include "synclife.h"
 #include "timeline.h"
@@ -290,6 +291,7 @@ static void after_fork_child(void)
     ls_file_gen++;
     ls_stacks_after_fork_child();
     ls_locks_after_fork_child();
+    ls_edges_after_fork_child();
     ls_threads_map_after_fork_child();
     ls_deadlock_after_fork_child();
     ls_writer_after_fork_child();
@@ -317,6 +319,7 @@ static void at_exit_flush(void)
         ls_deferred_misuse(t);
         ls_thread_leaks();
         ls_profile_write_all();
+        ls_edges_write_more();
         ls_watch_finish();
     }
     ls_rings_drain_all(1);

@@ -271,6 +271,8 @@ struct ls_thread {
     /* seen (from, to, held-set) edges: open addressing, grows by mmap */
     struct ls_edge_slot *edges;
     uint32_t edge_cap, edge_count;
+    /* edges waiting to be written (edges.c); kept when the state is reused */
+    struct ls_edge_batch *edge_batch;
     int exited;
     /* set by the creating thread for the new one */
     void *(*start_fn)(void *);

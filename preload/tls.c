@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "shim.h"
+#include "edges.h"
 #include "timeline.h"
 
 #include <errno.h>
@@ -41,9 +42,11 @@ static struct ls_thread *alloc_state(void)
         struct ls_ring *ring = t->ring;
         struct ls_tl *tl = t->tl; /* reused by the next thread (ls_tl_thread_start) */
         struct ls_sl_table *sl = t->sl; /* reused too: synclife.c resets it for the new tid */
+        struct ls_edge_batch *batch = t->edge_batch; /* written when its thread ended */
         memset(t, 0, sizeof *t);
         t->tl = tl;
         t->sl = sl;
+        t->edge_batch = batch;
         memset(edges, 0, cap * sizeof *edges);
         t->edges = edges;
         t->edge_cap = cap;
@@ -137,6 +140,7 @@ void ls_thread_finish(struct ls_thread *t, uint32_t exit_stack)
     ls_tl_thread_end(t);
     ls_misuse_thread_gone(t);
     ls_ring_drain(t);
+    ls_edges_flush_thread(t);
     ls_registry_remove(t);
     struct ls_rec_thread_end r = {.tid = t->tid, .epoch = t->epoch, .exit_stack = exit_stack};
     ls_writer_record(LS_REC_THREAD_END, &r, sizeof r, NULL, 0, NULL, 0);

@@ -7,6 +7,7 @@
  * exit and at fatal signals.
  */
 #define _GNU_SOURCE
+#include "edges.h"
 #include "shim.h"
 
 #include <errno.h>
@@ -189,6 +190,7 @@ int ls_writer_append_only(uint16_t type, const void *a, size_t alen, const void 
 void ls_writer_flush(void)
 {
     int saved = errno;
+    ls_edges_flush_all(0);
     ls_spin_lock(&spin);
     flush_locked();
     ls_spin_unlock(&spin);
@@ -199,6 +201,7 @@ void ls_writer_flush_async(void)
 {
     /* The interrupted code may hold the buffer; then a partial flush could
      * tear a record, so give up after a short wait. */
+    ls_edges_flush_all(1);
     for (int i = 0; i < 1000; i++) {
         if (ls_spin_trylock(&spin)) {
             flush_locked();
@@ -381,6 +384,7 @@ int ls_writer_mine(void)
 
 void ls_writer_end(int status, uint32_t flags)
 {
+    ls_edges_flush_all(0);
     ls_spin_lock(&spin);
     if (!ended && fd >= 0) {
         struct ls_rec_end e = {.end_ns = ls_now_ns(), .status = status, .flags = flags};

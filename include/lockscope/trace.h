@@ -81,6 +81,8 @@ enum {
     LS_REC_PYVAR = 60,        /* a Python variable watched for races */
     LS_REC_PYACCESS = 61,     /* a sampled access to one */
     LS_REC_PYWATCH = 62,      /* how Python variables were watched */
+    LS_REC_EDGES = 65,        /* lock-order edges of one context, in a batch */
+    LS_REC_EDGE_MORE = 66,    /* an edge had more contexts than were recorded */
 };
 
 /* LS_REC_PROCESS: followed by exe_len bytes of the executable's path, then
@@ -215,6 +217,51 @@ struct ls_rec_edge {
     uint32_t to_stack;
     uint32_t flags;           /* LS_EDGE_* */
     uint32_t nheld;           /* followed by nheld uint32_t lock ids */
+};
+
+/* LS_REC_EDGES: lock-order edges that share one context, the compact form
+ * of LS_REC_EDGE.  Thread `tid` (at `epoch`), holding `from` and the nother
+ * locks that follow this struct, asked for `to`, for each of the n pairs
+ * that follow them: struct ls_rec_edge_pair if pair_bytes is 8, struct
+ * ls_rec_edge_pair16 if it is 4 (every id of the batch is below 65536);
+ * from_stack, to_stack and flags
+ * are each edge's as in LS_REC_EDGE, and its held set is the nother locks
+ * plus `from`.  The shim keeps one lock-order table per process: an edge is
+ * written the first time one of at most LS_EDGE_CONTEXTS contexts (thread,
+ * epoch, the other locks held, the modes and timeout) is seen for its
+ * (from, to) pair; later contexts are counted (LS_REC_EDGE_MORE). */
+#define LS_EDGE_CONTEXTS 4u
+
+struct ls_rec_edges {
+    uint32_t tid;
+    uint32_t epoch;
+    uint32_t from_stack;
+    uint32_t to_stack;
+    uint16_t flags;           /* LS_EDGE_* */
+    uint16_t nother;          /* followed by nother uint32_t lock ids */
+    uint16_t n;               /* then n pairs */
+    uint16_t pair_bytes;      /* of pair_bytes each: 8 or 4 */
+};
+
+struct ls_rec_edge_pair {
+    uint32_t from;
+    uint32_t to;
+};
+
+struct ls_rec_edge_pair16 {
+    uint16_t from;
+    uint16_t to;
+};
+
+/* LS_REC_EDGE_MORE: lock-order edge (from, to) was also seen in `count`
+ * contexts beyond the LS_EDGE_CONTEXTS recorded for it (written when the
+ * first one is seen and again, with the total, at exit; the largest count
+ * holds).  tid is the thread of the first context not recorded. */
+struct ls_rec_edge_more {
+    uint32_t from;
+    uint32_t to;
+    uint32_t tid;
+    uint32_t count;
 };
 
 /* LS_REC_NOTE: something the reader must know about the recording, e.g. a

@@ -1098,3 +1098,88 @@ Test(reader, writer_queue_and_orphan_stall)
     parse_bad(t.buf, t.len, off, "writer-queue record of 4 bytes is shorter than 8");
     tb_free(&t);
 }
+
+/* ---- lock-order edges in batches (LS_REC_EDGES, LS_REC_EDGE_MORE) ------- */
+
+static size_t tb_edges(struct tb *t, uint32_t tid, uint16_t flags, const uint32_t *other,
+                       uint16_t nother, const uint32_t (*pairs)[2], uint16_t n, uint16_t width)
+{
+    struct ls_rec_edges r = {.tid = tid, .epoch = 3, .from_stack = 7, .to_stack = 8,
+                             .flags = flags, .nother = nother, .n = n, .pair_bytes = width};
+    size_t off = tb_begin(t, LS_REC_EDGES);
+    tb_add(t, &r, sizeof r);
+    tb_add(t, other, nother * sizeof *other);
+    for (uint16_t i = 0; i < n; i++) {
+        if (width == 4) {
+            struct ls_rec_edge_pair16 e = {(uint16_t)pairs[i][0], (uint16_t)pairs[i][1]};
+            tb_add(t, &e, sizeof e);
+        } else {
+            struct ls_rec_edge_pair e = {pairs[i][0], pairs[i][1]};
+            tb_add(t, &e, sizeof e);
+        }
+    }
+    tb_end(t);
+    return off;
+}
+
+Test(reader, edges_batches)
+{
+    struct tb t = {0};
+    tb_header(&t);
+    static const uint32_t none[1] = {0}, gates[2] = {11, 12};
+    static const uint32_t p16[3][2] = {{1, 2}, {3, 4}, {65535, 5}};
+    static const uint32_t p32[2][2] = {{70000, 2}, {1, 80000}};
+    tb_edges(&t, 2, LS_EDGE_TIMED, none, 0, p16, 3, 4);
+    tb_edges(&t, 3, 0, gates, 2, p32, 2, 8);
+    struct ls_rec_edge_more m = {.from = 1, .to = 2, .tid = 4, .count = 9};
+    tb_rec(&t, LS_REC_EDGE_MORE, &m, sizeof m, NULL, 0);
+    struct ls_process *p = parse_ok(&t, t.len);
+    cr_assert_eq(p->nedges, 5);
+    const struct ls_edge *e = p->edges;
+    cr_assert_eq(e[0].tid, 2);
+    cr_assert_eq(e[0].epoch, 3);
+    cr_assert_eq(e[0].from_stack, 7);
+    cr_assert_eq(e[0].to_stack, 8);
+    cr_assert_eq(e[0].flags, LS_EDGE_TIMED);
+    cr_assert_eq(e[2].from, 65535);
+    cr_assert_eq(e[2].to, 5);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(e[i].nheld, 1);
+        cr_assert_eq(e[i].held[0], e[i].from); /* held: its own from */
+    }
+    cr_assert_eq(e[3].from, 70000);
+    cr_assert_eq(e[4].to, 80000);
+    for (int i = 3; i < 5; i++) {
+        cr_assert_eq(e[i].tid, 3);
+        cr_assert_eq(e[i].nheld, 3);
+        cr_assert_eq(e[i].held[0], 11);
+        cr_assert_eq(e[i].held[1], 12);
+        cr_assert_eq(e[i].held[2], e[i].from);
+    }
+    cr_assert_eq(p->nedge_more, 1);
+    cr_assert_eq(p->edge_more[0].count, 9);
+    ls_process_free(p);
+    tb_free(&t);
+}
+
+Test(reader, edges_batches_bad)
+{
+    static const uint32_t none[1] = {0}, zero[1][2] = {{0, 4}}, one[1][2] = {{1, 4}};
+    struct tb t = {0};
+    tb_header(&t);
+    size_t off = tb_edges(&t, 2, 0, none, 0, one, 1, 6);
+    parse_bad(t.buf, t.len, off, "pairs of 6 bytes");
+    tb_free(&t);
+    tb_header(&t);
+    off = tb_edges(&t, 2, 0, none, 0, zero, 1, 8);
+    parse_bad(t.buf, t.len, off, "edges record names lock 0");
+    tb_free(&t);
+    tb_header(&t);
+    off = tb_edges(&t, 2, 0, none, 0, one, 1, 8);
+    struct ls_rec_edges r;
+    memcpy(&r, t.buf + off + sizeof(struct ls_rec_header), sizeof r);
+    r.n = 9; /* more pairs than the record holds */
+    memcpy(t.buf + off + sizeof(struct ls_rec_header), &r, sizeof r);
+    parse_bad(t.buf, t.len, off, "do not fit");
+    tb_free(&t);
+}

@@ -537,3 +537,29 @@ Test(trace_layout, rec_sync_race)
     cr_assert_eq(LS_SLMEM_HEAP, 2);
     cr_assert_eq(LS_SLMEM_STACK, 3);
 }
+
+/* The per-process lock-order table's records. */
+Test(trace_layout, rec_edges)
+{
+    typedef struct ls_rec_edges T;
+    SIZE(T, 24);
+    FIELD(T, tid, 0, 4);
+    FIELD(T, epoch, 4, 4);
+    FIELD(T, from_stack, 8, 4);
+    FIELD(T, to_stack, 12, 4);
+    FIELD(T, flags, 16, 2);
+    FIELD(T, nother, 18, 2);
+    FIELD(T, n, 20, 2);
+    FIELD(T, pair_bytes, 22, 2);
+    SIZE(struct ls_rec_edge_pair, 8);
+    cr_assert_eq(sizeof(struct ls_rec_edge_pair16), 4u); /* packed inside the record */
+    typedef struct ls_rec_edge_more M;
+    SIZE(M, 16);
+    FIELD(M, from, 0, 4);
+    FIELD(M, to, 4, 4);
+    FIELD(M, tid, 8, 4);
+    FIELD(M, count, 12, 4);
+    cr_assert_eq(LS_REC_EDGES, 65);
+    cr_assert_eq(LS_REC_EDGE_MORE, 66);
+    cr_assert_eq(LS_EDGE_CONTEXTS, 4u);
+}
