@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "shim.h"
+#include "watch.h"
 #include "timeline.h"
 
 #include <dlfcn.h>
@@ -287,6 +288,7 @@ static void after_fork_child(void)
     ls_misuse_after_fork_child(ls_self);
     ls_file_gen++;
     ls_stacks_after_fork_child();
+    ls_objs_after_fork_child();
     ls_locks_after_fork_child();
     ls_threads_map_after_fork_child();
     ls_deadlock_after_fork_child();

@@ -221,14 +221,14 @@ static void sync_on(struct ls_thread *t, struct ls_spin *spin, struct ls_sync *c
 /* ---- the handler --------------------------------------------------------- */
 
 static void record(struct ls_thread *t, const struct ls_dec_access *a, uint32_t flags,
-                   uint64_t wlo, uint32_t wlen, uint64_t pc, void *uc)
+                   uint64_t wlo, uint32_t wlen, uint64_t pc, void *uc, uint32_t obj)
 {
     /* The unwinder may take a lock of its own: that is ours, not the
      * program's, and must go straight through. */
     ls_guard++;
     atomic_store(&t->in_trap, 1);
     ls_ring_push(t, a->addr, a->size > UINT32_MAX ? UINT32_MAX : (uint32_t)a->size, flags, wlo,
-                 wlen, pc, uc);
+                 wlen, pc, uc, obj);
     atomic_store(&t->in_trap, 0);
     ls_guard--;
 }
@@ -280,9 +280,16 @@ void ls_trap_handler(int sig, siginfo_t *si, void *ucv)
         atomic_fetch_add(&ls_wcount.stray, 1); /* older than the history kept */
         goto done;
     }
-    if (ci < 0 || (uint32_t)ci >= ls_ncands || spend(sl, s, gen, t) != 0)
+    struct ls_cand *c = ls_cand_get(ci);
+    /* A dynamic candidate's window counts only for the object it was armed
+     * for: a block freed (and perhaps allocated again) since is another. */
+    uint32_t obj = atomic_load(&w->obj);
+    if (c && obj != ls_cand_obj(ci)) {
+        atomic_fetch_add(&ls_wcount.stray, 1);
         goto done;
-    struct ls_cand *c = &ls_cands[ci];
+    }
+    if (!c || spend(sl, s, gen, t) != 0)
+        goto done;
     ucontext_t *uc = ucv;
     uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
     /* Accesses from the C library (the program's mutexes touched inside
@@ -296,6 +303,11 @@ void ls_trap_handler(int sig, siginfo_t *si, void *ucv)
              * and releases, which can hide a race but never invent one. */
             if (!ls_in_self(pc))
                 sync_on(t, &sl->spin, &sl->clock, 1);
+        } else if (obj) {
+            /* A lock inside a heap block, a buffer libc fills: that window
+             * sits out the turn, the object's others are still watched. */
+            if (atomic_fetch_add(&c->foreign, 1) >= 32 && atomic_load(&sl->gen) == gen)
+                ls_slot_bench(s);
         } else if (atomic_fetch_add(&c->foreign, 1) >= 32) {
             atomic_store(&c->dropped, 1);
             if (atomic_load(&sl->gen) == gen)
@@ -311,7 +323,7 @@ void ls_trap_handler(int sig, siginfo_t *si, void *ucv)
         if (c->sync)
             sync_on(t, &sl->spin, &sl->clock, 1);
         else
-            record(t, &a, LS_ACCESS_KIND_UNKNOWN | LS_ACCESS_INEXACT, wlo, wlen, pc, uc);
+            record(t, &a, LS_ACCESS_KIND_UNKNOWN | LS_ACCESS_INEXACT, wlo, wlen, pc, uc, obj);
         goto done;
     }
     if (decode_trap(pc, uc, wlo, wlen, &a) != 0) {
@@ -342,7 +354,7 @@ void ls_trap_handler(int sig, siginfo_t *si, void *ucv)
             sync_on(t, &ac->spin, &ac->clk, (a.flags & LS_DEC_WRITE) != 0);
     }
     atomic_fetch_add(a.flags & LS_DEC_INEXACT ? &ls_wcount.inexact : &ls_wcount.exact, 1);
-    record(t, &a, flags, wlo, wlen, pc, uc);
+    record(t, &a, flags, wlo, wlen, pc, uc, obj);
 done:
     errno = saved;
 }
