@@ -209,6 +209,16 @@ void ls_flock_build(struct ls_process *p, uint32_t lock_id, struct ls_flock *out
 }
 
 /* "the main thread", "T1", ... */
+const char *ls_loc_name(enum ls_loc_kind k)
+{
+    switch (k) {
+    case LS_LOC_HEAP: return "heap";
+    case LS_LOC_STACK: return "stack";
+    case LS_LOC_TLS: return "tls";
+    default: return "global";
+    }
+}
+
 void ls_thread_label(struct strbuf *sb, uint32_t tid)
 {
     if (tid == 1)
@@ -476,6 +486,9 @@ static void free_finding(struct ls_finding *f)
     free(f->other.name);
     free_stack(&f->other.created_at);
     free(f->var.name);
+    free(f->var.description);
+    free(f->var.field);
+    free_stack(&f->var.alloc_stack);
     for (int i = 0; i < 2; i++) {
         free(f->access[i].thread.name);
         free_stack(&f->access[i].thread.created_at);

@@ -138,10 +138,27 @@ void ls_ftimeline_free(struct ls_ftimeline *t);
 /* The track of thread tid, NULL if none. */
 const struct ls_ftrack *ls_ftimeline_track(const struct ls_ftimeline *t, uint32_t tid);
 
+/* Where the raced bytes live (ls_fvar.location). */
+enum ls_loc_kind {
+    LS_LOC_GLOBAL = 0,
+    LS_LOC_HEAP,
+    LS_LOC_STACK,
+    LS_LOC_TLS,
+};
+/* Its JSON name: "global", "heap", "stack", "tls". */
+const char *ls_loc_name(enum ls_loc_kind k);
+
 struct ls_fvar {
-    char *name;               /* the global variable (`n`) */
+    char *name;               /* the global variable (`n`); else a stable label of the
+                                 memory ("heap block of 16 bytes", "*table") */
     uint64_t addr;            /* its first byte */
     uint64_t size;            /* its size */
+    enum ls_loc_kind location;
+    char *description;        /* ThreadSanitizer's line: "heap block of size 16 at 0x...
+                                 allocated by thread main"; NULL for a global */
+    char *field;              /* what the debug information calls the raced bytes
+                                 (`job->count`), NULL if it cannot tell */
+    struct ls_fstack alloc_stack; /* heap: where it was allocated (n = 0: not seen) */
 };
 
 /* What one check covered in one process.  The reports' "checked / not

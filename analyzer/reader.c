@@ -66,6 +66,9 @@ static const char *type_name(uint16_t t)
     case LS_REC_TIMELINE: return "timeline";
     case LS_REC_TIMELINE_CLOCK: return "timeline-clock";
     case LS_REC_ACCESS_TIME: return "access-time";
+    case LS_REC_OBJECT: return "object";
+    case LS_REC_OBJECT_END: return "object-end";
+    case LS_REC_ACCESS_OBJ: return "access-object";
     case LS_REC_PYTHON: return "python";
     case LS_REC_PYCODE: return "pycode";
     case LS_REC_PYSTACK: return "pystack";
@@ -175,6 +178,9 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         [LS_REC_PROFILE] = sizeof(struct ls_rec_profile),
         [LS_REC_WRITER_QUEUE] = sizeof(struct ls_rec_writer_queue),
         [LS_REC_EXEC] = sizeof(struct ls_rec_exec),
+        [LS_REC_OBJECT] = sizeof(struct ls_rec_object),
+        [LS_REC_OBJECT_END] = sizeof(struct ls_rec_object_end),
+        [LS_REC_ACCESS_OBJ] = sizeof(struct ls_rec_access_obj),
     };
     if (type < sizeof min_size / sizeof min_size[0] && n < min_size[type])
         return fail(ps, off, "%s record of %zu bytes is shorter than %zu", type_name(type), n,
@@ -425,6 +431,38 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
             (struct ls_misuse_rec){r.rule,  r.tid,       r.lock,        r.stack,
                                    r.lock_stack, r.result, r.call, r.other_tid,
                                    r.other_stack, r.lock2, r.value};
+        return 0;
+    }
+    case LS_REC_OBJECT: {
+        LS_GROW(pr->objects, pr->cap_objects, pr->nobjects + 1);
+        struct ls_object_rec *o = &pr->objects[pr->nobjects++];
+        memset(o, 0, sizeof *o);
+        memcpy(&o->r, p, sizeof o->r);
+        return 0;
+    }
+    case LS_REC_OBJECT_END: {
+        struct ls_rec_object_end r;
+        memcpy(&r, p, sizeof r);
+        for (size_t i = pr->nobjects; i-- > 0;)
+            if (pr->objects[i].r.id == r.id) {
+                pr->objects[i].ended = 1;
+                pr->objects[i].end_tid = r.tid;
+                break;
+            }
+        return 0;
+    }
+    case LS_REC_ACCESS_OBJ: {
+        struct ls_rec_access_obj r;
+        memcpy(&r, p, sizeof r);
+        /* Its access is the thread's latest one with that address. */
+        for (size_t i = pr->naccesses, k = 0; i-- > 0 && k < 4096; k++) {
+            struct ls_access_rec *x = &pr->accesses[i];
+            if (x->tid == r.tid) {
+                if (x->addr == r.addr && !x->obj)
+                    x->obj = r.obj;
+                break;
+            }
+        }
         return 0;
     }
     case LS_REC_TIMELINE:

@@ -188,10 +188,23 @@ static void jfinding(FILE *out, const struct ls_report *r, const struct ls_findi
         /* address, offset, watched: of the first access, as in schema 1 */
         fprintf(out,
                 ",\"address\":\"0x%llx\",\"size\":%llu,\"offset\":%llu,\"watched\":%u,"
-                "\"start\":\"0x%llx\"},\"accesses\":[",
+                "\"start\":\"0x%llx\",\"location\":\"%s\"",
                 (unsigned long long)f->access[0].addr, (unsigned long long)f->var.size,
                 (unsigned long long)f->access[0].offset, f->access[0].watched,
-                (unsigned long long)f->var.addr);
+                (unsigned long long)f->var.addr, ls_loc_name(f->var.location));
+        if (f->var.description) {
+            fputs(",\"description\":", out);
+            jstr(out, f->var.description);
+        }
+        if (f->var.field) {
+            fputs(",\"field\":", out);
+            jstr(out, f->var.field);
+        }
+        if (f->var.alloc_stack.n) {
+            fputs(",\"alloc_stack\":", out);
+            jstack(out, &f->var.alloc_stack);
+        }
+        fputs("},\"accesses\":[", out);
         for (int i = 0; i < 2; i++) {
             const struct ls_faccess *a = &f->access[i];
             fprintf(out, "%s{\"kind\":\"%s\",\"read_modify_write\":%s,\"address\":\"0x%llx\","

@@ -269,10 +269,22 @@ static void race(FILE *out, const struct ls_report *r, const struct ls_finding *
     }
     fputs("  ", out);
     on(out, C_LOCATION);
-    fprintf(out, "Location is global '%s' of size %llu at 0x%llx.", f->var.name,
-            (unsigned long long)f->var.size, (unsigned long long)f->var.addr);
-    off(out);
-    fputs("\n\n", out);
+    if (f->var.description) {
+        fprintf(out, "Location is %s", f->var.description);
+        if (f->var.field)
+            fprintf(out, " (%s)", f->var.field);
+        fputs(f->var.alloc_stack.n ? " at:" : ".", out);
+        off(out);
+        fputs("\n", out);
+        if (f->var.alloc_stack.n)
+            stack(out, &f->var.alloc_stack);
+        fputs("\n", out);
+    } else {
+        fprintf(out, "Location is global '%s' of size %llu at 0x%llx.", f->var.name,
+                (unsigned long long)f->var.size, (unsigned long long)f->var.addr);
+        off(out);
+        fputs("\n\n", out);
+    }
     const struct ls_fthread *ts[2] = {&f->access[0].thread, &f->access[1].thread};
     threads_section(out, ts, 2);
     fprintf(out, "\n  Why this is a race: %s\n", f->reason);
