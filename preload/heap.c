@@ -93,8 +93,11 @@ static __attribute__((noinline)) void sample(void *p, size_t n)
 {
     if (!ls_opt.heap_sample || !p || !atomic_load(&ls_active) || !ls_watching() || ls_guard ||
         ls_py_on) {
-        /* Not yet started (or a moment of the shim's own): look again later. */
-        countdown = !ls_opt.heap_sample ? INT32_MAX : (int32_t)next_count() + 64;
+        /* Not started yet: look again at the next one (the first few of
+         * the process are taken once it has); or a moment of the shim's own. */
+        static _Atomic int early = 4096;
+        int again = !atomic_load(&ls_active) && atomic_fetch_sub(&early, 1) > 0;
+        countdown = !ls_opt.heap_sample ? INT32_MAX : again ? 1 : (int32_t)next_count();
         return;
     }
     int young = atomic_load(&young_left) > 0 && atomic_fetch_sub(&young_left, 1) > 0;

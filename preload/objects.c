@@ -34,6 +34,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <stdlib.h>
 
 #define ARG_WINDOW 64   /* bytes of a stack (or unnamed TLS) argument watched */
 #define LS_HEAP_MAX 48  /* heap objects at once */
@@ -320,9 +321,6 @@ void ls_objs_thread_arg(struct ls_thread *t, const void *arg, uint32_t tid, uint
         r.kind = LS_OBJ_GLOBAL;
         r.addr = ls_cands[g].addr;
         r.size = ls_cands[g].size;
-    } else if (on_my_stack(a, &hi)) {
-        r.kind = LS_OBJ_STACK;
-        r.size = clip(a, hi, ARG_WINDOW);
     } else if (dl_iterate_phdr(find_tls, &tf)) {
         r.kind = LS_OBJ_TLS;
         r.via_addr = tf.block;
@@ -334,6 +332,9 @@ void ls_objs_thread_arg(struct ls_thread *t, const void *arg, uint32_t tid, uint
         }
         else
             r.size = clip(a, tf.end, ARG_WINDOW);
+    } else if (on_my_stack(a, &hi)) {
+        r.kind = LS_OBJ_STACK;
+        r.size = clip(a, hi, ARG_WINDOW);
     } else {
         /* A sampled block holding it is watched already: now. */
         ls_spin_lock(&table_spin);

@@ -157,6 +157,11 @@ static void regs_of(const ucontext_t *uc, struct ls_regs *r)
     r->r[LS_REG_R14] = (uint64_t)g[REG_R14];
     r->r[LS_REG_R15] = (uint64_t)g[REG_R15];
     r->rflags = (uint64_t)g[REG_EFL];
+    /* The handler runs in the trapping thread: its thread pointer is the
+     * interrupted code's (glibc keeps the TCB's own address at %fs:0). */
+    uint64_t tp;
+    __asm__("mov %%fs:0, %0" : "=r"(tp));
+    r->fs_base = tp;
 }
 
 /* Reads 8 bytes at addr of our own memory without faulting (the

@@ -627,30 +627,36 @@ int ls_watching(void)
     return atomic_load_explicit(&watching, memory_order_relaxed);
 }
 
-/* A new thread's argument is watched from before the thread starts: the
- * first sampling slot that watches nothing, else the last one, until the
- * next turn gives the slots out again.  Another thread of the same argument
- * finds it watched already. */
+/* A new thread's argument is watched from before the thread starts: its
+ * first windows (its start need not be aligned: a few windows cover its
+ * first fields) on half the sampling slots, those that watch nothing
+ * first, until the next turn gives the slots out again.  Another thread of
+ * the same argument finds it watched already. */
 void ls_watch_dyn_now(int ci)
 {
     atomic_store(&dyn_changed, 1);
-    if (!atomic_load(&watching) || ls_nslots == 0)
+    struct ls_cand *c = ls_cand_get(ci);
+    if (!atomic_load(&watching) || ls_nslots == 0 || !c)
         return;
-    int pick = -1;
+    int order[LS_WATCH_SLOTS], n = 0, sampling = 0;
     for (int s = 0; s < ls_nslots; s++) {
         if (ls_slots[s].sync)
             continue;
-        int cur = atomic_load(&ls_slots[s].cand);
-        if (cur == ci)
+        sampling++;
+        if (atomic_load(&ls_slots[s].cand) == ci)
             return;
-        if (cur < 0 && pick < 0)
-            pick = s;
     }
-    for (int s = ls_nslots - 1; pick < 0 && s >= 0; s--)
-        if (!ls_slots[s].sync)
-            pick = s;
-    if (pick >= 0)
-        arm(pick, ci, 0);
+    for (int idle = 1; idle >= 0; idle--)
+        for (int s = ls_nslots - 1; s >= 0; s--)
+            if (!ls_slots[s].sync && (atomic_load(&ls_slots[s].cand) < 0) == idle)
+                order[n++] = s;
+    int want = (sampling + 1) / 2;
+    uint32_t off = 0;
+    for (int k = 0; k < want && k < n && off < c->size; k++) {
+        arm(order[k], ci, off);
+        off += window_len(c, off);
+    }
+    c->cursor = off >= c->size ? 0 : off;
 }
 
 /* Before the memory of ci goes back to the program: no slot watches it. */
