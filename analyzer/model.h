@@ -98,6 +98,7 @@ struct ls_object_rec {
     struct ls_rec_object r;
     int ended;
     uint32_t end_tid;
+    uint64_t global;          /* a global pointer seen pointing to it (0: none) */
 };
 
 /* What became of the watchpoint traps (LS_REC_WATCH). */

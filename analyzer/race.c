@@ -125,8 +125,8 @@ static uint64_t site_of(struct ls_process *p, const struct ls_access_rec *a)
 static char *where(struct ctx *c, const struct var *v, const struct ref *r)
 {
     char *m = NULL;
-    if (v->obj && v->obj->r.via == LS_OBJ_VIA_GLOBAL)
-        m = ls_sym_pointee_member(c->sym, v->obj->r.via_addr, r->lo - v->start, r->hi - r->lo);
+    if (v->obj && v->obj->global)
+        m = ls_sym_pointee_member(c->sym, v->obj->global, r->lo - v->start, r->hi - r->lo);
     else if (!v->obj && v->name[0] != '<')
         m = ls_sym_data_member(c->sym, r->lo, r->hi - r->lo);
     if (m)
@@ -229,14 +229,12 @@ static void describe_object(struct ctx *c, const struct var *v, struct ls_findin
         sb_printf(&sb, "heap block of size %llu at 0x%llx",
                   (unsigned long long)(o->r.alloc_size ? o->r.alloc_size : o->r.size),
                   (unsigned long long)o->r.addr);
+        if (o->global && !f->var.field && ls_sym_data(c->sym, o->global, NULL, NULL))
+            sb_printf(&sb, " pointed to by global '%s'", ls_sym_data(c->sym, o->global, NULL, NULL));
         if (o->r.alloc_stack && o->r.tid) {
             sb_adds(&sb, " allocated by ");
             thread_of(&sb, o->r.tid);
             ls_fstack_build(c->p, o->r.alloc_stack, &f->var.alloc_stack);
-        } else if (o->r.via == LS_OBJ_VIA_GLOBAL) {
-            const char *g = ls_sym_data(c->sym, o->r.via_addr, NULL, NULL);
-            if (g)
-                sb_printf(&sb, " pointed to by global '%s'", g);
         } else if (o->r.via == LS_OBJ_VIA_ARG) {
             sb_adds(&sb, " passed to ");
             thread_of(&sb, o->r.arg_tid);
@@ -272,15 +270,15 @@ static void add_finding(struct ctx *c, struct var *v, size_t proc, struct ls_rep
     f->var.name = xstrdup(v->name);
     f->var.addr = v->start;
     f->var.size = v->size;
-    if (v->obj)
-        describe_object(c, v, f);
     /* The write first: it is what makes the pair a race. */
     const struct ref *first = is_write(a) ? x : y;
     build_access(c, f, 0, v, first);
     build_access(c, f, 1, v, first == x ? y : x);
-    if (v->obj && v->obj->r.via == LS_OBJ_VIA_GLOBAL)
-        f->var.field = ls_sym_pointee_member(c->sym, v->obj->r.via_addr, first->lo - v->start,
+    if (v->obj && v->obj->global)
+        f->var.field = ls_sym_pointee_member(c->sym, v->obj->global, first->lo - v->start,
                                              first->hi - first->lo);
+    if (v->obj)
+        describe_object(c, v, f);
     f->summary = ls_fstack_user_frame(&f->access[0].stack);
     f->reason = explain(f);
     ls_finding_set_id(f);
@@ -366,18 +364,15 @@ static const char *unfollowed_atomics(struct ls_process *p, char **names, int *p
 }
 
 /* A stable name for a watched object's memory (the finding's id and the
- * suppressions use it): what the debug information calls it, else its
- * kind and size. */
+ * suppressions use it): a TLS variable's, else the kind of memory. */
 static char *object_name(struct ctx *c, const struct ls_object_rec *o)
 {
     struct strbuf sb;
     sb_init(&sb);
     const struct ls_gvar *tv;
-    if (o->r.via == LS_OBJ_VIA_GLOBAL && ls_sym_data(c->sym, o->r.via_addr, NULL, NULL))
-        sb_printf(&sb, "*%s", ls_sym_data(c->sym, o->r.via_addr, NULL, NULL));
-    else if (o->r.kind == LS_OBJ_HEAP)
-        sb_printf(&sb, "heap block of %llu bytes",
-                  (unsigned long long)(o->r.alloc_size ? o->r.alloc_size : o->r.size));
+    if (o->r.kind == LS_OBJ_HEAP)
+        sb_adds(&sb, "heap block"); /* its size is in the description: it can be the
+                                       usable size or the size asked for */
     else if (o->r.kind == LS_OBJ_TLS && c->globals &&
              (tv = ls_globals_tls_at(c->globals, o->r.addr - o->r.via_addr)) && *tv->name)
         sb_adds(&sb, tv->name);

@@ -69,6 +69,7 @@ static const char *type_name(uint16_t t)
     case LS_REC_OBJECT: return "object";
     case LS_REC_OBJECT_END: return "object-end";
     case LS_REC_ACCESS_OBJ: return "access-object";
+    case LS_REC_OBJECT_GLOBAL: return "object-global";
     case LS_REC_PYTHON: return "python";
     case LS_REC_PYCODE: return "pycode";
     case LS_REC_PYSTACK: return "pystack";
@@ -181,6 +182,7 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         [LS_REC_OBJECT] = sizeof(struct ls_rec_object),
         [LS_REC_OBJECT_END] = sizeof(struct ls_rec_object_end),
         [LS_REC_ACCESS_OBJ] = sizeof(struct ls_rec_access_obj),
+        [LS_REC_OBJECT_GLOBAL] = sizeof(struct ls_rec_object_global),
     };
     if (type < sizeof min_size / sizeof min_size[0] && n < min_size[type])
         return fail(ps, off, "%s record of %zu bytes is shorter than %zu", type_name(type), n,
@@ -438,6 +440,19 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         struct ls_object_rec *o = &pr->objects[pr->nobjects++];
         memset(o, 0, sizeof *o);
         memcpy(&o->r, p, sizeof o->r);
+        if (o->r.via == LS_OBJ_VIA_GLOBAL)
+            o->global = o->r.via_addr;
+        return 0;
+    }
+    case LS_REC_OBJECT_GLOBAL: {
+        struct ls_rec_object_global r;
+        memcpy(&r, p, sizeof r);
+        for (size_t i = pr->nobjects; i-- > 0;)
+            if (pr->objects[i].r.id == r.id) {
+                if (!pr->objects[i].global)
+                    pr->objects[i].global = r.global;
+                break;
+            }
         return 0;
     }
     case LS_REC_OBJECT_END: {

@@ -109,6 +109,8 @@ static int add(struct ls_rec_object *r, uint32_t owner)
     d->c.addr = r->addr;
     d->c.size = r->size > UINT32_MAX ? UINT32_MAX : (uint32_t)r->size;
     d->c.cursor = 0;
+    d->hot_off = UINT32_MAX;
+    d->hot_turns = 0;
     d->c.sync = 0;
     d->c.tier = LS_TIER_WRITTEN;
     atomic_store(&d->c.dropped, 0);
@@ -116,6 +118,7 @@ static int add(struct ls_rec_object *r, uint32_t owner)
     d->kind = r->kind;
     d->via = r->via;
     d->owner = owner;
+    d->global = r->via == LS_OBJ_VIA_GLOBAL ? r->via_addr : 0;
     r->id = atomic_fetch_add(&next_obj, 1);
     atomic_store(&d->obj, r->id);
     atomic_fetch_add(&ls_dyn_live, 1);
@@ -363,10 +366,19 @@ void ls_objs_from_global(uint64_t global, uint64_t value)
         return;
     ls_spin_lock(&table_spin);
     int known = 0;
-    for (int i = 0; i < LS_DYN_MAX && !known; i++)
+    struct ls_rec_object_global note = {0, 0, global};
+    for (int i = 0; i < LS_DYN_MAX && !known; i++) {
         known = reserved[i] && atomic_load(&ls_dyn[i].obj) && ls_dyn[i].kind == LS_OBJ_HEAP &&
                 value >= ls_dyn[i].c.addr && value < ls_dyn[i].c.addr + ls_dyn[i].c.size;
+        /* A sampled block: which global points to it names its fields. */
+        if (known && value == ls_dyn[i].c.addr && !ls_dyn[i].global) {
+            ls_dyn[i].global = global;
+            note.id = atomic_load(&ls_dyn[i].obj);
+        }
+    }
     ls_spin_unlock(&table_spin);
+    if (note.id)
+        ls_writer_record(LS_REC_OBJECT_GLOBAL, &note, sizeof note, NULL, 0, NULL, 0);
     if (known || !heap_block(value, &usable))
         return;
     struct ls_rec_object r = {.kind = LS_OBJ_HEAP, .via = LS_OBJ_VIA_GLOBAL, .addr = value,

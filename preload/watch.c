@@ -272,6 +272,40 @@ static void pick_more(struct pick *p, int from, int to, int want)
     }
 }
 
+/* A dynamic candidate's window that trapped in the turn ending keeps its
+ * slot for HOT_TURNS turns more: the object's few busy bytes (a counter,
+ * a header) are watched on, not passed over for its other windows. */
+#define HOT_TURNS 3
+
+static void keep_hot(struct pick *p, int want)
+{
+    for (int s = 0; s < ls_nslots && p->n < want; s++) {
+        int ci = atomic_load(&ls_slots[s].cand);
+        if (ls_slots[s].sync || ci < LS_DYN_BASE || !eligible(ci) ||
+            !atomic_load(&ls_slots[s].first_tid))
+            continue;
+        struct ls_dyn *d = &ls_dyn[ci - LS_DYN_BASE];
+        uint32_t off = atomic_load(&ls_slots[s].off);
+        if (d->hot_off != off) {
+            d->hot_off = off;
+            d->hot_turns = 0;
+        }
+        if (d->hot_turns >= HOT_TURNS) {
+            d->hot_turns = 0;
+            d->hot_off = UINT32_MAX;
+            continue;
+        }
+        int dup = 0;
+        for (int k = 0; k < p->n; k++)
+            dup |= p->c[k] == ci && p->off[k] == off;
+        if (dup)
+            continue;
+        d->hot_turns++;
+        p->c[p->n] = ci;
+        p->off[p->n++] = off;
+    }
+}
+
 static int dyn_eligible(void)
 {
     if (!atomic_load(&ls_dyn_live))
@@ -331,6 +365,7 @@ static void rotate(void)
     int dyn = dyn_eligible();
     int want_dyn = !dyn ? 0 : ls_ncands ? (sampling + (int)(turns++ & 1)) / 2 : sampling;
     struct pick p = {.n = 0};
+    keep_hot(&p, want_dyn);
     pick_dyn(&p, want_dyn);
     int nd = p.n;
     pick_globals(&p, sampling);

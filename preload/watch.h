@@ -77,6 +77,9 @@ struct ls_dyn {
     uint16_t kind;            /* LS_OBJ_* */
     uint16_t via;             /* LS_OBJ_VIA_* */
     uint32_t owner;           /* stack, TLS: the thread whose memory it is */
+    uint64_t global;          /* heap: a global seen pointing to it (0: none yet) */
+    uint32_t hot_off;         /* its window kept for trapping (sampler only) */
+    uint32_t hot_turns;       /* turns it has been kept */
 };
 extern struct ls_dyn ls_dyn[LS_DYN_MAX] LS_HIDDEN;
 extern _Atomic uint32_t ls_dyn_live LS_HIDDEN;  /* entries in use */

@@ -696,9 +696,10 @@ static void race_section(struct html *h, const struct ls_finding *f)
     if (f->var.description) {
         struct strbuf sb;
         sb_init(&sb);
-        sb_printf(&sb, "Location is %s", f->var.description);
         if (f->var.field)
-            sb_printf(&sb, " (%s)", f->var.field);
+            sb_printf(&sb, "Location is `%s`, in %s", f->var.field, f->var.description);
+        else
+            sb_printf(&sb, "Location is %s", f->var.description);
         sb_adds(&sb, f->var.alloc_stack.n ? " at:" : ".");
         put(h, "<p>");
         esc(h, sb.buf);

@@ -270,9 +270,10 @@ static void race(FILE *out, const struct ls_report *r, const struct ls_finding *
     fputs("  ", out);
     on(out, C_LOCATION);
     if (f->var.description) {
-        fprintf(out, "Location is %s", f->var.description);
         if (f->var.field)
-            fprintf(out, " (%s)", f->var.field);
+            fprintf(out, "Location is `%s`, in %s", f->var.field, f->var.description);
+        else
+            fprintf(out, "Location is %s", f->var.description);
         fputs(f->var.alloc_stack.n ? " at:" : ".", out);
         off(out);
         fputs("\n", out);

@@ -75,6 +75,7 @@ enum {
     LS_REC_OBJECT = 50,       /* a watch candidate that is not a global (heap, stack, TLS) */
     LS_REC_OBJECT_END = 51,   /* it stopped being one (freed, its thread ended) */
     LS_REC_ACCESS_OBJ = 52,   /* the object the access before it was made to */
+    LS_REC_OBJECT_GLOBAL = 53, /* a watched global points to an object */
     LS_REC_EXEC = 40,         /* version 3: a program started (exec, vfork + exec, posix_spawn) */
     LS_REC_PYCODE = 25,
     LS_REC_PYSTACK = 26,
@@ -662,6 +663,14 @@ struct ls_rec_object {
 struct ls_rec_object_end {
     uint32_t id;
     uint32_t tid;
+};
+
+/* LS_REC_OBJECT_GLOBAL: the global pointer at `global` was seen pointing
+ * to the start of heap object `id` (one recorded before: a sampled block). */
+struct ls_rec_object_global {
+    uint32_t id;
+    uint32_t reserved;
+    uint64_t global;
 };
 
 /* LS_REC_ACCESS_OBJ: the LS_REC_ACCESS of thread tid just before this record

@@ -20,7 +20,7 @@ static void *work(void *arg)
     for (int i = 0; i < 200000; i++) {
         if (locked)
             pthread_mutex_lock(&job->lock);
-        job->count++; /* @inc */
+        job->count++; /* @write */
         if (locked)
             pthread_mutex_unlock(&job->lock);
     }
