@@ -111,6 +111,7 @@ static int add(struct ls_rec_object *r, uint32_t owner)
     d->c.cursor = 0;
     d->hot_off = UINT32_MAX;
     d->hot_turns = 0;
+    d->fresh_turns = 4;
     d->c.sync = 0;
     d->c.tier = LS_TIER_WRITTEN;
     atomic_store(&d->c.dropped, 0);

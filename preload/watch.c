@@ -249,8 +249,16 @@ static void pick_dyn(struct pick *p, int want)
 {
     for (uint32_t tries = 0; tries < LS_DYN_MAX && p->n < want; tries++) {
         int c = LS_DYN_BASE + (int)(next_dyn++ % LS_DYN_MAX);
-        if (!picked(p, c) && eligible(c))
-            take(p, c);
+        if (picked(p, c) || !eligible(c))
+            continue;
+        /* A new object's thread may not have run yet: its first windows
+         * again, for its first turns. */
+        struct ls_dyn *d = &ls_dyn[c - LS_DYN_BASE];
+        if (d->fresh_turns) {
+            d->fresh_turns--;
+            d->c.cursor = 0;
+        }
+        take(p, c);
     }
 }
 
@@ -691,7 +699,8 @@ void ls_watch_dyn_now(int ci)
         arm(order[k], ci, off);
         off += window_len(c, off);
     }
-    c->cursor = off >= c->size ? 0 : off;
+    /* The cursor stays: the next turn starts the object from its first
+     * windows again, in case its thread has not run yet. */
 }
 
 /* Before the memory of ci goes back to the program: no slot watches it. */

@@ -80,6 +80,7 @@ struct ls_dyn {
     uint64_t global;          /* heap: a global seen pointing to it (0: none yet) */
     uint32_t hot_off;         /* its window kept for trapping (sampler only) */
     uint32_t hot_turns;       /* turns it has been kept */
+    uint32_t fresh_turns;     /* turns left that start it from its first window */
 };
 extern struct ls_dyn ls_dyn[LS_DYN_MAX] LS_HIDDEN;
 extern _Atomic uint32_t ls_dyn_live LS_HIDDEN;  /* entries in use */

@@ -14,8 +14,7 @@ struct slot {
 static void *work(void *arg)
 {
     int *cell = arg;
-    for (int k = 0; k < 300000; k++)
-        *cell += 1; /* @write */
+    for (int k = 0; k < 300000; k++) *cell += 1; /* @write */
     return NULL;
 }
 

@@ -10,8 +10,7 @@ static __thread long tls_counter;
 static void *work(void *p)
 {
     long *c = p;
-    for (int k = 0; k < 300000; k++)
-        *c += 1; /* @write */
+    for (int k = 0; k < 300000; k++) *c += 1; /* @write */
     return NULL;
 }
 
