@@ -73,13 +73,20 @@ static void heap_bounds(void)
     atomic_store(&ls_heap_hi, hi);
 }
 
-/* The live entry of kind at exactly addr, or -1 (table_spin held). */
-static int find_at(uint64_t addr, int kind)
+/* The live entry of kind at exactly addr, or -1 (table_spin held).  A
+ * thread's stack or TLS object also stands for the addresses inside it
+ * (&arr[1] after &arr[0]): one object, whose accesses all pair. */
+static int find_at(uint64_t addr, int kind, uint32_t owner)
 {
-    for (int i = 0; i < LS_DYN_MAX; i++)
-        if (reserved[i] && atomic_load(&ls_dyn[i].obj) && ls_dyn[i].kind == kind &&
-            ls_dyn[i].c.addr == addr)
+    for (int i = 0; i < LS_DYN_MAX; i++) {
+        const struct ls_dyn *d = &ls_dyn[i];
+        if (!reserved[i] || !atomic_load(&d->obj) || d->kind != kind)
+            continue;
+        if (d->c.addr == addr ||
+            ((kind == LS_OBJ_STACK || kind == LS_OBJ_TLS) && d->owner == owner &&
+             addr >= d->c.addr && addr < d->c.addr + d->c.size))
             return i;
+    }
     return -1;
 }
 
@@ -88,7 +95,7 @@ static int find_at(uint64_t addr, int kind)
 static int add(struct ls_rec_object *r, uint32_t owner)
 {
     ls_spin_lock(&table_spin);
-    int i = find_at(r->addr, r->kind);
+    int i = find_at(r->addr, r->kind, owner);
     if (i >= 0) {
         ls_spin_unlock(&table_spin);
         return LS_DYN_BASE + i; /* the same memory handed to another thread */
@@ -356,8 +363,9 @@ void ls_objs_thread_arg(struct ls_thread *t, const void *arg, uint32_t tid, uint
     }
     if (ci < 0)
         ci = add(&r, t->tid);
-    if (ci >= 0)
-        ls_watch_dyn_now(ci);
+    const struct ls_cand *c = ls_cand_get(ci);
+    if (c)
+        ls_watch_dyn_now(ci, a >= c->addr && a - c->addr < c->size ? (uint32_t)(a - c->addr) : 0);
 }
 
 void ls_objs_from_global(uint64_t global, uint64_t value)

@@ -242,12 +242,15 @@ static void record(struct ls_thread *t, const struct ls_dec_access *a, uint32_t 
  * be taken. */
 static int spend(struct ls_slot *sl, int s, uint32_t gen, struct ls_thread *t)
 {
+    /* Shared: another thread was sampled on it too (a trap refused here
+     * sampled nobody, and must not keep the slot from being re-armed). */
+    int ok = atomic_fetch_sub(&sl->tokens, 1) > 0;
     uint32_t first = atomic_load_explicit(&sl->first_tid, memory_order_relaxed);
     if (first == 0)
         atomic_compare_exchange_strong(&sl->first_tid, &first, t->tid);
-    else if (first != t->tid && !atomic_load_explicit(&sl->shared, memory_order_relaxed))
+    else if (ok && first != t->tid && !atomic_load_explicit(&sl->shared, memory_order_relaxed))
         atomic_store(&sl->shared, 1);
-    if (atomic_fetch_sub(&sl->tokens, 1) > 0)
+    if (ok)
         return 0;
     atomic_fetch_add(&ls_wcount.limited, 1);
     if (sl->sync == 1) {

@@ -675,18 +675,22 @@ int ls_watching(void)
  * first fields) on half the sampling slots, those that watch nothing
  * first, until the next turn gives the slots out again.  Another thread of
  * the same argument finds it watched already. */
-void ls_watch_dyn_now(int ci)
+void ls_watch_dyn_now(int ci, uint32_t start)
 {
     atomic_store(&dyn_changed, 1);
     struct ls_cand *c = ls_cand_get(ci);
     if (!atomic_load(&watching) || ls_nslots == 0 || !c)
         return;
+    /* The aligned window holding start. */
+    uint32_t off = 0;
+    while (off + window_len(c, off) <= start && off < c->size)
+        off += window_len(c, off);
     int order[LS_WATCH_SLOTS], n = 0, sampling = 0;
     for (int s = 0; s < ls_nslots; s++) {
         if (ls_slots[s].sync)
             continue;
         sampling++;
-        if (atomic_load(&ls_slots[s].cand) == ci)
+        if (atomic_load(&ls_slots[s].cand) == ci && atomic_load(&ls_slots[s].off) == off)
             return;
     }
     for (int idle = 1; idle >= 0; idle--)
@@ -694,7 +698,6 @@ void ls_watch_dyn_now(int ci)
             if (!ls_slots[s].sync && (atomic_load(&ls_slots[s].cand) < 0) == idle)
                 order[n++] = s;
     int want = (sampling + 1) / 2;
-    uint32_t off = 0;
     for (int k = 0; k < want && k < n && off < c->size; k++) {
         arm(order[k], ci, off);
         off += window_len(c, off);

@@ -159,9 +159,9 @@ void ls_objs_heap_gone(uint64_t lo, uint64_t hi) LS_HIDDEN;
 /* Heap objects live, and the bytes they span: a free outside never looks. */
 extern _Atomic uint32_t ls_heap_live LS_HIDDEN;
 extern _Atomic uint64_t ls_heap_lo LS_HIDDEN, ls_heap_hi LS_HIDDEN;
-/* watch.c: point a sampling slot at dynamic candidate ci now (a new thread's
- * argument); disarm every slot on ci (it is gone). */
-void ls_watch_dyn_now(int ci) LS_HIDDEN;
+/* watch.c: point sampling slots at dynamic candidate ci now, from byte off
+ * of it (a new thread's argument); disarm every slot on ci (it is gone). */
+void ls_watch_dyn_now(int ci, uint32_t off) LS_HIDDEN;
 void ls_watch_dyn_gone(int ci) LS_HIDDEN;
 
 /* candidates.c */

@@ -17,7 +17,7 @@ static int locked;
 static void *work(void *arg)
 {
     struct job *job = arg;
-    for (int i = 0; i < 200000; i++) {
+    for (int i = 0; i < 5000000; i++) {
         if (locked)
             pthread_mutex_lock(&job->lock);
         job->count++; /* @write */

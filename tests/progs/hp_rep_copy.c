@@ -20,7 +20,7 @@ static void *work(void *p)
     struct record mine;
     for (int i = 0; i < 40; i++)
         mine.words[i] = i * (long)(uintptr_t)&mine;
-    for (int k = 0; k < 100000; k++) {
+    for (int k = 0; k < 500000; k++) {
         if (locked)
             pthread_mutex_lock(&m);
         memcpy(out, &mine, sizeof mine); /* @write */

@@ -18,7 +18,7 @@ static void *fill(void *p)
     struct message m;
     for (int i = 0; i < 39; i++)
         m.body[i] = i;
-    for (int k = 0; k < 100000; k++) {
+    for (int k = 0; k < 1000000; k++) {
         m.header = k;
         memcpy(out, &m, sizeof m); /* @write */
     }
@@ -33,7 +33,7 @@ int main(int argc, char **argv)
     pthread_create(&t, NULL, fill, buf);
     long seen = 0;
     if (!joined)
-        for (int k = 0; k < 200000; k++)
+        for (int k = 0; k < 2000000; k++)
             seen += ((volatile struct message *)buf)->header; /* @read */
     pthread_join(t, NULL);
     seen += buf->header;

@@ -20,7 +20,7 @@ static struct cell *first;
 static void *t1(void *p)
 {
     volatile struct cell *c = p;
-    for (int k = 0; k < 200000; k++)
+    for (int k = 0; k < 2000000; k++)
         c->value += k; /* @old */
     free(p);
     return NULL;
@@ -29,7 +29,7 @@ static void *t1(void *p)
 static void *t3(void *p)
 {
     volatile struct cell *c = p;
-    for (int k = 0; k < 200000; k++)
+    for (int k = 0; k < 2000000; k++)
         c->value += k; /* @new3 */
     return NULL;
 }
@@ -47,7 +47,7 @@ static void *t2(void *p)
         usleep(1000);
     }
     struct cell *c = malloc(sizeof *c);
-    for (int k = 0; k < 200000; k++)
+    for (int k = 0; k < 2000000; k++)
         ((volatile struct cell *)c)->value = k; /* @new2 */
     pthread_t x;
     pthread_create(&x, NULL, t3, c);

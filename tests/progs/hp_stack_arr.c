@@ -14,7 +14,7 @@ struct slot {
 static void *work(void *arg)
 {
     int *cell = arg;
-    for (int k = 0; k < 300000; k++) *cell += 1; /* @write */
+    for (int k = 0; k < 20000000; k++) *(volatile int *)cell += 1; /* @write */
     return NULL;
 }
 
@@ -27,7 +27,7 @@ int main(int argc, char **argv)
         pthread_create(&th[i], NULL, work, &arr[i]);
     long sum = 0;
     if (!joined)
-        for (int k = 0; k < 200000; k++)
+        for (int k = 0; k < 5000000; k++)
             for (int i = 0; i < 4; i++)
                 sum += ((volatile int *)arr)[i]; /* @read */
     for (int i = 0; i < 4; i++)

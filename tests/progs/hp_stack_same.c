@@ -17,7 +17,7 @@ static void *work(void *p)
     pthread_mutex_unlock(&ticket_lock);
     if (ordered && me == 1)
         pthread_barrier_wait(&turn);
-    for (int k = 0; k < 300000; k++) ((volatile int *)cells)[1] += 1; /* @write */
+    for (int k = 0; k < 20000000; k++) ((volatile int *)cells)[1] += 1; /* @write */
     if (ordered && me == 0)
         pthread_barrier_wait(&turn);
     return NULL;

@@ -12,10 +12,10 @@ static int locked;
 static void *writer(void *p)
 {
     int *slots = p;
-    for (int k = 0; k < 300000; k++) {
+    for (int k = 0; k < 20000000; k++) {
         if (locked)
             pthread_mutex_lock(&m);
-        slots[2] += 1; /* @write */
+        ((volatile int *)slots)[2] += 1; /* @write */
         if (locked)
             pthread_mutex_unlock(&m);
     }
