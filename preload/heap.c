@@ -109,47 +109,54 @@ static __attribute__((noinline)) void sample(void *p, size_t n)
     ls_guard--;
 }
 
-/* Memory [p, + n) is handed out or goes back: a watched object in it ends. */
+/* Memory [p, + n) is handed out (a sampled allocation): an object that
+ * starts in it was freed where lockscope did not see it, and ends now. */
 static inline void gone(void *p, size_t n)
 {
-    uint64_t a = (uint64_t)(uintptr_t)p;
-    if (__builtin_expect(atomic_load_explicit(&ls_heap_live, memory_order_relaxed) != 0, 0) &&
-        a < atomic_load(&ls_heap_hi) && a + n > atomic_load(&ls_heap_lo)) {
-        int saved = errno;
-        ls_objs_heap_gone(a, a + n);
-        errno = saved;
+    if (__builtin_expect(atomic_load_explicit(&ls_heap_live, memory_order_relaxed) != 0, 0)) {
+        uint64_t a = (uint64_t)(uintptr_t)p, last = a + (n ? n : 1) - 1;
+        int maybe = 0;
+        if ((last >> 12) - (a >> 12) >= 64)
+            maybe = 1; /* a large block: look */
+        /* From the page before: a small block there may reach into p. */
+        for (uint64_t pg = a - 4096; !maybe && (pg >> 12) <= (last >> 12); pg += 4096)
+            maybe = ls_heap_page_has(pg);
+        if (maybe) {
+            int saved = errno;
+            ls_objs_heap_gone(a, last + 1);
+            errno = saved;
+        }
     }
 }
 
-/* Before free or realloc of p: the block's bytes. */
+/* Before free or realloc of p: an object is the block itself (objects start
+ * at their block's first byte). */
 static inline void freeing(void *p)
 {
     uint64_t a = (uint64_t)(uintptr_t)p;
     if (__builtin_expect(atomic_load_explicit(&ls_heap_live, memory_order_relaxed) != 0, 0) &&
-        a < atomic_load(&ls_heap_hi))
-        gone(p, real_usable ? real_usable(p) : 1);
+        ls_heap_page_has(a)) {
+        int saved = errno;
+        ls_objs_heap_gone(a, a + (real_usable ? real_usable(p) : 1));
+        errno = saved;
+    }
 }
 
-static inline void *allocated(void *p, size_t n)
+/* The count ran out (or this thread has none yet: its first allocation
+ * resolves the real functions). */
+static __attribute__((noinline)) void *malloc_slow(size_t n)
 {
+    if (!READY())
+        return boot_alloc(n);
+    void *p = real_malloc(n);
     if (p) {
-        gone(p, n ? n : 1);
-        if (__builtin_expect(--countdown <= 0, 0))
-            sample(p, n);
+        gone(p, n);
+        sample(p, n);
     }
     return p;
 }
 
-/* ---- the wrappers -------------------------------------------------------- */
-
-LS_EXPORT void *malloc(size_t n)
-{
-    if (!READY())
-        return boot_alloc(n);
-    return allocated(real_malloc(n), n);
-}
-
-LS_EXPORT void *calloc(size_t k, size_t n)
+static __attribute__((noinline)) void *calloc_slow(size_t k, size_t n)
 {
     if (!READY()) {
         size_t total;
@@ -157,17 +164,54 @@ LS_EXPORT void *calloc(size_t k, size_t n)
             return NULL;
         return boot_alloc(total); /* static: zeroed */
     }
-    return allocated(real_calloc(k, n), k * n);
+    void *p = real_calloc(k, n);
+    if (p) {
+        gone(p, k * n);
+        sample(p, k * n);
+    }
+    return p;
 }
 
-LS_EXPORT void free(void *p)
+static __attribute__((noinline)) void free_slow(void *p)
 {
-    if (!p || in_boot(p))
-        return;
-    if (!READY())
-        return; /* cannot happen: p came from the real allocator */
+    if (in_boot(p) || !READY())
+        return; /* the static buffer's is never freed */
     freeing(p);
     real_free(p);
+}
+
+/* ---- the wrappers -------------------------------------------------------- */
+
+/* The unsampled path: a thread-local decrement, then a tail call.  An
+ * allocation is not checked against the objects: they end when their
+ * block is freed, and every free, realloc and reallocarray comes here
+ * (glibc's own calls included); a sampled allocation is checked. */
+LS_EXPORT void *malloc(size_t n)
+{
+    if (__builtin_expect(--countdown > 0, 1))
+        return real_malloc(n);
+    return malloc_slow(n);
+}
+
+LS_EXPORT void *calloc(size_t k, size_t n)
+{
+    if (__builtin_expect(--countdown > 0, 1))
+        return real_calloc(k, n);
+    return calloc_slow(k, n);
+}
+
+/* The usual path: one compare, one load while no heap block is watched
+ * (one more while some are), then a tail call. */
+LS_EXPORT void free(void *p)
+{
+    if (__builtin_expect((uintptr_t)p - (uintptr_t)boot >= BOOT_SIZE, 1) &&
+        __builtin_expect(real_free != NULL, 1) &&
+        (__builtin_expect(atomic_load_explicit(&ls_heap_live, memory_order_relaxed) == 0, 1) ||
+         !ls_heap_page_has((uint64_t)(uintptr_t)p))) {
+        real_free(p);
+        return;
+    }
+    free_slow(p);
 }
 
 LS_EXPORT void *realloc(void *p, size_t n)
@@ -184,10 +228,7 @@ LS_EXPORT void *realloc(void *p, size_t n)
     /* Moved or not, the block is another object from here. */
     if (p)
         freeing(p);
-    void *q = real_realloc(p, n);
-    if (q)
-        gone(q, n ? n : 1);
-    return q;
+    return real_realloc(p, n);
 }
 
 LS_EXPORT void *reallocarray(void *p, size_t k, size_t n)
@@ -201,8 +242,5 @@ LS_EXPORT void *reallocarray(void *p, size_t k, size_t n)
         return realloc(p, total);
     if (p)
         freeing(p);
-    void *q = real_reallocarray(p, k, n);
-    if (q)
-        gone(q, total ? total : 1);
-    return q;
+    return real_reallocarray(p, k, n);
 }

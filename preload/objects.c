@@ -42,7 +42,7 @@
 struct ls_dyn ls_dyn[LS_DYN_MAX];
 _Atomic uint32_t ls_dyn_live;
 _Atomic uint32_t ls_heap_live;
-_Atomic uint64_t ls_heap_lo, ls_heap_hi;
+_Atomic uint8_t ls_heap_pages[LS_HEAP_PAGES];
 
 static struct ls_spin table_spin;
 static _Atomic uint32_t next_obj = 1;
@@ -58,19 +58,15 @@ static int peek(uint64_t addr, void *out, size_t n)
                : -1;
 }
 
-/* Bounds of the live heap objects (table_spin held). */
-static void heap_bounds(void)
+/* An object starts in page (table_spin held; a count of 255 stays: the
+ * allocator then looks further on that page, which is only slower). */
+static void page_count(uint64_t addr, int delta)
 {
-    uint64_t lo = UINT64_MAX, hi = 0;
-    for (int i = 0; i < LS_DYN_MAX; i++) {
-        if (!reserved[i] || ls_dyn[i].kind != LS_OBJ_HEAP || !atomic_load(&ls_dyn[i].obj))
-            continue;
-        uint64_t a = ls_dyn[i].c.addr, e = a + ls_dyn[i].c.size;
-        lo = a < lo ? a : lo;
-        hi = e > hi ? e : hi;
-    }
-    atomic_store(&ls_heap_lo, hi ? lo : UINT64_MAX);
-    atomic_store(&ls_heap_hi, hi);
+    _Atomic uint8_t *c = &ls_heap_pages[(addr >> 12) & (LS_HEAP_PAGES - 1)];
+    uint8_t v = atomic_load(c);
+    if (v == 255)
+        return;
+    atomic_store(c, (uint8_t)(v + delta));
 }
 
 /* The live entry of kind at exactly addr, or -1 (table_spin held).  A
@@ -118,7 +114,7 @@ static int add(struct ls_rec_object *r, uint32_t owner)
     d->c.cursor = 0;
     d->hot_off = UINT32_MAX;
     d->hot_turns = 0;
-    d->fresh_turns = 4;
+    d->fresh_turns = 6;
     d->c.sync = 0;
     d->c.tier = LS_TIER_WRITTEN;
     atomic_store(&d->c.dropped, 0);
@@ -131,8 +127,8 @@ static int add(struct ls_rec_object *r, uint32_t owner)
     atomic_store(&d->obj, r->id);
     atomic_fetch_add(&ls_dyn_live, 1);
     if (r->kind == LS_OBJ_HEAP) {
+        page_count(r->addr, 1);
         atomic_fetch_add(&ls_heap_live, 1);
-        heap_bounds();
     }
     ls_spin_unlock(&table_spin);
     ls_writer_record(LS_REC_OBJECT, r, sizeof *r, NULL, 0, NULL, 0);
@@ -152,8 +148,10 @@ static int mark_gone(int (*test)(const struct ls_dyn *, uint64_t, uint64_t), uin
             continue;
         atomic_store(&ls_dyn[i].obj, 0);
         atomic_fetch_sub(&ls_dyn_live, 1);
-        if (ls_dyn[i].kind == LS_OBJ_HEAP)
+        if (ls_dyn[i].kind == LS_OBJ_HEAP) {
+            page_count(ls_dyn[i].c.addr, -1);
             atomic_fetch_sub(&ls_heap_live, 1);
+        }
         ids[i] = id;
         gone[i] = 1;
         n++;
@@ -169,8 +167,6 @@ static void end_where(int (*test)(const struct ls_dyn *, uint64_t, uint64_t), ui
     ls_guard++;
     ls_spin_lock(&table_spin);
     int n = mark_gone(test, x, y, gone, ids);
-    if (n)
-        heap_bounds();
     ls_spin_unlock(&table_spin);
     if (!n) {
         ls_guard--;

@@ -23,7 +23,7 @@ struct ls_options ls_opt = {
     .watch_decode = 1,
     .timeline = 0,
     .profile = 1,
-    .heap_sample = 1000,
+    .heap_sample = 10000,
 };
 
 static const struct {
@@ -57,7 +57,7 @@ static const struct {
     {"profile", "0 does not record the contention profile (waits, holds, long holds): for "
                 "measuring what it costs (default 1)"},
     {"heap_sample", "1 heap allocation in this many (on average) is watched while it lives, "
-                    "besides the first 8 of the process; 0 watches none (default 1000)"},
+                    "besides the first 8 of the process; 0 watches none (default 10000)"},
     {"suppressions", "a suppressions file for the lockscope command (the shim records "
                      "everything; the analysis hides what the file matches)"},
     {"help", "1 prints this list and runs the program untraced"},

@@ -156,9 +156,17 @@ void ls_objs_heap_sampled(void *p, size_t n, size_t usable, int young) LS_HIDDEN
 /* [p, + n) is freed or handed out again: objects in it end, their slots
  * disarmed, before the memory goes back. */
 void ls_objs_heap_gone(uint64_t lo, uint64_t hi) LS_HIDDEN;
-/* Heap objects live, and the bytes they span: a free outside never looks. */
+/* Heap objects live, and how many start in each page (hashed): an
+ * allocation or free whose pages count none never looks further.  Every
+ * heap object starts at its block's first byte. */
+#define LS_HEAP_PAGES 4096
 extern _Atomic uint32_t ls_heap_live LS_HIDDEN;
-extern _Atomic uint64_t ls_heap_lo LS_HIDDEN, ls_heap_hi LS_HIDDEN;
+extern _Atomic uint8_t ls_heap_pages[LS_HEAP_PAGES] LS_HIDDEN;
+static inline int ls_heap_page_has(uint64_t a)
+{
+    return atomic_load_explicit(&ls_heap_pages[(a >> 12) & (LS_HEAP_PAGES - 1)],
+                                memory_order_relaxed) != 0;
+}
 /* watch.c: point sampling slots at dynamic candidate ci now, from byte off
  * of it (a new thread's argument); disarm every slot on ci (it is gone). */
 void ls_watch_dyn_now(int ci, uint32_t off) LS_HIDDEN;
