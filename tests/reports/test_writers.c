@@ -465,7 +465,7 @@ Test(writers, race_bytes_in_every_format)
                                  "\"address_computed\":false,"));
     cr_assert_not_null(strstr(j, "\"variable\":{\"name\":\"cells\",\"address\":\"0x5555000018\","
                                  "\"size\":8,\"offset\":8,\"watched\":0,"
-                                 "\"start\":\"0x5555000010\"}"));
+                                 "\"start\":\"0x5555000010\",\"location\":\"global\"}"));
     free(j);
     char *s = render(ls_report_sarif, NULL);
     cr_assert_not_null(strstr(s, "T1 writes cells[2] holding no lock"));
