@@ -571,15 +571,17 @@ static void scope_sampled(const struct ls_process *p, struct ls_fprocess *fp,
     } else if (set_aside) {
         ls_scope_set(fp, "data-race", RACE_TITLE, LS_SCOPE_CHECKED,
                      "%zu access%s sampled on %zu of %u global variables that could be "
-                     "watched (only globals are watched, and each only part of the time); the "
-                     "rate limit set a hot _Atomic global (of %s) aside at times, and no "
-                     "unordered pair of accesses depended on it",
+                     "watched (besides the globals, what threads are handed and sampled heap "
+                     "blocks are watched; each only part of the time); the rate limit set a "
+                     "hot _Atomic global (of %s) aside at times, and no unordered pair of "
+                     "accesses depended on it",
                      p->naccesses, p->naccesses == 1 ? "" : "es", vars, p->watch_candidates,
                      set_aside);
     } else {
         ls_scope_set(fp, "data-race", RACE_TITLE, LS_SCOPE_CHECKED,
                      "%zu access%s sampled on %zu of %u global variables that could be "
-                     "watched (only globals are watched, and each only part of the time)",
+                     "watched (besides the globals, what threads are handed and sampled heap "
+                     "blocks are watched; each only part of the time)",
                      p->naccesses, p->naccesses == 1 ? "" : "es", vars, p->watch_candidates);
     }
 }

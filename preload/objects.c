@@ -34,7 +34,6 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include <stdlib.h>
 
 #define ARG_WINDOW 64   /* bytes of a stack (or unnamed TLS) argument watched */
 #define LS_HEAP_MAX 48  /* heap objects at once */
