@@ -85,6 +85,15 @@ static int find_at(uint64_t addr, int kind, uint32_t owner)
     return -1;
 }
 
+static void full_once(void)
+{
+    static _Atomic int noted;
+    if (!atomic_exchange(&noted, 1))
+        ls_writer_note(LS_NOTE_OBJECTS_FULL,
+                       "more heap blocks and thread arguments than lockscope watches at once "
+                       "(64, 48 of them heap blocks): some were not watched");
+}
+
 /* A new object in a free entry; its record written.  The candidate index,
  * or -1 (the table full). */
 static int add(struct ls_rec_object *r, uint32_t owner)
@@ -95,14 +104,11 @@ static int add(struct ls_rec_object *r, uint32_t owner)
         ls_spin_unlock(&table_spin);
         return LS_DYN_BASE + i; /* the same memory handed to another thread */
     }
-    if (r->kind == LS_OBJ_HEAP && nheap >= LS_HEAP_MAX) {
-        ls_spin_unlock(&table_spin);
-        return -1;
-    }
     for (i = 0; i < LS_DYN_MAX && reserved[i]; i++)
         ;
-    if (i == LS_DYN_MAX) {
+    if (i == LS_DYN_MAX || (r->kind == LS_OBJ_HEAP && nheap >= LS_HEAP_MAX)) {
         ls_spin_unlock(&table_spin);
+        full_once();
         return -1;
     }
     reserved[i] = 1;
@@ -214,14 +220,23 @@ void ls_objs_thread_end(struct ls_thread *t)
 
 /* ---- what memory is ------------------------------------------------------ */
 
-/* glibc's allocator (the only one whose chunk headers are read here). */
+static void here(void)
+{
+}
+
+/* glibc's allocator (the only one whose chunk headers are read here),
+ * reached through lockscope's wrappers: a program with an allocator of its
+ * own frees its blocks where lockscope would not see it. */
 static int glibc_malloc(void)
 {
     static int known, glibc;
     if (!known) {
         void *next = dlsym(RTLD_NEXT, "malloc");
         void *libc = dlsym(RTLD_DEFAULT, "__libc_malloc");
-        glibc = next && next == libc;
+        void *used = dlsym(RTLD_DEFAULT, "malloc");
+        Dl_info a, b;
+        glibc = next && next == libc && used && dladdr(used, &a) &&
+                dladdr((void *)(uintptr_t)here, &b) && a.dli_fbase == b.dli_fbase;
         known = 1;
     }
     return glibc;

@@ -227,6 +227,7 @@ enum {
     LS_NOTE_STALL_OFF = 4,    /* stalls are not watched (an option) */
     LS_NOTE_PY_UNSEEN = 15,   /* a CPython whose Python locks lockscope cannot see */
     LS_NOTE_PY_SUBINTERP = 16, /* a subinterpreter ran: Python-level checking is off there */
+    LS_NOTE_OBJECTS_FULL = 20, /* the table of watched objects was full: some not watched */
 };
 
 struct ls_rec_note {
