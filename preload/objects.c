@@ -44,6 +44,10 @@ _Atomic uint32_t ls_heap_live;
 _Atomic uint8_t ls_heap_pages[LS_HEAP_PAGES];
 
 static struct ls_spin table_spin;
+/* A forked child shares the parent's watchpoints (the events' file
+ * descriptors): moving them would move the parent's.  Its objects are
+ * left alone, and it makes no new ones. */
+static int forked;
 static _Atomic uint32_t next_obj = 1;
 static uint8_t reserved[LS_DYN_MAX]; /* in use, or being disarmed (table_spin) */
 static uint32_t nheap;                /* heap entries reserved (table_spin) */
@@ -203,6 +207,8 @@ static int heap_overlaps(const struct ls_dyn *d, uint64_t lo, uint64_t hi)
 
 void ls_objs_heap_gone(uint64_t lo, uint64_t hi)
 {
+    if (forked)
+        return;
     end_where(heap_overlaps, lo, hi);
 }
 
@@ -214,7 +220,7 @@ static int owned_by(const struct ls_dyn *d, uint64_t tid, uint64_t unused)
 
 void ls_objs_thread_end(struct ls_thread *t)
 {
-    if (t && atomic_load(&ls_dyn_live))
+    if (t && !forked && atomic_load(&ls_dyn_live))
         end_where(owned_by, t->tid, 0);
 }
 
@@ -329,7 +335,7 @@ static uint64_t clip(uint64_t a, uint64_t end, uint64_t want)
 void ls_objs_thread_arg(struct ls_thread *t, const void *arg, uint32_t tid, uint32_t stack)
 {
     uint64_t a = (uint64_t)(uintptr_t)arg;
-    if (!ls_watching() || a < 65536)
+    if (forked || !ls_watching() || a < 65536)
         return;
     struct ls_rec_object r = {.via = LS_OBJ_VIA_ARG, .addr = a, .tid = t->tid, .arg_tid = tid,
                               .stack = stack};
@@ -381,7 +387,7 @@ void ls_objs_thread_arg(struct ls_thread *t, const void *arg, uint32_t tid, uint
 void ls_objs_from_global(uint64_t global, uint64_t value)
 {
     uint64_t usable;
-    if (ls_cand_at(value) >= 0)
+    if (forked || ls_cand_at(value) >= 0)
         return;
     ls_spin_lock(&table_spin);
     int known = 0;
@@ -407,6 +413,8 @@ void ls_objs_from_global(uint64_t global, uint64_t value)
 
 void ls_objs_heap_sampled(void *p, size_t n, size_t usable, int young)
 {
+    if (forked)
+        return;
     struct ls_thread *t = ls_self;
     struct ls_rec_object r = {.kind = LS_OBJ_HEAP,
                               .via = young ? LS_OBJ_VIA_YOUNG : LS_OBJ_VIA_SAMPLED,
@@ -422,4 +430,6 @@ void ls_objs_heap_sampled(void *p, size_t n, size_t usable, int young)
 void ls_objs_after_fork_child(void)
 {
     atomic_store(&table_spin.v, 0);
+    forked = 1;
+    atomic_store(&ls_heap_live, 0);
 }
