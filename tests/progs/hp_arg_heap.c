@@ -17,11 +17,12 @@ static int locked;
 static void *work(void *arg)
 {
     struct job *job = arg;
-    for (int i = 0; i < 5000000; i++) {
-        if (locked)
+    int lk = locked; /* read once: the loop is about the shared memory */
+    for (int i = 0; i < 20000000; i++) {
+        if (lk)
             pthread_mutex_lock(&job->lock);
-        job->count++; /* @write */
-        if (locked)
+        ((volatile struct job *)job)->count++; /* @write */
+        if (lk)
             pthread_mutex_unlock(&job->lock);
     }
     return NULL;

@@ -17,11 +17,13 @@ static int locked;
 static void *work(void *p)
 {
     (void)p;
-    for (int k = 0; k < 2000000; k++) {
-        if (locked)
+    int lk = locked; /* read once: the loop is about the shared memory */
+    volatile struct stats *st = table;
+    for (int k = 0; k < 20000000; k++) {
+        if (lk)
             pthread_mutex_lock(&m);
-        table->hits++; /* @write */
-        if (locked)
+        st->hits++; /* @write */
+        if (lk)
             pthread_mutex_unlock(&m);
     }
     return NULL;

@@ -20,11 +20,12 @@ static void *work(void *p)
     struct record mine;
     for (int i = 0; i < 40; i++)
         mine.words[i] = i * (long)(uintptr_t)&mine;
+    int lk = locked; /* read once: the loop is about the shared memory */
     for (int k = 0; k < 500000; k++) {
-        if (locked)
+        if (lk)
             pthread_mutex_lock(&m);
         memcpy(out, &mine, sizeof mine); /* @write */
-        if (locked)
+        if (lk)
             pthread_mutex_unlock(&m);
     }
     return NULL;

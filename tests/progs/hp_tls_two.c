@@ -12,11 +12,12 @@ static int locked;
 static void *writer(void *p)
 {
     int *slots = p;
+    int lk = locked; /* read once: the loop is about the shared memory */
     for (int k = 0; k < 20000000; k++) {
-        if (locked)
+        if (lk)
             pthread_mutex_lock(&m);
         ((volatile int *)slots)[2] += 1; /* @write */
-        if (locked)
+        if (lk)
             pthread_mutex_unlock(&m);
     }
     return NULL;
