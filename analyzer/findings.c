@@ -490,6 +490,8 @@ static void free_finding(struct ls_finding *f)
     free(f->var.name);
     free(f->var.module);
     free(f->var.description);
+    free(f->var.field);
+    free_stack(&f->var.alloc_stack);
     for (int i = 0; i < 2; i++) {
         free(f->access[i].thread.name);
         free_stack(&f->access[i].thread.created_at);

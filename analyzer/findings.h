@@ -150,13 +150,18 @@ enum ls_var_location {
 };
 
 struct ls_fvar {
-    char *name;               /* the global variable (`n`) */
+    char *name;               /* the global variable (`n`); else a stable label of the
+                                 memory ("heap block of 16 bytes", "*table") */
     uint64_t addr;            /* its first byte */
     uint64_t size;            /* its size */
     uint32_t location;        /* LS_VLOC_* */
-    char *description;        /* "the mutex `m`": the report's location line, NULL: the
-                                 global's own */
+    char *description;        /* the report's location line: "the mutex `m`", ThreadSanitizer's
+                                 "heap block of size 16 at 0x... allocated by thread main";
+                                 NULL: the global's own */
     char *module;             /* a Python global's module (LS_VLOC_PYTHON), else NULL */
+    char *field;              /* what the debug information calls the raced bytes
+                                 (`job->count`), NULL if it cannot tell */
+    struct ls_fstack alloc_stack; /* heap: where it was allocated (n = 0: not seen) */
 };
 /* "global", "heap", ...: the JSON's variable.location. */
 const char *ls_var_location_name(uint32_t location);

@@ -29,6 +29,7 @@ static int var_cmp(const void *a, const void *b)
 
 static void read_symbols(Elf *elf, struct ls_globals *g, size_t *cap)
 {
+    size_t tls_cap = 0;
     Elf_Scn *scn = NULL, *symscn = NULL;
     GElf_Shdr sh, symsh;
     while ((scn = elf_nextscn(elf, scn)))
@@ -48,6 +49,13 @@ static void read_symbols(Elf *elf, struct ls_globals *g, size_t *cap)
     size_t n = symsh.sh_size / symsh.sh_entsize;
     for (size_t i = 0; i < n; i++) {
         GElf_Sym s;
+        if (gelf_getsym(data, (int)i, &s) && GELF_ST_TYPE(s.st_info) == STT_TLS && s.st_size &&
+            s.st_shndx != SHN_UNDEF) {
+            const char *name = elf_strptr(elf, symsh.sh_link, s.st_name);
+            LS_GROW(g->tls, tls_cap, g->ntls + 1);
+            g->tls[g->ntls++] = (struct ls_gvar){s.st_value, s.st_size, xstrdup(name ? name : ""), 0};
+            continue;
+        }
         if (!gelf_getsym(data, (int)i, &s) || GELF_ST_TYPE(s.st_info) != STT_OBJECT ||
             s.st_size == 0 || s.st_shndx == SHN_UNDEF || s.st_shndx >= SHN_LORESERVE)
             continue;
@@ -70,6 +78,14 @@ static void read_symbols(Elf *elf, struct ls_globals *g, size_t *cap)
         g->vars[k++] = g->vars[i];
     }
     g->nvars = k;
+}
+
+const struct ls_gvar *ls_globals_tls_at(const struct ls_globals *g, uint64_t off)
+{
+    for (size_t i = 0; g && i < g->ntls; i++)
+        if (off >= g->tls[i].vaddr && off - g->tls[i].vaddr < g->tls[i].size)
+            return &g->tls[i];
+    return NULL;
 }
 
 const struct ls_gvar *ls_globals_at(const struct ls_globals *g, uint64_t vaddr)

@@ -47,6 +47,8 @@ struct ls_globals {
     struct ls_grange *atomics; /* by address */
     size_t natomics;
     int code_scanned;         /* the text was read (else READ/WRITE/ADDRESS say nothing) */
+    struct ls_gvar *tls;      /* TLS variables: vaddr is the offset in the TLS block */
+    size_t ntls;
 };
 
 /* The globals of the ELF file at path, or NULL if it cannot be read.
@@ -66,6 +68,10 @@ char *ls_globals_hint(const struct ls_globals *g, size_t max);
 
 /* Names of the _Atomic-typed globals, comma-separated (malloc'ed; "" if
  * none). */
+/* The TLS variable holding offset off of the module's TLS block, NULL if
+ * none. */
+const struct ls_gvar *ls_globals_tls_at(const struct ls_globals *g, uint64_t off);
+
 char *ls_globals_atomic_names(const struct ls_globals *g);
 
 /* What a variable's type makes it (its DIE): LS_G_ATOMIC_TYPE (C11

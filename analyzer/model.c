@@ -178,6 +178,7 @@ void ls_process_free(struct ls_process *p)
     for (size_t i = 0; i < p->naccesses; i++)
         free(p->accesses[i].held);
     free(p->accesses);
+    free(p->objects);
     free(p->watch_msg);
     ls_tl_model_free(p->timeline);
     for (size_t i = 0; i < p->nprofiles; i++)
@@ -198,4 +199,24 @@ void ls_process_free(struct ls_process *p)
     free(p->exe);
     free(p->trace_path);
     free(p);
+}
+
+const struct ls_object_rec *ls_find_object(const struct ls_process *p, uint32_t id)
+{
+    /* Ids come in order: a binary search, with a scan for a trace that
+     * does not keep it. */
+    size_t lo = 0, hi = p->nobjects;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->objects[mid].r.id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < p->nobjects && p->objects[lo].r.id == id)
+        return &p->objects[lo];
+    for (size_t i = 0; i < p->nobjects; i++)
+        if (p->objects[i].r.id == id)
+            return &p->objects[i];
+    return NULL;
 }

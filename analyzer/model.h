@@ -99,6 +99,15 @@ struct ls_access_rec {
     uint32_t sync_lost;       /* LS_REC_ACCESS.sync_lost */
     uint32_t *held;
     uint64_t ns;              /* when (CLOCK_MONOTONIC, LS_REC_ACCESS_TIME), 0 if unknown */
+    uint32_t obj;             /* the object it was made to (LS_REC_ACCESS_OBJ), 0: a global */
+};
+
+/* Memory watched besides the globals (LS_REC_OBJECT, LS_REC_OBJECT_END). */
+struct ls_object_rec {
+    struct ls_rec_object r;
+    int ended;
+    uint32_t end_tid;
+    uint64_t global;          /* a global pointer seen pointing to it (0: none) */
 };
 
 /* What became of the watchpoint traps (LS_REC_WATCH). */
@@ -158,6 +167,8 @@ struct ls_process {
     size_t nexecs, cap_execs;
     struct ls_access_rec *accesses;
     size_t naccesses, cap_accesses;
+    struct ls_object_rec *objects;  /* by id, as recorded */
+    size_t nobjects, cap_objects;
     struct ls_profile_rec *profiles;
     size_t nprofiles, cap_profiles;
     /* writer-preferring rwlocks writers ask for (LS_REC_WRITER_QUEUE):
@@ -180,6 +191,9 @@ struct ls_process {
     struct ls_symbolizer *sym; /* created on first use */
     void *index;               /* id lookup tables (model.c) */
 };
+
+/* The object of id, NULL if none was recorded. */
+const struct ls_object_rec *ls_find_object(const struct ls_process *p, uint32_t id);
 
 /* Reads a trace from memory.  On error returns -1 and writes a message of
  * the form "offset N: what was wrong" into err.  A record cut off at the end

@@ -27,11 +27,20 @@ struct ref {
     uint64_t lo, hi;          /* [lo, hi): its bytes in this variable */
 };
 
+struct var_key {
+    uint64_t start;
+    uint32_t obj;             /* a watched object's id (heap, stack, TLS), 0: a global */
+    uint32_t pad;
+};
+
 struct var {
+    struct var_key key;
     uint64_t start;           /* the variable's first byte (or the address, unnamed) */
     const char *name;
     uint64_t size;
     int atomic;               /* _Atomic type: synchronization, never reported */
+    const struct ls_object_rec *obj; /* heap, stack or TLS memory, NULL: a global */
+    char *own_name;           /* name, when made here */
     struct ref *refs;
     size_t n, cap;
     struct ref *atomics;      /* bytes atomic instructions were sampled on */
@@ -115,7 +124,11 @@ static uint64_t site_of(struct ls_process *p, const struct ls_access_rec *a)
 /* What the report calls the bytes an access touched in v. */
 static char *where(struct ctx *c, const struct var *v, const struct ref *r)
 {
-    char *m = v->name[0] != '<' ? ls_sym_data_member(c->sym, r->lo, r->hi - r->lo) : NULL;
+    char *m = NULL;
+    if (v->obj && v->obj->global)
+        m = ls_sym_pointee_member(c->sym, v->obj->global, r->lo - v->start, r->hi - r->lo);
+    else if (!v->obj && v->name[0] != '<')
+        m = ls_sym_data_member(c->sym, r->lo, r->hi - r->lo);
     if (m)
         return m;
     struct strbuf sb;
@@ -194,6 +207,57 @@ static int seen_pair(uint64_t (*pairs)[2], size_t n, uint64_t a, uint64_t b)
     return 0;
 }
 
+static void thread_of(struct strbuf *sb, uint32_t tid)
+{
+    if (tid == 1)
+        sb_adds(sb, "thread main");
+    else if (tid)
+        sb_printf(sb, "thread T%u", tid - 1);
+    else
+        sb_adds(sb, "an untraced thread");
+}
+
+/* ThreadSanitizer's "Location is ..." line, the kind, the allocation. */
+static void describe_object(struct ctx *c, const struct var *v, struct ls_finding *f)
+{
+    const struct ls_object_rec *o = v->obj;
+    struct strbuf sb;
+    sb_init(&sb);
+    switch (o->r.kind) {
+    case LS_OBJ_HEAP:
+        f->var.location = LS_VLOC_HEAP;
+        sb_printf(&sb, "heap block of size %llu at 0x%llx",
+                  (unsigned long long)(o->r.alloc_size ? o->r.alloc_size : o->r.size),
+                  (unsigned long long)o->r.addr);
+        if (o->global && !f->var.field && ls_sym_data(c->sym, o->global, NULL, NULL))
+            sb_printf(&sb, " pointed to by global '%s'", ls_sym_data(c->sym, o->global, NULL, NULL));
+        if (o->r.alloc_stack && o->r.tid) {
+            sb_adds(&sb, " allocated by ");
+            thread_of(&sb, o->r.tid);
+            ls_fstack_build(c->p, o->r.alloc_stack, &f->var.alloc_stack);
+        } else if (o->r.via == LS_OBJ_VIA_ARG) {
+            sb_adds(&sb, " passed to ");
+            thread_of(&sb, o->r.arg_tid);
+            sb_adds(&sb, " by ");
+            thread_of(&sb, o->r.tid);
+        }
+        break;
+    case LS_OBJ_STACK:
+        f->var.location = LS_VLOC_STACK;
+        sb_adds(&sb, "stack of ");
+        thread_of(&sb, o->r.tid);
+        break;
+    default:
+        f->var.location = LS_VLOC_TLS;
+        sb_adds(&sb, "TLS of ");
+        thread_of(&sb, o->r.tid);
+        if (strcmp(v->name, sb.buf + 7) != 0 && strncmp(v->name, "TLS of", 6) != 0)
+            sb_printf(&sb, " ('%s')", v->name);
+        break;
+    }
+    f->var.description = sb_detach(&sb);
+}
+
 static void add_finding(struct ctx *c, struct var *v, size_t proc, struct ls_report *r,
                         const struct ref *x, const struct ref *y, size_t *added)
 {
@@ -210,6 +274,11 @@ static void add_finding(struct ctx *c, struct var *v, size_t proc, struct ls_rep
     const struct ref *first = is_write(a) ? x : y;
     build_access(c, f, 0, v, first);
     build_access(c, f, 1, v, first == x ? y : x);
+    if (v->obj && v->obj->global)
+        f->var.field = ls_sym_pointee_member(c->sym, v->obj->global, first->lo - v->start,
+                                             first->hi - first->lo);
+    if (v->obj)
+        describe_object(c, v, f);
     f->summary = ls_fstack_user_frame(&f->access[0].stack);
     f->reason = explain(f);
     ls_finding_set_id(f);
@@ -294,21 +363,61 @@ static const char *unfollowed_atomics(struct ls_process *p, char **names, int *p
     return NULL;
 }
 
-static struct var *var_at(struct ctx *c, uint64_t addr, uint64_t *end)
+/* A stable name for a watched object's memory (the finding's id and the
+ * suppressions use it): a TLS variable's, else the kind of memory. */
+static char *object_name(struct ctx *c, const struct ls_object_rec *o)
 {
+    struct strbuf sb;
+    sb_init(&sb);
+    const struct ls_gvar *tv;
+    if (o->r.kind == LS_OBJ_HEAP)
+        sb_adds(&sb, "heap block"); /* its size is in the description: it can be the
+                                       usable size or the size asked for */
+    else if (o->r.kind == LS_OBJ_TLS && c->globals &&
+             (tv = ls_globals_tls_at(c->globals, o->r.addr - o->r.via_addr)) && *tv->name)
+        sb_adds(&sb, tv->name);
+    else if (o->r.kind == LS_OBJ_TLS)
+        sb_adds(&sb, "TLS of "), thread_of(&sb, o->r.tid);
+    else
+        sb_adds(&sb, "stack of "), thread_of(&sb, o->r.tid);
+    return sb_detach(&sb);
+}
+
+static struct var *var_at(struct ctx *c, uint64_t addr, uint32_t objid, uint64_t *end)
+{
+    const struct ls_object_rec *o = objid ? ls_find_object(c->p, objid) : NULL;
+    if (o && o->r.kind != LS_OBJ_GLOBAL) {
+        struct var_key k = {o->r.addr, objid, 0};
+        *end = o->r.addr + o->r.size;
+        struct var *v;
+        HASH_FIND(hh, c->vars, &k, sizeof k, v);
+        if (!v) {
+            v = xcalloc(1, sizeof *v);
+            v->key = k;
+            v->start = o->r.addr;
+            v->obj = o;
+            v->own_name = object_name(c, o);
+            v->name = v->own_name;
+            v->size = o->r.size;
+            HASH_ADD(hh, c->vars, key, sizeof v->key, v);
+        }
+        return v;
+    }
     uint64_t off = 0, size = 0;
     const char *name = ls_sym_data(c->sym, addr, &off, &size);
     uint64_t start = name ? addr - off : addr;
     *end = name ? start + size : UINT64_MAX;
+    struct var_key k = {start, 0, 0};
     struct var *v;
-    HASH_FIND(hh, c->vars, &start, sizeof start, v);
+    HASH_FIND(hh, c->vars, &k, sizeof k, v);
     if (!v) {
         v = xcalloc(1, sizeof *v);
+        v->key = k;
         v->start = start;
         v->name = name ? name : "<unnamed global>";
         v->size = size;
         v->atomic = name && ls_sym_data_atomic(c->sym, addr);
-        HASH_ADD(hh, c->vars, start, sizeof v->start, v);
+        HASH_ADD(hh, c->vars, key, sizeof v->key, v);
     }
     return v;
 }
@@ -319,9 +428,29 @@ static void add_access(struct ctx *c, size_t i)
 {
     const struct ls_access_rec *a = &c->p->accesses[i];
     uint64_t addr = a->addr, end = a->addr + (a->size ? a->size : 1);
+    const struct ls_object_rec *o = a->obj ? ls_find_object(c->p, a->obj) : NULL;
+    if (a->obj && !o)
+        return; /* an object the trace does not describe: not judged */
+    if (o && o->r.kind != LS_OBJ_GLOBAL) {
+        /* Only its bytes in the object: the object is all this access is
+         * known to have touched as that object. */
+        uint64_t vend;
+        struct var *v = var_at(c, addr, a->obj, &vend);
+        uint64_t lo = addr > v->start ? addr : v->start, hi = end < vend ? end : vend;
+        if (lo >= hi)
+            return;
+        struct ref rf = {i, lo, hi};
+        if (a->flags & LS_ACCESS_ATOMIC) {
+            LS_GROW(v->atomics, v->cap_atomics, v->natomics + 1);
+            v->atomics[v->natomics++] = rf;
+        }
+        LS_GROW(v->refs, v->cap, v->n + 1);
+        v->refs[v->n++] = rf;
+        return;
+    }
     for (int parts = 0; addr < end && parts < 64; parts++) {
         uint64_t vend;
-        struct var *v = var_at(c, addr, &vend);
+        struct var *v = var_at(c, addr, 0, &vend);
         uint64_t hi = vend < end ? vend : end;
         struct ref rf = {i, addr, hi};
         if (a->flags & LS_ACCESS_ATOMIC) {
@@ -442,15 +571,17 @@ static void scope_sampled(const struct ls_process *p, struct ls_fprocess *fp,
     } else if (set_aside) {
         ls_scope_set(fp, "data-race", RACE_TITLE, LS_SCOPE_CHECKED,
                      "%zu access%s sampled on %zu of %u global variables that could be "
-                     "watched (only globals are watched, and each only part of the time); the "
-                     "rate limit set a hot _Atomic global (of %s) aside at times, and no "
-                     "unordered pair of accesses depended on it",
+                     "watched (besides the globals, what threads are handed and sampled heap "
+                     "blocks are watched; each only part of the time); the rate limit set a "
+                     "hot _Atomic global (of %s) aside at times, and no unordered pair of "
+                     "accesses depended on it",
                      p->naccesses, p->naccesses == 1 ? "" : "es", vars, p->watch_candidates,
                      set_aside);
     } else {
         ls_scope_set(fp, "data-race", RACE_TITLE, LS_SCOPE_CHECKED,
                      "%zu access%s sampled on %zu of %u global variables that could be "
-                     "watched (only globals are watched, and each only part of the time)",
+                     "watched (besides the globals, what threads are handed and sampled heap "
+                     "blocks are watched; each only part of the time)",
                      p->naccesses, p->naccesses == 1 ? "" : "es", vars, p->watch_candidates);
     }
 }
@@ -522,6 +653,7 @@ size_t ls_check_races(struct ls_process *p, size_t proc, struct ls_report *r,
         if (!v->atomic)
             added += check_var(&c, v, proc, r);
         HASH_DEL(c.vars, v);
+        free(v->own_name);
         free(v->refs);
         free(v->atomics);
         free(v);

@@ -68,6 +68,10 @@ static const char *type_name(uint16_t t)
     case LS_REC_TIMELINE: return "timeline";
     case LS_REC_TIMELINE_CLOCK: return "timeline-clock";
     case LS_REC_ACCESS_TIME: return "access-time";
+    case LS_REC_OBJECT: return "object";
+    case LS_REC_OBJECT_END: return "object-end";
+    case LS_REC_ACCESS_OBJ: return "access-object";
+    case LS_REC_OBJECT_GLOBAL: return "object-global";
     case LS_REC_PYTHON: return "python";
     case LS_REC_PYCODE: return "pycode";
     case LS_REC_PYSTACK: return "pystack";
@@ -257,6 +261,10 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         [LS_REC_SYNC_RACE] = sizeof(struct ls_rec_sync_race),
         [LS_REC_EDGES] = sizeof(struct ls_rec_edges),
         [LS_REC_EDGE_MORE] = sizeof(struct ls_rec_edge_more),
+        [LS_REC_OBJECT] = sizeof(struct ls_rec_object),
+        [LS_REC_OBJECT_END] = sizeof(struct ls_rec_object_end),
+        [LS_REC_ACCESS_OBJ] = sizeof(struct ls_rec_access_obj),
+        [LS_REC_OBJECT_GLOBAL] = sizeof(struct ls_rec_object_global),
     };
     if (type < sizeof min_size / sizeof min_size[0] && n < min_size[type])
         return fail(ps, off, "%s record of %zu bytes is shorter than %zu", type_name(type), n,
@@ -523,6 +531,51 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
             (struct ls_misuse_rec){r.rule,  r.tid,       r.lock,        r.stack,
                                    r.lock_stack, r.result, r.call, r.other_tid,
                                    r.other_stack, r.lock2, r.value};
+        return 0;
+    }
+    case LS_REC_OBJECT: {
+        LS_GROW(pr->objects, pr->cap_objects, pr->nobjects + 1);
+        struct ls_object_rec *o = &pr->objects[pr->nobjects++];
+        memset(o, 0, sizeof *o);
+        memcpy(&o->r, p, sizeof o->r);
+        if (o->r.via == LS_OBJ_VIA_GLOBAL)
+            o->global = o->r.via_addr;
+        return 0;
+    }
+    case LS_REC_OBJECT_GLOBAL: {
+        struct ls_rec_object_global r;
+        memcpy(&r, p, sizeof r);
+        for (size_t i = pr->nobjects; i-- > 0;)
+            if (pr->objects[i].r.id == r.id) {
+                if (!pr->objects[i].global)
+                    pr->objects[i].global = r.global;
+                break;
+            }
+        return 0;
+    }
+    case LS_REC_OBJECT_END: {
+        struct ls_rec_object_end r;
+        memcpy(&r, p, sizeof r);
+        for (size_t i = pr->nobjects; i-- > 0;)
+            if (pr->objects[i].r.id == r.id) {
+                pr->objects[i].ended = 1;
+                pr->objects[i].end_tid = r.tid;
+                break;
+            }
+        return 0;
+    }
+    case LS_REC_ACCESS_OBJ: {
+        struct ls_rec_access_obj r;
+        memcpy(&r, p, sizeof r);
+        /* Its access is the thread's latest one with that address. */
+        for (size_t i = pr->naccesses, k = 0; i-- > 0 && k < 4096; k++) {
+            struct ls_access_rec *x = &pr->accesses[i];
+            if (x->tid == r.tid) {
+                if (x->addr == r.addr && !x->obj)
+                    x->obj = r.obj;
+                break;
+            }
+        }
         return 0;
     }
     case LS_REC_TIMELINE:

@@ -755,3 +755,42 @@ char *ls_sym_data_member(struct ls_symbolizer *s, uint64_t addr, uint64_t size)
         sb_printf(&sb, "+%llu", (unsigned long long)off);
     return sb_detach(&sb);
 }
+
+char *ls_sym_pointee_member(struct ls_symbolizer *s, uint64_t global, uint64_t off,
+                            uint64_t size)
+{
+    uint64_t goff = 0;
+    const char *name = s ? ls_sym_data(s, global, &goff, NULL) : NULL;
+    Dwarf_Die die, type, pointee;
+    if (!name || goff || size == 0 || !var_die(s, global, &die) || !type_of(&die, &type) ||
+        strip(&type) != DW_TAG_pointer_type || !type_of(&type, &pointee))
+        return NULL;
+    int tag = strip(&pointee);
+    struct strbuf sb;
+    sb_init(&sb);
+    if (tag == DW_TAG_structure_type || tag == DW_TAG_class_type || tag == DW_TAG_union_type) {
+        struct strbuf m;
+        sb_init(&m);
+        if (descend(&m, &pointee, &off, size) == 1 && m.len && m.buf[0] == '.') {
+            sb_printf(&sb, "%s->%s", name, m.buf + 1);
+            for (int depth = 0; depth < 16 && descend(&sb, &pointee, &off, size) == 1; depth++)
+                ;
+        } else {
+            sb_printf(&sb, "*%s", name);
+        }
+        sb_free(&m);
+    } else {
+        /* A pointer to elements: an index. */
+        Dwarf_Word esz = byte_size(&pointee);
+        if (esz && off % esz == 0 && size <= esz) {
+            sb_printf(&sb, "%s[%llu]", name, (unsigned long long)(off / esz));
+            off = 0;
+        } else {
+            sb_printf(&sb, "*%s", name);
+        }
+    }
+    if (off)
+        sb_printf(&sb, "+%llu", (unsigned long long)off);
+    return sb_detach(&sb);
+}
+

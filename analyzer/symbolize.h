@@ -69,4 +69,11 @@ int ls_sym_data_atomic(struct ls_symbolizer *s, uint64_t addr);
  * NULL without debug information for it. */
 char *ls_sym_data_member(struct ls_symbolizer *s, uint64_t addr, uint64_t size);
 
+/* What the debug information calls bytes [off, + size) of what the global
+ * pointer at `global` points to: "job->count", "table[3]", "*p+4".
+ * malloc'ed; NULL if the global is not a pointer the debug information
+ * knows. */
+char *ls_sym_pointee_member(struct ls_symbolizer *s, uint64_t global, uint64_t off,
+                            uint64_t size);
+
 #endif

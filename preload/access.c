@@ -43,7 +43,8 @@ static int unwind_from(ucontext_t *uc, uint64_t pc, uint64_t *ips, int max)
 }
 
 void ls_ring_push(struct ls_thread *t, uint64_t addr, uint32_t size, uint32_t flags,
-                  uint64_t watch_addr, uint32_t watch_len, uint64_t pc, void *ucv)
+                  uint64_t watch_addr, uint32_t watch_len, uint64_t pc, void *ucv,
+                  uint32_t obj)
 {
     struct ls_ring *r = t->ring;
     if (!r)
@@ -78,6 +79,7 @@ void ls_ring_push(struct ls_thread *t, uint64_t addr, uint32_t size, uint32_t fl
                                                           ? ls_opt.stack_depth
                                                           : LS_RING_FRAMES);
     e->ns = t->tl ? ls_tl_now_ns() : 0;
+    e->obj = obj;
     atomic_store_explicit(&r->head, head + 1, memory_order_release);
     atomic_store_explicit(&t->ring_pending, 1, memory_order_relaxed);
 }
@@ -114,6 +116,10 @@ void ls_ring_drain(struct ls_thread *t)
         };
         ls_writer_record(LS_REC_ACCESS, &a, sizeof a, e->held, e->nheld * sizeof(uint32_t), NULL,
                          0);
+        if (e->obj) {
+            struct ls_rec_access_obj ao = {.tid = t->tid, .obj = e->obj, .addr = e->addr};
+            ls_writer_record(LS_REC_ACCESS_OBJ, &ao, sizeof ao, NULL, 0, NULL, 0);
+        }
         if (e->ns) {
             struct ls_rec_access_time at = {.tid = t->tid, .addr = e->addr, .ns = e->ns};
             ls_writer_record(LS_REC_ACCESS_TIME, &at, sizeof at, NULL, 0, NULL, 0);

@@ -93,6 +93,31 @@ static char hint_of(uint64_t vaddr)
     return lo < nhints && hints[lo].vaddr == vaddr ? hints[lo].cls : 0;
 }
 
+/* ---- the main program's TLS variables (offsets in its TLS block) --------- */
+
+#define MAX_TLS_VARS 1024
+static struct {
+    uint64_t off, size;
+} tls_vars[MAX_TLS_VARS];
+static uint32_t ntls_vars;
+
+static void add_tls_var(uint64_t off, uint64_t size)
+{
+    if (ntls_vars < MAX_TLS_VARS)
+        tls_vars[ntls_vars++].off = off, tls_vars[ntls_vars - 1].size = size;
+}
+
+uint64_t ls_tls_var_at(uint64_t off, uint64_t *size)
+{
+    for (uint32_t i = 0; i < ntls_vars; i++)
+        if (off >= tls_vars[i].off && off - tls_vars[i].off < tls_vars[i].size) {
+            *size = tls_vars[i].size;
+            return tls_vars[i].off;
+        }
+    *size = 0;
+    return 0;
+}
+
 /* ---- candidates ---------------------------------------------------------- */
 
 static int is_copy_reloc(const unsigned char *base, const Elf64_Shdr *sh, int nsh, uint64_t value)
@@ -177,6 +202,8 @@ static void find_candidates_in(const char *file, uint64_t bias, int main_program
         goto out;
     for (size_t i = 0; i < nsyms && ls_ncands < MAX_CANDIDATES; i++) {
         const Elf64_Sym *s = &syms[i];
+        if (main_program && ELF64_ST_TYPE(s->st_info) == STT_TLS && s->st_size)
+            add_tls_var(s->st_value, s->st_size);
         if (ELF64_ST_TYPE(s->st_info) != STT_OBJECT || s->st_size == 0 ||
             s->st_shndx == SHN_UNDEF || s->st_shndx >= nsh)
             continue;

@@ -168,6 +168,8 @@ static int compact(const ZydisDecodedInstruction *in, const ZydisDecodedOperand 
             m->access |= LS_DEC_WRITE;
         if (o->mem.segment == ZYDIS_REGISTER_FS || o->mem.segment == ZYDIS_REGISTER_GS)
             m->flags |= LS_MEMOP_TLS;
+        if (o->mem.segment == ZYDIS_REGISTER_FS)
+            m->flags |= LS_MEMOP_FS;
         if (o->mem.type == ZYDIS_MEMOP_TYPE_VSIB)
             m->flags |= LS_MEMOP_VSIB | LS_MEMOP_INEXACT;
         if (inexact)
@@ -480,10 +482,13 @@ static uint64_t address(const struct ls_memop *m, const struct ls_regs *r, uint6
                         int *ok)
 {
     /* VSIB (gather, scatter): the index is a vector register. */
-    *ok = !(m->flags & (LS_MEMOP_CLOBBERED | LS_MEMOP_TLS | LS_MEMOP_VSIB));
+    /* A TLS variable's own accesses (%fs:off) are at the thread pointer:
+     * they count when a thread's TLS is watched. */
+    int fs = (m->flags & LS_MEMOP_FS) && r->fs_base && !m->addr32;
+    *ok = !(m->flags & (LS_MEMOP_CLOBBERED | LS_MEMOP_VSIB)) && (!(m->flags & LS_MEMOP_TLS) || fs);
     if (!*ok)
         return 0;
-    uint64_t a = (uint64_t)m->disp;
+    uint64_t a = (uint64_t)m->disp + (fs ? r->fs_base : 0);
     if (m->base == LS_REG_RIP)
         a += end;
     else if (m->base < 16)

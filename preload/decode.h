@@ -43,6 +43,7 @@ enum {
 struct ls_regs {
     uint64_t r[16];
     uint64_t rflags;
+    uint64_t fs_base;         /* the thread pointer (0: unknown: FS operands not computed) */
 };
 
 /* One memory operand, compactly. */
@@ -52,6 +53,7 @@ enum {
     LS_MEMOP_INEXACT = 4,     /* masked, or VSIB (gather/scatter): some bytes of the range */
     LS_MEMOP_TLS = 8,         /* FS/GS-relative: thread-local, never a global */
     LS_MEMOP_VSIB = 16,       /* vector-indexed: no address from the general registers */
+    LS_MEMOP_FS = 32,         /* FS-relative (with LS_MEMOP_TLS): at the thread pointer */
 };
 
 struct ls_memop {

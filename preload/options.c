@@ -23,6 +23,7 @@ struct ls_options ls_opt = {
     .watch_decode = 1,
     .timeline = 0,
     .profile = 1,
+    .heap_sample = 10000,
 };
 
 static const struct {
@@ -55,6 +56,8 @@ static const struct {
                  "records none (default 0; `lockscope run --timeline` sets 4096)"},
     {"profile", "0 does not record the contention profile (waits, holds, long holds): for "
                 "measuring what it costs (default 1)"},
+    {"heap_sample", "1 heap allocation in this many (on average) is watched while it lives, "
+                    "besides the first 8 of the process; 0 watches none (default 10000)"},
     {"suppressions", "a suppressions file for the lockscope command (the shim records "
                      "everything; the analysis hides what the file matches)"},
     {"help", "1 prints this list and runs the program untraced"},
@@ -177,6 +180,11 @@ static int apply(const char *k, size_t kn, const char *v, size_t vn)
             ls_opt.profile = x;
         else
             ls_warn("lockscope: warning: option 'profile' must be 0 or 1");
+    } else if (IS("heap_sample")) {
+        if (parse_int(v, vn, 0, 100000000, &x) == 0)
+            ls_opt.heap_sample = x;
+        else
+            ls_warn("lockscope: warning: option 'heap_sample' must be 0-100000000");
     } else if (IS("suppressions")) {
         /* The command's (cli/main.c): nothing for the shim to do. */
     } else if (IS("help")) {

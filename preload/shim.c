@@ -6,6 +6,7 @@
 #include "edges.h"
 #include "shim.h"
 #include "synclife.h"
+#include "watch.h"
 #include "timeline.h"
 
 #include <dlfcn.h>
@@ -290,6 +291,7 @@ static void after_fork_child(void)
     ls_sl_after_fork_child(ls_self);
     ls_file_gen++;
     ls_stacks_after_fork_child();
+    ls_objs_after_fork_child();
     ls_locks_after_fork_child();
     ls_edges_after_fork_child();
     ls_threads_map_after_fork_child();

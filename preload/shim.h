@@ -108,6 +108,7 @@ struct ls_options {
     int watch_decode;         /* decode the instruction behind each trap (0: measuring only) */
     int timeline;             /* events kept per thread for the timeline (0: off) */
     int profile;              /* the contention profile (0: not recorded) */
+    int heap_sample;          /* 1 allocation in this many becomes a candidate (0: none) */
 };
 extern struct ls_options ls_opt LS_HIDDEN;
 /* Parses LOCKSCOPE_OPTIONS (sanitizer syntax).  Returns 1 if help=1 was
@@ -241,6 +242,7 @@ struct ls_ring_entry {
     uint64_t ips[LS_RING_FRAMES];
     uint32_t vc[LS_RING_VC];
     uint64_t ns;              /* when, on the timeline's clock (0: timeline off) */
+    uint32_t obj;             /* the dynamic candidate's object (LS_REC_ACCESS_OBJ), 0: a global */
 };
 struct ls_ring {
     _Atomic uint32_t head, tail;
@@ -656,7 +658,7 @@ struct ls_ring *ls_ring_new(void) LS_HIDDEN;
  * (async-signal-safe). */
 void ls_ring_push(struct ls_thread *t, uint64_t addr, uint32_t size, uint32_t flags,
                   uint64_t watch_addr, uint32_t watch_len, uint64_t pc,
-                  void *ucontext) LS_HIDDEN;
+                  void *ucontext, uint32_t obj) LS_HIDDEN;
 /* Outside signal context: writes the thread's pending accesses. */
 void ls_ring_drain(struct ls_thread *t) LS_HIDDEN;
 void ls_ring_after_fork_child(struct ls_thread *t) LS_HIDDEN;

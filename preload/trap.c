@@ -157,6 +157,11 @@ static void regs_of(const ucontext_t *uc, struct ls_regs *r)
     r->r[LS_REG_R14] = (uint64_t)g[REG_R14];
     r->r[LS_REG_R15] = (uint64_t)g[REG_R15];
     r->rflags = (uint64_t)g[REG_EFL];
+    /* The handler runs in the trapping thread: its thread pointer is the
+     * interrupted code's (glibc keeps the TCB's own address at %fs:0). */
+    uint64_t tp;
+    __asm__("mov %%fs:0, %0" : "=r"(tp));
+    r->fs_base = tp;
 }
 
 /* Reads 8 bytes at addr of our own memory without faulting (the
@@ -221,14 +226,14 @@ static void sync_on(struct ls_thread *t, struct ls_spin *spin, struct ls_sync *c
 /* ---- the handler --------------------------------------------------------- */
 
 static void record(struct ls_thread *t, const struct ls_dec_access *a, uint32_t flags,
-                   uint64_t wlo, uint32_t wlen, uint64_t pc, void *uc)
+                   uint64_t wlo, uint32_t wlen, uint64_t pc, void *uc, uint32_t obj)
 {
     /* The unwinder may take a lock of its own: that is ours, not the
      * program's, and must go straight through. */
     ls_guard++;
     atomic_store(&t->in_trap, 1);
     ls_ring_push(t, a->addr, a->size > UINT32_MAX ? UINT32_MAX : (uint32_t)a->size, flags, wlo,
-                 wlen, pc, uc);
+                 wlen, pc, uc, obj);
     atomic_store(&t->in_trap, 0);
     ls_guard--;
 }
@@ -237,12 +242,15 @@ static void record(struct ls_thread *t, const struct ls_dec_access *a, uint32_t 
  * be taken. */
 static int spend(struct ls_slot *sl, int s, uint32_t gen, struct ls_thread *t)
 {
+    /* Shared: another thread was sampled on it too (a trap refused here
+     * sampled nobody, and must not keep the slot from being re-armed). */
+    int ok = atomic_fetch_sub(&sl->tokens, 1) > 0;
     uint32_t first = atomic_load_explicit(&sl->first_tid, memory_order_relaxed);
     if (first == 0)
         atomic_compare_exchange_strong(&sl->first_tid, &first, t->tid);
-    else if (first != t->tid && !atomic_load_explicit(&sl->shared, memory_order_relaxed))
+    else if (ok && first != t->tid && !atomic_load_explicit(&sl->shared, memory_order_relaxed))
         atomic_store(&sl->shared, 1);
-    if (atomic_fetch_sub(&sl->tokens, 1) > 0)
+    if (ok)
         return 0;
     atomic_fetch_add(&ls_wcount.limited, 1);
     if (sl->sync == 1) {
@@ -280,9 +288,16 @@ void ls_trap_handler(int sig, siginfo_t *si, void *ucv)
         atomic_fetch_add(&ls_wcount.stray, 1); /* older than the history kept */
         goto done;
     }
-    if (ci < 0 || (uint32_t)ci >= ls_ncands || spend(sl, s, gen, t) != 0)
+    struct ls_cand *c = ls_cand_get(ci);
+    /* A dynamic candidate's window counts only for the object it was armed
+     * for: a block freed (and perhaps allocated again) since is another. */
+    uint32_t obj = atomic_load(&w->obj);
+    if (c && obj != ls_cand_obj(ci)) {
+        atomic_fetch_add(&ls_wcount.stray, 1);
         goto done;
-    struct ls_cand *c = &ls_cands[ci];
+    }
+    if (!c || spend(sl, s, gen, t) != 0)
+        goto done;
     ucontext_t *uc = ucv;
     uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
     /* Accesses from the C library (the program's mutexes touched inside
@@ -296,6 +311,11 @@ void ls_trap_handler(int sig, siginfo_t *si, void *ucv)
              * and releases, which can hide a race but never invent one. */
             if (!ls_in_self(pc))
                 sync_on(t, &sl->spin, &sl->clock, 1);
+        } else if (obj) {
+            /* A lock inside a heap block, a buffer libc fills: that window
+             * sits out the turn, the object's others are still watched. */
+            if (atomic_fetch_add(&c->foreign, 1) >= 32 && atomic_load(&sl->gen) == gen)
+                ls_slot_bench(s);
         } else if (atomic_fetch_add(&c->foreign, 1) >= 32) {
             atomic_store(&c->dropped, 1);
             if (atomic_load(&sl->gen) == gen)
@@ -311,7 +331,7 @@ void ls_trap_handler(int sig, siginfo_t *si, void *ucv)
         if (c->sync)
             sync_on(t, &sl->spin, &sl->clock, 1);
         else
-            record(t, &a, LS_ACCESS_KIND_UNKNOWN | LS_ACCESS_INEXACT, wlo, wlen, pc, uc);
+            record(t, &a, LS_ACCESS_KIND_UNKNOWN | LS_ACCESS_INEXACT, wlo, wlen, pc, uc, obj);
         goto done;
     }
     if (decode_trap(pc, uc, wlo, wlen, &a) != 0) {
@@ -342,7 +362,7 @@ void ls_trap_handler(int sig, siginfo_t *si, void *ucv)
             sync_on(t, &ac->spin, &ac->clk, (a.flags & LS_DEC_WRITE) != 0);
     }
     atomic_fetch_add(a.flags & LS_DEC_INEXACT ? &ls_wcount.inexact : &ls_wcount.exact, 1);
-    record(t, &a, flags, wlo, wlen, pc, uc);
+    record(t, &a, flags, wlo, wlen, pc, uc, obj);
 done:
     errno = saved;
 }

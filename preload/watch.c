@@ -129,6 +129,7 @@ static void point(int s, int ci, uint32_t off, uint64_t addr, uint32_t len)
     atomic_store(&w->cand, ci);
     atomic_store(&w->addr, addr);
     atomic_store(&w->len, len);
+    atomic_store(&w->obj, ls_cand_obj(ci));
     atomic_store(&w->gen, gen);
     struct perf_event_attr a;
     fill_attr(&a, addr, len, ls_tag_of(s, gen));
@@ -150,10 +151,14 @@ void ls_slot_bench(int s)
 
 /* ---- arming and rotation ------------------------------------------------- */
 
-static int eligible(uint32_t i)
+static int eligible(int ci)
 {
-    return !atomic_load(&ls_cands[i].dropped) &&
-           !ls_lock_known((const void *)(uintptr_t)ls_cands[i].addr);
+    const struct ls_cand *c = ls_cand_get(ci);
+    if (!c || atomic_load(&c->dropped))
+        return 0;
+    if (ci >= LS_DYN_BASE)
+        return ls_cand_obj(ci) != 0;
+    return !ls_lock_known((const void *)(uintptr_t)c->addr);
 }
 
 static void arm(int s, int ci, uint32_t off)
@@ -162,11 +167,15 @@ static void arm(int s, int ci, uint32_t off)
     ls_spin_lock(&sl->move);
     atomic_store(&sl->first_tid, 0);
     atomic_store(&sl->shared, 0);
+    /* A dynamic candidate freed meanwhile is not armed again: its freeing
+     * disarms the slots on it after marking it gone, under this lock. */
+    if (ci >= LS_DYN_BASE && !ls_cand_obj(ci))
+        ci = -1;
     if (ci < 0) {
         atomic_store(&sl->cand, -1);
         point(s, -1, 0, (uint64_t)(uintptr_t)&dummy_target[s], 8);
     } else {
-        const struct ls_cand *c = &ls_cands[ci];
+        const struct ls_cand *c = ls_cand_get(ci);
         point(s, ci, off, c->addr + off, window_len(c, off));
         atomic_store(&sl->cand, ci);
         atomic_store(&sl->off, off);
@@ -180,20 +189,155 @@ static void arm(int s, int ci, uint32_t off)
 }
 
 static uint32_t next_cand;
+static _Atomic int dyn_changed; /* a dynamic candidate came or went since the last turn */
 static int assigned;          /* the sampling slots have been given windows once */
 
 /* Windows of the eligible sampled candidates, counted up to limit + 1. */
 static uint32_t windows_up_to(uint32_t limit)
 {
     uint32_t w = 0;
-    for (uint32_t i = 0; i < ls_ncands && w <= limit; i++) {
-        if (ls_cands[i].sync || !eligible(i))
+    for (uint32_t i = 0; i < ls_ncands + LS_DYN_MAX && w <= limit; i++) {
+        int ci = i < ls_ncands ? (int)i : LS_DYN_BASE + (int)(i - ls_ncands);
+        const struct ls_cand *c = ls_cand_get(ci);
+        if (c->sync || !eligible(ci))
             continue;
-        for (uint32_t off = 0; off < ls_cands[i].size && w <= limit;
-             off += window_len(&ls_cands[i], off))
+        for (uint32_t off = 0; off < c->size && w <= limit; off += window_len(c, off))
             w++;
     }
     return w;
+}
+
+/* The windows a turn gives the sampling slots. */
+struct pick {
+    int c[LS_WATCH_SLOTS];
+    uint32_t off[LS_WATCH_SLOTS];
+    int n;
+};
+
+static int picked(const struct pick *p, int ci)
+{
+    for (int k = 0; k < p->n; k++)
+        if (p->c[k] == ci)
+            return 1;
+    return 0;
+}
+
+/* Takes candidate ci's next window. */
+static void take(struct pick *p, int ci)
+{
+    struct ls_cand *c = ls_cand_get(ci);
+    p->c[p->n] = ci;
+    p->off[p->n++] = c->cursor;
+    uint32_t next = c->cursor + window_len(c, c->cursor);
+    c->cursor = next >= c->size ? 0 : next;
+}
+
+/* One window each of the next globals in rotation order, up to want. */
+static void pick_globals(struct pick *p, int want)
+{
+    for (uint32_t tries = 0; tries < ls_ncands && p->n < want; tries++) {
+        int c = (int)ls_cand_order[next_cand++ % ls_ncands];
+        if (!picked(p, c) && !ls_cands[c].sync && eligible(c))
+            take(p, c);
+    }
+}
+
+static uint32_t next_dyn;
+
+/* The same of the dynamic candidates, round robin. */
+static void pick_dyn(struct pick *p, int want)
+{
+    for (uint32_t tries = 0; tries < LS_DYN_MAX && p->n < want; tries++) {
+        int c = LS_DYN_BASE + (int)(next_dyn++ % LS_DYN_MAX);
+        if (picked(p, c) || !eligible(c))
+            continue;
+        /* A new object's thread may not have run yet: its first windows
+         * again, for its first turns. */
+        struct ls_dyn *d = &ls_dyn[c - LS_DYN_BASE];
+        if (d->fresh_turns) {
+            d->fresh_turns--;
+            d->c.cursor = 0;
+        }
+        take(p, c);
+    }
+}
+
+/* With slots left, more windows of the candidates picked in [from, to). */
+static void pick_more(struct pick *p, int from, int to, int want)
+{
+    for (int added = 1; added && p->n < want;) {
+        added = 0;
+        for (int k = from; k < to && p->n < want; k++) {
+            struct ls_cand *c = ls_cand_get(p->c[k]);
+            int busy = 0;
+            for (int j = 0; j < p->n; j++)
+                busy |= p->c[j] == p->c[k] && p->off[j] == c->cursor;
+            if (busy)
+                continue;
+            take(p, p->c[k]);
+            added = 1;
+        }
+    }
+}
+
+/* A dynamic candidate's window that trapped in the turn ending keeps its
+ * slot for HOT_TURNS turns more: the object's few busy bytes (a counter,
+ * a header) are watched on, not passed over for its other windows. */
+#define HOT_TURNS 3
+
+static void keep_hot(struct pick *p, int want)
+{
+    for (int s = 0; s < ls_nslots && p->n < want; s++) {
+        int ci = atomic_load(&ls_slots[s].cand);
+        if (ls_slots[s].sync || ci < LS_DYN_BASE || !eligible(ci) ||
+            !atomic_load(&ls_slots[s].first_tid))
+            continue;
+        struct ls_dyn *d = &ls_dyn[ci - LS_DYN_BASE];
+        uint32_t off = atomic_load(&ls_slots[s].off);
+        if (d->hot_off != off) {
+            d->hot_off = off;
+            d->hot_turns = 0;
+        }
+        if (d->hot_turns >= HOT_TURNS) {
+            d->hot_turns = 0;
+            d->hot_off = UINT32_MAX;
+            continue;
+        }
+        int dup = 0;
+        for (int k = 0; k < p->n; k++)
+            dup |= p->c[k] == ci && p->off[k] == off;
+        if (dup)
+            continue;
+        d->hot_turns++;
+        p->c[p->n] = ci;
+        p->off[p->n++] = off;
+    }
+}
+
+static int dyn_eligible(void)
+{
+    if (!atomic_load(&ls_dyn_live))
+        return 0;
+    for (int i = 0; i < LS_DYN_MAX; i++)
+        if (eligible(LS_DYN_BASE + i))
+            return 1;
+    return 0;
+}
+
+/* Before a global's 8-byte window is armed: the heap block it points to,
+ * if it is a pointer to one, becomes a candidate too.  Read here, by the
+ * sampler, which the handler ignores. */
+static void follow_pointers(const struct pick *p)
+{
+    for (int k = 0; k < p->n; k++) {
+        if (p->c[k] >= LS_DYN_BASE)
+            continue;
+        const struct ls_cand *c = &ls_cands[p->c[k]];
+        if (c->tier == LS_TIER_UNREFERENCED || window_len(c, p->off[k]) != 8)
+            continue;
+        uint64_t a = c->addr + p->off[k];
+        ls_objs_from_global(a, *(const volatile uint64_t *)(uintptr_t)a);
+    }
 }
 
 static void rotate(void)
@@ -210,51 +354,40 @@ static void rotate(void)
     }
     /* When every window fits, each keeps its slot (moving it would lose
      * the traps in between); a benched one gets it back. */
-    if (assigned && windows_up_to((uint32_t)sampling) <= (uint32_t)sampling) {
+    int changed = atomic_exchange(&dyn_changed, 0);
+    if (assigned && !changed && windows_up_to((uint32_t)sampling) <= (uint32_t)sampling) {
         for (int s = 0; s < ls_nslots; s++)
             if (!ls_slots[s].sync && atomic_load(&ls_slots[s].benched)) {
                 int ci = atomic_load(&ls_slots[s].cand);
-                arm(s, ci >= 0 && eligible((uint32_t)ci) ? ci : -1,
+                arm(s, ci >= 0 && eligible(ci) ? ci : -1,
                     atomic_load(&ls_slots[s].off));
             }
         return;
     }
-    /* One window of each of the next candidates, in rotation order; with
+    /* The dynamic candidates (heap blocks, what threads are handed) and
+     * the globals share the sampling slots: half each, the odd one to
+     * either in turn; a side with nothing to watch leaves its share to the
+     * other.  One window of each of the next candidates of a side; with
      * fewer candidates than slots, more windows of the same ones. */
-    int taken_c[LS_WATCH_SLOTS];
-    uint32_t taken_off[LS_WATCH_SLOTS];
-    int ntaken = 0;
-    for (uint32_t tries = 0; tries < ls_ncands && ntaken < sampling; tries++) {
-        uint32_t c = ls_cand_order[next_cand++ % ls_ncands];
-        int busy = 0;
-        for (int k = 0; k < ntaken; k++)
-            busy |= taken_c[k] == (int)c;
-        if (busy || ls_cands[c].sync || !eligible(c))
-            continue;
-        taken_c[ntaken] = (int)c;
-        taken_off[ntaken++] = ls_cands[c].cursor;
-    }
-    for (int k = 0; k < ntaken; k++) {
-        struct ls_cand *c = &ls_cands[taken_c[k]];
-        uint32_t next = c->cursor + window_len(c, c->cursor);
-        c->cursor = next >= c->size ? 0 : next;
-    }
-    for (int added = 1, nfirst = ntaken; added && ntaken < sampling;) {
-        added = 0;
-        for (int k = 0; k < nfirst && ntaken < sampling; k++) {
-            struct ls_cand *c = &ls_cands[taken_c[k]];
-            int busy = 0;
-            for (int j = 0; j < ntaken; j++)
-                busy |= taken_c[j] == taken_c[k] && taken_off[j] == c->cursor;
-            if (busy)
-                continue;
-            taken_c[ntaken] = taken_c[k];
-            taken_off[ntaken++] = c->cursor;
-            uint32_t next = c->cursor + window_len(c, c->cursor);
-            c->cursor = next >= c->size ? 0 : next;
-            added = 1;
-        }
-    }
+    static uint32_t turns;
+    int dyn = dyn_eligible();
+    int want_dyn = !dyn ? 0 : ls_ncands ? (sampling + (int)(turns++ & 1)) / 2 : sampling;
+    struct pick p = {.n = 0};
+    keep_hot(&p, want_dyn);
+    pick_dyn(&p, want_dyn);
+    int nd = p.n;
+    pick_globals(&p, sampling);
+    int ng = p.n;
+    if (dyn && nd < sampling)
+        pick_dyn(&p, sampling);
+    int nd2 = p.n;
+    pick_more(&p, 0, nd, sampling);
+    pick_more(&p, nd, ng, sampling);
+    pick_more(&p, ng, nd2, sampling);
+    follow_pointers(&p);
+    int ntaken = p.n;
+    int *taken_c = p.c;
+    uint32_t *taken_off = p.off;
     int k = 0;
     for (int s = 0; s < ls_nslots; s++) {
         if (ls_slots[s].sync)
@@ -327,7 +460,7 @@ static void refill(long dt_ns)
         atomic_store(&ls_slots[s].tokens, next > cap ? cap : (int32_t)next);
         int ci = atomic_load(&ls_slots[s].cand);
         if (rearm && atomic_load(&ls_slots[s].benched) && !atomic_load(&ls_slots[s].shared) &&
-            ci >= 0 && (ls_slots[s].sync || eligible((uint32_t)ci)))
+            ci >= 0 && (ls_slots[s].sync || eligible(ci)))
             arm(s, ci, ls_slots[s].sync ? 0 : atomic_load(&ls_slots[s].off));
     }
 }
@@ -499,11 +632,9 @@ void ls_watch_init(void)
  * when the first thread starts.  0 if watching goes on. */
 static int prepare(void)
 {
+    /* Without globals, what the threads are handed and the sampled heap
+     * blocks are still watched. */
     ls_cands_find();
-    if (ls_ncands == 0) {
-        record_status(LS_WATCH_NONE, "the program has no global variables to watch");
-        return -1;
-    }
     ls_decode_on = ls_opt.watch_decode && ls_decode_load() == 0;
     if (ls_opt.watch_decode && !ls_decode_on)
         ls_warn("lockscope: warning: the instruction decoder (libZydis.so.4.0) cannot be "
@@ -541,4 +672,56 @@ void ls_watch_threads_start(void)
 int ls_watching(void)
 {
     return atomic_load_explicit(&watching, memory_order_relaxed);
+}
+
+/* A new thread's argument is watched from before the thread starts: its
+ * first windows (its start need not be aligned: a few windows cover its
+ * first fields) on half the sampling slots, those that watch nothing
+ * first, until the next turn gives the slots out again.  Another thread of
+ * the same argument finds it watched already. */
+void ls_watch_dyn_now(int ci, uint32_t start)
+{
+    atomic_store(&dyn_changed, 1);
+    struct ls_cand *c = ls_cand_get(ci);
+    if (!atomic_load(&watching) || ls_nslots == 0 || !c)
+        return;
+    /* The aligned window holding start. */
+    uint32_t off = 0;
+    while (off + window_len(c, off) <= start && off < c->size)
+        off += window_len(c, off);
+    int order[LS_WATCH_SLOTS], n = 0, sampling = 0;
+    for (int s = 0; s < ls_nslots; s++) {
+        if (ls_slots[s].sync)
+            continue;
+        sampling++;
+        if (atomic_load(&ls_slots[s].cand) == ci && atomic_load(&ls_slots[s].off) == off)
+            return;
+    }
+    for (int idle = 1; idle >= 0; idle--)
+        for (int s = ls_nslots - 1; s >= 0; s--)
+            if (!ls_slots[s].sync && (atomic_load(&ls_slots[s].cand) < 0) == idle)
+                order[n++] = s;
+    int want = (sampling + 1) / 2;
+    for (int k = 0; k < want && k < n && off < c->size; k++) {
+        arm(order[k], ci, off);
+        off += window_len(c, off);
+    }
+    /* The cursor stays: the next turn starts the object from its first
+     * windows again, in case its thread has not run yet. */
+}
+
+/* Before the memory of ci goes back to the program: no slot watches it. */
+void ls_watch_dyn_gone(int ci)
+{
+    atomic_store(&dyn_changed, 1);
+    for (int s = 0; s < ls_nslots; s++) {
+        if (ls_slots[s].sync)
+            continue;
+        /* A move in progress finishes first: its candidate is then known. */
+        ls_spin_lock(&ls_slots[s].move);
+        int cur = atomic_load(&ls_slots[s].cand);
+        ls_spin_unlock(&ls_slots[s].move);
+        if (cur == ci)
+            arm(s, -1, 0);
+    }
 }

@@ -43,6 +43,7 @@ struct ls_window {
     _Atomic int cand;         /* -1: nothing (a benched or empty slot) */
     _Atomic uint64_t addr;
     _Atomic uint32_t len;
+    _Atomic uint32_t obj;     /* a dynamic candidate's object id when armed (0: a global) */
 };
 
 struct ls_slot {
@@ -61,6 +62,38 @@ struct ls_slot {
     struct ls_spin spin;      /* guards the clock */
     struct ls_spin move;      /* guards moving the watchpoint (generation, history) */
 };
+
+/* Dynamic candidates (objects.c): memory besides the globals, watched while
+ * it lives.  Their indices, as slots and windows hold them, start at
+ * LS_DYN_BASE; entry i of ls_dyn is candidate LS_DYN_BASE + i.  An entry is
+ * one object while `obj` keeps its id: freeing the block sets it to 0
+ * (and disarms the slots on it) before the memory goes back, and a trap
+ * whose window was armed for another id is not the object's. */
+#define LS_DYN_BASE 0x40000000
+#define LS_DYN_MAX 64
+struct ls_dyn {
+    struct ls_cand c;
+    _Atomic uint32_t obj;     /* the object's id (LS_REC_OBJECT), 0: entry free */
+    uint16_t kind;            /* LS_OBJ_* */
+    uint16_t via;             /* LS_OBJ_VIA_* */
+    uint32_t owner;           /* stack, TLS: the thread whose memory it is */
+    uint64_t global;          /* heap: a global seen pointing to it (0: none yet) */
+    uint32_t hot_off;         /* its window kept for trapping (sampler only) */
+    uint32_t hot_turns;       /* turns it has been kept */
+    uint32_t fresh_turns;     /* turns left that start it from its first window */
+};
+extern struct ls_dyn ls_dyn[LS_DYN_MAX] LS_HIDDEN;
+extern _Atomic uint32_t ls_dyn_live LS_HIDDEN;  /* entries in use */
+
+/* The candidate of index ci (a global or a dynamic one), NULL if none. */
+static inline struct ls_cand *ls_cand_get(int ci);
+/* A dynamic candidate's current object id (0: a global, or gone). */
+static inline uint32_t ls_cand_obj(int ci)
+{
+    return ci >= LS_DYN_BASE && ci < LS_DYN_BASE + LS_DYN_MAX
+               ? atomic_load(&ls_dyn[ci - LS_DYN_BASE].obj)
+               : 0;
+}
 
 /* Code whose accesses count, and where its functions start. */
 struct ls_code_range {
@@ -94,7 +127,56 @@ extern _Atomic int ls_sync_benched LS_HIDDEN;
 /* The value for an access made now (LS_REC_ACCESS.sync_lost). */
 uint32_t ls_sync_lost_now(void) LS_HIDDEN;
 
+static inline struct ls_cand *ls_cand_get(int ci)
+{
+    if (ci >= 0 && (uint32_t)ci < ls_ncands)
+        return &ls_cands[ci];
+    if (ci >= LS_DYN_BASE && ci < LS_DYN_BASE + LS_DYN_MAX)
+        return &ls_dyn[ci - LS_DYN_BASE].c;
+    return NULL;
+}
+
+/* wrap_c11.c: the argument the program gave (thrd_create's, not the
+ * block lockscope passes on to pthread_create). */
+const void *ls_c11_arg(void *(*fn)(void *), const void *arg) LS_HIDDEN;
+
+/* objects.c */
+/* A new thread is handed arg by thread t: what it points to becomes a
+ * candidate (heap block, t's stack or TLS, a global), watched at once.
+ * tid: the new thread's; stack: where it was created. */
+void ls_objs_thread_arg(struct ls_thread *t, const void *arg, uint32_t tid,
+                        uint32_t stack) LS_HIDDEN;
+/* The sampler arms a global pointer's window: the heap block it points to
+ * (if any) becomes a candidate. */
+void ls_objs_from_global(uint64_t global, uint64_t value) LS_HIDDEN;
+/* Thread t ends: its stack and TLS objects are gone. */
+void ls_objs_thread_end(struct ls_thread *t) LS_HIDDEN;
+/* Heap block [p, + usable) of a sampled allocation of size n. */
+void ls_objs_heap_sampled(void *p, size_t n, size_t usable, int young) LS_HIDDEN;
+/* [p, + n) is freed or handed out again: objects in it end, their slots
+ * disarmed, before the memory goes back. */
+void ls_objs_heap_gone(uint64_t lo, uint64_t hi) LS_HIDDEN;
+/* Heap objects live, and how many start in each page (hashed): an
+ * allocation or free whose pages count none never looks further.  Every
+ * heap object starts at its block's first byte. */
+#define LS_HEAP_PAGES 4096
+extern _Atomic uint32_t ls_heap_live LS_HIDDEN;
+extern _Atomic uint8_t ls_heap_pages[LS_HEAP_PAGES] LS_HIDDEN;
+static inline int ls_heap_page_has(uint64_t a)
+{
+    return atomic_load_explicit(&ls_heap_pages[(a >> 12) & (LS_HEAP_PAGES - 1)],
+                                memory_order_relaxed) != 0;
+}
+/* watch.c: point sampling slots at dynamic candidate ci now, from byte off
+ * of it (a new thread's argument); disarm every slot on ci (it is gone). */
+void ls_watch_dyn_now(int ci, uint32_t off) LS_HIDDEN;
+void ls_watch_dyn_gone(int ci) LS_HIDDEN;
+
 /* candidates.c */
+/* The main program's TLS variable holding offset off of its TLS block: its
+ * offset, and *size (0: none). */
+uint64_t ls_tls_var_at(uint64_t off, uint64_t *size) LS_HIDDEN;
+void ls_objs_after_fork_child(void) LS_HIDDEN;
 /* The program's candidates and code ranges (when its first thread starts). */
 void ls_cands_find(void) LS_HIDDEN;
 

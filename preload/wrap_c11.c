@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "shim.h"
 #include "wrap.h"
+#include "watch.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -150,6 +151,11 @@ static void *c11_trampoline(void *p)
      * the creator waits for the copy (see thrd_create). */
     atomic_store((_Atomic int *)&((struct c11_start *)p)[1], 1);
     return (void *)(intptr_t)s.fn(s.arg);
+}
+
+const void *ls_c11_arg(void *(*fn)(void *), const void *arg)
+{
+    return fn == c11_trampoline ? ((const struct c11_start *)arg)->arg : arg;
 }
 
 LS_EXPORT int thrd_create(thrd_t *thr, thrd_start_t fn, void *arg)

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "shim.h"
+#include "watch.h"
 #include "wrap.h"
 
 #include <errno.h>
@@ -76,6 +77,7 @@ static void thread_end(struct ls_thread *t, uint32_t exit_stack)
     if (h)
         ls_misuse(t, LS_MISUSE_EXIT_HOLDING, h->lk, h->ret_ip, 0);
     ls_deferred_misuse(t);
+    ls_objs_thread_end(t);
     ls_thread_finish(t, exit_stack);
     ls_thread_leave(t);
     ls_thread_life(t, LS_LIFE_EXITED);
@@ -116,6 +118,9 @@ LS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
     ls_clock_thread_start(child, t);
     ls_clock_tick(t);
     ls_watch_threads_start();
+    ls_guard++;
+    ls_objs_thread_arg(t, ls_c11_arg(fn, arg), child->tid, child->create_stack);
+    ls_guard--;
     ls_deadlock_thread_created();
     ls_profile_threads_start();
     t->epoch++;

@@ -693,14 +693,25 @@ static void race_section(struct html *h, const struct ls_finding *f)
         stack_html(h, &a->stack);
         ts[i] = &a->thread;
     }
-    if (f->var.name) {
+    if (f->var.description) {
         struct strbuf sb;
         sb_init(&sb);
-        if (f->var.description)
-            sb_printf(&sb, "Location is %s.", f->var.description);
+        if (f->var.field)
+            sb_printf(&sb, "Location is `%s`, in %s", f->var.field, f->var.description);
         else
-            sb_printf(&sb, "The variable: global '%s' of %llu bytes at 0x%llx.", f->var.name,
-                      (unsigned long long)f->var.size, (unsigned long long)f->var.addr);
+            sb_printf(&sb, "Location is %s", f->var.description);
+        sb_adds(&sb, f->var.alloc_stack.n ? " at:" : ".");
+        put(h, "<p>");
+        esc(h, sb.buf);
+        put(h, "</p>");
+        sb_free(&sb);
+        if (f->var.alloc_stack.n)
+            stack_html(h, &f->var.alloc_stack);
+    } else if (f->var.name) {
+        struct strbuf sb;
+        sb_init(&sb);
+        sb_printf(&sb, "The variable: global '%s' of %llu bytes at 0x%llx.", f->var.name,
+                  (unsigned long long)f->var.size, (unsigned long long)f->var.addr);
         put(h, "<p>");
         esc(h, sb.buf);
         put(h, "</p>");

@@ -200,6 +200,14 @@ static void jfinding(FILE *out, const struct ls_report *r, const struct ls_findi
             fputs(",\"description\":", out);
             jstr(out, f->var.description);
         }
+        if (f->var.field) {
+            fputs(",\"field\":", out);
+            jstr(out, f->var.field);
+        }
+        if (f->var.alloc_stack.n) {
+            fputs(",\"alloc_stack\":", out);
+            jstack(out, &f->var.alloc_stack);
+        }
         fputs("},\"accesses\":[", out);
         for (int i = 0; i < 2; i++) {
             const struct ls_faccess *a = &f->access[i];

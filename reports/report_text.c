@@ -269,13 +269,23 @@ static void race(FILE *out, const struct ls_report *r, const struct ls_finding *
     }
     fputs("  ", out);
     on(out, C_LOCATION);
-    if (f->var.description)
-        fprintf(out, "Location is %s.", f->var.description);
-    else
+    if (f->var.description) {
+        if (f->var.field)
+            fprintf(out, "Location is `%s`, in %s", f->var.field, f->var.description);
+        else
+            fprintf(out, "Location is %s", f->var.description);
+        fputs(f->var.alloc_stack.n ? " at:" : ".", out);
+        off(out);
+        fputs("\n", out);
+        if (f->var.alloc_stack.n)
+            stack(out, &f->var.alloc_stack);
+        fputs("\n", out);
+    } else {
         fprintf(out, "Location is global '%s' of size %llu at 0x%llx.", f->var.name,
                 (unsigned long long)f->var.size, (unsigned long long)f->var.addr);
-    off(out);
-    fputs("\n\n", out);
+        off(out);
+        fputs("\n\n", out);
+    }
     const struct ls_fthread *ts[2] = {&f->access[0].thread, &f->access[1].thread};
     threads_section(out, ts, 2);
     fprintf(out, "\n  Why this is a race: %s\n", f->reason);

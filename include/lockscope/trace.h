@@ -72,6 +72,10 @@ enum {
     LS_REC_TIMELINE = 45,
     LS_REC_TIMELINE_CLOCK = 46,
     LS_REC_ACCESS_TIME = 47,
+    LS_REC_OBJECT = 50,       /* a watch candidate that is not a global (heap, stack, TLS) */
+    LS_REC_OBJECT_END = 51,   /* it stopped being one (freed, its thread ended) */
+    LS_REC_ACCESS_OBJ = 52,   /* the object the access before it was made to */
+    LS_REC_OBJECT_GLOBAL = 53, /* a watched global points to an object */
     LS_REC_EXEC = 40,         /* version 3: a program started (exec, vfork + exec, posix_spawn) */
     LS_REC_PYCODE = 25,
     LS_REC_PYSTACK = 26,
@@ -274,6 +278,7 @@ enum {
     LS_NOTE_STALL_OFF = 4,    /* stalls are not watched (an option) */
     LS_NOTE_PY_UNSEEN = 15,   /* a CPython whose Python locks lockscope cannot see */
     LS_NOTE_PY_SUBINTERP = 16, /* a subinterpreter ran: Python-level checking is off there */
+    LS_NOTE_OBJECTS_FULL = 20, /* the table of watched objects was full: some not watched */
 };
 
 struct ls_rec_note {
@@ -761,6 +766,63 @@ struct ls_rec_sync_race {
     uint32_t other_stack;
     uint32_t other_call;
     uint32_t reserved;
+};
+
+/* LS_REC_OBJECT: memory that is watched besides the globals, one object
+ * (one lifetime of it) with an id of its own (1, 2, ...; never reused in a
+ * process).  A block freed and allocated again is a new object, so accesses
+ * made to two objects never form a race, whatever their addresses. */
+enum {
+    LS_OBJ_HEAP = 1,          /* a heap block: [addr, + size) its usable bytes */
+    LS_OBJ_STACK = 2,         /* a window of a thread's stack */
+    LS_OBJ_TLS = 3,           /* a thread's TLS variable (or a window of its TLS block) */
+    LS_OBJ_GLOBAL = 4,        /* a global (its symbol's size): named as globals are */
+};
+enum {
+    LS_OBJ_VIA_ARG = 1,       /* what a new thread's argument points to */
+    LS_OBJ_VIA_GLOBAL = 2,    /* the heap block a watched global pointer points to */
+    LS_OBJ_VIA_SAMPLED = 3,   /* a sampled allocation (1 in heap_sample) */
+    LS_OBJ_VIA_YOUNG = 4,     /* one of the first allocations of the process */
+};
+struct ls_rec_object {
+    uint32_t id;
+    uint16_t kind;            /* LS_OBJ_* */
+    uint16_t via;             /* LS_OBJ_VIA_* */
+    uint64_t addr;
+    uint64_t size;
+    uint32_t tid;             /* the thread that allocated it, or whose stack or TLS it is */
+    uint32_t alloc_stack;     /* where it was allocated (sampled allocations), else 0 */
+    uint32_t arg_tid;         /* VIA_ARG: the thread it was passed to */
+    uint32_t stack;           /* VIA_ARG: where that thread was created, else 0 */
+    uint64_t via_addr;        /* VIA_GLOBAL: the global holding the pointer;
+                                 TLS: the first byte of the module's TLS block */
+    uint64_t alloc_size;      /* HEAP: the size asked for, when lockscope saw the
+                                 allocation (0: not seen; size is then the usable size) */
+};
+
+/* LS_REC_OBJECT_END: object `id` is no longer watched: freed or reallocated
+ * by thread tid (heap), or its thread ended (stack, TLS). */
+struct ls_rec_object_end {
+    uint32_t id;
+    uint32_t tid;
+};
+
+/* LS_REC_OBJECT_GLOBAL: the global pointer at `global` was seen pointing
+ * to the start of heap object `id` (one recorded before: a sampled block). */
+struct ls_rec_object_global {
+    uint32_t id;
+    uint32_t reserved;
+    uint64_t global;
+};
+
+/* LS_REC_ACCESS_OBJ: the LS_REC_ACCESS of thread tid just before this record
+ * in the file, with the same addr, was made to object `obj` (of an
+ * LS_REC_OBJECT record before it).  Accesses without one were made to a
+ * global. */
+struct ls_rec_access_obj {
+    uint32_t tid;
+    uint32_t obj;
+    uint64_t addr;
 };
 
 #endif

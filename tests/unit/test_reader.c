@@ -1183,3 +1183,45 @@ Test(reader, edges_batches_bad)
     parse_bad(t.buf, t.len, off, "do not fit");
     tb_free(&t);
 }
+
+/* Objects watched besides the globals: each access is tied to the object
+ * it was made to (the latest access of its thread with that address), an
+ * object's end and the global seen pointing to it are kept. */
+Test(reader, object_records)
+{
+    struct tb t = {0};
+    tb_header(&t);
+    struct ls_rec_object o = {.id = 1, .kind = LS_OBJ_HEAP, .via = LS_OBJ_VIA_SAMPLED,
+                              .addr = 0x5000, .size = 16, .tid = 1, .alloc_stack = 0,
+                              .alloc_size = 16};
+    tb_rec(&t, LS_REC_OBJECT, &o, sizeof o, NULL, 0);
+    struct ls_rec_object_global g = {.id = 1, .global = 0x404040};
+    tb_rec(&t, LS_REC_OBJECT_GLOBAL, &g, sizeof g, NULL, 0);
+    struct ls_rec_access a = {.tid = 2, .flags = LS_ACCESS_WRITE, .addr = 0x5004, .size = 4};
+    tb_rec(&t, LS_REC_ACCESS, &a, sizeof a, NULL, 0);
+    struct ls_rec_access b = {.tid = 3, .flags = LS_ACCESS_WRITE, .addr = 0x5004, .size = 4};
+    tb_rec(&t, LS_REC_ACCESS, &b, sizeof b, NULL, 0);
+    /* thread 2's, although thread 3's access came after it */
+    struct ls_rec_access_obj ao = {.tid = 2, .obj = 1, .addr = 0x5004};
+    tb_rec(&t, LS_REC_ACCESS_OBJ, &ao, sizeof ao, NULL, 0);
+    /* not the latest access of thread 3 at that address: ignored */
+    struct ls_rec_access_obj bad = {.tid = 3, .obj = 1, .addr = 0x6000};
+    tb_rec(&t, LS_REC_ACCESS_OBJ, &bad, sizeof bad, NULL, 0);
+    struct ls_rec_object_end e = {.id = 1, .tid = 3};
+    tb_rec(&t, LS_REC_OBJECT_END, &e, sizeof e, NULL, 0);
+    struct ls_process *p = parse_ok(&t, t.len);
+    cr_assert_eq(p->naccesses, 2);
+    cr_assert_eq(p->accesses[0].obj, 1u);
+    cr_assert_eq(p->accesses[1].obj, 0u);
+    cr_assert_eq(p->nobjects, 1);
+    const struct ls_object_rec *x = ls_find_object(p, 1);
+    cr_assert_not_null(x);
+    cr_assert_eq(x->r.kind, LS_OBJ_HEAP);
+    cr_assert_eq(x->r.addr, 0x5000u);
+    cr_assert_eq(x->global, 0x404040u);
+    cr_assert(x->ended);
+    cr_assert_eq(x->end_tid, 3u);
+    cr_assert_null(ls_find_object(p, 2));
+    ls_process_free(p);
+    tb_free(&t);
+}

@@ -563,3 +563,55 @@ Test(trace_layout, rec_edges)
     cr_assert_eq(LS_REC_EDGE_MORE, 66);
     cr_assert_eq(LS_EDGE_CONTEXTS, 4u);
 }
+
+/* Memory watched besides the globals: objects, their end, their accesses. */
+Test(trace_layout, rec_objects)
+{
+    cr_assert_eq(LS_REC_OBJECT, 50);
+    cr_assert_eq(LS_REC_OBJECT_END, 51);
+    cr_assert_eq(LS_REC_ACCESS_OBJ, 52);
+    cr_assert_eq(LS_REC_OBJECT_GLOBAL, 53);
+    cr_assert_eq(LS_OBJ_HEAP, 1);
+    cr_assert_eq(LS_OBJ_STACK, 2);
+    cr_assert_eq(LS_OBJ_TLS, 3);
+    cr_assert_eq(LS_OBJ_GLOBAL, 4);
+    cr_assert_eq(LS_OBJ_VIA_ARG, 1);
+    cr_assert_eq(LS_OBJ_VIA_GLOBAL, 2);
+    cr_assert_eq(LS_OBJ_VIA_SAMPLED, 3);
+    cr_assert_eq(LS_OBJ_VIA_YOUNG, 4);
+    {
+        typedef struct ls_rec_object T;
+        SIZE(T, 56);
+        FIELD(T, id, 0, 4);
+        FIELD(T, kind, 4, 2);
+        FIELD(T, via, 6, 2);
+        FIELD(T, addr, 8, 8);
+        FIELD(T, size, 16, 8);
+        FIELD(T, tid, 24, 4);
+        FIELD(T, alloc_stack, 28, 4);
+        FIELD(T, arg_tid, 32, 4);
+        FIELD(T, stack, 36, 4);
+        FIELD(T, via_addr, 40, 8);
+        FIELD(T, alloc_size, 48, 8);
+    }
+    {
+        typedef struct ls_rec_object_end T;
+        SIZE(T, 8);
+        FIELD(T, id, 0, 4);
+        FIELD(T, tid, 4, 4);
+    }
+    {
+        typedef struct ls_rec_access_obj T;
+        SIZE(T, 16);
+        FIELD(T, tid, 0, 4);
+        FIELD(T, obj, 4, 4);
+        FIELD(T, addr, 8, 8);
+    }
+    {
+        typedef struct ls_rec_object_global T;
+        SIZE(T, 16);
+        FIELD(T, id, 0, 4);
+        FIELD(T, reserved, 4, 4);
+        FIELD(T, global, 8, 8);
+    }
+}
