@@ -212,6 +212,22 @@ void ls_objs_heap_gone(uint64_t lo, uint64_t hi)
     end_where(heap_overlaps, lo, hi);
 }
 
+/* A heap block that holds a synchronization object and nothing else (a
+ * mutex malloc'ed on its own): its bytes are touched only by the calls
+ * lockscope follows, so it is no candidate, and its watch goes back to
+ * the others. */
+static int just_sync(const struct ls_dyn *d, uint64_t x, uint64_t n)
+{
+    return d->kind == LS_OBJ_HEAP && d->c.addr == x && d->c.size <= n + 8;
+}
+
+void ls_objs_sync_object(uint64_t addr, uint64_t size)
+{
+    if (forked || !atomic_load(&ls_heap_live))
+        return;
+    end_where(just_sync, addr, size);
+}
+
 static int owned_by(const struct ls_dyn *d, uint64_t tid, uint64_t unused)
 {
     (void)unused;

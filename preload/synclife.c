@@ -32,8 +32,11 @@
 #define _GNU_SOURCE
 #include "hot.h"
 #include "synclife.h"
+#include "watch.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -443,8 +446,25 @@ static int check_uses(struct ls_thread *t, struct ls_lock *lk, uint32_t gen, con
     return 0;
 }
 
+/* The bytes of one object of a kind. */
+static uint64_t kind_size(uint32_t kind)
+{
+    switch (kind) {
+    case LS_LOCK_MUTEX:
+    case LS_LOCK_MUTEX_RECURSIVE:
+    case LS_LOCK_MUTEX_ERRORCHECK: return sizeof(pthread_mutex_t);
+    case LS_LOCK_RWLOCK: return sizeof(pthread_rwlock_t);
+    case LS_SYNC_COND: return sizeof(pthread_cond_t);
+    case LS_SYNC_SEM: return sizeof(sem_t);
+    case LS_SYNC_BARRIER: return sizeof(pthread_barrier_t);
+    default: return 0;
+    }
+}
+
 int ls_sl_write(struct ls_thread *t, struct ls_lock *lk, uint32_t call, uint64_t ret, int destroy)
 {
+    if (lk && !destroy && kind_size(lk->kind))
+        ls_objs_sync_object(atomic_load(&lk->addr), kind_size(lk->kind));
     if (!lk || !on(t) || alloc_lives() != 0)
         return 0;
     struct ls_sl_table *tb = table_of(t);

@@ -156,6 +156,9 @@ void ls_objs_heap_sampled(void *p, size_t n, size_t usable, int young) LS_HIDDEN
 /* [p, + n) is freed or handed out again: objects in it end, their slots
  * disarmed, before the memory goes back. */
 void ls_objs_heap_gone(uint64_t lo, uint64_t hi) LS_HIDDEN;
+/* A sync object was initialized at [addr, + size): a heap block that is
+ * only that is no candidate. */
+void ls_objs_sync_object(uint64_t addr, uint64_t size) LS_HIDDEN;
 /* Heap objects live, and how many start in each page (hashed): an
  * allocation or free whose pages count none never looks further.  Every
  * heap object starts at its block's first byte. */

@@ -10,7 +10,8 @@
  * in time (no real deadlock, the cycle is still reported).  Both threads
  * write xss_hits outside the locks: after ab's unlocks, before ba's locks,
  * so nothing orders them (a race, on the only global written while
- * threads run, watched the whole time). */
+ * threads run).  Each thread's writes are spread over 300 ms, several
+ * turns of the watch rotation, which the heap blocks share. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
@@ -35,8 +36,10 @@ static void *ab(void *arg)
     pthread_mutex_lock(b);
     pthread_mutex_unlock(b);
     pthread_mutex_unlock(a);
-    for (int i = 0; i < 100; i++)
+    for (int i = 0; i < 60; i++) {
         xss_hits++; /* <svg/onload=alert(4)> @race_ab */
+        usleep(5 * 1000);
+    }
     return arg;
 }
 
@@ -44,8 +47,10 @@ static void *ba(void *arg)
 {
     set_name("<svg onload=alert(2)>", "<b id=xs2>2</b>");
     usleep(100 * 1000);
-    for (int i = 0; i < 100; i++)
+    for (int i = 0; i < 60; i++) {
         xss_hits += 2; /* </pre><script>alert(5)</script> @race_ba */
+        usleep(5 * 1000);
+    }
     pthread_mutex_lock(b);
     pthread_mutex_lock(a);
     pthread_mutex_unlock(a);
