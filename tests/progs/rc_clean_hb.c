@@ -28,10 +28,12 @@ long spin_data;               /* under a spinlock */
 pthread_spinlock_t spin;
 long rw_data;                 /* written under the write lock, read under read locks */
 pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+pthread_barrier_t rw_start;   /* the writer and the reader begin together */
 
 static void *spin_and_rw(void *arg)
 {
     long seen = 0;
+    pthread_barrier_wait(&rw_start);
     for (int i = 0; i < 200; i++) {
         pthread_spin_lock(&spin);
         long v = spin_data; /* a separate read and write, not one add to memory */
@@ -164,6 +166,7 @@ int main(void)
     printf("once %ld\n", total);
 
     pthread_spin_init(&spin, PTHREAD_PROCESS_PRIVATE);
+    pthread_barrier_init(&rw_start, NULL, 2);
     pthread_create(&t, NULL, spin_and_rw, (void *)1);
     pthread_create(&u, NULL, spin_and_rw, NULL);
     pthread_join(t, NULL);
