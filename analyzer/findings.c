@@ -545,6 +545,18 @@ void ls_report_pop(struct ls_report *r)
     free_finding(&r->findings[--r->nfindings]);
 }
 
+int ls_report_keep_new_race(struct ls_report *r)
+{
+    const struct ls_finding *f = &r->findings[r->nfindings - 1];
+    for (size_t k = 0; k + 1 < r->nfindings; k++)
+        if (r->findings[k].kind == LS_FIND_RACE && r->findings[k].proc == f->proc &&
+            !strcmp(r->findings[k].id, f->id)) {
+            ls_report_pop(r);
+            return 0;
+        }
+    return 1;
+}
+
 void ls_report_free(struct ls_report *r)
 {
     for (size_t i = 0; i < r->nfindings; i++)

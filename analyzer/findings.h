@@ -349,6 +349,10 @@ size_t ls_report_add_process(struct ls_report *r, const struct ls_process *p);
 struct ls_finding *ls_report_add(struct ls_report *r);
 /* Removes (and frees) the last finding added. */
 void ls_report_pop(struct ls_report *r);
+/* The data race just added (the report's last finding) is kept, 1, unless
+ * the same process already has a race of that id (the same sites): then
+ * it is dropped, 0. */
+int ls_report_keep_new_race(struct ls_report *r);
 /* The findings from `first` on were just added for one process: each one
  * already reported (same kind and id) is counted in the earlier finding's
  * `seen` list instead, the same way for every kind; the others start

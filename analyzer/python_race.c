@@ -235,14 +235,7 @@ static void add_finding(struct ls_process *p, size_t proc, struct ls_report *r,
     f->summary = ls_fstack_user_frame(&f->access[0].stack);
     f->reason = explain(f);
     ls_finding_set_id(f);
-    int dup = 0;
-    for (size_t k = 0; k + 1 < r->nfindings && !dup; k++)
-        dup = r->findings[k].kind == LS_FIND_RACE && r->findings[k].proc == f->proc &&
-              !strcmp(r->findings[k].id, f->id);
-    if (dup)
-        ls_report_pop(r);
-    else
-        (*added)++;
+    *added += (size_t)ls_report_keep_new_race(r);
 }
 
 /* The Python line an access was made at: its stack's innermost frame. */

@@ -283,14 +283,7 @@ static void add_finding(struct ctx *c, struct var *v, size_t proc, struct ls_rep
     f->reason = explain(f);
     ls_finding_set_id(f);
     /* Two sampled pairs at the same lines are one finding. */
-    int dup = 0;
-    for (size_t k = 0; k + 1 < r->nfindings && !dup; k++)
-        dup = r->findings[k].kind == LS_FIND_RACE && r->findings[k].proc == f->proc &&
-              !strcmp(r->findings[k].id, f->id);
-    if (dup)
-        ls_report_pop(r);
-    else
-        (*added)++;
+    *added += (size_t)ls_report_keep_new_race(r);
 }
 
 static size_t check_var(struct ctx *c, struct var *v, size_t proc, struct ls_report *r)

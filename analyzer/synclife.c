@@ -161,13 +161,7 @@ static void add(struct ls_process *p, size_t proc, struct ls_report *r,
     f->reason = explain(f, s);
     ls_finding_set_id(f);
     /* The same two sites on the same object are one finding. */
-    for (size_t k = 0; k + 1 < r->nfindings; k++)
-        if (r->findings[k].kind == LS_FIND_RACE && r->findings[k].proc == proc &&
-            !strcmp(r->findings[k].id, f->id)) {
-            ls_report_pop(r);
-            return;
-        }
-    (*added)++;
+    *added += (size_t)ls_report_keep_new_race(r);
 }
 
 /* As for races on globals: synchronization through _Atomic globals that

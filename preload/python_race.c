@@ -32,6 +32,7 @@
  */
 #define _GNU_SOURCE
 #include "python_race.h"
+#include "watch.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -120,28 +121,10 @@ struct pyr_api pyapi;
 
 /* ---- watchpoints --------------------------------------------------------- */
 
-static void fill(struct perf_event_attr *a, uint64_t addr, uint64_t tag)
-{
-    memset(a, 0, sizeof *a);
-    a->type = PERF_TYPE_BREAKPOINT;
-    a->size = sizeof *a;
-    a->bp_type = HW_BREAKPOINT_RW;
-    a->bp_addr = addr;
-    a->bp_len = HW_BREAKPOINT_LEN_8;
-    a->sample_period = 1;
-    a->exclude_kernel = 1;
-    a->exclude_hv = 1;
-    a->sigtrap = 1;
-    a->remove_on_exec = 1;
-    a->inherit = 1;
-    a->inherit_thread = 1;
-    a->sig_data = tag;
-}
-
 static void point(int s, uint64_t addr)
 {
     struct perf_event_attr a;
-    fill(&a, addr ? addr : (uint64_t)(uintptr_t)&dummy[s], TAG_MAGIC | (uint64_t)s);
+    ls_watch_fill_attr(&a, addr ? addr : (uint64_t)(uintptr_t)&dummy[s], 8, TAG_MAGIC | (uint64_t)s);
     ioctl(slots[s].fd, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &a);
 }
 
@@ -687,7 +670,7 @@ void ls_pyr_init(void)
     int err = 0;
     for (int s = 0; s < SLOTS; s++) {
         struct perf_event_attr a;
-        fill(&a, (uint64_t)(uintptr_t)&dummy[s], TAG_MAGIC | (uint64_t)s);
+        ls_watch_fill_attr(&a, (uint64_t)(uintptr_t)&dummy[s], 8, TAG_MAGIC | (uint64_t)s);
         int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
         if (fd < 0) {
             err = errno;

@@ -92,7 +92,7 @@ static uint32_t window_len(const struct ls_cand *c, uint32_t off)
 
 /* ---- perf events ----------------------------------------------------------- */
 
-static void fill_attr(struct perf_event_attr *a, uint64_t addr, uint32_t len, uint64_t tag)
+void ls_watch_fill_attr(struct perf_event_attr *a, uint64_t addr, uint32_t len, uint64_t tag)
 {
     memset(a, 0, sizeof *a);
     a->type = PERF_TYPE_BREAKPOINT;
@@ -132,7 +132,7 @@ static void point(int s, int ci, uint32_t off, uint64_t addr, uint32_t len)
     atomic_store(&w->obj, ls_cand_obj(ci));
     atomic_store(&w->gen, gen);
     struct perf_event_attr a;
-    fill_attr(&a, addr, len, ls_tag_of(s, gen));
+    ls_watch_fill_attr(&a, addr, len, ls_tag_of(s, gen));
     ioctl(sl->fd, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &a);
     atomic_store(&sl->gen, gen);
 }
@@ -606,7 +606,7 @@ void ls_watch_init(void)
     int err = 0;
     for (int s = 0; s < LS_WATCH_SLOTS; s++) {
         struct perf_event_attr a;
-        fill_attr(&a, (uint64_t)(uintptr_t)&dummy_target[s], 8, ls_tag_of(s, 0));
+        ls_watch_fill_attr(&a, (uint64_t)(uintptr_t)&dummy_target[s], 8, ls_tag_of(s, 0));
         int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
         if (fd < 0) {
             err = errno;
