@@ -107,6 +107,24 @@ def one_run(a, py, work, i):
     return p, secs, d
 
 
+def interpreter(python, pyenv, who):
+    """The interpreter to run: python, or pyenv's version pyenv; exits 77
+    (ctest's skip) with a line saying why when it is not here."""
+    py = python
+    if pyenv:
+        root = os.environ.get('PYENV_ROOT') or os.path.expanduser('~/.pyenv')
+        try:
+            root = subprocess.run(['pyenv', 'root'], stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, text=True).stdout.strip() or root
+        except OSError:
+            pass
+        py = os.path.join(root, 'versions', pyenv, 'bin', 'python3')
+    if not os.access(py, os.X_OK):
+        print('%s: skipped: no interpreter %s here' % (who, py))
+        sys.exit(77)
+    return py
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--lockscope', required=True)
@@ -138,18 +156,7 @@ def main():
     a = ap.parse_args()
     if a.args and a.args[0] == '--':
         a.args = a.args[1:]
-    py = a.python
-    if a.pyenv:
-        root = os.environ.get('PYENV_ROOT') or os.path.expanduser('~/.pyenv')
-        try:
-            root = subprocess.run(['pyenv', 'root'], stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL, text=True).stdout.strip() or root
-        except OSError:
-            pass
-        py = os.path.join(root, 'versions', a.pyenv, 'bin', 'python3')
-    if not os.access(py, os.X_OK):
-        print('py_case: skipped: no interpreter %s here' % py)
-        sys.exit(77)
+    py = interpreter(a.python, a.pyenv, 'py_case')
 
     with tempfile.TemporaryDirectory(prefix='py_case.') as work:
         native = None

@@ -28,6 +28,8 @@ import subprocess
 import sys
 import tempfile
 
+from py_case import interpreter
+
 
 def fail(msg):
     print('pyrace_case: FAIL: ' + msg, file=sys.stderr)
@@ -91,18 +93,7 @@ def main():
     a = ap.parse_args()
     if a.args and a.args[0] == '--':
         a.args = a.args[1:]
-    py = a.python
-    if a.pyenv:
-        root = os.environ.get('PYENV_ROOT') or os.path.expanduser('~/.pyenv')
-        try:
-            root = subprocess.run(['pyenv', 'root'], stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL, text=True).stdout.strip() or root
-        except OSError:
-            pass
-        py = os.path.join(root, 'versions', a.pyenv, 'bin', 'python3')
-    if not os.access(py, os.X_OK):
-        print('pyrace_case: skipped: no interpreter %s here' % py)
-        sys.exit(77)
+    py = interpreter(a.python, a.pyenv, 'pyrace_case')
     with tempfile.TemporaryDirectory(prefix='pyrace_case.') as work:
         native = None
         if a.host_same:
