@@ -403,14 +403,54 @@ static struct code_entry *code_entry(const char *co)
 
 #define PY_MAX_FRAMES 32
 
+/* A Python stack's frames, as interned (the hash key: n, then the frames). */
+struct pykey {
+    uint32_t n;
+    struct ls_rec_pyframe f[PY_MAX_FRAMES];
+};
+
+/* The stack id of key's Python frames (LS_REC_PYSTACK written the first
+ * time), with the calling thread's native frames when native is set, else
+ * none; 0 without frames or memory. */
+static uint32_t intern_pystack(const struct pykey *key, int native)
+{
+    if (key->n == 0)
+        return 0;
+    size_t klen = sizeof key->n + key->n * sizeof key->f[0];
+    struct stack_entry *s;
+    ls_spin_lock(&tables_spin);
+    HASH_FIND(hh, stacks, key, klen, s);
+    ls_spin_unlock(&tables_spin);
+    if (s)
+        return s->id;
+    s = ls_arena_alloc(sizeof *s + key->n * sizeof key->f[0]);
+    if (!s)
+        return 0;
+    s->n = key->n;
+    memcpy(s->f, key->f, key->n * sizeof key->f[0]);
+    uint64_t ips[LS_TRACE_MAX_FRAMES];
+    int nips = native ? ls_backtrace(ips, ls_opt.stack_depth) : 0;
+    ls_spin_lock(&tables_spin);
+    struct stack_entry *other;
+    HASH_FIND(hh, stacks, key, klen, other);
+    if (other) {
+        ls_spin_unlock(&tables_spin);
+        return other->id;
+    }
+    /* the key is n then the frames: the entry's own copy, laid out alike */
+    s->id = ls_stack_fresh(nips ? ips : NULL, nips);
+    HASH_ADD_KEYPTR(hh, stacks, &s->n, klen, s);
+    ls_spin_unlock(&tables_spin);
+    struct ls_rec_pystack r = {.stack = s->id, .nframes = s->n};
+    ls_writer_record(LS_REC_PYSTACK, &r, sizeof r, s->f, s->n * sizeof s->f[0], NULL, 0);
+    return s->id;
+}
+
 /* The calling thread's Python stack, interned: a stack id whose native
  * frames are these and whose Python frames are in LS_REC_PYSTACK. */
 static uint32_t capture(void *ts, uint32_t *role)
 {
-    struct {
-        uint32_t n;
-        struct ls_rec_pyframe f[PY_MAX_FRAMES];
-    } key;
+    struct pykey key;
     memset(&key, 0, sizeof key);
     int depth = ls_opt.stack_depth < PY_MAX_FRAMES ? ls_opt.stack_depth : PY_MAX_FRAMES;
     for (const char *f = top_frame(ts); f && (int)key.n < depth; f = frame_next(f)) {
@@ -427,46 +467,14 @@ static uint32_t capture(void *ts, uint32_t *role)
         key.f[key.n].line = api.addr2line((void *)co, lasti * 2);
         key.n++;
     }
-    if (key.n == 0)
-        return 0;
-    size_t klen = sizeof key.n + key.n * sizeof key.f[0];
-    struct stack_entry *s;
-    ls_spin_lock(&tables_spin);
-    HASH_FIND(hh, stacks, &key, klen, s);
-    ls_spin_unlock(&tables_spin);
-    if (s)
-        return s->id;
-    s = ls_arena_alloc(sizeof *s + key.n * sizeof key.f[0]);
-    if (!s)
-        return 0;
-    s->n = key.n;
-    memcpy(s->f, key.f, key.n * sizeof key.f[0]);
-    uint64_t ips[LS_TRACE_MAX_FRAMES];
-    int nips = ls_backtrace(ips, ls_opt.stack_depth);
-    ls_spin_lock(&tables_spin);
-    struct stack_entry *other;
-    HASH_FIND(hh, stacks, &key, klen, other);
-    if (other) {
-        ls_spin_unlock(&tables_spin);
-        return other->id;
-    }
-    /* the key is n then the frames: the entry's own copy, laid out alike */
-    s->id = ls_stack_fresh(ips, nips);
-    HASH_ADD_KEYPTR(hh, stacks, &s->n, klen, s);
-    ls_spin_unlock(&tables_spin);
-    struct ls_rec_pystack r = {.stack = s->id, .nframes = s->n};
-    ls_writer_record(LS_REC_PYSTACK, &r, sizeof r, s->f, s->n * sizeof s->f[0], NULL, 0);
-    return s->id;
+    return intern_pystack(&key, 1);
 }
 
 /* The stack of frames read raw earlier (a trap's): interned like
  * capture's.  A code object no longer alive is left out. */
 uint32_t ls_py_stack_of(const void *const *cos, const int *lastis, int n)
 {
-    struct {
-        uint32_t n;
-        struct ls_rec_pyframe f[PY_MAX_FRAMES];
-    } key;
+    struct pykey key;
     memset(&key, 0, sizeof key);
     for (int i = 0; i < n && key.n < PY_MAX_FRAMES; i++) {
         const char *co = cos[i];
@@ -479,33 +487,7 @@ uint32_t ls_py_stack_of(const void *const *cos, const int *lastis, int n)
         key.f[key.n].line = api.addr2line((void *)co, lastis[i] * 2);
         key.n++;
     }
-    if (key.n == 0)
-        return 0;
-    size_t klen = sizeof key.n + key.n * sizeof key.f[0];
-    struct stack_entry *s;
-    ls_spin_lock(&tables_spin);
-    HASH_FIND(hh, stacks, &key, klen, s);
-    ls_spin_unlock(&tables_spin);
-    if (s)
-        return s->id;
-    s = ls_arena_alloc(sizeof *s + key.n * sizeof key.f[0]);
-    if (!s)
-        return 0;
-    s->n = key.n;
-    memcpy(s->f, key.f, key.n * sizeof key.f[0]);
-    ls_spin_lock(&tables_spin);
-    struct stack_entry *other;
-    HASH_FIND(hh, stacks, &key, klen, other);
-    if (other) {
-        ls_spin_unlock(&tables_spin);
-        return other->id;
-    }
-    s->id = ls_stack_fresh(NULL, 0);
-    HASH_ADD_KEYPTR(hh, stacks, &s->n, klen, s);
-    ls_spin_unlock(&tables_spin);
-    struct ls_rec_pystack r = {.stack = s->id, .nframes = s->n};
-    ls_writer_record(LS_REC_PYSTACK, &r, sizeof r, s->f, s->n * sizeof s->f[0], NULL, 0);
-    return s->id;
+    return intern_pystack(&key, 0);
 }
 
 /* Per thread: the stack of each site met (top frame's code and
