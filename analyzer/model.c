@@ -179,6 +179,7 @@ void ls_process_free(struct ls_process *p)
         free(p->accesses[i].held);
     free(p->accesses);
     free(p->objects);
+    free(p->thread_args);
     free(p->watch_msg);
     ls_tl_model_free(p->timeline);
     for (size_t i = 0; i < p->nprofiles; i++)

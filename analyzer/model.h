@@ -169,6 +169,8 @@ struct ls_process {
     size_t naccesses, cap_accesses;
     struct ls_object_rec *objects;  /* by id, as recorded */
     size_t nobjects, cap_objects;
+    struct ls_rec_thread_arg *thread_args; /* start routines handed an object */
+    size_t nthread_args, cap_thread_args;
     struct ls_profile_rec *profiles;
     size_t nprofiles, cap_profiles;
     /* writer-preferring rwlocks writers ask for (LS_REC_WRITER_QUEUE):

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "race.h"
+#include "argtype.h"
 #include "globals.h"
 #include "util.h"
 
@@ -53,6 +54,7 @@ struct ctx {
     struct clock_entry *clocks;
     struct var *vars;
     struct ls_symbolizer *sym;
+    struct ls_argtypes *args; /* what threads' start routines call their arguments' bytes */
     const struct ls_globals *globals; /* of the executable, and where it is loaded */
     uint64_t exe_lo, exe_hi, exe_bias;
     int sync_partial;         /* accesses of a followed _Atomic global went unseen */
@@ -129,6 +131,8 @@ static char *where(struct ctx *c, const struct var *v, const struct ref *r)
         m = ls_sym_pointee_member(c->sym, v->obj->global, r->lo - v->start, r->hi - r->lo);
     else if (!v->obj && v->name[0] != '<')
         m = ls_sym_data_member(c->sym, r->lo, r->hi - r->lo);
+    if (!m && v->obj)
+        m = ls_argtypes_member(c->args, v->obj, r->lo, r->hi);
     if (m)
         return m;
     struct strbuf sb;
@@ -277,6 +281,8 @@ static void add_finding(struct ctx *c, struct var *v, size_t proc, struct ls_rep
     if (v->obj && v->obj->global)
         f->var.field = ls_sym_pointee_member(c->sym, v->obj->global, first->lo - v->start,
                                              first->hi - first->lo);
+    if (v->obj && !f->var.field)
+        f->var.field = ls_argtypes_member(c->args, v->obj, first->lo, first->hi);
     if (v->obj)
         describe_object(c, v, f);
     f->summary = ls_fstack_user_frame(&f->access[0].stack);
@@ -615,7 +621,8 @@ size_t ls_check_races(struct ls_process *p, size_t proc, struct ls_report *r,
         free(atomics);
         return 0;
     }
-    struct ctx c = {p, NULL, NULL, ls_process_symbolizer(p), NULL, 0, 0, 0, partial, 0};
+    struct ctx c = {p, NULL, NULL, ls_process_symbolizer(p), NULL, NULL, 0, 0, 0, partial, 0};
+    c.args = ls_argtypes_new(p, c.sym);
     find_exe(&c);
     for (size_t i = 0; i < p->nclocks; i++) {
         struct clock_entry *e = xcalloc(1, sizeof *e);
@@ -656,6 +663,7 @@ size_t ls_check_races(struct ls_process *p, size_t proc, struct ls_report *r,
         HASH_DEL(c.clocks, e);
         free(e);
     }
+    ls_argtypes_free(c.args);
     scope_sampled(p, fp, partial ? atomics : NULL, c.unjudged);
     free(atomics);
     return added;

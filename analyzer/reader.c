@@ -72,6 +72,7 @@ static const char *type_name(uint16_t t)
     case LS_REC_OBJECT_END: return "object-end";
     case LS_REC_ACCESS_OBJ: return "access-object";
     case LS_REC_OBJECT_GLOBAL: return "object-global";
+    case LS_REC_THREAD_ARG: return "thread-arg";
     case LS_REC_PYTHON: return "python";
     case LS_REC_PYCODE: return "pycode";
     case LS_REC_PYSTACK: return "pystack";
@@ -265,6 +266,7 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         [LS_REC_OBJECT_END] = sizeof(struct ls_rec_object_end),
         [LS_REC_ACCESS_OBJ] = sizeof(struct ls_rec_access_obj),
         [LS_REC_OBJECT_GLOBAL] = sizeof(struct ls_rec_object_global),
+        [LS_REC_THREAD_ARG] = sizeof(struct ls_rec_thread_arg),
     };
     if (type < sizeof min_size / sizeof min_size[0] && n < min_size[type])
         return fail(ps, off, "%s record of %zu bytes is shorter than %zu", type_name(type), n,
@@ -553,6 +555,10 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
             }
         return 0;
     }
+    case LS_REC_THREAD_ARG:
+        LS_GROW(pr->thread_args, pr->cap_thread_args, pr->nthread_args + 1);
+        memcpy(&pr->thread_args[pr->nthread_args++], p, sizeof *pr->thread_args);
+        return 0;
     case LS_REC_OBJECT_END: {
         struct ls_rec_object_end r;
         memcpy(&r, p, sizeof r);

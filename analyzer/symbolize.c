@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "symbolize.h"
+#include "symbolize_dw.h"
 #include "debuginfo.h"
 #include "functab.h"
 #include "globals.h"
@@ -756,24 +757,17 @@ char *ls_sym_data_member(struct ls_symbolizer *s, uint64_t addr, uint64_t size)
     return sb_detach(&sb);
 }
 
-char *ls_sym_pointee_member(struct ls_symbolizer *s, uint64_t global, uint64_t off,
-                            uint64_t size)
+char *ls_dw_pointee_member(const char *name, Dwarf_Die *pointee, uint64_t off, uint64_t size)
 {
-    uint64_t goff = 0;
-    const char *name = s ? ls_sym_data(s, global, &goff, NULL) : NULL;
-    Dwarf_Die die, type, pointee;
-    if (!name || goff || size == 0 || !var_die(s, global, &die) || !type_of(&die, &type) ||
-        strip(&type) != DW_TAG_pointer_type || !type_of(&type, &pointee))
-        return NULL;
-    int tag = strip(&pointee);
+    int tag = strip(pointee);
     struct strbuf sb;
     sb_init(&sb);
     if (tag == DW_TAG_structure_type || tag == DW_TAG_class_type || tag == DW_TAG_union_type) {
         struct strbuf m;
         sb_init(&m);
-        if (descend(&m, &pointee, &off, size) == 1 && m.len && m.buf[0] == '.') {
+        if (descend(&m, pointee, &off, size) == 1 && m.len && m.buf[0] == '.') {
             sb_printf(&sb, "%s->%s", name, m.buf + 1);
-            for (int depth = 0; depth < 16 && descend(&sb, &pointee, &off, size) == 1; depth++)
+            for (int depth = 0; depth < 16 && descend(&sb, pointee, &off, size) == 1; depth++)
                 ;
         } else {
             sb_printf(&sb, "*%s", name);
@@ -781,7 +775,7 @@ char *ls_sym_pointee_member(struct ls_symbolizer *s, uint64_t global, uint64_t o
         sb_free(&m);
     } else {
         /* A pointer to elements: an index. */
-        Dwarf_Word esz = byte_size(&pointee);
+        Dwarf_Word esz = byte_size(pointee);
         if (esz && off % esz == 0 && size <= esz) {
             sb_printf(&sb, "%s[%llu]", name, (unsigned long long)(off / esz));
             off = 0;
@@ -794,3 +788,35 @@ char *ls_sym_pointee_member(struct ls_symbolizer *s, uint64_t global, uint64_t o
     return sb_detach(&sb);
 }
 
+char *ls_sym_pointee_member(struct ls_symbolizer *s, uint64_t global, uint64_t off,
+                            uint64_t size)
+{
+    uint64_t goff = 0;
+    const char *name = s ? ls_sym_data(s, global, &goff, NULL) : NULL;
+    Dwarf_Die die, type, pointee;
+    if (!name || goff || size == 0 || !var_die(s, global, &die) || !type_of(&die, &type) ||
+        strip(&type) != DW_TAG_pointer_type || !type_of(&type, &pointee))
+        return NULL;
+    return ls_dw_pointee_member(name, &pointee, off, size);
+}
+
+Dwfl_Module *ls_sym_dwfl(struct ls_symbolizer *s, uint64_t addr)
+{
+    struct ls_mod *mod = s ? find_mod(s, addr) : NULL;
+    return mod ? mod->dw : NULL;
+}
+
+int ls_dw_strip(Dwarf_Die *type)
+{
+    return strip(type);
+}
+
+int ls_dw_type_of(Dwarf_Die *die, Dwarf_Die *type)
+{
+    return type_of(die, type);
+}
+
+uint64_t ls_dw_size(Dwarf_Die *type)
+{
+    return byte_size(type);
+}

@@ -348,7 +348,8 @@ static uint64_t clip(uint64_t a, uint64_t end, uint64_t want)
 
 /* ---- where candidates come from --------------------------------------- */
 
-void ls_objs_thread_arg(struct ls_thread *t, const void *arg, uint32_t tid, uint32_t stack)
+void ls_objs_thread_arg(struct ls_thread *t, const void *arg, const void *start, uint32_t tid,
+                        uint32_t stack)
 {
     uint64_t a = (uint64_t)(uintptr_t)arg;
     if (forked || !ls_watching() || a < 65536)
@@ -396,6 +397,11 @@ void ls_objs_thread_arg(struct ls_thread *t, const void *arg, uint32_t tid, uint
     if (ci < 0)
         ci = add(&r, t->tid);
     const struct ls_cand *c = ls_cand_get(ci);
+    /* Which start routine the object is handed to: its parameter's or
+     * locals' type names the object's fields. */
+    struct ls_rec_thread_arg ta = {tid, ls_cand_obj(ci), a, (uint64_t)(uintptr_t)start};
+    if (ta.obj && r.kind != LS_OBJ_GLOBAL)
+        ls_writer_record(LS_REC_THREAD_ARG, &ta, sizeof ta, NULL, 0, NULL, 0);
     if (c)
         ls_watch_dyn_now(ci, a >= c->addr && a - c->addr < c->size ? (uint32_t)(a - c->addr) : 0);
 }

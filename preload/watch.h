@@ -139,12 +139,15 @@ static inline struct ls_cand *ls_cand_get(int ci)
 /* wrap_c11.c: the argument the program gave (thrd_create's, not the
  * block lockscope passes on to pthread_create). */
 const void *ls_c11_arg(void *(*fn)(void *), const void *arg) LS_HIDDEN;
+/* The start routine the program gave (a C11 thread's own function). */
+const void *ls_c11_start(void *(*fn)(void *), const void *arg) LS_HIDDEN;
 
 /* objects.c */
 /* A new thread is handed arg by thread t: what it points to becomes a
  * candidate (heap block, t's stack or TLS, a global), watched at once.
- * tid: the new thread's; stack: where it was created. */
-void ls_objs_thread_arg(struct ls_thread *t, const void *arg, uint32_t tid,
+ * tid: the new thread's; stack: where it was created; start: its start
+ * routine (recorded with the object, for the names of its fields). */
+void ls_objs_thread_arg(struct ls_thread *t, const void *arg, const void *start, uint32_t tid,
                         uint32_t stack) LS_HIDDEN;
 /* The sampler arms a global pointer's window: the heap block it points to
  * (if any) becomes a candidate. */

@@ -158,6 +158,12 @@ const void *ls_c11_arg(void *(*fn)(void *), const void *arg)
     return fn == c11_trampoline ? ((const struct c11_start *)arg)->arg : arg;
 }
 
+const void *ls_c11_start(void *(*fn)(void *), const void *arg)
+{
+    return fn == c11_trampoline ? (const void *)(uintptr_t)((const struct c11_start *)arg)->fn
+                                : (const void *)(uintptr_t)fn;
+}
+
 LS_EXPORT int thrd_create(thrd_t *thr, thrd_start_t fn, void *arg)
 {
     /* [0] the start, [1] its "copied" flag (a struct of the same size). */

@@ -119,7 +119,8 @@ LS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
     ls_clock_tick(t);
     ls_watch_threads_start();
     ls_guard++;
-    ls_objs_thread_arg(t, ls_c11_arg(fn, arg), child->tid, child->create_stack);
+    ls_objs_thread_arg(t, ls_c11_arg(fn, arg), ls_c11_start(fn, arg), child->tid,
+                       child->create_stack);
     ls_guard--;
     ls_deadlock_thread_created();
     ls_profile_threads_start();

@@ -82,6 +82,7 @@ enum {
     LS_REC_PYLOCK = 27,
     LS_REC_PYTHON = 28,
     LS_REC_SYNC_RACE = 55,    /* an init or destroy of a sync object unordered with a use */
+    LS_REC_THREAD_ARG = 56,   /* a new thread's start routine, and the object its argument is in */
     LS_REC_PYVAR = 60,        /* a Python variable watched for races */
     LS_REC_PYACCESS = 61,     /* a sampled access to one */
     LS_REC_PYWATCH = 62,      /* how Python variables were watched */
@@ -813,6 +814,19 @@ struct ls_rec_object_global {
     uint32_t id;
     uint32_t reserved;
     uint64_t global;
+};
+
+/* LS_REC_THREAD_ARG: thread tid was created with start routine `start`
+ * (the program's own: a C11 thread's, not lockscope's trampoline) and
+ * argument `arg`, which points into object `obj` (of an LS_REC_OBJECT
+ * record before it).  Written only when the argument is in a watched
+ * object: the debug information of the start routine's parameter or
+ * locals then names the object's fields (`job->count`). */
+struct ls_rec_thread_arg {
+    uint32_t tid;
+    uint32_t obj;
+    uint64_t arg;
+    uint64_t start;
 };
 
 /* LS_REC_ACCESS_OBJ: the LS_REC_ACCESS of thread tid just before this record
