@@ -4,9 +4,13 @@
 # name, in at least 4 of 5 runs (the accesses are sampled).  The same
 # programs made correct (a lock, a join before the read, a barrier) are clean
 # in 10 of 10 runs, and so is a freed block whose memory another thread's
-# allocation gets back (another object at the same address).
+# allocation gets back (another object at the same address).  What a thread
+# is handed has its fields named from the start routine's types: its
+# parameter's, or its one struct type among its locals' pointers (none when
+# it has two).
 foreach(p hp_arg_heap hp_stack_arr hp_stack_same hp_tls_ptr hp_tls_two hp_global_ptr
-          hp_rep_copy hp_rep_fill hp_reuse)
+          hp_rep_copy hp_rep_fill hp_reuse hp_arg_nested hp_arg_param hp_arg_stack_struct
+          hp_arg_two_types)
   ls_user_program(${p} ${CMAKE_BINARY_DIR}/tests/progs SOURCES ${PROGS_SRC}/${p}.c)
 endforeach()
 
@@ -26,8 +30,14 @@ function(hp_clean name prog arg var)
     --sampled ${var}:w --host-same -- ${PR}/${prog} ${arg})
 endfunction()
 
-hp_race(arg_heap hp_arg_heap "heap block" "heap:heap block of size")
+hp_race(arg_heap hp_arg_heap "heap block" "heap:heap block of size" job->count)
 hp_clean(arg_heap hp_arg_heap locked "heap block")
+hp_race(arg_nested hp_arg_nested "heap block" "heap:heap block of size 56" j->inner.y)
+hp_race(arg_param hp_arg_param "heap block" "heap:heap block of size 20" job->arr[3])
+hp_race(arg_stack_struct hp_arg_stack_struct "stack of thread main" "stack:stack of thread main"
+  job->count)
+hp_clean(arg_stack_struct hp_arg_stack_struct joined "stack of thread main")
+hp_race(arg_two_types hp_arg_two_types "heap block" "heap:heap block of size 16" -)
 hp_race(stack_arr hp_stack_arr "stack of thread main" "stack:stack of thread main")
 hp_clean(stack_arr hp_stack_arr joined "stack of thread main")
 hp_race(stack_same hp_stack_same "stack of thread main" "stack:stack of thread main")

@@ -46,7 +46,8 @@ Checks (all optional):
                      "exited" in it holds lock L, acquired at marker @m in F
   --race-location K[:TEXT]  every data race is on memory of location kind K
                      (global, heap, stack, tls) and its description has TEXT
-  --race-field F     every data race names the raced bytes F (`job->count`)
+  --race-field F     every data race names the raced bytes F (`job->count`);
+                     `-`: none names them
 """
 import argparse
 import json
@@ -235,7 +236,8 @@ def main():
     ap.add_argument("--race-location",
                     help="KIND[:TEXT]: every data race's variable is of location KIND and its "
                          "description contains TEXT")
-    ap.add_argument("--race-field", help="F: every data race's variable has field F")
+    ap.add_argument("--race-field", help="F: every data race's variable has field F "
+                                         "(-: has none)")
     ap.add_argument("prog", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     prog = a.prog[1:] if a.prog and a.prog[0] == "--" else a.prog
@@ -657,8 +659,9 @@ def check_race_location(a, finds, err):
         if kind == "heap" and "allocated by" in (v.get("description") or "") \
                 and not v.get("alloc_stack"):
             fail("a heap block said allocated by a thread has no allocation stack", err)
-        if a.race_field and v.get("field") != a.race_field:
-            fail("race field %r, expected %r" % (v.get("field"), a.race_field), err)
+        want = None if a.race_field == "-" else a.race_field
+        if a.race_field and v.get("field") != want:
+            fail("race field %r, expected %r" % (v.get("field"), want), err)
 
 
 def check_misuse(a, finds, err):

@@ -1197,6 +1197,8 @@ Test(reader, object_records)
     tb_rec(&t, LS_REC_OBJECT, &o, sizeof o, NULL, 0);
     struct ls_rec_object_global g = {.id = 1, .global = 0x404040};
     tb_rec(&t, LS_REC_OBJECT_GLOBAL, &g, sizeof g, NULL, 0);
+    struct ls_rec_thread_arg ta = {.tid = 2, .obj = 1, .arg = 0x5000, .start = 0x401100};
+    tb_rec(&t, LS_REC_THREAD_ARG, &ta, sizeof ta, NULL, 0);
     struct ls_rec_access a = {.tid = 2, .flags = LS_ACCESS_WRITE, .addr = 0x5004, .size = 4};
     tb_rec(&t, LS_REC_ACCESS, &a, sizeof a, NULL, 0);
     struct ls_rec_access b = {.tid = 3, .flags = LS_ACCESS_WRITE, .addr = 0x5004, .size = 4};
@@ -1222,6 +1224,11 @@ Test(reader, object_records)
     cr_assert(x->ended);
     cr_assert_eq(x->end_tid, 3u);
     cr_assert_null(ls_find_object(p, 2));
+    cr_assert_eq(p->nthread_args, 1);
+    cr_assert_eq(p->thread_args[0].tid, 2u);
+    cr_assert_eq(p->thread_args[0].obj, 1u);
+    cr_assert_eq(p->thread_args[0].arg, 0x5000u);
+    cr_assert_eq(p->thread_args[0].start, 0x401100u);
     ls_process_free(p);
     tb_free(&t);
 }

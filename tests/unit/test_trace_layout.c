@@ -530,6 +530,7 @@ Test(trace_layout, rec_sync_race)
     FIELD(T, other_call, 48, 4);
     FIELD(T, reserved, 52, 4);
     cr_assert_eq(LS_REC_SYNC_RACE, 55);
+    cr_assert_eq(LS_REC_THREAD_ARG, 56);
     cr_assert_eq(LS_SLR_OTHER_FIRST, 1u);
     cr_assert_eq(LS_SLR_OTHER_WRITE, 2u);
     cr_assert_eq(LS_SLR_OTHER_INSIDE, 4u);
@@ -613,5 +614,13 @@ Test(trace_layout, rec_objects)
         FIELD(T, id, 0, 4);
         FIELD(T, reserved, 4, 4);
         FIELD(T, global, 8, 8);
+    }
+    {
+        typedef struct ls_rec_thread_arg T;
+        SIZE(T, 24);
+        FIELD(T, tid, 0, 4);
+        FIELD(T, obj, 4, 4);
+        FIELD(T, arg, 8, 8);
+        FIELD(T, start, 16, 8);
     }
 }
