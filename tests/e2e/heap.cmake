@@ -7,10 +7,10 @@
 # allocation gets back (another object at the same address).  What a thread
 # is handed has its fields named from the start routine's types: its
 # parameter's, or its one struct type among its locals' pointers (none when
-# it has two).
+# it has two, or when that type is larger than the block).
 foreach(p hp_arg_heap hp_stack_arr hp_stack_same hp_tls_ptr hp_tls_two hp_global_ptr
           hp_rep_copy hp_rep_fill hp_reuse hp_arg_nested hp_arg_param hp_arg_stack_struct
-          hp_arg_two_types)
+          hp_arg_unnamed)
   ls_user_program(${p} ${CMAKE_BINARY_DIR}/tests/progs SOURCES ${PROGS_SRC}/${p}.c)
 endforeach()
 
@@ -37,7 +37,10 @@ hp_race(arg_param hp_arg_param "heap block" "heap:heap block of size 20" job->ar
 hp_race(arg_stack_struct hp_arg_stack_struct "stack of thread main" "stack:stack of thread main"
   job->count)
 hp_clean(arg_stack_struct hp_arg_stack_struct joined "stack of thread main")
-hp_race(arg_two_types hp_arg_two_types "heap block" "heap:heap block of size 16" -)
+hp_race(arg_two_types hp_arg_unnamed "heap block" "heap:heap block of size 16" -)
+add_test(NAME e2e_heap_arg_too_small COMMAND ${RUN_CASE} --repeat 5 --min-found 4 --status 66
+  --kind data-race --race-var "heap block" --race-location "heap:heap block of size 16"
+  --race-field - --race-sites hp_arg_unnamed.c:@write_big -- ${PR}/hp_arg_unnamed small)
 hp_race(stack_arr hp_stack_arr "stack of thread main" "stack:stack of thread main")
 hp_clean(stack_arr hp_stack_arr joined "stack of thread main")
 hp_race(stack_same hp_stack_same "stack of thread main" "stack:stack of thread main")
