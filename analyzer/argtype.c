@@ -70,7 +70,22 @@ struct seen {
     int names_differ[MAX_TYPES];
     int n;
     int overflow;             /* more than MAX_TYPES */
+    int scalar_pointer;       /* a local points to a wider scalar (long *, int **): it may be
+                               * what the argument is */
 };
+
+/* Whether *die's type points to a scalar wider than a char, or to a
+ * pointer: a thread argument is often one (long *c = arg). */
+static int scalar_pointer(Dwarf_Die *die)
+{
+    Dwarf_Die t, to;
+    if (!ls_dw_type_of(die, &t) || ls_dw_strip(&t) != DW_TAG_pointer_type ||
+        !ls_dw_type_of(&t, &to))
+        return 0;
+    int tag = ls_dw_strip(&to);
+    return tag == DW_TAG_pointer_type || tag == DW_TAG_enumeration_type ||
+           (tag == DW_TAG_base_type && ls_dw_size(&to) > 1);
+}
 
 static void note_type(struct seen *s, Dwarf_Die *var, Dwarf_Die *pointee)
 {
@@ -103,6 +118,9 @@ static void walk(Dwarf_Die *scope, struct seen *s, int depth)
         if ((tag == DW_TAG_variable || tag == DW_TAG_formal_parameter) &&
             struct_pointer(&child, &pointee))
             note_type(s, &child, &pointee);
+        else if ((tag == DW_TAG_variable || tag == DW_TAG_formal_parameter) &&
+                 scalar_pointer(&child))
+            s->scalar_pointer = 1;
         else if (tag == DW_TAG_lexical_block)
             walk(&child, s, depth + 1);
     } while (dwarf_siblingof(&child, &child) == 0);
@@ -177,7 +195,10 @@ static void examine(struct ls_argtypes *a, struct routine *r)
     }
     struct seen s = {0};
     walk(&fn, &s, 0);
-    if (s.overflow || s.n > 1) {
+    /* The one struct pointer names the argument's fields only when no
+     * other pointer could be the argument (char pointers aside: a
+     * struct's strings are commonly read into one). */
+    if (s.overflow || s.n > 1 || (s.n == 1 && s.scalar_pointer)) {
         r->state = ROUTINE_AMBIGUOUS;
         return;
     }

@@ -41,6 +41,9 @@ hp_race(arg_two_types hp_arg_unnamed "heap block" "heap:heap block of size 16" -
 add_test(NAME e2e_heap_arg_too_small COMMAND ${RUN_CASE} --repeat 5 --min-found 4 --status 66
   --kind data-race --race-var "heap block" --race-location "heap:heap block of size 16"
   --race-field - --race-sites hp_arg_unnamed.c:@write_big -- ${PR}/hp_arg_unnamed small)
+add_test(NAME e2e_heap_arg_scalar_pointer COMMAND ${RUN_CASE} --repeat 5 --min-found 4 --status 66
+  --kind data-race --race-var "heap block" --race-location "heap:heap block of size 16"
+  --race-field - --race-sites hp_arg_unnamed.c:@write_scalar -- ${PR}/hp_arg_unnamed scalar)
 hp_race(stack_arr hp_stack_arr "stack of thread main" "stack:stack of thread main")
 hp_clean(stack_arr hp_stack_arr joined "stack of thread main")
 hp_race(stack_same hp_stack_same "stack of thread main" "stack:stack of thread main")

@@ -1,8 +1,9 @@
 /* Two threads increment a field of the malloc'ed struct they are handed,
  * but their start routine's types do not say for certain what it is: it
  * has pointers to two struct types (by default), or ("small") its one
- * struct pointer's type is larger than the block.  The race on the heap
- * block is reported without a field name. */
+ * struct pointer's type is larger than the block, or ("scalar") the
+ * argument is a long pointer beside one struct pointer to something else.
+ * The race on the heap block is reported without a field name. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,9 +46,22 @@ static void *work_big(void *arg)
     return NULL;
 }
 
+static void *work_scalar(void *arg)
+{
+    long *c = arg;
+    struct stats *st = &totals[__atomic_fetch_add(&next, 1, __ATOMIC_RELAXED) & 1];
+    for (int k = 0; k < 20000000; k++)
+        ((volatile long *)c)[1]++; /* @write_scalar */
+    st->runs++;
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
-    void *(*fn)(void *) = argc > 1 && !strcmp(argv[1], "small") ? work_big : work;
+    const char *mode = argc > 1 ? argv[1] : "";
+    void *(*fn)(void *) = !strcmp(mode, "small") ? work_big
+                          : !strcmp(mode, "scalar") ? work_scalar
+                                                    : work;
     struct job *job = calloc(1, sizeof *job);
     pthread_t a, b;
     pthread_create(&a, NULL, fn, job);
