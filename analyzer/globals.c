@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "globals.h"
 #include "debuginfo.h"
+#include "globals_cache.h"
 #include "util.h"
 
 #include <dwarf.h>
@@ -522,30 +523,36 @@ static int range_cmp(const void *a, const void *b)
 
 static struct ls_globals *read_globals(const char *path)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    elf_version(EV_CURRENT);
-    Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-    GElf_Ehdr eh;
-    if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) ||
-        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64) {
-        if (elf)
-            elf_end(elf);
-        close(fd);
-        return NULL;
-    }
     struct ls_globals *g = xcalloc(1, sizeof *g);
-    size_t vcap = 0, acap = 0;
-    read_symbols(elf, g, &vcap);
-    if (g->nvars) {
-        scan_code(elf, g, &acap);
-        scan_data(elf, g);
-        if (g->natomics)
-            qsort(g->atomics, g->natomics, sizeof *g->atomics, range_cmp);
+    if (ls_gcache_load(path, g) != 0) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            free(g);
+            return NULL;
+        }
+        elf_version(EV_CURRENT);
+        Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+        GElf_Ehdr eh;
+        if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) ||
+            eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64) {
+            if (elf)
+                elf_end(elf);
+            close(fd);
+            free(g);
+            return NULL;
+        }
+        size_t vcap = 0, acap = 0;
+        read_symbols(elf, g, &vcap);
+        if (g->nvars) {
+            scan_code(elf, g, &acap);
+            scan_data(elf, g);
+            if (g->natomics)
+                qsort(g->atomics, g->natomics, sizeof *g->atomics, range_cmp);
+        }
+        elf_end(elf);
+        close(fd);
+        ls_gcache_store(path, g);
     }
-    elf_end(elf);
-    close(fd);
     if (g->nvars)
         read_types(path, g);
     return g;
