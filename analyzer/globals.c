@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "globals.h"
 #include "debuginfo.h"
+#include "globals_cache.h"
 #include "util.h"
 
 #include <dwarf.h>
@@ -256,11 +257,171 @@ static void note_insn(struct ls_globals *g, size_t *acap, const ZydisDecoder *d,
     }
 }
 
+/* Decodes [from, to) of a code section mapped at p (ELF address base). */
+static void decode_range(const ZydisDecoder *d, struct ls_globals *g, size_t *acap,
+                         const uint8_t *p, uint64_t base, size_t from, size_t to)
+{
+    size_t off = from;
+    /* A linear sweep: compilers keep data out of the text. */
+    while (off < to) {
+        ZydisDecoderContext ctx;
+        ZydisDecodedInstruction in;
+        if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(d, &ctx, p + off, to - off, &in))) {
+            off++;
+            continue;
+        }
+        note_insn(g, acap, d, &ctx, &in, base + off);
+        off += in.length;
+    }
+}
+
+static const struct ls_gvar *named(const struct ls_globals *g, uint64_t lo, uint64_t hi,
+                                   uint64_t a)
+{
+    return a >= lo && a < hi ? ls_globals_at(g, a) : NULL;
+}
+
+/* The variables the bytes at ELF address at could name as the 32-bit
+ * displacement or the immediate of an instruction: RIP-relative (the
+ * instruction ends 0, 1, 2 or 4 bytes after the field, its immediate), an
+ * absolute 32-bit address, or a 64-bit immediate.  A superset of what the
+ * decoder finds: every instruction note_insn marks by has such a field.
+ * Returns how many were put in out[7]. */
+static int may_name(const struct ls_globals *g, uint64_t lo, uint64_t hi, uint64_t at,
+                    const uint8_t *b, size_t left, const struct ls_gvar *out[7])
+{
+    int32_t s;
+    uint32_t u;
+    memcpy(&s, b, 4);
+    memcpy(&u, b, 4);
+    /* Most bytes of a program name nothing: ruled out with a few compares
+     * (the RIP-relative target, the immediate's 0-4 bytes aside, and the
+     * absolute values against [lo, hi)), since this runs for every byte. */
+    uint64_t span = hi - lo, rip = at + 4 + (uint64_t)(int64_t)s;
+    if (rip - (lo - 4) >= span + 4 && (uint64_t)(int64_t)s - lo >= span && u - lo >= span &&
+        (hi <= UINT32_MAX || left < 8))
+        return 0;
+    static const unsigned imm[] = {0, 1, 2, 4};
+    int n = 0;
+    for (int k = 0; k < 4; k++)
+        if ((out[n] = named(g, lo, hi, at + 4 + imm[k] + (uint64_t)(int64_t)s)))
+            n++;
+    if ((out[n] = named(g, lo, hi, (uint64_t)(int64_t)s)))
+        n++;
+    if ((out[n] = named(g, lo, hi, u)))
+        n++;
+    uint64_t q;
+    if (left >= 8) {
+        memcpy(&q, b, 8);
+        if ((out[n] = named(g, lo, hi, q)))
+            n++;
+    }
+    return n;
+}
+
+/* A variable's tier for the shim (written or address taken; only read)
+ * can change no more once it is written or its address taken, and is
+ * taken to be "only read" after this many references that were not. */
+#define SETTLED_READS 64
+
+/* Whether the field at b could be the displacement of an atomic
+ * instruction (a LOCK prefix, XCHG) naming a variable: RIP-relative
+ * (ModRM mod 00 r/m 101 just before it) or absolute (ModRM r/m 100 and a
+ * SIB with base 101), with XCHG's opcode just before the ModRM or a LOCK
+ * prefix at most 7 bytes before it (other prefixes, REX and a 3-byte
+ * opcode between).  Every such place is decoded, whatever the variable's
+ * tier: the race check relies on knowing them all. */
+static int maybe_atomic(const uint8_t *section, const uint8_t *b)
+{
+    const uint8_t *m[2];
+    int nm = 0;
+    if (b - section >= 2 && (b[-1] & 0xc7) == 0x05)
+        m[nm++] = b - 1;
+    if (b - section >= 3 && (b[-1] & 0x07) == 0x05 && (b[-2] & 0xc7) == 0x04)
+        m[nm++] = b - 2;
+    for (int k = 0; k < nm; k++) {
+        if (m[k][-1] == 0x86 || m[k][-1] == 0x87)
+            return 1;
+        for (const uint8_t *q = m[k] - 1; q >= section && q >= m[k] - 7; q--)
+            if (*q == 0xf0)
+                return 1;
+    }
+    return 0;
+}
+
+/* Where the functions start, from the unwind tables' search table
+ * (.eh_frame_hdr, as the GNU and LLVM linkers write it: 4-byte entries
+ * relative to its start, sorted); malloc'ed, NULL if there is none. */
+static uint64_t *function_starts(Elf *elf, size_t *count)
+{
+    size_t shstrndx;
+    if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+        return NULL;
+    Elf_Scn *scn = NULL;
+    GElf_Shdr sh;
+    while ((scn = elf_nextscn(elf, scn))) {
+        const char *name = gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+        if (!name || strcmp(name, ".eh_frame_hdr") != 0 || sh.sh_type != SHT_PROGBITS)
+            continue;
+        Elf_Data *data = elf_getdata(scn, NULL);
+        const uint8_t *h = data ? data->d_buf : NULL;
+        /* version 1; eh_frame_ptr pcrel|sdata4; fde_count udata4;
+         * table datarel|sdata4 */
+        if (!h || data->d_size < 12 || h[0] != 1 || h[1] != 0x1b || h[2] != 0x03 || h[3] != 0x3b)
+            return NULL;
+        uint32_t n;
+        memcpy(&n, h + 8, 4);
+        if (n == 0 || (data->d_size - 12) / 8 < n)
+            return NULL;
+        uint64_t *starts = xcalloc(n, sizeof *starts);
+        for (uint32_t i = 0; i < n; i++) {
+            int32_t rel;
+            memcpy(&rel, h + 12 + (size_t)i * 8, 4);
+            starts[i] = sh.sh_addr + (uint64_t)(int64_t)rel;
+            if (i && starts[i] < starts[i - 1]) {
+                free(starts);
+                return NULL;
+            }
+        }
+        *count = n;
+        return starts;
+    }
+    return NULL;
+}
+
+/* The index of the last start <= a, or count if a is before them all. */
+static size_t start_before(const uint64_t *starts, size_t count, uint64_t a)
+{
+    size_t lo = 0, hi = count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (starts[mid] <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? lo - 1 : count;
+}
+
+/* The code that names a variable.  Decoding every instruction of a large
+ * program costs tens of milliseconds before it may start, so the bytes are
+ * screened first: only the stretches between two function starts (from
+ * the unwind tables) that hold a field that could name a variable are
+ * decoded, each from its function's start, which is where a sweep of the
+ * whole section would be too.  Without the table the sections are swept
+ * whole. */
 static void scan_code(Elf *elf, struct ls_globals *g, size_t *acap)
 {
     ZydisDecoder d;
     if (!ZYAN_SUCCESS(ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)))
         return;
+    uint64_t lo = g->vars[0].vaddr, hi = 0;
+    for (size_t i = 0; i < g->nvars; i++)
+        if (g->vars[i].vaddr + g->vars[i].size > hi)
+            hi = g->vars[i].vaddr + g->vars[i].size;
+    size_t nstarts = 0;
+    uint64_t *starts = function_starts(elf, &nstarts);
+    uint32_t *seen = xcalloc(g->nvars, sizeof *seen); /* references looked at, by variable */
     Elf_Scn *scn = NULL;
     GElf_Shdr sh;
     while ((scn = elf_nextscn(elf, scn))) {
@@ -271,19 +432,43 @@ static void scan_code(Elf *elf, struct ls_globals *g, size_t *acap)
         if (!data || !data->d_buf)
             continue;
         const uint8_t *p = data->d_buf;
-        size_t n = data->d_size, off = 0;
-        /* A linear sweep: compilers keep data out of the text. */
-        while (off < n) {
-            ZydisDecoderContext ctx;
-            ZydisDecodedInstruction in;
-            if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&d, &ctx, p + off, n - off, &in))) {
-                off++;
+        size_t n = data->d_size;
+        if (!starts) {
+            decode_range(&d, g, acap, p, sh.sh_addr, 0, n);
+            continue;
+        }
+        size_t done = 0; /* decoded up to here */
+        for (size_t i = 0; i + 4 <= n; i++) {
+            const struct ls_gvar *v[7];
+            int nv = may_name(g, lo, hi, sh.sh_addr + i, p + i, n - i, v);
+            if (nv == 0)
                 continue;
+            int wanted = maybe_atomic(p, p + i);
+            for (int k = 0; k < nv; k++) {
+                size_t at = (size_t)(v[k] - g->vars);
+                if (!(v[k]->flags & (LS_G_WRITE | LS_G_ADDRESS)) && seen[at] < SETTLED_READS)
+                    wanted = 1;
+                if (seen[at] < SETTLED_READS)
+                    seen[at]++;
             }
-            note_insn(g, acap, &d, &ctx, &in, sh.sh_addr + off);
-            off += in.length;
+            if (i < done || !wanted)
+                continue;
+            size_t k = start_before(starts, nstarts, sh.sh_addr + i);
+            size_t from = k < nstarts && starts[k] > sh.sh_addr ? starts[k] - sh.sh_addr : 0;
+            size_t to = n;
+            size_t next = k < nstarts ? k + 1 : 0;
+            while (next < nstarts && starts[next] <= sh.sh_addr + i)
+                next++;
+            if (next < nstarts && starts[next] < sh.sh_addr + n)
+                to = starts[next] - sh.sh_addr;
+            if (from < done)
+                from = done;
+            decode_range(&d, g, acap, p, sh.sh_addr, from, to);
+            done = to;
         }
     }
+    free(starts);
+    free(seen);
     g->code_scanned = 1;
 }
 
@@ -338,30 +523,36 @@ static int range_cmp(const void *a, const void *b)
 
 static struct ls_globals *read_globals(const char *path)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    elf_version(EV_CURRENT);
-    Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-    GElf_Ehdr eh;
-    if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) ||
-        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64) {
-        if (elf)
-            elf_end(elf);
-        close(fd);
-        return NULL;
-    }
     struct ls_globals *g = xcalloc(1, sizeof *g);
-    size_t vcap = 0, acap = 0;
-    read_symbols(elf, g, &vcap);
-    if (g->nvars) {
-        scan_code(elf, g, &acap);
-        scan_data(elf, g);
-        if (g->natomics)
-            qsort(g->atomics, g->natomics, sizeof *g->atomics, range_cmp);
+    if (ls_gcache_load(path, g) != 0) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            free(g);
+            return NULL;
+        }
+        elf_version(EV_CURRENT);
+        Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+        GElf_Ehdr eh;
+        if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) ||
+            eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64) {
+            if (elf)
+                elf_end(elf);
+            close(fd);
+            free(g);
+            return NULL;
+        }
+        size_t vcap = 0, acap = 0;
+        read_symbols(elf, g, &vcap);
+        if (g->nvars) {
+            scan_code(elf, g, &acap);
+            scan_data(elf, g);
+            if (g->natomics)
+                qsort(g->atomics, g->natomics, sizeof *g->atomics, range_cmp);
+        }
+        elf_end(elf);
+        close(fd);
+        ls_gcache_store(path, g);
     }
-    elf_end(elf);
-    close(fd);
     if (g->nvars)
         read_types(path, g);
     return g;

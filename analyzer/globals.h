@@ -3,9 +3,11 @@
  *  - their types in the debug information: C11 _Atomic (and C++
  *    std::atomic), synchronization objects (pthread_mutex_t, pthread_once_t,
  *    sem_t, pthread_barrier_t, std::mutex, ...);
- *  - how the program's code names them (Zydis over its executable
- *    sections, and the relocations and pointers in its data): written, only
- *    read, never named, touched by atomic instructions (LOCK, XCHG).
+ *  - how the program's code names them (Zydis over the functions whose
+ *    bytes could name one, and the relocations and pointers in its data):
+ *    written, only read, never named, touched by atomic instructions
+ *    (LOCK, XCHG; every one is found).  A variable named more than 64
+ *    times without being written is taken to be only read.
  *
  * `lockscope run` passes this to the shim (LOCKSCOPE_GLOBALS) so that the
  * shim does no such scanning in the program; the race check uses the
