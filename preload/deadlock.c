@@ -121,10 +121,14 @@ struct ls_thread *ls_registry_slot(uint32_t i)
  * their last events and are written at the end). */
 void ls_access_rings_drain_all(void)
 {
+    /* Only rings that hold something; a thread inside its trap handler is
+     * left for the next tick (what it pushed by then is drained then, or
+     * when it calls into the shim): waiting for it here took a yield per
+     * turn of the loop, the program's CPU on a busy machine. */
     FOR_EACH_THREAD(t) {
-        for (int i = 0; i < 10000 && atomic_load(&t->in_trap); i++)
-            sched_yield();
-        ls_ring_drain(t);
+        if (atomic_load_explicit(&t->ring_pending, memory_order_relaxed) &&
+            !atomic_load(&t->in_trap))
+            ls_ring_drain(t);
     }
 }
 
