@@ -27,8 +27,12 @@ static int unwind_from(ucontext_t *uc, uint64_t pc, uint64_t *ips, int max)
     int n = 0;
     ips[n++] = pc;
     unw_cursor_t cur;
-    if (unw_init_local2(&cur, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) != 0)
+    if (!ls_unwind_try_begin())
         return n;
+    if (unw_init_local2(&cur, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) != 0) {
+        ls_unwind_end();
+        return n;
+    }
     for (int steps = 0; n < max && steps < 64; steps++) {
         if (unw_step(&cur) <= 0)
             break;
@@ -39,6 +43,7 @@ static int unwind_from(ucontext_t *uc, uint64_t pc, uint64_t *ips, int max)
             continue;
         ips[n++] = ip;
     }
+    ls_unwind_end();
     return n;
 }
 

@@ -174,6 +174,13 @@ struct ls_frame_sp {
 void ls_stacks_init(void) LS_HIDDEN;
 /* Unwinds the calling thread, dropping the shim's own frames. */
 int ls_unwind(struct ls_frame_sp *out, int max) LS_HIDDEN;
+/* The process's one unwind at a time (stacks.c), for an unwind the shim
+ * does itself: 1 if had (end it with ls_unwind_end), 0 if another thread
+ * holds it still after a short spin.  ls_unwinding is set while held:
+ * the signal masks libunwind sets then are not set. */
+int ls_unwind_try_begin(void) LS_HIDDEN;
+void ls_unwind_end(void) LS_HIDDEN;
+extern __thread int ls_unwinding LS_HIDDEN LS_TLS;
 /* The calling thread's return addresses, the shim's own left out: the
  * fast way, without stack pointers. */
 int ls_backtrace(uint64_t *ips, int max) LS_HIDDEN;

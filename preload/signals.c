@@ -48,6 +48,9 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
 #include <unistd.h>
 
 #ifndef SA_RESTORER
@@ -549,8 +552,30 @@ static int keep_trap(int how, const sigset_t *set, sigset_t *copy)
     return 1;
 }
 
+/* libunwind's masks around dl_iterate_phdr, while the shim unwinds
+ * (stacks.c says why they are not needed then): the mask is left as it is,
+ * and so is what libunwind restores afterwards. */
+static int unwinder_mask(const void *caller, sigset_t *old)
+{
+    if (!ls_unwinding)
+        return 0;
+    /* libunwind's own call, not a signal handler's of the program that
+     * interrupted the unwind */
+    static const void *unwinder;
+    Dl_info info;
+    if (!unwinder && dladdr((const void *)unw_backtrace, &info))
+        unwinder = info.dli_fbase;
+    if (!unwinder || !dladdr(caller, &info) || info.dli_fbase != unwinder)
+        return 0;
+    if (old)
+        sigemptyset(old);
+    return 1;
+}
+
 LS_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
+    if (unwinder_mask(__builtin_return_address(0), old))
+        return 0;
     static int (*real)(int, const sigset_t *, sigset_t *);
     if (!real)
         real = dlsym(RTLD_NEXT, "pthread_sigmask");
@@ -562,6 +587,8 @@ LS_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 
 LS_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
+    if (unwinder_mask(__builtin_return_address(0), old))
+        return 0;
     static int (*real)(int, const sigset_t *, sigset_t *);
     if (!real)
         real = dlsym(RTLD_NEXT, "sigprocmask");

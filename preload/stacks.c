@@ -26,14 +26,56 @@ static struct stack_entry *table;
 static struct ls_spin spin;
 static uint32_t next_id = 1;
 
+/* One unwind at a time in the process.  This libunwind is built without
+ * per-thread caches (its TLS is 16 bytes), and then its per-thread caching
+ * policy shares the address space's one cache with no lock at all; the
+ * global policy would take a lock with every signal blocked around each
+ * frame (two syscalls a frame).  So the shim keeps the cache to one
+ * thread at a time itself, and the signal masks libunwind sets around
+ * dl_iterate_phdr while this is held are not set (ls_unwinding: its own
+ * trap handler never unwinds inside the shim, glibc's dl_iterate_phdr
+ * lock is recursive).  A trap handler only tries for it: a sample whose
+ * stack cannot be had now goes without one. */
+static struct ls_spin unwind_spin;
+__thread int ls_unwinding LS_TLS;
+
+static void unwind_begin(void)
+{
+    ls_spin_lock(&unwind_spin);
+    ls_unwinding = 1;
+}
+
+int ls_unwind_try_begin(void)
+{
+    for (int i = 0; i < 256; i++) {
+        if (ls_spin_trylock(&unwind_spin)) {
+            ls_unwinding = 1;
+            return 1;
+        }
+        __builtin_ia32_pause();
+    }
+    return 0;
+}
+
+void ls_unwind_end(void)
+{
+    ls_unwinding = 0;
+    ls_spin_unlock(&unwind_spin);
+}
+
 int ls_unwind(struct ls_frame_sp *out, int max)
 {
     unw_context_t ctx;
     unw_cursor_t cur;
     if (max > (int)LS_TRACE_MAX_FRAMES)
         max = (int)LS_TRACE_MAX_FRAMES;
-    if (unw_getcontext(&ctx) != 0 || unw_init_local(&cur, &ctx) != 0)
+    if (unw_getcontext(&ctx) != 0)
         return 0;
+    unwind_begin();
+    if (unw_init_local(&cur, &ctx) != 0) {
+        ls_unwind_end();
+        return 0;
+    }
     int n = 0;
     /* Keep up to max of the program's frames: the shim's own (the wrapper,
      * the thread trampoline) are left out.  The bound on steps protects
@@ -52,6 +94,7 @@ int ls_unwind(struct ls_frame_sp *out, int max)
         out[n].sp = sp;
         n++;
     }
+    ls_unwind_end();
     return n;
 }
 
@@ -78,7 +121,9 @@ int ls_backtrace(uint64_t *ips, int max)
             ips[i] = f[i].ip;
         return n > 0 ? n : 0;
     }
+    unwind_begin();
     int n = unw_backtrace(raw, max + 16);
+    ls_unwind_end();
     int k = 0;
     for (int i = 0; i < n && k < max; i++) {
         uint64_t ip = (uint64_t)(uintptr_t)raw[i];
@@ -105,8 +150,10 @@ static uint64_t function_start(uint64_t ip)
         return fn_cache[slot].start;
     unw_proc_info_t pi;
     uint64_t start = 0;
+    unwind_begin();
     if (unw_get_proc_info_by_ip(unw_local_addr_space, ip - 1, &pi, NULL) == 0)
         start = pi.start_ip;
+    ls_unwind_end();
     fn_cache[slot].ip = ip;
     fn_cache[slot].start = start;
     return start;
@@ -190,6 +237,8 @@ void ls_stacks_init(void)
 void ls_stacks_after_fork_child(void)
 {
     spin.v = 0;
+    unwind_spin.v = 0; /* the forking thread held it, or no one */
+    ls_unwinding = 0;
     table = NULL; /* the parent's ids belong to the parent's file */
     next_id = 1;
 }
