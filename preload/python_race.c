@@ -64,6 +64,9 @@
 #define CAP 1500              /* a slot's bucket */
 #define TICK_NS 20000000L     /* the sampler's refill period */
 #define TURN_NS 100000000ull  /* a turn, when the candidates take turns */
+#define SEEN 256              /* a slot's accesses told apart (a power of two) */
+#define STREAK 256            /* traps in a row that told nothing new: the slot sits out */
+#define MAX_SHIFT 4           /* it sits out 2^shift - 1 ticks at most (300 ms) */
 
 
 struct pslot {
@@ -71,6 +74,20 @@ struct pslot {
     _Atomic int var;          /* index into vars, -1 none */
     _Atomic int32_t tokens;
     _Atomic int benched;
+    /* What its traps told: an access by a thread, at an instruction, with
+     * locks held, that the slot had not seen before is fresh; the same
+     * again says nothing the first did not (within budget the analyzer
+     * keeps them all).  A slot whose traps keep repeating themselves, a
+     * hot global always touched the same way, sits out longer each time it
+     * runs dry, up to 2^MAX_SHIFT ticks; a fresh access brings it back to
+     * the plain budget.  Traps are dear (a debug exception, a signal, in a
+     * VM an exit or two), and so are the interrupts that move a watchpoint
+     * in every thread. */
+    _Atomic uint32_t seen[SEEN];
+    _Atomic uint32_t fresh;   /* fresh accesses since the last time it ran dry */
+    _Atomic uint32_t streak;  /* traps in a row without a fresh one */
+    int shift;                /* the sampler's: how long it sat out last */
+    _Atomic int rest;         /* ticks left to sit out; -1: not decided yet */
 };
 
 struct pentry {
@@ -148,6 +165,41 @@ static void status(uint32_t st, const char *msg)
     ls_writer_record(LS_REC_PYWATCH, &w, sizeof w, msg, w.msg_len, NULL, 0);
 }
 
+/* ---- what the traps tell --------------------------------------------------- */
+
+/* A new variable on slot s: nothing seen on it yet (the sampler or a
+ * GIL-held point, under arm_spin). */
+static void forget(int s)
+{
+    for (int i = 0; i < SEEN; i++)
+        atomic_store_explicit(&slots[s].seen[i], 0, memory_order_relaxed);
+    atomic_store(&slots[s].fresh, 0);
+    atomic_store(&slots[s].streak, 0);
+    atomic_store(&slots[s].rest, -1);
+    slots[s].shift = 0;
+}
+
+/* 1 if slot s had not seen the access keyed h before (a full table counts
+ * as fresh: many different accesses are worth their traps). */
+static int fresh_access(int s, uint64_t h)
+{
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    uint32_t k = (uint32_t)h | 1;
+    for (uint32_t i = 0; i < 8; i++) {
+        _Atomic uint32_t *e = &slots[s].seen[(k + i) & (SEEN - 1)];
+        uint32_t cur = atomic_load_explicit(e, memory_order_relaxed);
+        if (cur == k)
+            return 0;
+        if (cur == 0 && atomic_compare_exchange_strong(e, &cur, k))
+            return 1;
+        if (cur == k)
+            return 0;
+    }
+    return 1;
+}
+
 /* ---- the trap ------------------------------------------------------------ */
 
 /* The access the thread's current instruction makes: the name index and
@@ -217,6 +269,18 @@ static void trap(int sig, siginfo_t *si, void *uc)
             break;
     if (vi == nv)
         goto done;
+    uint64_t key_h = (uint64_t)(uintptr_t)co * 31 + (uint64_t)lasti * 0x9e3779b97f4a7c15ull +
+                     ((uint64_t)t->tid << 40) + ((uint64_t)vi << 1) + (k & 1) + t->heldhash;
+    if (fresh_access(s, key_h)) {
+        atomic_fetch_add(&slots[s].fresh, 1);
+        atomic_store(&slots[s].streak, 0);
+    } else if (atomic_fetch_add(&slots[s].streak, 1) + 1 >= STREAK) {
+        /* Nothing new for a while: it sits out (the sampler says how long).
+         * This access is still kept. */
+        atomic_store(&slots[s].tokens, 0);
+        if (!atomic_exchange(&slots[s].benched, 1))
+            point(s, 0);
+    }
     /* STORE_GLOBAL reads the old value, then writes: one access. */
     uint32_t epoch = t->vc.v ? t->vc.v[t->tid] : 0;
     if (last.code == co && last.lasti == lasti && last.var == vi + 1 && last.epoch == epoch &&
@@ -338,6 +402,8 @@ static void arm(int s, int vi)
 {
     int old = atomic_exchange(&slots[s].var, vi);
     int mine = s + 1;
+    if (old != vi)
+        forget(s);
     if (old >= 0) /* unless another slot took it meanwhile */
         atomic_compare_exchange_strong(&ls_pyr_vars[old].armed, &mine, 0);
     uint64_t a = 0;
@@ -348,6 +414,7 @@ static void arm(int s, int vi)
         atomic_store(&ls_pyr_vars[vi].slot, a);
         atomic_store(&ls_pyr_vars[vi].armed, s + 1);
     }
+    atomic_store(&slots[s].rest, -1);
     atomic_store(&slots[s].benched, 0);
     point(s, a);
 }
@@ -416,6 +483,8 @@ static void arm_unlocked(int s, int vi)
     uint64_t a = vi >= 0 ? resolve_unlocked(&ls_pyr_vars[vi], &keys) : 0;
     int old = atomic_exchange(&slots[s].var, a ? vi : -1);
     int mine = s + 1;
+    if (old != (a ? vi : -1))
+        forget(s);
     if (old >= 0)
         atomic_compare_exchange_strong(&ls_pyr_vars[old].armed, &mine, 0);
     if (a) {
@@ -423,6 +492,7 @@ static void arm_unlocked(int s, int vi)
         atomic_store(&ls_pyr_vars[vi].slot, a);
         atomic_store(&ls_pyr_vars[vi].armed, s + 1);
     }
+    atomic_store(&slots[s].rest, -1);
     atomic_store(&slots[s].benched, 0);
     point(s, a);
 }
@@ -455,6 +525,27 @@ static void rotate_unlocked(void)
     turn_next = (turn_next + (uint32_t)nslots) % k;
 }
 
+/* Slot s ran dry: 1 while it sits out this tick.  Longer each time it
+ * ran dry on nothing fresh, back to the next tick after a fresh access. */
+static int sits_out(int s)
+{
+    struct pslot *sl = &slots[s];
+    int r = atomic_load(&sl->rest);
+    if (r < 0) {
+        if (atomic_exchange(&sl->fresh, 0))
+            sl->shift = 0;
+        else if (sl->shift < MAX_SHIFT)
+            sl->shift++;
+        r = (1 << sl->shift) - 1;
+    }
+    if (r > 0) {
+        atomic_store(&sl->rest, r - 1);
+        return 1;
+    }
+    atomic_store(&sl->rest, -1);
+    return 0;
+}
+
 static void *sampler(void *arg)
 {
     ls_guard = 1;
@@ -471,10 +562,12 @@ static void *sampler(void *arg)
         if (ticks % (TURN_NS / TICK_NS) == 0)
             rotate_unlocked();
         for (int s = 0; s < nslots; s++) {
+            int vi = atomic_load(&slots[s].var);
+            if (vi >= 0 && atomic_load(&slots[s].benched) && sits_out(s))
+                continue;
             int32_t cur = atomic_load(&slots[s].tokens);
             int32_t next = (cur < 0 ? 0 : cur) + (int32_t)(RATE * (TICK_NS / 1000000) / 1000);
             atomic_store(&slots[s].tokens, next > CAP ? CAP : next);
-            int vi = atomic_load(&slots[s].var);
             /* Back on its slot (found again: the dict may have grown). */
             if (vi >= 0 && atomic_load(&slots[s].benched))
                 arm_unlocked(s, vi);
@@ -679,6 +772,7 @@ void ls_pyr_init(void)
         slots[nslots].fd = fd;
         atomic_store(&slots[nslots].var, -1);
         atomic_store(&slots[nslots].tokens, CAP);
+        atomic_store(&slots[nslots].rest, -1);
         nslots++;
     }
     if (nslots == 0) {
