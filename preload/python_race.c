@@ -419,6 +419,19 @@ static void arm(int s, int vi)
     point(s, a);
 }
 
+/* 1 if the dict of a watched variable has a new table (GIL held; the
+ * slots may change meanwhile: then follow() looks again). */
+static int moved(void)
+{
+    for (int s = 0; s < nslots; s++) {
+        int vi = atomic_load_explicit(&slots[s].var, memory_order_relaxed);
+        if (vi >= 0 && RD(ls_pyr_vars[vi].dict, MA_KEYS, void *) !=
+                           atomic_load_explicit(&ls_pyr_vars[vi].keys, memory_order_relaxed))
+            return 1;
+    }
+    return 0;
+}
+
 /* The dict of a watched variable was resized (or the name deleted): the
  * watchpoint follows its entry. */
 static void follow(void)
@@ -658,6 +671,11 @@ void ls_pyr_gil(void *ts, int creating)
         atomic_load(&closed))
         return;
     my_ts = ts;
+    /* Every Python lock call comes here: with no access waiting for its
+     * lines and no watched dict resized, nothing to do, and no atomic
+     * read-modify-write to bounce between the CPUs the GIL hops across. */
+    if (!creating && atomic_load(&ring_head) == atomic_load(&ring_tail) && !moved())
+        return;
     if (atomic_exchange(&draining, 1))
         return;
     ls_guard++;
