@@ -66,7 +66,7 @@
 #define TURN_NS 100000000ull  /* a turn, when the candidates take turns */
 #define SEEN 256              /* a slot's accesses told apart (a power of two) */
 #define STREAK 256            /* traps in a row that told nothing new: the slot sits out */
-#define MAX_SHIFT 4           /* it sits out 2^shift - 1 ticks at most (300 ms) */
+#define MAX_SHIFT 3           /* it sits out 2^shift - 1 ticks at most (140 ms) */
 
 
 struct pslot {
@@ -88,6 +88,11 @@ struct pslot {
     _Atomic uint32_t streak;  /* traps in a row without a fresh one */
     int shift;                /* the sampler's: how long it sat out last */
     _Atomic int rest;         /* ticks left to sit out; -1: not decided yet */
+    /* Bit tid % 64 of each thread that trapped on it: a thread not among
+     * them waking up for the GIL while the slot sits out brings it back
+     * (see ls_pyr_gil_woken), at most once a tick. */
+    _Atomic uint64_t tids;
+    _Atomic uint32_t woke_tick;
 };
 
 struct pentry {
@@ -116,6 +121,7 @@ _Atomic int ls_pyr_handoff_unseen;
 static struct ls_spin arm_spin; /* moving watchpoints: the sampler, GIL-held points */
 static int minor;
 static uint32_t turn_next;
+static _Atomic uint32_t tick_no; /* the sampler's ticks so far */
 static struct {
     _Atomic uint64_t traps, accesses, limited, unresolved, dropped;
 } cnt;
@@ -176,6 +182,7 @@ static void forget(int s)
     atomic_store(&slots[s].fresh, 0);
     atomic_store(&slots[s].streak, 0);
     atomic_store(&slots[s].rest, -1);
+    atomic_store(&slots[s].tids, 0);
     slots[s].shift = 0;
 }
 
@@ -269,6 +276,9 @@ static void trap(int sig, siginfo_t *si, void *uc)
             break;
     if (vi == nv)
         goto done;
+    uint64_t tbit = 1ull << (t->tid & 63);
+    if (!(atomic_load_explicit(&slots[s].tids, memory_order_relaxed) & tbit))
+        atomic_fetch_or(&slots[s].tids, tbit);
     uint64_t key_h = (uint64_t)(uintptr_t)co * 31 + (uint64_t)lasti * 0x9e3779b97f4a7c15ull +
                      ((uint64_t)t->tid << 40) + ((uint64_t)vi << 1) + (k & 1) + t->heldhash;
     if (fresh_access(s, key_h)) {
@@ -565,6 +575,7 @@ static void *sampler(void *arg)
     struct timespec tick = {0, TICK_NS};
     for (uint64_t ticks = 1;; ticks++) {
         nanosleep(&tick, NULL);
+        atomic_store(&tick_no, (uint32_t)ticks);
         if (atomic_load(&ls_live_count) == 0 || atomic_load(&closed))
             return arg;
         ls_spin_lock(&arm_spin);
@@ -576,20 +587,70 @@ static void *sampler(void *arg)
             rotate_unlocked();
         for (int s = 0; s < nslots; s++) {
             int vi = atomic_load(&slots[s].var);
-            if (vi >= 0 && atomic_load(&slots[s].benched) && sits_out(s))
+            int benched = vi >= 0 && atomic_load(&slots[s].benched);
+            if (benched && sits_out(s))
                 continue;
             int32_t cur = atomic_load(&slots[s].tokens);
-            int32_t next = (cur < 0 ? 0 : cur) + (int32_t)(RATE * (TICK_NS / 1000000) / 1000);
+            int32_t q = (int32_t)(RATE * (TICK_NS / 1000000) / 1000);
+            /* After sitting out long, a smaller budget: its traps were
+             * telling nothing new (a thread it does not know brings it
+             * back whole, ls_pyr_gil_woken). */
+            if (benched)
+                q >>= slots[s].shift;
+            int32_t next = (cur < 0 ? 0 : cur) + q;
             atomic_store(&slots[s].tokens, next > CAP ? CAP : next);
             /* Back on its slot (found again: the dict may have grown). */
-            if (vi >= 0 && atomic_load(&slots[s].benched))
+            if (benched) {
+                atomic_store(&slots[s].streak, 0);
                 arm_unlocked(s, vi);
+            }
             else if (vi >= 0)
                 follow_unlocked(s, vi);
         }
         ls_spin_unlock(&arm_spin);
     }
     return arg;
+}
+
+/* A thread woke up in a wait of the interpreter's own (for the GIL,
+ * nearly always): it runs Python code next.  A slot sitting out that this
+ * thread never trapped on comes back now, for a tick's budget: a thread
+ * that touches a hot global now and then would else nearly always find it
+ * sitting out, the hot threads having spent its traps.  The threads the
+ * slot knows (the hot ones handing the GIL to each other) change nothing. */
+void ls_pyr_gil_woken(void)
+{
+    if (!atomic_load_explicit(&on, memory_order_relaxed) || atomic_load(&forked) ||
+        atomic_load(&closed))
+        return;
+    struct ls_thread *t = ls_self;
+    if (!t || ls_guard)
+        return;
+    uint64_t tbit = 1ull << (t->tid & 63);
+    uint32_t now = atomic_load_explicit(&tick_no, memory_order_relaxed);
+    for (int s = 0; s < nslots; s++) {
+        struct pslot *sl = &slots[s];
+        if (!atomic_load_explicit(&sl->benched, memory_order_relaxed) ||
+            (atomic_load_explicit(&sl->tids, memory_order_relaxed) & tbit) ||
+            atomic_load_explicit(&sl->woke_tick, memory_order_relaxed) == now + 1)
+            continue;
+        int saved = errno;
+        ls_guard++;
+        if (ls_spin_trylock(&arm_spin)) {
+            int vi = atomic_load(&sl->var);
+            if (vi >= 0 && atomic_load(&sl->benched) && !atomic_load(&closed)) {
+                atomic_store(&sl->woke_tick, now + 1);
+                int32_t q = (int32_t)(RATE * (TICK_NS / 1000000) / 1000);
+                if (atomic_load(&sl->tokens) < q)
+                    atomic_store(&sl->tokens, q);
+                atomic_store(&sl->streak, 0);
+                arm_unlocked(s, vi);
+            }
+            ls_spin_unlock(&arm_spin);
+        }
+        ls_guard--;
+        errno = saved;
+    }
 }
 
 /* Which candidates are watched (GIL held): all of them if they fit, else
@@ -686,11 +747,17 @@ void ls_pyr_gil(void *ts, int creating)
     if (creating) {
         uint32_t before = atomic_load(&ls_pyr_nvars);
         ls_pyr_find_vars();
-        if (atomic_load(&ls_pyr_nvars) != before) {
-            ls_spin_lock(&arm_spin);
+        ls_spin_lock(&arm_spin);
+        if (atomic_load(&ls_pyr_nvars) != before)
             assign(before == 0);
-            ls_spin_unlock(&arm_spin);
+        /* A new thread's accesses are fresh: the slots sitting out a long
+         * turn come back at the next tick. */
+        for (int s = 0; s < nslots; s++) {
+            slots[s].shift = 0;
+            if (atomic_load(&slots[s].rest) > 0)
+                atomic_store(&slots[s].rest, 0);
         }
+        ls_spin_unlock(&arm_spin);
         if (!atomic_exchange(&sampler_started, 1)) {
             register_flush();
             pthread_t th;
