@@ -66,6 +66,7 @@
 #define TURN_NS 100000000ull  /* a turn, when the candidates take turns */
 #define SEEN 256              /* a slot's accesses told apart (a power of two) */
 #define STREAK 256            /* traps in a row that told nothing new: the slot sits out */
+#define WOKEN_TOKENS 10       /* traps for a thread new to a slot, as it wakes */
 #define MAX_SHIFT 3           /* it sits out 2^shift - 1 ticks at most (140 ms) */
 
 
@@ -90,7 +91,7 @@ struct pslot {
     _Atomic int rest;         /* ticks left to sit out; -1: not decided yet */
     /* Bit tid % 64 of each thread that trapped on it: a thread not among
      * them waking up for the GIL while the slot sits out brings it back
-     * (see ls_pyr_gil_woken), at most once a tick. */
+     * (see ls_pyr_gil_woken), for a few traps, at most once a tick. */
     _Atomic uint64_t tids;
     _Atomic uint32_t woke_tick;
 };
@@ -130,6 +131,7 @@ static int op_load_global, op_store_global, op_load_name, op_store_name, op_del_
     op_del_name, op_ext, op_ext2, op_lg_spec[3];
 
 static __thread void *my_ts LS_TLS;
+static __thread uint32_t gil_calls LS_TLS;
 /* The thread's last access kept: another one at the same instruction,
  * with the same clock and the same locks held, would tell nothing more
  * (STORE_GLOBAL traps twice: it reads the old value, then writes). */
@@ -614,7 +616,7 @@ static void *sampler(void *arg)
 
 /* A thread woke up in a wait of the interpreter's own (for the GIL,
  * nearly always): it runs Python code next.  A slot sitting out that this
- * thread never trapped on comes back now, for a tick's budget: a thread
+ * thread never trapped on comes back now, for a few traps: a thread
  * that touches a hot global now and then would else nearly always find it
  * sitting out, the hot threads having spent its traps.  The threads the
  * slot knows (the hot ones handing the GIL to each other) change nothing. */
@@ -640,7 +642,7 @@ void ls_pyr_gil_woken(void)
             int vi = atomic_load(&sl->var);
             if (vi >= 0 && atomic_load(&sl->benched) && !atomic_load(&closed)) {
                 atomic_store(&sl->woke_tick, now + 1);
-                int32_t q = (int32_t)(RATE * (TICK_NS / 1000000) / 1000);
+                int32_t q = WOKEN_TOKENS;
                 if (atomic_load(&sl->tokens) < q)
                     atomic_store(&sl->tokens, q);
                 atomic_store(&sl->streak, 0);
@@ -731,11 +733,14 @@ void ls_pyr_gil(void *ts, int creating)
     if (!atomic_load_explicit(&on, memory_order_relaxed) || atomic_load(&forked) ||
         atomic_load(&closed))
         return;
-    my_ts = ts;
+    if (my_ts != ts)
+        my_ts = ts;
     /* Every Python lock call comes here: with no access waiting for its
-     * lines and no watched dict resized, nothing to do, and no atomic
+     * lines, nothing to do but look for a watched dict resized, every 32nd
+     * call (the sampler looks too, every tick), and no atomic
      * read-modify-write to bounce between the CPUs the GIL hops across. */
-    if (!creating && atomic_load(&ring_head) == atomic_load(&ring_tail) && !moved())
+    if (!creating && atomic_load(&ring_head) == atomic_load(&ring_tail) &&
+        ((++gil_calls & 31) || !moved()))
         return;
     if (atomic_exchange(&draining, 1))
         return;
