@@ -176,6 +176,7 @@ void ls_py_init(void)
 /* The calling thread's thread state if it holds the GIL in the main
  * interpreter of an initialized, running interpreter; else NULL. */
 #define TS_INTERP 16 /* PyThreadState: prev, next, interp */
+#define TS311_THREAD_ID 152 /* PyThreadState.thread_id, 3.11 */
 
 void *ls_py_tstate(void)
 {
@@ -201,9 +202,23 @@ void *ls_py_tstate(void)
         return NULL;
     }
     /* 3.11: the unchecked state is the GIL holder's, whichever thread that
-     * is; 3.12+: this thread's, NULL while it is detached. */
-    if (L->minor == 11 && ts != api.this_thread())
-        return NULL;
+     * is; 3.12+: this thread's, NULL while it is detached.  The holder's
+     * thread_id (set by its own thread before it first takes the GIL) says
+     * whose it is without a call: once checked against this_thread(). */
+    if (L->minor == 11) {
+        static int by_id; /* 1: thread_id is where it should be; -1: it is not */
+        if (likely(by_id > 0)) {
+            if (RD(ts, TS311_THREAD_ID, unsigned long) != (unsigned long)pthread_self())
+                return NULL;
+        } else {
+            if (ts != api.this_thread())
+                return NULL;
+            if (!by_id)
+                by_id = RD(ts, TS311_THREAD_ID, unsigned long) == (unsigned long)pthread_self()
+                            ? 1
+                            : -1;
+        }
+    }
     if (api.finalizing && api.finalizing())
         return NULL;
     return ts;
@@ -211,7 +226,8 @@ void *ls_py_tstate(void)
 
 /* A frame that has started running Python code, with its code object and
  * the index of its current instruction; 0 for the interpreter's own. */
-static int frame_code(const char *f, const char **code, int *lasti)
+static inline __attribute__((always_inline)) int frame_code(const char *f, const char **code,
+                                                       int *lasti)
 {
     unsigned char owner = RD(f, L->f_owner, unsigned char);
     if (L->owner_cstack >= 0 && owner == (unsigned)L->owner_cstack)

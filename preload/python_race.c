@@ -64,6 +64,10 @@
 #define CAP 1500              /* a slot's bucket */
 #define TICK_NS 20000000L     /* the sampler's refill period */
 #define TURN_NS 100000000ull  /* a turn, when the candidates take turns */
+#define SEEN 256              /* a slot's accesses told apart (a power of two) */
+#define STREAK 256            /* traps in a row that told nothing new: the slot sits out */
+#define WOKEN_TOKENS 10       /* traps for a thread new to a slot, as it wakes */
+#define MAX_SHIFT 3           /* it sits out 2^shift - 1 ticks at most (140 ms) */
 
 
 struct pslot {
@@ -71,6 +75,25 @@ struct pslot {
     _Atomic int var;          /* index into vars, -1 none */
     _Atomic int32_t tokens;
     _Atomic int benched;
+    /* What its traps told: an access by a thread, at an instruction, with
+     * locks held, that the slot had not seen before is fresh; the same
+     * again says nothing the first did not (within budget the analyzer
+     * keeps them all).  A slot whose traps keep repeating themselves, a
+     * hot global always touched the same way, sits out longer each time it
+     * runs dry, up to 2^MAX_SHIFT ticks; a fresh access brings it back to
+     * the plain budget.  Traps are dear (a debug exception, a signal, in a
+     * VM an exit or two), and so are the interrupts that move a watchpoint
+     * in every thread. */
+    _Atomic uint32_t seen[SEEN];
+    _Atomic uint32_t fresh;   /* fresh accesses since the last time it ran dry */
+    _Atomic uint32_t streak;  /* traps in a row without a fresh one */
+    int shift;                /* the sampler's: how long it sat out last */
+    _Atomic int rest;         /* ticks left to sit out; -1: not decided yet */
+    /* Bit tid % 64 of each thread that trapped on it: a thread not among
+     * them waking up for the GIL while the slot sits out brings it back
+     * (see ls_pyr_gil_woken), for a few traps, at most once a tick. */
+    _Atomic uint64_t tids;
+    _Atomic uint32_t woke_tick;
 };
 
 struct pentry {
@@ -99,6 +122,7 @@ _Atomic int ls_pyr_handoff_unseen;
 static struct ls_spin arm_spin; /* moving watchpoints: the sampler, GIL-held points */
 static int minor;
 static uint32_t turn_next;
+static _Atomic uint32_t tick_no; /* the sampler's ticks so far */
 static struct {
     _Atomic uint64_t traps, accesses, limited, unresolved, dropped;
 } cnt;
@@ -107,6 +131,7 @@ static int op_load_global, op_store_global, op_load_name, op_store_name, op_del_
     op_del_name, op_ext, op_ext2, op_lg_spec[3];
 
 static __thread void *my_ts LS_TLS;
+static __thread uint32_t gil_calls LS_TLS;
 /* The thread's last access kept: another one at the same instruction,
  * with the same clock and the same locks held, would tell nothing more
  * (STORE_GLOBAL traps twice: it reads the old value, then writes). */
@@ -146,6 +171,42 @@ static void status(uint32_t st, const char *msg)
     for (uint32_t i = 0; i < cands; i++)
         w.vars += atomic_load(&ls_pyr_vars[i].slot) != 0;
     ls_writer_record(LS_REC_PYWATCH, &w, sizeof w, msg, w.msg_len, NULL, 0);
+}
+
+/* ---- what the traps tell --------------------------------------------------- */
+
+/* A new variable on slot s: nothing seen on it yet (the sampler or a
+ * GIL-held point, under arm_spin). */
+static void forget(int s)
+{
+    for (int i = 0; i < SEEN; i++)
+        atomic_store_explicit(&slots[s].seen[i], 0, memory_order_relaxed);
+    atomic_store(&slots[s].fresh, 0);
+    atomic_store(&slots[s].streak, 0);
+    atomic_store(&slots[s].rest, -1);
+    atomic_store(&slots[s].tids, 0);
+    slots[s].shift = 0;
+}
+
+/* 1 if slot s had not seen the access keyed h before (a full table counts
+ * as fresh: many different accesses are worth their traps). */
+static int fresh_access(int s, uint64_t h)
+{
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    uint32_t k = (uint32_t)h | 1;
+    for (uint32_t i = 0; i < 8; i++) {
+        _Atomic uint32_t *e = &slots[s].seen[(k + i) & (SEEN - 1)];
+        uint32_t cur = atomic_load_explicit(e, memory_order_relaxed);
+        if (cur == k)
+            return 0;
+        if (cur == 0 && atomic_compare_exchange_strong(e, &cur, k))
+            return 1;
+        if (cur == k)
+            return 0;
+    }
+    return 1;
 }
 
 /* ---- the trap ------------------------------------------------------------ */
@@ -217,6 +278,21 @@ static void trap(int sig, siginfo_t *si, void *uc)
             break;
     if (vi == nv)
         goto done;
+    uint64_t tbit = 1ull << (t->tid & 63);
+    if (!(atomic_load_explicit(&slots[s].tids, memory_order_relaxed) & tbit))
+        atomic_fetch_or(&slots[s].tids, tbit);
+    uint64_t key_h = (uint64_t)(uintptr_t)co * 31 + (uint64_t)lasti * 0x9e3779b97f4a7c15ull +
+                     ((uint64_t)t->tid << 40) + ((uint64_t)vi << 1) + (k & 1) + t->heldhash;
+    if (fresh_access(s, key_h)) {
+        atomic_fetch_add(&slots[s].fresh, 1);
+        atomic_store(&slots[s].streak, 0);
+    } else if (atomic_fetch_add(&slots[s].streak, 1) + 1 >= STREAK) {
+        /* Nothing new for a while: it sits out (the sampler says how long).
+         * This access is still kept. */
+        atomic_store(&slots[s].tokens, 0);
+        if (!atomic_exchange(&slots[s].benched, 1))
+            point(s, 0);
+    }
     /* STORE_GLOBAL reads the old value, then writes: one access. */
     uint32_t epoch = t->vc.v ? t->vc.v[t->tid] : 0;
     if (last.code == co && last.lasti == lasti && last.var == vi + 1 && last.epoch == epoch &&
@@ -338,6 +414,8 @@ static void arm(int s, int vi)
 {
     int old = atomic_exchange(&slots[s].var, vi);
     int mine = s + 1;
+    if (old != vi)
+        forget(s);
     if (old >= 0) /* unless another slot took it meanwhile */
         atomic_compare_exchange_strong(&ls_pyr_vars[old].armed, &mine, 0);
     uint64_t a = 0;
@@ -348,8 +426,22 @@ static void arm(int s, int vi)
         atomic_store(&ls_pyr_vars[vi].slot, a);
         atomic_store(&ls_pyr_vars[vi].armed, s + 1);
     }
+    atomic_store(&slots[s].rest, -1);
     atomic_store(&slots[s].benched, 0);
     point(s, a);
+}
+
+/* 1 if the dict of a watched variable has a new table (GIL held; the
+ * slots may change meanwhile: then follow() looks again). */
+static int moved(void)
+{
+    for (int s = 0; s < nslots; s++) {
+        int vi = atomic_load_explicit(&slots[s].var, memory_order_relaxed);
+        if (vi >= 0 && RD(ls_pyr_vars[vi].dict, MA_KEYS, void *) !=
+                           atomic_load_explicit(&ls_pyr_vars[vi].keys, memory_order_relaxed))
+            return 1;
+    }
+    return 0;
 }
 
 /* The dict of a watched variable was resized (or the name deleted): the
@@ -416,6 +508,8 @@ static void arm_unlocked(int s, int vi)
     uint64_t a = vi >= 0 ? resolve_unlocked(&ls_pyr_vars[vi], &keys) : 0;
     int old = atomic_exchange(&slots[s].var, a ? vi : -1);
     int mine = s + 1;
+    if (old != (a ? vi : -1))
+        forget(s);
     if (old >= 0)
         atomic_compare_exchange_strong(&ls_pyr_vars[old].armed, &mine, 0);
     if (a) {
@@ -423,6 +517,7 @@ static void arm_unlocked(int s, int vi)
         atomic_store(&ls_pyr_vars[vi].slot, a);
         atomic_store(&ls_pyr_vars[vi].armed, s + 1);
     }
+    atomic_store(&slots[s].rest, -1);
     atomic_store(&slots[s].benched, 0);
     point(s, a);
 }
@@ -455,12 +550,34 @@ static void rotate_unlocked(void)
     turn_next = (turn_next + (uint32_t)nslots) % k;
 }
 
+/* Slot s ran dry: 1 while it sits out this tick.  Longer each time it
+ * ran dry on nothing fresh, back to the next tick after a fresh access. */
+static int sits_out(int s)
+{
+    struct pslot *sl = &slots[s];
+    int r = atomic_load(&sl->rest);
+    if (r < 0) {
+        if (atomic_exchange(&sl->fresh, 0))
+            sl->shift = 0;
+        else if (sl->shift < MAX_SHIFT)
+            sl->shift++;
+        r = (1 << sl->shift) - 1;
+    }
+    if (r > 0) {
+        atomic_store(&sl->rest, r - 1);
+        return 1;
+    }
+    atomic_store(&sl->rest, -1);
+    return 0;
+}
+
 static void *sampler(void *arg)
 {
     ls_guard = 1;
     struct timespec tick = {0, TICK_NS};
     for (uint64_t ticks = 1;; ticks++) {
         nanosleep(&tick, NULL);
+        atomic_store(&tick_no, (uint32_t)ticks);
         if (atomic_load(&ls_live_count) == 0 || atomic_load(&closed))
             return arg;
         ls_spin_lock(&arm_spin);
@@ -471,19 +588,71 @@ static void *sampler(void *arg)
         if (ticks % (TURN_NS / TICK_NS) == 0)
             rotate_unlocked();
         for (int s = 0; s < nslots; s++) {
-            int32_t cur = atomic_load(&slots[s].tokens);
-            int32_t next = (cur < 0 ? 0 : cur) + (int32_t)(RATE * (TICK_NS / 1000000) / 1000);
-            atomic_store(&slots[s].tokens, next > CAP ? CAP : next);
             int vi = atomic_load(&slots[s].var);
+            int benched = vi >= 0 && atomic_load(&slots[s].benched);
+            if (benched && sits_out(s))
+                continue;
+            int32_t cur = atomic_load(&slots[s].tokens);
+            int32_t q = (int32_t)(RATE * (TICK_NS / 1000000) / 1000);
+            /* After sitting out long, a smaller budget: its traps were
+             * telling nothing new (a thread it does not know brings it
+             * back whole, ls_pyr_gil_woken). */
+            if (benched)
+                q >>= slots[s].shift;
+            int32_t next = (cur < 0 ? 0 : cur) + q;
+            atomic_store(&slots[s].tokens, next > CAP ? CAP : next);
             /* Back on its slot (found again: the dict may have grown). */
-            if (vi >= 0 && atomic_load(&slots[s].benched))
+            if (benched) {
+                atomic_store(&slots[s].streak, 0);
                 arm_unlocked(s, vi);
+            }
             else if (vi >= 0)
                 follow_unlocked(s, vi);
         }
         ls_spin_unlock(&arm_spin);
     }
     return arg;
+}
+
+/* A thread woke up in a wait of the interpreter's own (for the GIL,
+ * nearly always): it runs Python code next.  A slot sitting out that this
+ * thread never trapped on comes back now, for a few traps: a thread
+ * that touches a hot global now and then would else nearly always find it
+ * sitting out, the hot threads having spent its traps.  The threads the
+ * slot knows (the hot ones handing the GIL to each other) change nothing. */
+void ls_pyr_gil_woken(void)
+{
+    if (!atomic_load_explicit(&on, memory_order_relaxed) || atomic_load(&forked) ||
+        atomic_load(&closed))
+        return;
+    struct ls_thread *t = ls_self;
+    if (!t || ls_guard)
+        return;
+    uint64_t tbit = 1ull << (t->tid & 63);
+    uint32_t now = atomic_load_explicit(&tick_no, memory_order_relaxed);
+    for (int s = 0; s < nslots; s++) {
+        struct pslot *sl = &slots[s];
+        if (!atomic_load_explicit(&sl->benched, memory_order_relaxed) ||
+            (atomic_load_explicit(&sl->tids, memory_order_relaxed) & tbit) ||
+            atomic_load_explicit(&sl->woke_tick, memory_order_relaxed) == now + 1)
+            continue;
+        int saved = errno;
+        ls_guard++;
+        if (ls_spin_trylock(&arm_spin)) {
+            int vi = atomic_load(&sl->var);
+            if (vi >= 0 && atomic_load(&sl->benched) && !atomic_load(&closed)) {
+                atomic_store(&sl->woke_tick, now + 1);
+                int32_t q = WOKEN_TOKENS;
+                if (atomic_load(&sl->tokens) < q)
+                    atomic_store(&sl->tokens, q);
+                atomic_store(&sl->streak, 0);
+                arm_unlocked(s, vi);
+            }
+            ls_spin_unlock(&arm_spin);
+        }
+        ls_guard--;
+        errno = saved;
+    }
 }
 
 /* Which candidates are watched (GIL held): all of them if they fit, else
@@ -564,7 +733,15 @@ void ls_pyr_gil(void *ts, int creating)
     if (!atomic_load_explicit(&on, memory_order_relaxed) || atomic_load(&forked) ||
         atomic_load(&closed))
         return;
-    my_ts = ts;
+    if (my_ts != ts)
+        my_ts = ts;
+    /* Every Python lock call comes here: with no access waiting for its
+     * lines, nothing to do but look for a watched dict resized, every 32nd
+     * call (the sampler looks too, every tick), and no atomic
+     * read-modify-write to bounce between the CPUs the GIL hops across. */
+    if (!creating && atomic_load(&ring_head) == atomic_load(&ring_tail) &&
+        ((++gil_calls & 31) || !moved()))
+        return;
     if (atomic_exchange(&draining, 1))
         return;
     ls_guard++;
@@ -575,11 +752,17 @@ void ls_pyr_gil(void *ts, int creating)
     if (creating) {
         uint32_t before = atomic_load(&ls_pyr_nvars);
         ls_pyr_find_vars();
-        if (atomic_load(&ls_pyr_nvars) != before) {
-            ls_spin_lock(&arm_spin);
+        ls_spin_lock(&arm_spin);
+        if (atomic_load(&ls_pyr_nvars) != before)
             assign(before == 0);
-            ls_spin_unlock(&arm_spin);
+        /* A new thread's accesses are fresh: the slots sitting out a long
+         * turn come back at the next tick. */
+        for (int s = 0; s < nslots; s++) {
+            slots[s].shift = 0;
+            if (atomic_load(&slots[s].rest) > 0)
+                atomic_store(&slots[s].rest, 0);
         }
+        ls_spin_unlock(&arm_spin);
         if (!atomic_exchange(&sampler_started, 1)) {
             register_flush();
             pthread_t th;
@@ -679,6 +862,7 @@ void ls_pyr_init(void)
         slots[nslots].fd = fd;
         atomic_store(&slots[nslots].var, -1);
         atomic_store(&slots[nslots].tokens, CAP);
+        atomic_store(&slots[nslots].rest, -1);
         nslots++;
     }
     if (nslots == 0) {

@@ -680,6 +680,9 @@ void ls_watch_threads_start(void) LS_HIDDEN;
 int ls_watching(void) LS_HIDDEN;
 /* Python variables are watched (python_race.c). */
 int ls_pyr_watching(void) LS_HIDDEN;
+/* The calling thread woke up in a wait on one of the interpreter's own
+ * condition variables (for the GIL): it runs Python code next. */
+void ls_pyr_gil_woken(void) LS_HIDDEN;
 
 /* ---- signals (signals.c) ------------------------------------------------
  * The shim holds a signal only while the program's disposition for it is

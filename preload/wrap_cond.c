@@ -99,7 +99,12 @@ static void cond_after(struct ls_thread *t, pthread_cond_t *c, struct ls_lock *l
 LS_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     LS_ENSURE_REAL(cond_wait);
-    struct ls_thread *t = ls_py_internal(m) ? NULL : ls_enter();
+    if (ls_py_internal(m)) {
+        int r = ls_real.cond_wait(c, m);
+        ls_pyr_gil_woken();
+        return r;
+    }
+    struct ls_thread *t = ls_enter();
     struct ls_lock *lk;
     if (!t || !(lk = ls_lock_get(t, m, LS_LOCK_MUTEX)))
         return ls_real.cond_wait(c, m);
@@ -120,7 +125,12 @@ LS_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
                                      const struct timespec *abst)
 {
     LS_ENSURE_REAL(cond_timedwait);
-    struct ls_thread *t = ls_py_internal(m) ? NULL : ls_enter();
+    if (ls_py_internal(m)) {
+        int r = ls_real.cond_timedwait(c, m, abst);
+        ls_pyr_gil_woken();
+        return r;
+    }
+    struct ls_thread *t = ls_enter();
     struct ls_lock *lk;
     if (!t || !(lk = ls_lock_get(t, m, LS_LOCK_MUTEX)))
         return ls_real.cond_timedwait(c, m, abst);
@@ -143,7 +153,12 @@ LS_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
                                      const struct timespec *abst)
 {
     LS_ENSURE_REAL(cond_clockwait);
-    struct ls_thread *t = ls_py_internal(m) ? NULL : ls_enter();
+    if (ls_py_internal(m)) {
+        int r = ls_real.cond_clockwait(c, m, clk, abst);
+        ls_pyr_gil_woken();
+        return r;
+    }
+    struct ls_thread *t = ls_enter();
     struct ls_lock *lk;
     if (!t || !(lk = ls_lock_get(t, m, LS_LOCK_MUTEX)))
         return ls_real.cond_clockwait(c, m, clk, abst);

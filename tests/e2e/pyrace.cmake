@@ -65,3 +65,9 @@ ls_pyrace_test(e2e_pyrace_simplequeue --clean --repeat 10 --host-same
 # directory) is watched too, and named by its module.
 ls_pyrace_test(e2e_pyrace_module --repeat 2 --race hits@pr_modcount --only
   --read pr_modcount.py:10 --write pr_modcount.py:12 -- ${PRS}/pr_module.py)
+# A hot global always touched the same way makes its watchpoint sit out
+# most of the time; a thread that touches it now and then, started later,
+# still meets it watched (it is a thread the slot does not know yet), and
+# its race with the hot threads is found.
+ls_pyrace_test(e2e_pyrace_hot_late --repeat 3 --race count@__main__ --only
+  --thread-prefix Thread- -- ${PRS}/pr_hot_late.py)
