@@ -274,6 +274,8 @@ void ls_edges_write_more(void)
     }
 }
 
+static int count_claim(uint32_t from, uint32_t to);
+
 int ls_pedge_note(uint32_t from, uint32_t to, uint64_t sig, uint32_t tid)
 {
     uint32_t c = ctx_id(sig);
@@ -285,14 +287,69 @@ int ls_pedge_note(uint32_t from, uint32_t to, uint64_t sig, uint32_t tid)
         return LS_PEDGE_NEW;
     for (unsigned i = 0; i < LS_EDGE_CONTEXTS; i++) {
         uint16_t cur = atomic_load_explicit(&s->ctx[i], memory_order_acquire);
-        if (cur == 0 && atomic_compare_exchange_strong(&s->ctx[i], &cur, (uint16_t)c))
-            return LS_PEDGE_NEW;
+        if (cur == 0 && atomic_compare_exchange_strong(&s->ctx[i], &cur, (uint16_t)c)) {
+            if (count_claim(from, to) != 0)
+                return LS_PEDGE_NEW;
+            break; /* the pair's places went to plain contexts */
+        }
         if (cur == c)
             return LS_PEDGE_SEEN;
     }
     count_more(key, tid);
     return LS_PEDGE_MORE;
 }
+
+/* ---- pairs of small ids: dense counts and per-thread filters ------------ */
+
+/* Lock ids below DENSE_IDS (most programs have fewer locks) get two dense
+ * structures that spare the pair table's random probes, which on a program
+ * with hundreds of thousands of pairs miss the caches nearly every time:
+ *  - the process's count of contexts written for each pair (a byte: the
+ *    LS_EDGE_CONTEXTS cap holds whichever way a context is noted);
+ *  - each thread's bit per pair noted in its plain context (holding only
+ *    `from`, in write mode, not timed, at its current epoch): the context
+ *    is the thread's own, so a clear bit means the context is new to the
+ *    pair, a set one that it was noted.
+ * Both are indexed so that 64 `from` ids that share their high bits sit
+ * together for each `to`: a few hundred locks taken in pairs touch a
+ * compact block rather than a page per lock. */
+#define DENSE_BITS 12
+#define DENSE_IDS (1u << DENSE_BITS)
+#define DENSE_FILTERS 256     /* threads that get a filter */
+
+static _Atomic uint8_t *pair_counts;
+static _Atomic uint32_t nfilters;
+
+static inline size_t dense_index(uint32_t from, uint32_t to)
+{
+    return ((size_t)(from >> 6) << (DENSE_BITS + 6)) | ((size_t)to << 6) | (from & 63);
+}
+
+/* Claims one of the pair's LS_EDGE_CONTEXTS context places: 1 if there was
+ * one left, 0 if not; -1 if the pair has no count (its ids are too large,
+ * or the counts could not be mapped). */
+static int count_claim(uint32_t from, uint32_t to)
+{
+    if (from >= DENSE_IDS || to >= DENSE_IDS)
+        return -1;
+    _Atomic uint8_t *pc =
+        table_once((void **)&pair_counts, (size_t)DENSE_IDS * DENSE_IDS);
+    if (!pc)
+        return -1;
+    _Atomic uint8_t *c = &pc[dense_index(from, to)];
+    uint8_t cur = atomic_load_explicit(c, memory_order_relaxed);
+    while (cur < LS_EDGE_CONTEXTS)
+        if (atomic_compare_exchange_weak(c, &cur, (uint8_t)(cur + 1)))
+            return 1;
+    return 0;
+}
+
+struct dense_filter {
+    uint64_t *bits;           /* DENSE_IDS * DENSE_IDS bits, reserved */
+    uint64_t sig;             /* the context they are of */
+    uint32_t gen;             /* ls_file_gen they are of */
+    uint32_t used;            /* a bit was set since they were cleared */
+};
 
 /* ---- the threads' batches ----------------------------------------------- */
 
@@ -314,6 +371,7 @@ struct ls_edge_batch {
     uint32_t other[LS_MAX_HELD];
     struct ls_rec_edge_pair e[BATCH_EDGES];
     struct stack_memo memo[2];
+    struct dense_filter dense;
     uint32_t stamp;           /* batch_writes when its first edge came */
     struct ls_edge_batch *next; /* every batch, for the flushes */
 };
@@ -390,6 +448,58 @@ static struct ls_edge_batch *batch_of(struct ls_thread *t)
         ;
     t->edge_batch = b;
     return b;
+}
+
+/* Thread t's filter for its plain context sig, cleared if it was of another
+ * context or file; NULL if it has none. */
+static struct dense_filter *dense_of(struct ls_thread *t, uint64_t sig)
+{
+    struct ls_edge_batch *b = batch_of(t);
+    if (!b)
+        return NULL;
+    struct dense_filter *f = &b->dense;
+    const size_t bytes = (size_t)DENSE_IDS * DENSE_IDS / 8;
+    if (unlikely(!f->bits)) {
+        if (f->used == UINT32_MAX) /* refused once: not asked again */
+            return NULL;
+        if (atomic_fetch_add(&nfilters, 1) >= DENSE_FILTERS || !(f->bits = reserve(bytes))) {
+            f->used = UINT32_MAX;
+            return NULL;
+        }
+        f->sig = sig;
+        f->gen = ls_file_gen;
+        f->used = 0;
+    }
+    if (unlikely(f->sig != sig || f->gen != ls_file_gen)) {
+        if (f->used)
+            madvise(f->bits, bytes, MADV_DONTNEED); /* reads as zeros again */
+        f->sig = sig;
+        f->gen = ls_file_gen;
+        f->used = 0;
+    }
+    return f;
+}
+
+int ls_pedge_note_plain(struct ls_thread *t, uint32_t from, uint32_t to, uint64_t sig)
+{
+    struct dense_filter *f = from < DENSE_IDS && to < DENSE_IDS ? dense_of(t, sig) : NULL;
+    if (!f)
+        return ls_pedge_note(from, to, sig, t->tid);
+    size_t i = dense_index(from, to);
+    uint64_t *w = &f->bits[i >> 6], m = 1ULL << (i & 63);
+    if (*w & m)
+        return LS_PEDGE_SEEN;
+    *w |= m;
+    f->used = 1;
+    switch (count_claim(from, to)) {
+    case 1:
+        return LS_PEDGE_NEW;
+    case 0:
+        count_more(((uint64_t)from << 32) | to, t->tid);
+        return LS_PEDGE_MORE;
+    default: /* no counts: the table decides */
+        return ls_pedge_note(from, to, sig, t->tid);
+    }
 }
 
 uint32_t ls_edge_stack(struct ls_thread *t, int which, const uint64_t *ips, int n)
@@ -473,6 +583,11 @@ void ls_edges_after_fork_child(void)
         b->spin.v = 0;
         b->n = 0;
     }
+    _Atomic uint8_t *pc = pair_counts;
+    pair_counts = NULL;
+    if (pc)
+        munmap((void *)pc, (size_t)DENSE_IDS * DENSE_IDS);
+    /* (the threads' filters are cleared at their next use: ls_file_gen) */
     /* Context ids stay: they are the same contexts, and never written. */
     struct more_slot *m = more_table;
     more_table = NULL;

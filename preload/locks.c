@@ -334,9 +334,12 @@ static void new_edges(struct ls_thread *t, struct ls_lock *lk, uint32_t id, int 
         if (edge_seen(t, key, hh))
             continue;
         edge_insert(t, key, hh);
-        uint64_t sig = ls_pedge_signature(t->tid, t->epoch, hh ^ h->mix, (int)h->read,
-                                          (flags & LS_ACQ_TIMED) != 0);
-        if (ls_pedge_note(h->id, id, sig, t->tid) != LS_PEDGE_NEW)
+        uint64_t others = hh ^ h->mix;
+        int timed = (flags & LS_ACQ_TIMED) != 0;
+        uint64_t sig = ls_pedge_signature(t->tid, t->epoch, others, (int)h->read, timed);
+        int seen = others == 0 && !h->read && !timed ? ls_pedge_note_plain(t, h->id, id, sig)
+                                                      : ls_pedge_note(h->id, id, sig, t->tid);
+        if (seen != LS_PEDGE_NEW)
             continue;
         if (kept < 0) {
             kept = ls_site_stack ? 0 : ls_backtrace(ips, ls_opt.stack_depth);

@@ -23,7 +23,7 @@
 
 #include "shim.h"
 
-#define LS_SL_SEEN 128u
+#define LS_SL_SEEN 1024u
 
 /* A thread's last use of one object generation.  Written only by the
  * thread; read by a thread that initializes or destroys the object
