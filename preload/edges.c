@@ -364,6 +364,17 @@ struct stack_memo {
     uint64_t ips[MEMO_FRAMES];
 };
 
+/* Where the thread's acquisitions that made new edges were called from: a
+ * loop taking new pairs at one place unwinds once, not at every pair. */
+#define EDGE_SITES 2
+#define SITE_TRIES 64
+struct edge_sites {
+    struct ls_wait_site s[EDGE_SITES];
+    uint32_t next;
+    uint32_t unwinds, hits;   /* a thread whose sites do not hold stops making them */
+    uint64_t cand_ret, cand_cfa; /* a call seen once without a site */
+};
+
 struct ls_edge_batch {
     struct ls_spin spin;
     uint32_t n;
@@ -372,6 +383,7 @@ struct ls_edge_batch {
     struct ls_rec_edge_pair e[BATCH_EDGES];
     struct stack_memo memo[2];
     struct dense_filter dense;
+    struct edge_sites sites;
     uint32_t stamp;           /* batch_writes when its first edge came */
     struct ls_edge_batch *next; /* every batch, for the flushes */
 };
@@ -500,6 +512,49 @@ int ls_pedge_note_plain(struct ls_thread *t, uint32_t from, uint32_t to, uint64_
     default: /* no counts: the table decides */
         return ls_pedge_note(from, to, sig, t->tid);
     }
+}
+
+const struct ls_wait_site *ls_edge_site(struct ls_thread *t, uint64_t ret, uint64_t cfa)
+{
+    struct ls_edge_batch *b = cfa ? batch_of(t) : NULL;
+    if (!b)
+        return NULL;
+    struct edge_sites *es = &b->sites;
+    for (int i = 0; i < EDGE_SITES; i++)
+        if (ls_wait_site_holds(&es->s[i], ret, cfa)) {
+            es->hits++;
+            return &es->s[i];
+        }
+    /* A step-by-step unwind (which the check needs: the stack pointers)
+     * costs far more than the usual capture: only for a call seen again,
+     * and not for a thread whose calls seldom repeat. */
+    if (es->cand_ret != ret || es->cand_cfa != cfa ||
+        (es->unwinds >= SITE_TRIES && es->hits < 4 * es->unwinds)) {
+        es->cand_ret = ret;
+        es->cand_cfa = cfa;
+        return NULL;
+    }
+    es->cand_ret = es->cand_cfa = 0;
+    es->unwinds++;
+    struct ls_wait_site *site = &es->s[es->next++ % EDGE_SITES];
+    site->n = 0;
+    int n = ls_unwind(site->f, (int)LS_TRACE_MAX_FRAMES);
+    /* Kept only when the unwind starts at the call (it always should). */
+    if (n <= 0 || site->f[0].ip != ret || site->f[0].sp != cfa)
+        return NULL;
+    int kept = n < ls_opt.stack_depth ? n : ls_opt.stack_depth;
+    uint64_t ips[LS_TRACE_MAX_FRAMES];
+    for (int i = 0; i < kept; i++)
+        ips[i] = site->f[i].ip;
+    uint32_t id = ls_stack_intern(ips, kept);
+    if (!id)
+        return NULL;
+    site->ret = ret;
+    site->cfa = cfa;
+    site->stack = id;
+    site->gen = ls_file_gen;
+    site->n = (uint32_t)n;
+    return site;
 }
 
 uint32_t ls_edge_stack(struct ls_thread *t, int which, const uint64_t *ips, int n)

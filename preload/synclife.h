@@ -83,6 +83,14 @@ static inline struct ls_sl_seen *ls_sl_hit(struct ls_thread *t, struct ls_lock *
     return NULL;
 }
 
+/* Another use, at epoch, of the generation entry e (from ls_sl_hit) is of. */
+static inline void ls_sl_used(struct ls_sl_seen *e, uint32_t epoch, uint64_t ret, uint32_t call)
+{
+    atomic_store_explicit(&e->epoch, epoch, memory_order_relaxed);
+    atomic_store_explicit(&e->ret, ret, memory_order_relaxed);
+    atomic_store_explicit(&e->call, call, memory_order_relaxed);
+}
+
 /* A use of lk (lock, unlock, signal, post, barrier arrival...) at call site
  * ret.  Before any release the call makes: the epoch recorded is the one
  * that release publishes. */
@@ -91,9 +99,7 @@ static inline void ls_sl_use(struct ls_thread *t, struct ls_lock *lk, uint32_t c
     const uint32_t *v = t->vc.v;
     struct ls_sl_seen *e = ls_sl_hit(t, lk);
     if (likely(e && v)) {
-        atomic_store_explicit(&e->epoch, v[t->tid], memory_order_relaxed);
-        atomic_store_explicit(&e->ret, ret, memory_order_relaxed);
-        atomic_store_explicit(&e->call, call, memory_order_relaxed);
+        ls_sl_used(e, v[t->tid], ret, call);
         return;
     }
     ls_sl_use_slow(t, lk, call, ret, 0);

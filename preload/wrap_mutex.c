@@ -352,9 +352,14 @@ LS_FAST int unlock_fast(pthread_mutex_t *m)
     int copy = sv && atomic_load_explicit(&ls_clocks_on, memory_order_relaxed);
     if (unlikely(!v || (copy && (s->last_tid != tid || s->last_version != t->vc_version))))
         return 0;
-    /* a use of the object, judged before the release publishes it */
-    ls_sl_use(t, lk, LS_CALL_MUTEX_UNLOCK, RET);
+    /* A use of the object, judged before the release publishes it: one
+     * this thread made before (a first use is the general path's, so that
+     * nothing here calls out and keeps registers across a call). */
+    struct ls_sl_seen *e = ls_sl_hit(t, lk);
+    if (unlikely(!e))
+        return 0;
     uint32_t own = v[tid];
+    ls_sl_used(e, own, RET, LS_CALL_MUTEX_UNLOCK);
     if (copy)
         sv[tid] = own; /* only our own entry moved since */
     s->last_tid = tid;
