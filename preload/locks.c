@@ -391,7 +391,7 @@ int ls_acquire_pre_slow(struct ls_thread *t, struct ls_lock *lk, int flags, uint
             return t->held[i].read ? LS_HELD_READ : LS_HELD_WRITE;
     if ((flags & LS_ACQ_TRY) || n == 0)
         return 0;
-    uint64_t hh = t->heldhash ^ ((flags & LS_ACQ_READ) ? TO_READ_SALT : 0);
+    uint64_t hh = ls_heldhash(t) ^ ((flags & LS_ACQ_READ) ? TO_READ_SALT : 0);
     for (uint32_t i = 0; i < n; i++) {
         uint64_t key = ((uint64_t)t->held[i].id << 32) | id;
         if (unlikely(!edge_seen(t, key, hh))) {

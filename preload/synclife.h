@@ -37,7 +37,9 @@ struct ls_sl_seen {
     _Atomic uint32_t stack;   /* the first use's stack (0: not taken) */
     _Atomic uint32_t call;    /* LS_CALL_* of its last use */
     _Atomic uint64_t first_ret; /* where the first use (whose stack it is) was called */
+    uint64_t reserved[3];     /* a line each: the entry's index is a shift, not a product */
 };
+_Static_assert(sizeof(struct ls_sl_seen) == 64, "one line per entry");
 
 struct ls_sl_table {
     _Atomic uint32_t tid;     /* the thread its entries are of (the state is recycled) */

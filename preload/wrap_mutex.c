@@ -273,7 +273,8 @@ LS_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
     if (unlikely(r != 0))
         return lock_contended(t, lk, m, r, ret, cfa);
     /* ls_acquire_post's fast path */
-    ls_held_push(t, lk, atomic_load_explicit(&lk->id, memory_order_acquire), 0, ret, cfa);
+    uint32_t id = atomic_load_explicit(&lk->id, memory_order_acquire);
+    ls_held_push_mixed(t, lk, id, 0, ret, cfa, ls_held_mix_fast(id));
     uint32_t last = lk->w.last_tid;
     atomic_store_explicit(&lk->acquisitions,
                           atomic_load_explicit(&lk->acquisitions, memory_order_relaxed) + 1,
