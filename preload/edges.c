@@ -349,7 +349,12 @@ struct dense_filter {
     uint64_t sig;             /* the context they are of */
     uint32_t gen;             /* ls_file_gen they are of */
     uint32_t used;            /* a bit was set since they were cleared */
+    uint32_t before;          /* plain contexts noted in the table before there were bits */
 };
+
+/* A thread gets its filter once it noted this many plain contexts: one that
+ * makes a few edges (most) costs no mapping and no page for it. */
+#define DENSE_AFTER 256
 
 /* ---- the threads' batches ----------------------------------------------- */
 
@@ -383,7 +388,8 @@ struct ls_edge_batch {
     struct ls_rec_edge_pair e[BATCH_EDGES];
     struct stack_memo memo[2];
     struct dense_filter dense;
-    struct edge_sites sites;
+    struct edge_sites *sites; /* once a call repeated */
+    uint64_t cand_ret, cand_cfa; /* until then: a call seen once */
     uint32_t stamp;           /* batch_writes when its first edge came */
     struct ls_edge_batch *next; /* every batch, for the flushes */
 };
@@ -472,8 +478,8 @@ static struct dense_filter *dense_of(struct ls_thread *t, uint64_t sig)
     struct dense_filter *f = &b->dense;
     const size_t bytes = (size_t)DENSE_IDS * DENSE_IDS / 8;
     if (unlikely(!f->bits)) {
-        if (f->used == UINT32_MAX) /* refused once: not asked again */
-            return NULL;
+        if (f->used == UINT32_MAX || f->before++ < DENSE_AFTER)
+            return NULL; /* (refused once: not asked again) */
         if (atomic_fetch_add(&nfilters, 1) >= DENSE_FILTERS || !(f->bits = reserve(bytes))) {
             f->used = UINT32_MAX;
             return NULL;
@@ -519,7 +525,21 @@ const struct ls_wait_site *ls_edge_site(struct ls_thread *t, uint64_t ret, uint6
     struct ls_edge_batch *b = cfa ? batch_of(t) : NULL;
     if (!b)
         return NULL;
-    struct edge_sites *es = &b->sites;
+    struct edge_sites *es = b->sites;
+    if (!es) {
+        /* Made when the thread first makes new edges from one call twice
+         * (the frames are a kilobyte). */
+        if (b->cand_ret != ret || b->cand_cfa != cfa) {
+            b->cand_ret = ret;
+            b->cand_cfa = cfa;
+            return NULL;
+        }
+        if (!(es = b->sites = ls_arena_alloc(sizeof *es)))
+            return NULL;
+        memset(es, 0, sizeof *es);
+        es->cand_ret = ret;
+        es->cand_cfa = cfa;
+    }
     for (int i = 0; i < EDGE_SITES; i++)
         if (ls_wait_site_holds(&es->s[i], ret, cfa)) {
             es->hits++;

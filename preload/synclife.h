@@ -23,6 +23,10 @@
 
 #include "shim.h"
 
+/* Entries of a thread's table: LS_SL_FIRST, then LS_SL_SEEN once it keeps
+ * evicting entries (a thread that uses more objects than it has slots),
+ * so that a thread using a few objects keeps a table of a page or two. */
+#define LS_SL_FIRST 128u
 #define LS_SL_SEEN 1024u
 
 /* A thread's last use of one object generation.  Written only by the
@@ -37,17 +41,17 @@ struct ls_sl_seen {
     _Atomic uint32_t stack;   /* the first use's stack (0: not taken) */
     _Atomic uint32_t call;    /* LS_CALL_* of its last use */
     _Atomic uint64_t first_ret; /* where the first use (whose stack it is) was called */
-    uint64_t reserved[3];     /* a line each: the entry's index is a shift, not a product */
 };
-_Static_assert(sizeof(struct ls_sl_seen) == 64, "one line per entry");
 
 struct ls_sl_table {
     _Atomic uint32_t tid;     /* the thread its entries are of (the state is recycled) */
     uint32_t budget;          /* full stacks left to take at first uses */
     _Atomic int busy;         /* in the slow path (a sem_post from a signal handler
                                  stays out) */
-    uint32_t reserved;
-    struct ls_sl_seen e[LS_SL_SEEN];
+    uint32_t mask;            /* entries - 1 */
+    uint32_t evictions;       /* entries given to another object */
+    uint32_t reserved[3];
+    struct ls_sl_seen e[];    /* mask + 1 of them */
 };
 
 static inline uint32_t ls_sl_index(const struct ls_lock *lk)
@@ -55,10 +59,10 @@ static inline uint32_t ls_sl_index(const struct ls_lock *lk)
     return (uint32_t)(lk - ls_lock_table);
 }
 
-/* The entry of lk in a thread's table (entries are 256 bytes apart). */
-static inline uint32_t ls_sl_slot(const struct ls_lock *lk)
+/* The entry of lk in table tb (lock entries are 256 bytes apart). */
+static inline uint32_t ls_sl_slot(const struct ls_sl_table *tb, const struct ls_lock *lk)
 {
-    return (uint32_t)((uintptr_t)lk >> 8) & (LS_SL_SEEN - 1);
+    return (uint32_t)((uintptr_t)lk >> 8) & tb->mask;
 }
 
 /* The object's generation, bumped by every init and destroy: on the lock
@@ -77,7 +81,7 @@ static inline struct ls_sl_seen *ls_sl_hit(struct ls_thread *t, struct ls_lock *
     struct ls_sl_table *tb = atomic_load_explicit(&t->sl, memory_order_relaxed);
     if (unlikely(!tb))
         return NULL;
-    struct ls_sl_seen *e = &tb->e[ls_sl_slot(lk)];
+    struct ls_sl_seen *e = &tb->e[ls_sl_slot(tb, lk)];
     uint32_t gen = ls_sl_gen(lk);
     if (likely(atomic_load_explicit(&e->lk, memory_order_relaxed) == lk &&
                atomic_load_explicit(&e->gen, memory_order_relaxed) == gen))
