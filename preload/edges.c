@@ -325,6 +325,29 @@ static inline size_t dense_index(uint32_t from, uint32_t to)
     return ((size_t)(from >> 6) << (DENSE_BITS + 6)) | ((size_t)to << 6) | (from & 63);
 }
 
+/* Sparse tables: no huge pages, which would make the first byte written
+ * anywhere cost 2 MB. */
+static void *reserve_sparse(size_t bytes)
+{
+    void *p = reserve(bytes);
+    if (p)
+        madvise(p, bytes, MADV_NOHUGEPAGE);
+    return p;
+}
+
+static _Atomic uint8_t *counts(void)
+{
+    _Atomic uint8_t *pc = __atomic_load_n(&pair_counts, __ATOMIC_ACQUIRE);
+    if (likely(pc))
+        return pc;
+    ls_spin_lock(&map_spin);
+    if (!pair_counts)
+        __atomic_store_n(&pair_counts, reserve_sparse((size_t)DENSE_IDS * DENSE_IDS),
+                         __ATOMIC_RELEASE);
+    ls_spin_unlock(&map_spin);
+    return pair_counts;
+}
+
 /* Claims one of the pair's LS_EDGE_CONTEXTS context places: 1 if there was
  * one left, 0 if not; -1 if the pair has no count (its ids are too large,
  * or the counts could not be mapped). */
@@ -332,8 +355,7 @@ static int count_claim(uint32_t from, uint32_t to)
 {
     if (from >= DENSE_IDS || to >= DENSE_IDS)
         return -1;
-    _Atomic uint8_t *pc =
-        table_once((void **)&pair_counts, (size_t)DENSE_IDS * DENSE_IDS);
+    _Atomic uint8_t *pc = counts();
     if (!pc)
         return -1;
     _Atomic uint8_t *c = &pc[dense_index(from, to)];
@@ -344,17 +366,24 @@ static int count_claim(uint32_t from, uint32_t to)
     return 0;
 }
 
+/* A thread gets its filter once it noted this many plain contexts: one that
+ * makes a few edges (most) costs no mapping and no page for it. */
+#define DENSE_AFTER 256
+
 struct dense_filter {
     uint64_t *bits;           /* DENSE_IDS * DENSE_IDS bits, reserved */
     uint64_t sig;             /* the context they are of */
     uint32_t gen;             /* ls_file_gen they are of */
     uint32_t used;            /* a bit was set since they were cleared */
     uint32_t before;          /* plain contexts noted in the table before there were bits */
+    /* ... the pairs of those that were new (or too many) in the table: their
+     * bits are set when the bits come, so that no context is counted twice */
+    uint64_t early_sig;
+    uint32_t early_gen, nearly;
+    struct ls_rec_edge_pair early[DENSE_AFTER + 1];
 };
 
-/* A thread gets its filter once it noted this many plain contexts: one that
- * makes a few edges (most) costs no mapping and no page for it. */
-#define DENSE_AFTER 256
+
 
 /* ---- the threads' batches ----------------------------------------------- */
 
@@ -472,7 +501,9 @@ static struct ls_edge_batch *batch_of(struct ls_thread *t)
  * context or file; NULL if it has none. */
 static struct dense_filter *dense_of(struct ls_thread *t, uint64_t sig)
 {
-    struct ls_edge_batch *b = batch_of(t);
+    /* (not made here: a thread whose edges all come too late to be written
+     * has no batch, and needs none) */
+    struct ls_edge_batch *b = t->edge_batch;
     if (!b)
         return NULL;
     struct dense_filter *f = &b->dense;
@@ -480,13 +511,20 @@ static struct dense_filter *dense_of(struct ls_thread *t, uint64_t sig)
     if (unlikely(!f->bits)) {
         if (f->used == UINT32_MAX || f->before++ < DENSE_AFTER)
             return NULL; /* (refused once: not asked again) */
-        if (atomic_fetch_add(&nfilters, 1) >= DENSE_FILTERS || !(f->bits = reserve(bytes))) {
+        if (atomic_fetch_add(&nfilters, 1) >= DENSE_FILTERS || !(f->bits = reserve_sparse(bytes))) {
             f->used = UINT32_MAX;
             return NULL;
         }
         f->sig = sig;
         f->gen = ls_file_gen;
         f->used = 0;
+        if (f->early_sig == sig && f->early_gen == ls_file_gen)
+            for (uint32_t k = 0; k < f->nearly; k++) {
+                size_t i = dense_index(f->early[k].from, f->early[k].to);
+                f->bits[i >> 6] |= 1ULL << (i & 63);
+                f->used = 1;
+            }
+        f->nearly = 0;
     }
     if (unlikely(f->sig != sig || f->gen != ls_file_gen)) {
         if (f->used)
@@ -498,11 +536,38 @@ static struct dense_filter *dense_of(struct ls_thread *t, uint64_t sig)
     return f;
 }
 
+/* A plain context noted in the table (r: what it said) by a thread with no
+ * filter yet: kept for the filter, if one may come. */
+static void note_early(struct ls_thread *t, uint32_t from, uint32_t to, uint64_t sig, int r)
+{
+    /* (an edge to write needs the batch anyway) */
+    struct ls_edge_batch *b = r == LS_PEDGE_NEW ? batch_of(t) : t->edge_batch;
+    if (!b || b->dense.bits || b->dense.used == UINT32_MAX)
+        return;
+    struct dense_filter *f = &b->dense;
+    if (f->early_sig != sig || f->early_gen != ls_file_gen) {
+        f->early_sig = sig;
+        f->early_gen = ls_file_gen;
+        f->nearly = 0;
+    }
+    if (r == LS_PEDGE_SEEN) /* kept when it was new */
+        return;
+    if (f->nearly < DENSE_AFTER + 1)
+        f->early[f->nearly++] = (struct ls_rec_edge_pair){from, to};
+    else
+        f->used = UINT32_MAX; /* cannot happen: no filter then, the table stays right */
+}
+
 int ls_pedge_note_plain(struct ls_thread *t, uint32_t from, uint32_t to, uint64_t sig)
 {
-    struct dense_filter *f = from < DENSE_IDS && to < DENSE_IDS ? dense_of(t, sig) : NULL;
-    if (!f)
+    if (from >= DENSE_IDS || to >= DENSE_IDS)
         return ls_pedge_note(from, to, sig, t->tid);
+    struct dense_filter *f = dense_of(t, sig);
+    if (!f) {
+        int r = ls_pedge_note(from, to, sig, t->tid);
+        note_early(t, from, to, sig, r);
+        return r;
+    }
     size_t i = dense_index(from, to);
     uint64_t *w = &f->bits[i >> 6], m = 1ULL << (i & 63);
     if (*w & m)
