@@ -274,6 +274,8 @@ void ls_edges_write_more(void)
     }
 }
 
+static int count_claim(uint32_t from, uint32_t to);
+
 int ls_pedge_note(uint32_t from, uint32_t to, uint64_t sig, uint32_t tid)
 {
     uint32_t c = ctx_id(sig);
@@ -285,14 +287,103 @@ int ls_pedge_note(uint32_t from, uint32_t to, uint64_t sig, uint32_t tid)
         return LS_PEDGE_NEW;
     for (unsigned i = 0; i < LS_EDGE_CONTEXTS; i++) {
         uint16_t cur = atomic_load_explicit(&s->ctx[i], memory_order_acquire);
-        if (cur == 0 && atomic_compare_exchange_strong(&s->ctx[i], &cur, (uint16_t)c))
-            return LS_PEDGE_NEW;
+        if (cur == 0 && atomic_compare_exchange_strong(&s->ctx[i], &cur, (uint16_t)c)) {
+            if (count_claim(from, to) != 0)
+                return LS_PEDGE_NEW;
+            break; /* the pair's places went to plain contexts */
+        }
         if (cur == c)
             return LS_PEDGE_SEEN;
     }
     count_more(key, tid);
     return LS_PEDGE_MORE;
 }
+
+/* ---- pairs of small ids: dense counts and per-thread filters ------------ */
+
+/* Lock ids below DENSE_IDS (most programs have fewer locks) get two dense
+ * structures that spare the pair table's random probes, which on a program
+ * with hundreds of thousands of pairs miss the caches nearly every time:
+ *  - the process's count of contexts written for each pair (a byte: the
+ *    LS_EDGE_CONTEXTS cap holds whichever way a context is noted);
+ *  - each thread's bit per pair noted in its plain context (holding only
+ *    `from`, in write mode, not timed, at its current epoch): the context
+ *    is the thread's own, so a clear bit means the context is new to the
+ *    pair, a set one that it was noted.
+ * Both are indexed so that 64 `from` ids that share their high bits sit
+ * together for each `to`: a few hundred locks taken in pairs touch a
+ * compact block rather than a page per lock. */
+#define DENSE_BITS 12
+#define DENSE_IDS (1u << DENSE_BITS)
+#define DENSE_FILTERS 256     /* threads that get a filter */
+
+static _Atomic uint8_t *pair_counts;
+static _Atomic uint32_t nfilters;
+
+static inline size_t dense_index(uint32_t from, uint32_t to)
+{
+    return ((size_t)(from >> 6) << (DENSE_BITS + 6)) | ((size_t)to << 6) | (from & 63);
+}
+
+/* Sparse tables: no huge pages, which would make the first byte written
+ * anywhere cost 2 MB. */
+static void *reserve_sparse(size_t bytes)
+{
+    void *p = reserve(bytes);
+    if (p)
+        madvise(p, bytes, MADV_NOHUGEPAGE);
+    return p;
+}
+
+static _Atomic uint8_t *counts(void)
+{
+    _Atomic uint8_t *pc = __atomic_load_n(&pair_counts, __ATOMIC_ACQUIRE);
+    if (likely(pc))
+        return pc;
+    ls_spin_lock(&map_spin);
+    if (!pair_counts)
+        __atomic_store_n(&pair_counts, reserve_sparse((size_t)DENSE_IDS * DENSE_IDS),
+                         __ATOMIC_RELEASE);
+    ls_spin_unlock(&map_spin);
+    return pair_counts;
+}
+
+/* Claims one of the pair's LS_EDGE_CONTEXTS context places: 1 if there was
+ * one left, 0 if not; -1 if the pair has no count (its ids are too large,
+ * or the counts could not be mapped). */
+static int count_claim(uint32_t from, uint32_t to)
+{
+    if (from >= DENSE_IDS || to >= DENSE_IDS)
+        return -1;
+    _Atomic uint8_t *pc = counts();
+    if (!pc)
+        return -1;
+    _Atomic uint8_t *c = &pc[dense_index(from, to)];
+    uint8_t cur = atomic_load_explicit(c, memory_order_relaxed);
+    while (cur < LS_EDGE_CONTEXTS)
+        if (atomic_compare_exchange_weak(c, &cur, (uint8_t)(cur + 1)))
+            return 1;
+    return 0;
+}
+
+/* A thread gets its filter once it noted this many plain contexts: one that
+ * makes a few edges (most) costs no mapping and no page for it. */
+#define DENSE_AFTER 256
+
+struct dense_filter {
+    uint64_t *bits;           /* DENSE_IDS * DENSE_IDS bits, reserved */
+    uint64_t sig;             /* the context they are of */
+    uint32_t gen;             /* ls_file_gen they are of */
+    uint32_t used;            /* a bit was set since they were cleared */
+    uint32_t before;          /* plain contexts noted in the table before there were bits */
+    /* ... the pairs of those that were new (or too many) in the table: their
+     * bits are set when the bits come, so that no context is counted twice */
+    uint64_t early_sig;
+    uint32_t early_gen, nearly;
+    struct ls_rec_edge_pair early[DENSE_AFTER + 1];
+};
+
+
 
 /* ---- the threads' batches ----------------------------------------------- */
 
@@ -307,6 +398,17 @@ struct stack_memo {
     uint64_t ips[MEMO_FRAMES];
 };
 
+/* Where the thread's acquisitions that made new edges were called from: a
+ * loop taking new pairs at one place unwinds once, not at every pair. */
+#define EDGE_SITES 2
+#define SITE_TRIES 64
+struct edge_sites {
+    struct ls_wait_site s[EDGE_SITES];
+    uint32_t next;
+    uint32_t unwinds, hits;   /* a thread whose sites do not hold stops making them */
+    uint64_t cand_ret, cand_cfa; /* a call seen once without a site */
+};
+
 struct ls_edge_batch {
     struct ls_spin spin;
     uint32_t n;
@@ -314,6 +416,9 @@ struct ls_edge_batch {
     uint32_t other[LS_MAX_HELD];
     struct ls_rec_edge_pair e[BATCH_EDGES];
     struct stack_memo memo[2];
+    struct dense_filter dense;
+    struct edge_sites *sites; /* once a call repeated */
+    uint64_t cand_ret, cand_cfa; /* until then: a call seen once */
     uint32_t stamp;           /* batch_writes when its first edge came */
     struct ls_edge_batch *next; /* every batch, for the flushes */
 };
@@ -390,6 +495,151 @@ static struct ls_edge_batch *batch_of(struct ls_thread *t)
         ;
     t->edge_batch = b;
     return b;
+}
+
+/* Thread t's filter for its plain context sig, cleared if it was of another
+ * context or file; NULL if it has none. */
+static struct dense_filter *dense_of(struct ls_thread *t, uint64_t sig)
+{
+    /* (not made here: a thread whose edges all come too late to be written
+     * has no batch, and needs none) */
+    struct ls_edge_batch *b = t->edge_batch;
+    if (!b)
+        return NULL;
+    struct dense_filter *f = &b->dense;
+    const size_t bytes = (size_t)DENSE_IDS * DENSE_IDS / 8;
+    if (unlikely(!f->bits)) {
+        if (f->used == UINT32_MAX || f->before++ < DENSE_AFTER)
+            return NULL; /* (refused once: not asked again) */
+        if (atomic_fetch_add(&nfilters, 1) >= DENSE_FILTERS || !(f->bits = reserve_sparse(bytes))) {
+            f->used = UINT32_MAX;
+            return NULL;
+        }
+        f->sig = sig;
+        f->gen = ls_file_gen;
+        f->used = 0;
+        if (f->early_sig == sig && f->early_gen == ls_file_gen)
+            for (uint32_t k = 0; k < f->nearly; k++) {
+                size_t i = dense_index(f->early[k].from, f->early[k].to);
+                f->bits[i >> 6] |= 1ULL << (i & 63);
+                f->used = 1;
+            }
+        f->nearly = 0;
+    }
+    if (unlikely(f->sig != sig || f->gen != ls_file_gen)) {
+        if (f->used)
+            madvise(f->bits, bytes, MADV_DONTNEED); /* reads as zeros again */
+        f->sig = sig;
+        f->gen = ls_file_gen;
+        f->used = 0;
+    }
+    return f;
+}
+
+/* A plain context noted in the table (r: what it said) by a thread with no
+ * filter yet: kept for the filter, if one may come. */
+static void note_early(struct ls_thread *t, uint32_t from, uint32_t to, uint64_t sig, int r)
+{
+    /* (an edge to write needs the batch anyway) */
+    struct ls_edge_batch *b = r == LS_PEDGE_NEW ? batch_of(t) : t->edge_batch;
+    if (!b || b->dense.bits || b->dense.used == UINT32_MAX)
+        return;
+    struct dense_filter *f = &b->dense;
+    if (f->early_sig != sig || f->early_gen != ls_file_gen) {
+        f->early_sig = sig;
+        f->early_gen = ls_file_gen;
+        f->nearly = 0;
+    }
+    if (r == LS_PEDGE_SEEN) /* kept when it was new */
+        return;
+    if (f->nearly < DENSE_AFTER + 1)
+        f->early[f->nearly++] = (struct ls_rec_edge_pair){from, to};
+    else
+        f->used = UINT32_MAX; /* cannot happen: no filter then, the table stays right */
+}
+
+int ls_pedge_note_plain(struct ls_thread *t, uint32_t from, uint32_t to, uint64_t sig)
+{
+    if (from >= DENSE_IDS || to >= DENSE_IDS)
+        return ls_pedge_note(from, to, sig, t->tid);
+    struct dense_filter *f = dense_of(t, sig);
+    if (!f) {
+        int r = ls_pedge_note(from, to, sig, t->tid);
+        note_early(t, from, to, sig, r);
+        return r;
+    }
+    size_t i = dense_index(from, to);
+    uint64_t *w = &f->bits[i >> 6], m = 1ULL << (i & 63);
+    if (*w & m)
+        return LS_PEDGE_SEEN;
+    *w |= m;
+    f->used = 1;
+    switch (count_claim(from, to)) {
+    case 1:
+        return LS_PEDGE_NEW;
+    case 0:
+        count_more(((uint64_t)from << 32) | to, t->tid);
+        return LS_PEDGE_MORE;
+    default: /* no counts: the table decides */
+        return ls_pedge_note(from, to, sig, t->tid);
+    }
+}
+
+const struct ls_wait_site *ls_edge_site(struct ls_thread *t, uint64_t ret, uint64_t cfa)
+{
+    struct ls_edge_batch *b = cfa ? batch_of(t) : NULL;
+    if (!b)
+        return NULL;
+    struct edge_sites *es = b->sites;
+    if (!es) {
+        /* Made when the thread first makes new edges from one call twice
+         * (the frames are a kilobyte). */
+        if (b->cand_ret != ret || b->cand_cfa != cfa) {
+            b->cand_ret = ret;
+            b->cand_cfa = cfa;
+            return NULL;
+        }
+        if (!(es = b->sites = ls_arena_alloc(sizeof *es)))
+            return NULL;
+        memset(es, 0, sizeof *es);
+        es->cand_ret = ret;
+        es->cand_cfa = cfa;
+    }
+    for (int i = 0; i < EDGE_SITES; i++)
+        if (ls_wait_site_holds(&es->s[i], ret, cfa)) {
+            es->hits++;
+            return &es->s[i];
+        }
+    /* A step-by-step unwind (which the check needs: the stack pointers)
+     * costs far more than the usual capture: only for a call seen again,
+     * and not for a thread whose calls seldom repeat. */
+    if (es->cand_ret != ret || es->cand_cfa != cfa ||
+        (es->unwinds >= SITE_TRIES && es->hits < 4 * es->unwinds)) {
+        es->cand_ret = ret;
+        es->cand_cfa = cfa;
+        return NULL;
+    }
+    es->cand_ret = es->cand_cfa = 0;
+    es->unwinds++;
+    struct ls_wait_site *site = &es->s[es->next++ % EDGE_SITES];
+    site->n = 0;
+    int n = ls_unwind(site->f, (int)LS_TRACE_MAX_FRAMES);
+    /* Kept only when the unwind starts at the call (it always should). */
+    if (n <= 0 || site->f[0].ip != ret || site->f[0].sp != cfa)
+        return NULL;
+    int kept = n < ls_opt.stack_depth ? n : ls_opt.stack_depth;
+    uint64_t ips[LS_TRACE_MAX_FRAMES];
+    for (int i = 0; i < kept; i++)
+        ips[i] = site->f[i].ip;
+    uint32_t id = ls_stack_intern(ips, kept);
+    if (!id)
+        return NULL;
+    site->ret = ret;
+    site->cfa = cfa;
+    site->stack = id;
+    site->gen = ls_file_gen;
+    site->n = (uint32_t)n;
+    return site;
 }
 
 uint32_t ls_edge_stack(struct ls_thread *t, int which, const uint64_t *ips, int n)
@@ -473,6 +723,11 @@ void ls_edges_after_fork_child(void)
         b->spin.v = 0;
         b->n = 0;
     }
+    _Atomic uint8_t *pc = pair_counts;
+    pair_counts = NULL;
+    if (pc)
+        munmap((void *)pc, (size_t)DENSE_IDS * DENSE_IDS);
+    /* (the threads' filters are cleared at their next use: ls_file_gen) */
     /* Context ids stay: they are the same contexts, and never written. */
     struct more_slot *m = more_table;
     more_table = NULL;

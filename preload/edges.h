@@ -34,6 +34,19 @@ uint64_t ls_pedge_signature(uint32_t tid, uint32_t epoch, uint64_t others, int f
 /* Looks the pair (from, to) up with context sig, adding either if new. */
 int ls_pedge_note(uint32_t from, uint32_t to, uint64_t sig, uint32_t tid) LS_HIDDEN;
 
+/* ls_pedge_note for thread t's plain context: it holds only `from`, in
+ * write mode, and asks for `to` in write mode, untimed (sig is that
+ * context's signature, others 0).  The thread's own dense filter answers
+ * the pairs it noted already without the table. */
+int ls_pedge_note_plain(struct ls_thread *t, uint32_t from, uint32_t to, uint64_t sig) LS_HIDDEN;
+
+/* The frames and interned stack of an acquisition from ret at cfa that
+ * makes new edges, kept from an earlier one by the same call in the same
+ * function activation (its return addresses still where they were, as for
+ * waits: wait_stacks.c), or from a new unwind once a call was seen twice;
+ * NULL: take the stack the usual way. */
+const struct ls_wait_site *ls_edge_site(struct ls_thread *t, uint64_t ret, uint64_t cfa) LS_HIDDEN;
+
 /* ls_stack_intern(ips, n) through a per-thread memo of the last stack
  * interned for `which` (0: where the new lock is taken, 1: a held one). */
 uint32_t ls_edge_stack(struct ls_thread *t, int which, const uint64_t *ips, int n) LS_HIDDEN;

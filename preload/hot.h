@@ -92,9 +92,33 @@ static inline uint64_t ls_held_mix(uint32_t id, int read)
     return ls_mix64(id | (read ? 1ULL << 40 : 0));
 }
 
-/* Pushes lk, not held before, on the thread's held stack (which has room). */
-LS_FAST struct ls_held *ls_held_push(struct ls_thread *t, struct ls_lock *lk, uint32_t id,
-                                           int read, uint64_t ret, uint64_t cfa)
+/* The share of heldhash of a lock the fast paths push: none yet, outside
+ * CPython processes (whose access sampling keys on heldhash as it is).
+ * A thread that takes one lock at a time never needs the held set's hash:
+ * ls_heldhash adds the shares left out when a slow path does. */
+static inline uint64_t ls_held_mix_fast(uint32_t id)
+{
+    return unlikely(ls_py_on) ? ls_held_mix(id, 0) : 0;
+}
+
+/* The hash of the thread's held set (the locks and their modes), every
+ * share left out by a fast path added. */
+static inline uint64_t ls_heldhash(struct ls_thread *t)
+{
+    for (uint32_t i = 0; i < t->nheld; i++) {
+        struct ls_held *h = &t->held[i];
+        if (unlikely(!h->mix)) {
+            h->mix = ls_held_mix(h->id, (int)h->read);
+            t->heldhash ^= h->mix;
+        }
+    }
+    return t->heldhash;
+}
+
+/* Pushes lk, not held before, on the thread's held stack (which has room),
+ * with its share mix of heldhash (0: left for ls_heldhash). */
+LS_FAST struct ls_held *ls_held_push_mixed(struct ls_thread *t, struct ls_lock *lk, uint32_t id,
+                                           int read, uint64_t ret, uint64_t cfa, uint64_t mix)
 {
     struct ls_held *h = &t->held[t->nheld];
     h->lk = lk;
@@ -107,10 +131,16 @@ LS_FAST struct ls_held *ls_held_push(struct ls_thread *t, struct ls_lock *lk, ui
     h->inherited = 0;
     h->since_ns = 0;
     h->since_tick = atomic_load_explicit(&ls_coarse_ns, memory_order_relaxed);
-    h->mix = ls_held_mix(id, read);
-    t->heldhash ^= h->mix;
+    h->mix = mix;
+    t->heldhash ^= mix;
     t->nheld++;
     return h;
+}
+
+LS_FAST struct ls_held *ls_held_push(struct ls_thread *t, struct ls_lock *lk, uint32_t id,
+                                     int read, uint64_t ret, uint64_t cfa)
+{
+    return ls_held_push_mixed(t, lk, id, read, ret, cfa, ls_held_mix(id, read));
 }
 
 int ls_acquire_pre_slow(struct ls_thread *t, struct ls_lock *lk, int flags, uint64_t ret,
@@ -143,7 +173,7 @@ LS_FAST void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, int flags,
         ls_acquire_post_slow(t, lk, flags, ret, cfa);
         return;
     }
-    ls_held_push(t, lk, id, 0, ret, cfa);
+    ls_held_push_mixed(t, lk, id, 0, ret, cfa, ls_held_mix_fast(id));
     /* The profile's counters (the holder alone writes them: no locked
      * instruction), then what the last holder released. */
     uint32_t last = lk->w.last_tid;

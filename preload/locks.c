@@ -318,14 +318,17 @@ static int held_stack_fast(struct ls_thread *t, struct ls_held *h, const uint64_
  * those that are new to the process's table (a new pair, or a new context
  * of one) are written, with their stacks (unwound only then). */
 static void new_edges(struct ls_thread *t, struct ls_lock *lk, uint32_t id, int flags,
-                      uint64_t cfa, uint64_t hh)
+                      uint64_t ret, uint64_t cfa, uint64_t hh)
 {
     int saved = errno;
     ls_guard++;
     uint64_t ips[LS_TRACE_MAX_FRAMES];
     int kept = -1; /* the fast unwind, done once an edge is to be written */
     uint32_t to_stack = 0;
+    /* the frames of an earlier acquisition from this call, if they hold */
+    const struct ls_wait_site *site = NULL;
     struct ls_frame_sp cur[LS_TRACE_MAX_FRAMES];
+    const struct ls_frame_sp *curp = cur;
     int ncur = -1; /* the slow unwind, done at most once and only if needed */
     uint32_t other[LS_MAX_HELD];
     for (uint32_t i = 0; i < t->nheld; i++) {
@@ -334,19 +337,34 @@ static void new_edges(struct ls_thread *t, struct ls_lock *lk, uint32_t id, int 
         if (edge_seen(t, key, hh))
             continue;
         edge_insert(t, key, hh);
-        uint64_t sig = ls_pedge_signature(t->tid, t->epoch, hh ^ h->mix, (int)h->read,
-                                          (flags & LS_ACQ_TIMED) != 0);
-        if (ls_pedge_note(h->id, id, sig, t->tid) != LS_PEDGE_NEW)
+        uint64_t others = hh ^ h->mix;
+        int timed = (flags & LS_ACQ_TIMED) != 0;
+        uint64_t sig = ls_pedge_signature(t->tid, t->epoch, others, (int)h->read, timed);
+        int seen = others == 0 && !h->read && !timed ? ls_pedge_note_plain(t, h->id, id, sig)
+                                                      : ls_pedge_note(h->id, id, sig, t->tid);
+        if (seen != LS_PEDGE_NEW)
             continue;
         if (kept < 0) {
-            kept = ls_site_stack ? 0 : ls_backtrace(ips, ls_opt.stack_depth);
-            to_stack = ls_site_stack ? ls_site_stack : ls_edge_stack(t, 0, ips, kept);
+            site = ls_site_stack ? NULL : ls_edge_site(t, ret, cfa);
+            if (site) {
+                kept = (int)site->n < ls_opt.stack_depth ? (int)site->n : ls_opt.stack_depth;
+                for (int k = 0; k < kept; k++)
+                    ips[k] = site->f[k].ip;
+                to_stack = site->stack;
+            } else {
+                kept = ls_site_stack ? 0 : ls_backtrace(ips, ls_opt.stack_depth);
+                to_stack = ls_site_stack ? ls_site_stack : ls_edge_stack(t, 0, ips, kept);
+            }
             ls_lock_ensure_written(lk);
         }
         if ((!h->stack || h->stack_gen != ls_file_gen) && !held_stack_fast(t, h, ips, kept, cfa)) {
-            if (ncur < 0)
+            if (ncur < 0 && site) {
+                curp = site->f;
+                ncur = (int)site->n;
+            } else if (ncur < 0) {
                 ncur = ls_unwind(cur, (int)LS_TRACE_MAX_FRAMES);
-            held_stack(h, cur, ncur);
+            }
+            held_stack(h, curp, ncur);
         }
         ls_lock_ensure_written(h->lk);
         uint32_t nother = 0;
@@ -373,11 +391,11 @@ int ls_acquire_pre_slow(struct ls_thread *t, struct ls_lock *lk, int flags, uint
             return t->held[i].read ? LS_HELD_READ : LS_HELD_WRITE;
     if ((flags & LS_ACQ_TRY) || n == 0)
         return 0;
-    uint64_t hh = t->heldhash ^ ((flags & LS_ACQ_READ) ? TO_READ_SALT : 0);
+    uint64_t hh = ls_heldhash(t) ^ ((flags & LS_ACQ_READ) ? TO_READ_SALT : 0);
     for (uint32_t i = 0; i < n; i++) {
         uint64_t key = ((uint64_t)t->held[i].id << 32) | id;
         if (unlikely(!edge_seen(t, key, hh))) {
-            new_edges(t, lk, id, flags, cfa, hh);
+            new_edges(t, lk, id, flags, ret, cfa, hh);
             break;
         }
     }

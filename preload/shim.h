@@ -608,6 +608,9 @@ void ls_held_stacks_from(struct ls_thread *t, const struct ls_frame_sp *cur, int
  * cfa: the thread's last stacks from that call, checked against the
  * return addresses on the stack, else a new unwind (wait_stacks.c). */
 uint32_t ls_wait_stacks_at(struct ls_thread *t, uint64_t ret, uint64_t cfa) LS_HIDDEN;
+/* 1 if the frames kept in site still describe a call from ret at cfa of
+ * the calling thread (wait_stacks.c). */
+int ls_wait_site_holds(const struct ls_wait_site *site, uint64_t ret, uint64_t cfa) LS_HIDDEN;
 
 /* ---- CPython (python.c) ---------------------------------------------- */
 /* _PyRuntime's bytes: the GIL's mutex and condvars, passed through. */

@@ -98,16 +98,18 @@ static struct ls_sl_table *table_of(struct ls_thread *t)
 {
     struct ls_sl_table *tb = atomic_load(&t->sl);
     if (!tb) {
-        tb = ls_arena_alloc(sizeof *tb);
+        tb = ls_arena_alloc(sizeof *tb + LS_SL_FIRST * sizeof tb->e[0]);
         if (!tb)
             return NULL;
+        tb->mask = LS_SL_FIRST - 1;
         atomic_store(&tb->tid, t->tid);
         tb->budget = STACK_BUDGET;
         atomic_store(&t->sl, tb);
     } else if (atomic_load(&tb->tid) != t->tid) {
         /* a recycled state: the entries are a thread's that has gone */
         atomic_store(&tb->tid, 0);
-        memset(tb->e, 0, sizeof tb->e);
+        memset(tb->e, 0, (tb->mask + 1) * sizeof tb->e[0]);
+        tb->evictions = 0;
         tb->budget = STACK_BUDGET;
         atomic_store(&tb->tid, t->tid);
     }
@@ -329,6 +331,47 @@ static void use_judged(struct ls_thread *t, struct ls_sl_table *tb, struct ls_lo
     report(lk, &w, &o, 0);
 }
 
+/* Thread t's table tb (whose busy flag it holds) replaced by one of
+ * LS_SL_SEEN entries holding the same uses, busy too; tb if there is no
+ * memory.  A thread reading tb meanwhile finds the uses as they were (the
+ * table is never freed): older ones, whose epochs it knows sooner, so it
+ * can only miss a race, never report one wrongly. */
+static struct ls_sl_table *grown(struct ls_thread *t, struct ls_sl_table *tb)
+{
+    struct ls_sl_table *big = ls_arena_alloc(sizeof *big + LS_SL_SEEN * sizeof big->e[0]);
+    if (!big) {
+        tb->evictions = 0;
+        return tb;
+    }
+    memset(big, 0, sizeof *big + LS_SL_SEEN * sizeof big->e[0]);
+    big->mask = LS_SL_SEEN - 1;
+    big->budget = tb->budget;
+    atomic_store(&big->busy, 1);
+    atomic_store(&big->tid, atomic_load(&tb->tid));
+    for (uint32_t i = 0; i <= tb->mask; i++) {
+        struct ls_lock *lk = atomic_load_explicit(&tb->e[i].lk, memory_order_relaxed);
+        if (!lk)
+            continue;
+        struct ls_sl_seen *o = &tb->e[i], *n = &big->e[ls_sl_slot(big, lk)];
+        atomic_store_explicit(&n->gen, atomic_load_explicit(&o->gen, memory_order_relaxed),
+                              memory_order_relaxed);
+        atomic_store_explicit(&n->epoch, atomic_load_explicit(&o->epoch, memory_order_relaxed),
+                              memory_order_relaxed);
+        atomic_store_explicit(&n->ret, atomic_load_explicit(&o->ret, memory_order_relaxed),
+                              memory_order_relaxed);
+        atomic_store_explicit(&n->stack, atomic_load_explicit(&o->stack, memory_order_relaxed),
+                              memory_order_relaxed);
+        atomic_store_explicit(&n->call, atomic_load_explicit(&o->call, memory_order_relaxed),
+                              memory_order_relaxed);
+        atomic_store_explicit(&n->first_ret,
+                              atomic_load_explicit(&o->first_ret, memory_order_relaxed),
+                              memory_order_relaxed);
+        atomic_store_explicit(&n->lk, lk, memory_order_relaxed);
+    }
+    atomic_store_explicit(&t->sl, big, memory_order_release);
+    return big;
+}
+
 void ls_sl_use_slow(struct ls_thread *t, struct ls_lock *lk, uint32_t call, uint64_t ret, int how)
 {
     if (!on(t))
@@ -348,7 +391,17 @@ void ls_sl_use_slow(struct ls_thread *t, struct ls_lock *lk, uint32_t call, uint
     uint32_t gen = ls_sl_gen(lk);
     if (!(how & LS_SLU_ASYNC))
         use_judged(t, tb, lk, call, ret);
-    struct ls_sl_seen *e = &tb->e[ls_sl_slot(lk)];
+    struct ls_sl_seen *e = &tb->e[ls_sl_slot(tb, lk)];
+    struct ls_lock *was = atomic_load_explicit(&e->lk, memory_order_relaxed);
+    if (!(how & LS_SLU_ASYNC) && was && was != lk && ++tb->evictions > 4 * (tb->mask + 1) &&
+        tb->mask + 1 < LS_SL_SEEN) {
+        struct ls_sl_table *big = grown(t, tb);
+        if (big != tb) {
+            atomic_store(&tb->busy, 0);
+            tb = big;
+            e = &tb->e[ls_sl_slot(tb, lk)];
+        }
+    }
     atomic_store_explicit(&e->lk, NULL, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
     atomic_store_explicit(&e->gen, gen, memory_order_relaxed);
@@ -390,7 +443,7 @@ static int unknown_use(const struct ls_thread *t, struct ls_thread *u, struct ls
     uint32_t tid = u->tid;
     if (!tb || atomic_load(&tb->tid) != tid || !followed(u))
         return 0;
-    struct ls_sl_seen *e = &tb->e[ls_sl_slot(lk)];
+    struct ls_sl_seen *e = &tb->e[ls_sl_slot(tb, lk)];
     if (atomic_load_explicit(&e->lk, memory_order_acquire) != lk)
         return 0;
     uint32_t egen = atomic_load_explicit(&e->gen, memory_order_relaxed);
@@ -520,7 +573,7 @@ void ls_sl_after_fork_child(struct ls_thread *self)
     memset(seen, 0, sizeof seen);
     struct ls_sl_table *tb = self ? atomic_load(&self->sl) : NULL;
     if (tb) {
-        memset(tb->e, 0, sizeof tb->e);
+        memset(tb->e, 0, (tb->mask + 1) * sizeof tb->e[0]);
         tb->busy = 0;
     }
 }

@@ -23,7 +23,11 @@
 
 #include "shim.h"
 
-#define LS_SL_SEEN 128u
+/* Entries of a thread's table: LS_SL_FIRST, then LS_SL_SEEN once it keeps
+ * evicting entries (a thread that uses more objects than it has slots),
+ * so that a thread using a few objects keeps a table of a page or two. */
+#define LS_SL_FIRST 128u
+#define LS_SL_SEEN 1024u
 
 /* A thread's last use of one object generation.  Written only by the
  * thread; read by a thread that initializes or destroys the object
@@ -44,8 +48,10 @@ struct ls_sl_table {
     uint32_t budget;          /* full stacks left to take at first uses */
     _Atomic int busy;         /* in the slow path (a sem_post from a signal handler
                                  stays out) */
-    uint32_t reserved;
-    struct ls_sl_seen e[LS_SL_SEEN];
+    uint32_t mask;            /* entries - 1 */
+    uint32_t evictions;       /* entries given to another object */
+    uint32_t reserved[3];
+    struct ls_sl_seen e[];    /* mask + 1 of them */
 };
 
 static inline uint32_t ls_sl_index(const struct ls_lock *lk)
@@ -53,10 +59,10 @@ static inline uint32_t ls_sl_index(const struct ls_lock *lk)
     return (uint32_t)(lk - ls_lock_table);
 }
 
-/* The entry of lk in a thread's table (entries are 256 bytes apart). */
-static inline uint32_t ls_sl_slot(const struct ls_lock *lk)
+/* The entry of lk in table tb (lock entries are 256 bytes apart). */
+static inline uint32_t ls_sl_slot(const struct ls_sl_table *tb, const struct ls_lock *lk)
 {
-    return (uint32_t)((uintptr_t)lk >> 8) & (LS_SL_SEEN - 1);
+    return (uint32_t)((uintptr_t)lk >> 8) & tb->mask;
 }
 
 /* The object's generation, bumped by every init and destroy: on the lock
@@ -75,12 +81,20 @@ static inline struct ls_sl_seen *ls_sl_hit(struct ls_thread *t, struct ls_lock *
     struct ls_sl_table *tb = atomic_load_explicit(&t->sl, memory_order_relaxed);
     if (unlikely(!tb))
         return NULL;
-    struct ls_sl_seen *e = &tb->e[ls_sl_slot(lk)];
+    struct ls_sl_seen *e = &tb->e[ls_sl_slot(tb, lk)];
     uint32_t gen = ls_sl_gen(lk);
     if (likely(atomic_load_explicit(&e->lk, memory_order_relaxed) == lk &&
                atomic_load_explicit(&e->gen, memory_order_relaxed) == gen))
         return e;
     return NULL;
+}
+
+/* Another use, at epoch, of the generation entry e (from ls_sl_hit) is of. */
+static inline void ls_sl_used(struct ls_sl_seen *e, uint32_t epoch, uint64_t ret, uint32_t call)
+{
+    atomic_store_explicit(&e->epoch, epoch, memory_order_relaxed);
+    atomic_store_explicit(&e->ret, ret, memory_order_relaxed);
+    atomic_store_explicit(&e->call, call, memory_order_relaxed);
 }
 
 /* A use of lk (lock, unlock, signal, post, barrier arrival...) at call site
@@ -91,9 +105,7 @@ static inline void ls_sl_use(struct ls_thread *t, struct ls_lock *lk, uint32_t c
     const uint32_t *v = t->vc.v;
     struct ls_sl_seen *e = ls_sl_hit(t, lk);
     if (likely(e && v)) {
-        atomic_store_explicit(&e->epoch, v[t->tid], memory_order_relaxed);
-        atomic_store_explicit(&e->ret, ret, memory_order_relaxed);
-        atomic_store_explicit(&e->call, call, memory_order_relaxed);
+        ls_sl_used(e, v[t->tid], ret, call);
         return;
     }
     ls_sl_use_slow(t, lk, call, ret, 0);

@@ -21,7 +21,7 @@
 
 /* The kept frames still describe the calling thread's stack: the frames
  * above site->cfa have not been popped and pushed again differently. */
-static int site_holds(const struct ls_wait_site *site, uint64_t ret, uint64_t cfa)
+int ls_wait_site_holds(const struct ls_wait_site *site, uint64_t ret, uint64_t cfa)
 {
     if (site->ret != ret || site->cfa != cfa || site->gen != ls_file_gen || !site->n)
         return 0;
@@ -40,7 +40,7 @@ uint32_t ls_wait_stacks_at(struct ls_thread *t, uint64_t ret, uint64_t cfa)
         return ls_capture_wait_stacks(t);
     for (int i = 0; i < LS_WAIT_SITES; i++) {
         struct ls_wait_site *site = &t->wait_sites[i];
-        if (site_holds(site, ret, cfa)) {
+        if (ls_wait_site_holds(site, ret, cfa)) {
             ls_held_stacks_from(t, site->f, (int)site->n);
             return site->stack;
         }

@@ -273,7 +273,8 @@ LS_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
     if (unlikely(r != 0))
         return lock_contended(t, lk, m, r, ret, cfa);
     /* ls_acquire_post's fast path */
-    ls_held_push(t, lk, atomic_load_explicit(&lk->id, memory_order_acquire), 0, ret, cfa);
+    uint32_t id = atomic_load_explicit(&lk->id, memory_order_acquire);
+    ls_held_push_mixed(t, lk, id, 0, ret, cfa, ls_held_mix_fast(id));
     uint32_t last = lk->w.last_tid;
     atomic_store_explicit(&lk->acquisitions,
                           atomic_load_explicit(&lk->acquisitions, memory_order_relaxed) + 1,
@@ -352,9 +353,14 @@ LS_FAST int unlock_fast(pthread_mutex_t *m)
     int copy = sv && atomic_load_explicit(&ls_clocks_on, memory_order_relaxed);
     if (unlikely(!v || (copy && (s->last_tid != tid || s->last_version != t->vc_version))))
         return 0;
-    /* a use of the object, judged before the release publishes it */
-    ls_sl_use(t, lk, LS_CALL_MUTEX_UNLOCK, RET);
+    /* A use of the object, judged before the release publishes it: one
+     * this thread made before (a first use is the general path's, so that
+     * nothing here calls out and keeps registers across a call). */
+    struct ls_sl_seen *e = ls_sl_hit(t, lk);
+    if (unlikely(!e))
+        return 0;
     uint32_t own = v[tid];
+    ls_sl_used(e, own, RET, LS_CALL_MUTEX_UNLOCK);
     if (copy)
         sv[tid] = own; /* only our own entry moved since */
     s->last_tid = tid;
