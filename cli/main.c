@@ -88,12 +88,16 @@ static int has_suffix(const char *s, const char *suf)
     return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* Trace files are named after their pids (lockscope.PID[.N].trace): compared
+ * as numbers, so that processes come in the order they were started even
+ * when the pids grow a digit (9989 before 10007), and the first process a
+ * finding was seen in is the one a report shows. */
+static int cmp_trace_name(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return strverscmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Expands directories into their *.trace files (sorted). */
+/* Expands directories into their *.trace files (in pid order). */
 static int collect(char **args, int n, char ***out, size_t *nout)
 {
     size_t cap = 0;
@@ -126,7 +130,7 @@ static int collect(char **args, int n, char ***out, size_t *nout)
         if (*nout == first)
             warning("no trace files in '%s'", args[i]);
         if (*nout - first > 1)
-            qsort(*out + first, *nout - first, sizeof **out, cmp_str);
+            qsort(*out + first, *nout - first, sizeof **out, cmp_trace_name);
     }
     return 0;
 }
