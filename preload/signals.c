@@ -45,6 +45,8 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -552,6 +554,33 @@ static int keep_trap(int how, const sigset_t *set, sigset_t *copy)
     return 1;
 }
 
+/* Where libunwind is mapped (its lowest and highest loaded address), found
+ * once at start: the masks below are told from a program's by their
+ * caller's address alone.  dladdr there cost ~2 ms of a short Python
+ * script (a symbol-table scan per call) and takes the loader's lock. */
+static uintptr_t unwinder_lo, unwinder_hi;
+
+static int find_unwinder(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    uintptr_t want = (uintptr_t)arg, lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+        if (a < lo)
+            lo = a;
+        if (a + ph->p_memsz > hi)
+            hi = a + ph->p_memsz;
+    }
+    if (want < lo || want >= hi)
+        return 0;
+    unwinder_lo = lo;
+    unwinder_hi = hi;
+    return 1;
+}
+
 /* libunwind's masks around dl_iterate_phdr, while the shim unwinds
  * (stacks.c says why they are not needed then): the mask is left as it is,
  * and so is what libunwind restores afterwards. */
@@ -561,11 +590,8 @@ static int unwinder_mask(const void *caller, sigset_t *old)
         return 0;
     /* libunwind's own call, not a signal handler's of the program that
      * interrupted the unwind */
-    static const void *unwinder;
-    Dl_info info;
-    if (!unwinder && dladdr((const void *)unw_backtrace, &info))
-        unwinder = info.dli_fbase;
-    if (!unwinder || !dladdr(caller, &info) || info.dli_fbase != unwinder)
+    uintptr_t c = (uintptr_t)caller;
+    if (c < unwinder_lo || c >= unwinder_hi)
         return 0;
     if (old)
         sigemptyset(old);
@@ -610,6 +636,8 @@ void ls_signals_init(void)
     rtmin = SIGRTMIN;
     rtmax = SIGRTMAX < _NSIG ? SIGRTMAX : _NSIG - 1;
     owner_pid = getpid();
+    if (!unwinder_hi)
+        dl_iterate_phdr(find_unwinder, (void *)(uintptr_t)unw_backtrace);
     /* A namespace's init is not killed by a signal it leaves at SIG_DFL:
      * a handler would make such a signal arrive. */
     owning = owner_pid != 1;
