@@ -697,6 +697,8 @@ void ls_signals_init(void) LS_HIDDEN;
 /* From now on handler is SIGTRAP's; the program's disposition becomes a
  * record that ls_signals_chain_trap applies. */
 void ls_signals_take_trap(void (*handler)(int, siginfo_t *, void *)) LS_HIDDEN;
+/* Debug exceptions without a cause, ignored (see signals.c). */
+uint32_t ls_signals_spurious_traps(void) LS_HIDDEN;
 /* From that handler, for a SIGTRAP that is not a watchpoint's: does what the
  * program's disposition would have done (its handler with the mask and
  * flags it asked for, SIG_IGN, or death by SIGTRAP after the flush).  It

@@ -569,6 +569,14 @@ static void assign_sync_slots(void)
 /* At exit: what became of the traps, how following the _Atomic globals went. */
 void ls_watch_finish(void)
 {
+    uint32_t spurious = ls_signals_spurious_traps();
+    if (spurious) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%u debug trap%s without a cause (a watchpoint hit the CPU "
+                 "did not report) %s ignored", spurious, spurious == 1 ? "" : "s",
+                 spurious == 1 ? "was" : "were");
+        ls_writer_note(LS_NOTE_INFO, msg);
+    }
     if (atomic_load(&watching))
         record_status(last_status, "");
 }
