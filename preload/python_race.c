@@ -149,7 +149,8 @@ struct pyr_api pyapi;
 static void point(int s, uint64_t addr)
 {
     struct perf_event_attr a;
-    ls_watch_fill_attr(&a, addr ? addr : (uint64_t)(uintptr_t)&dummy[s], 8, TAG_MAGIC | (uint64_t)s);
+    ls_watch_fill_attr(&a, addr ? addr : (uint64_t)(uintptr_t)&dummy[s], 8, TAG_MAGIC | (uint64_t)s,
+                       addr == 0);
     ioctl(slots[s].fd, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &a);
 }
 
@@ -853,7 +854,7 @@ void ls_pyr_init(void)
     int err = 0;
     for (int s = 0; s < SLOTS; s++) {
         struct perf_event_attr a;
-        ls_watch_fill_attr(&a, (uint64_t)(uintptr_t)&dummy[s], 8, TAG_MAGIC | (uint64_t)s);
+        ls_watch_fill_attr(&a, (uint64_t)(uintptr_t)&dummy[s], 8, TAG_MAGIC | (uint64_t)s, 1);
         int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
         if (fd < 0) {
             err = errno;

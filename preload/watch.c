@@ -92,7 +92,16 @@ static uint32_t window_len(const struct ls_cand *c, uint32_t off)
 
 /* ---- perf events ----------------------------------------------------------- */
 
-void ls_watch_fill_attr(struct perf_event_attr *a, uint64_t addr, uint32_t len, uint64_t tag)
+/* An idle slot (one at its dummy target, or benched) is a disabled event:
+ * an armed debug register costs every thread that has it at each context
+ * switch (the kernel loads the registers; on a VM each load exits to the
+ * hypervisor) and makes the CPU's fast string instructions slow, even when
+ * nothing ever touches its address.  200 short Python threads took 56 us
+ * more each with four idle slots armed, nothing more with them disabled.
+ * PERF_EVENT_IOC_MODIFY_ATTRIBUTES takes `disabled` from the new
+ * attributes, in every thread at once, like the address. */
+void ls_watch_fill_attr(struct perf_event_attr *a, uint64_t addr, uint32_t len, uint64_t tag,
+                        int idle)
 {
     memset(a, 0, sizeof *a);
     a->type = PERF_TYPE_BREAKPOINT;
@@ -109,6 +118,7 @@ void ls_watch_fill_attr(struct perf_event_attr *a, uint64_t addr, uint32_t len, 
     a->inherit = 1;
     a->inherit_thread = 1;
     a->sig_data = tag;
+    a->disabled = idle != 0;
 }
 
 uint64_t ls_tag_of(int slot, uint32_t gen)
@@ -132,7 +142,7 @@ static void point(int s, int ci, uint32_t off, uint64_t addr, uint32_t len)
     atomic_store(&w->obj, ls_cand_obj(ci));
     atomic_store(&w->gen, gen);
     struct perf_event_attr a;
-    ls_watch_fill_attr(&a, addr, len, ls_tag_of(s, gen));
+    ls_watch_fill_attr(&a, addr, len, ls_tag_of(s, gen), ci < 0);
     ioctl(sl->fd, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &a);
     atomic_store(&sl->gen, gen);
 }
@@ -614,7 +624,7 @@ void ls_watch_init(void)
     int err = 0;
     for (int s = 0; s < LS_WATCH_SLOTS; s++) {
         struct perf_event_attr a;
-        ls_watch_fill_attr(&a, (uint64_t)(uintptr_t)&dummy_target[s], 8, ls_tag_of(s, 0));
+        ls_watch_fill_attr(&a, (uint64_t)(uintptr_t)&dummy_target[s], 8, ls_tag_of(s, 0), 1);
         int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
         if (fd < 0) {
             err = errno;

@@ -161,10 +161,11 @@ void ls_objs_heap_sampled(void *p, size_t n, size_t usable, int young) LS_HIDDEN
 void ls_objs_heap_gone(uint64_t lo, uint64_t hi) LS_HIDDEN;
 /* The attributes of a hardware watchpoint on len (1, 2, 4, 8) bytes at
  * addr: reads and writes, in user space, a SIGTRAP with sig_data tag at
- * every hit, inherited by new threads, gone at exec. */
+ * every hit, inherited by new threads, gone at exec.  An idle slot's event
+ * is disabled (idle != 0): see ls_watch_fill_attr. */
 struct perf_event_attr;
-void ls_watch_fill_attr(struct perf_event_attr *a, uint64_t addr, uint32_t len,
-                        uint64_t tag) LS_HIDDEN;
+void ls_watch_fill_attr(struct perf_event_attr *a, uint64_t addr, uint32_t len, uint64_t tag,
+                        int idle) LS_HIDDEN;
 /* A sync object was initialized at [addr, + size): a heap block that is
  * only that is no candidate. */
 void ls_objs_sync_object(uint64_t addr, uint64_t size) LS_HIDDEN;
