@@ -250,6 +250,9 @@ static void trap(int sig, siginfo_t *si, void *uc)
         ls_py_finalizing())
         goto done;
     atomic_fetch_add(&cnt.traps, 1);
+    /* Delivered late: the frame on top is not the access's. */
+    if (ls_trap_async(si))
+        goto done;
     /* Every trap costs, kept or not: a hot global sits out until the
      * sampler's next refill. */
     if (atomic_fetch_sub(&slots[s].tokens, 1) <= 0) {

@@ -298,6 +298,17 @@ void ls_trap_handler(int sig, siginfo_t *si, void *ucv)
     }
     if (!c || spend(sl, s, gen, t) != 0)
         goto done;
+    if (ls_trap_async(si)) {
+        /* Nothing tells where the access was (not the library's code, as
+         * the context says, which would drop the global).  A followed
+         * global's synchronization went unseen at this point. */
+        atomic_fetch_add(&ls_wcount.stray, 1);
+        if (sl->sync == 1) {
+            atomic_store(&ls_sync_incomplete, 1);
+            atomic_fetch_add(&ls_sync_lost_seq, 1);
+        }
+        goto done;
+    }
     ucontext_t *uc = ucv;
     uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
     /* Accesses from the C library (the program's mutexes touched inside

@@ -14,6 +14,7 @@
 
 #include "hot.h"
 #include "decode.h"
+#include <string.h>
 
 #define LS_WATCH_SLOTS 4      /* x86-64 has four debug registers a thread */
 #define LS_WATCH_HIST 16      /* windows remembered per slot, by generation */
@@ -204,5 +205,19 @@ int ls_cand_at(uint64_t addr) LS_HIDDEN;
 /* Memory for the decode cache and the atomics' clocks; 0 on success. */
 int ls_trap_init(void) LS_HIDDEN;
 void ls_trap_handler(int sig, siginfo_t *si, void *uc) LS_HIDDEN;
+
+/* A watchpoint's SIGTRAP delivered late: the thread had SIGTRAP blocked
+ * when the access trapped (in a handler of the program's whose mask holds
+ * every signal), so the kernel queued it (Linux 6.0 flags it so) and the
+ * context it comes with is not the access's, only where the thread was
+ * when it took it. */
+#define LS_TRAP_PERF_FLAG_ASYNC 1u
+static inline int ls_trap_async(const siginfo_t *si)
+{
+    /* si_perf_flags: after si_addr, the event's sig_data and type */
+    uint32_t flags;
+    memcpy(&flags, (const char *)&si->si_addr + sizeof(void *) + 8 + 4, sizeof flags);
+    return (flags & LS_TRAP_PERF_FLAG_ASYNC) != 0;
+}
 
 #endif
