@@ -42,7 +42,8 @@ struct ls_mod {
     struct ls_objsym *objs;
     size_t nobjs;
     bool funcs_loaded;
-    struct ls_functab *funcs; /* its code symbols, sorted on first use */
+    const struct ls_functab *funcs; /* its code symbols (functab.c's, shared) */
+    uint64_t funcs_bias;      /* what the table's addresses are relative to */
 };
 
 struct ls_str {
@@ -174,7 +175,6 @@ void ls_sym_free(struct ls_symbolizer *s)
     for (size_t i = 0; i < s->nmods; i++) {
         free(s->mods[i]->path);
         free(s->mods[i]->objs);
-        ls_functab_free(s->mods[i]->funcs);
         free(s->mods[i]);
     }
     free(s->mods);
@@ -359,11 +359,14 @@ static int describe_code(struct ls_symbolizer *s, struct ls_mod *mod, Dwarf_Addr
     Dwfl_Module *dw = mod->dw;
     if (!mod->funcs_loaded) {
         mod->funcs_loaded = true;
-        mod->funcs = ls_functab_new(dw);
+        GElf_Addr bias = 0;
+        if (dwfl_module_getelf(dw, &bias))
+            mod->funcs = ls_functab_shared(mod->path, dw, bias);
+        mod->funcs_bias = bias;
     }
     uint64_t symsize = 0;
     const char *symname = NULL;
-    if (ls_functab_find(mod->funcs, pc, &symname, &symsize) != 0) {
+    if (ls_functab_find(mod->funcs, pc - mod->funcs_bias, &symname, &symsize) != 0) {
         GElf_Off symoff;
         GElf_Sym sym;
         symname = dwfl_module_addrinfo(dw, pc, &symoff, &sym, NULL, NULL, NULL);
