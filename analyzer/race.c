@@ -221,6 +221,16 @@ static void thread_of(struct strbuf *sb, uint32_t tid)
         sb_adds(sb, "an untraced thread");
 }
 
+/* Memory a pointer in a thread's argument leads to: which thread's, and
+ * and by which. */
+static void reached_through_arg(struct strbuf *sb, const struct ls_object_rec *o)
+{
+    sb_adds(sb, ", pointed to by the argument given to ");
+    thread_of(sb, o->r.arg_tid);
+    sb_adds(sb, " by ");
+    thread_of(sb, o->r.tid);
+}
+
 /* ThreadSanitizer's "Location is ..." line, the kind, the allocation. */
 static void describe_object(struct ctx *c, const struct var *v, struct ls_finding *f)
 {
@@ -244,12 +254,16 @@ static void describe_object(struct ctx *c, const struct var *v, struct ls_findin
             thread_of(&sb, o->r.arg_tid);
             sb_adds(&sb, " by ");
             thread_of(&sb, o->r.tid);
+        } else if (o->r.via == LS_OBJ_VIA_ARG_PTR) {
+            reached_through_arg(&sb, o);
         }
         break;
     case LS_OBJ_STACK:
         f->var.location = LS_VLOC_STACK;
         sb_adds(&sb, "stack of ");
         thread_of(&sb, o->r.tid);
+        if (o->r.via == LS_OBJ_VIA_ARG_PTR)
+            reached_through_arg(&sb, o);
         break;
     default:
         f->var.location = LS_VLOC_TLS;

@@ -7,6 +7,10 @@
  *   creating thread's stack (ARG_WINDOW bytes from the argument, not past
  *   the stack's top), the creator's TLS (the variable, else a window of its
  *   module's block), or a global (its symbol).
+ * - What the argument's first words point to, one level deep: a heap
+ *   block or a window of the creator's stack (a struct of pointers to the
+ *   shared state handed to each thread; C++'s std::thread state, which
+ *   holds the callable's bound arguments).
  * - The heap block a watched global pointer points to, read when the
  *   sampler arms the pointer.
  * - Sampled allocations (heap.c).
@@ -36,6 +40,8 @@
 #include <unistd.h>
 
 #define ARG_WINDOW 64   /* bytes of a stack (or unnamed TLS) argument watched */
+#define ARG_FOLLOW 64   /* bytes of the argument read for pointers to follow */
+#define ARG_FOLLOW_MAX 4 /* blocks followed from one argument at most */
 #define LS_HEAP_MAX 48  /* heap objects at once */
 
 struct ls_dyn ls_dyn[LS_DYN_MAX];
@@ -348,6 +354,73 @@ static uint64_t clip(uint64_t a, uint64_t end, uint64_t want)
 
 /* ---- where candidates come from --------------------------------------- */
 
+/* The heap or stack-window candidate holding a (the table's index), or -1. */
+static int dyn_holding(uint64_t a)
+{
+    int ci = -1;
+    ls_spin_lock(&table_spin);
+    for (int i = 0; i < LS_DYN_MAX && ci < 0; i++)
+        if (reserved[i] && atomic_load(&ls_dyn[i].obj) &&
+            (ls_dyn[i].kind == LS_OBJ_HEAP || ls_dyn[i].kind == LS_OBJ_STACK) &&
+            a >= ls_dyn[i].c.addr && a < ls_dyn[i].c.addr + ls_dyn[i].c.size)
+            ci = LS_DYN_BASE + i;
+    ls_spin_unlock(&table_spin);
+    return ci;
+}
+
+/* Which argument's object led to each candidate followed from one. */
+static int followed_from[LS_DYN_MAX];
+
+/* The memory the words of an argument [a, + n) point to (the argument's
+ * candidate: from): the start of a heap block in use, or, from a heap
+ * block (whose extent is the argument's), the creator's stack too; a
+ * window of the stack holds the frame's other words, and pointers to the
+ * stack among them are mostly the frame's own.  Read without faulting; a
+ * word that is no such pointer (a count, a vtable, a string) is passed
+ * over, and so is memory watched already.  Such memory takes the slots
+ * that watch nothing at once (the thread may be done with it before the
+ * sampler's next turn), never the argument's. */
+static void follow_arg(struct ls_thread *t, int from, uint64_t a, uint64_t n, int from_heap,
+                       uint32_t tid, uint32_t stack)
+{
+    int added = 0;
+    n = n < ARG_FOLLOW ? n : ARG_FOLLOW;
+    for (uint64_t off = (8 - (a & 7)) & 7; off + 8 <= n && added < ARG_FOLLOW_MAX; off += 8) {
+        uint64_t v, hi, usable;
+        if (peek(a + off, &v, sizeof v) != 0 || v < 65536 || (v & 7) ||
+            (v >= a && v < a + n) || ls_cand_at(v) >= 0)
+            continue;
+        int known = dyn_holding(v);
+        if (known >= 0) {
+            /* Memory another thread's argument led to as well: shared
+             * state, the likeliest place for their race, watched again
+             * now (the same argument seen again is no news). */
+            const struct ls_cand *k = ls_cand_get(known);
+            if (known != from && followed_from[known - LS_DYN_BASE] != from && k)
+                ls_watch_dyn_now(known, v >= k->addr ? (uint32_t)(v - k->addr) : 0);
+            added++;
+            continue;
+        }
+        struct ls_rec_object r = {.via = LS_OBJ_VIA_ARG_PTR, .addr = v, .tid = t->tid,
+                                  .arg_tid = tid, .stack = stack, .via_addr = a + off};
+        if (heap_block(v, &usable)) {
+            r.kind = LS_OBJ_HEAP;
+            r.size = usable;
+        } else if (from_heap && on_my_stack(v, &hi)) {
+            r.kind = LS_OBJ_STACK;
+            r.size = clip(v, hi, ARG_WINDOW);
+        } else {
+            continue;
+        }
+        int ci = add(&r, t->tid);
+        if (ci >= 0) {
+            followed_from[ci - LS_DYN_BASE] = from;
+            ls_watch_dyn_idle(ci, 0);
+            added++;
+        }
+    }
+}
+
 void ls_objs_thread_arg(struct ls_thread *t, const void *arg, const void *start, uint32_t tid,
                         uint32_t stack)
 {
@@ -404,6 +477,10 @@ void ls_objs_thread_arg(struct ls_thread *t, const void *arg, const void *start,
         ls_writer_record(LS_REC_THREAD_ARG, &ta, sizeof ta, NULL, 0, NULL, 0);
     if (c)
         ls_watch_dyn_now(ci, a >= c->addr && a - c->addr < c->size ? (uint32_t)(a - c->addr) : 0);
+    /* After the argument: what it points to. */
+    if (c && r.kind != LS_OBJ_GLOBAL && r.kind != LS_OBJ_TLS && a >= c->addr)
+        follow_arg(t, ci, a, c->addr + c->size - a, ls_dyn[ci - LS_DYN_BASE].kind == LS_OBJ_HEAP,
+                   tid, stack);
 }
 
 void ls_objs_from_global(uint64_t global, uint64_t value)

@@ -697,7 +697,20 @@ int ls_watching(void)
  * first fields) on half the sampling slots, those that watch nothing
  * first, until the next turn gives the slots out again.  Another thread of
  * the same argument finds it watched already. */
+static void dyn_now(int ci, uint32_t start, int idle_only);
+
 void ls_watch_dyn_now(int ci, uint32_t start)
+{
+    dyn_now(ci, start, 0);
+}
+
+/* The same on the sampling slots that watch nothing only. */
+void ls_watch_dyn_idle(int ci, uint32_t start)
+{
+    dyn_now(ci, start, 1);
+}
+
+static void dyn_now(int ci, uint32_t start, int idle_only)
 {
     atomic_store(&dyn_changed, 1);
     struct ls_cand *c = ls_cand_get(ci);
@@ -715,7 +728,7 @@ void ls_watch_dyn_now(int ci, uint32_t start)
         if (atomic_load(&ls_slots[s].cand) == ci && atomic_load(&ls_slots[s].off) == off)
             return;
     }
-    for (int idle = 1; idle >= 0; idle--)
+    for (int idle = 1; idle >= idle_only; idle--)
         for (int s = ls_nslots - 1; s >= 0; s--)
             if (!ls_slots[s].sync && (atomic_load(&ls_slots[s].cand) < 0) == idle)
                 order[n++] = s;

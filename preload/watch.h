@@ -184,6 +184,8 @@ static inline int ls_heap_page_has(uint64_t a)
 /* watch.c: point sampling slots at dynamic candidate ci now, from byte off
  * of it (a new thread's argument); disarm every slot on ci (it is gone). */
 void ls_watch_dyn_now(int ci, uint32_t off) LS_HIDDEN;
+/* The same, on sampling slots that watch nothing only. */
+void ls_watch_dyn_idle(int ci, uint32_t off) LS_HIDDEN;
 void ls_watch_dyn_gone(int ci) LS_HIDDEN;
 
 /* candidates.c */

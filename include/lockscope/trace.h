@@ -784,6 +784,7 @@ enum {
     LS_OBJ_VIA_GLOBAL = 2,    /* the heap block a watched global pointer points to */
     LS_OBJ_VIA_SAMPLED = 3,   /* a sampled allocation (1 in heap_sample) */
     LS_OBJ_VIA_YOUNG = 4,     /* one of the first allocations of the process */
+    LS_OBJ_VIA_ARG_PTR = 5,   /* what a word of a new thread's argument points to */
 };
 struct ls_rec_object {
     uint32_t id;
@@ -793,9 +794,10 @@ struct ls_rec_object {
     uint64_t size;
     uint32_t tid;             /* the thread that allocated it, or whose stack or TLS it is */
     uint32_t alloc_stack;     /* where it was allocated (sampled allocations), else 0 */
-    uint32_t arg_tid;         /* VIA_ARG: the thread it was passed to */
-    uint32_t stack;           /* VIA_ARG: where that thread was created, else 0 */
+    uint32_t arg_tid;         /* VIA_ARG, VIA_ARG_PTR: the thread it was passed to */
+    uint32_t stack;           /* VIA_ARG, VIA_ARG_PTR: where that thread was created, else 0 */
     uint64_t via_addr;        /* VIA_GLOBAL: the global holding the pointer;
+                                 VIA_ARG_PTR: the argument's word holding it;
                                  TLS: the first byte of the module's TLS block */
     uint64_t alloc_size;      /* HEAP: the size asked for, when lockscope saw the
                                  allocation (0: not seen; size is then the usable size) */

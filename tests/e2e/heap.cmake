@@ -10,7 +10,7 @@
 # it has two, or when that type is larger than the block).
 foreach(p hp_arg_heap hp_stack_arr hp_stack_same hp_tls_ptr hp_tls_two hp_global_ptr
           hp_rep_copy hp_rep_fill hp_reuse hp_arg_nested hp_arg_param hp_arg_stack_struct
-          hp_arg_unnamed)
+          hp_arg_unnamed hp_arg_ptr)
   ls_user_program(${p} ${CMAKE_BINARY_DIR}/tests/progs SOURCES ${PROGS_SRC}/${p}.c)
 endforeach()
 
@@ -44,6 +44,19 @@ add_test(NAME e2e_heap_arg_too_small COMMAND ${RUN_CASE} --repeat 5 --min-found 
 add_test(NAME e2e_heap_arg_scalar_pointer COMMAND ${RUN_CASE} --repeat 5 --min-found 4 --status 66
   --kind data-race --race-var "heap block" --race-location "heap:heap block of size 16"
   --race-field - --race-sites hp_arg_unnamed.c:@write_scalar -- ${PR}/hp_arg_unnamed scalar)
+# What the argument points to: a struct on main's stack pointing to the
+# shared heap block (C), and std::thread's state holding the pointer (C++).
+hp_race(arg_ptr hp_arg_ptr "heap block" "heap:pointed to by the argument given to thread T")
+hp_clean(arg_ptr hp_arg_ptr locked "heap block")
+add_executable(hp_arg_ptr_cxx ${PROGS_SRC}/hp_arg_ptr_cxx.cpp)
+target_compile_options(hp_arg_ptr_cxx PRIVATE -O1 -g)
+target_link_libraries(hp_arg_ptr_cxx PRIVATE Threads::Threads)
+set_target_properties(hp_arg_ptr_cxx PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/progs)
+add_test(NAME e2e_heap_arg_ptr_cxx COMMAND ${RUN_CASE} --repeat 5 --min-found 4 --status 66
+  --kind data-race --race-var "heap block" --race-location "heap:pointed to by the argument"
+  --race-sites hp_arg_ptr_cxx.cpp:@write -- ${PR}/hp_arg_ptr_cxx)
+add_test(NAME e2e_heap_arg_ptr_cxx_clean COMMAND ${RUN_CASE} --repeat 10 --status 0 --findings 0
+  --sampled "heap block:w" --host-same -- ${PR}/hp_arg_ptr_cxx locked)
 hp_race(stack_arr hp_stack_arr "stack of thread main" "stack:stack of thread main")
 hp_clean(stack_arr hp_stack_arr joined "stack of thread main")
 hp_race(stack_same hp_stack_same "stack of thread main" "stack:stack of thread main")
