@@ -620,8 +620,11 @@ void ls_deadlock_thread_created(void)
         start_watchdog();
 }
 
+static void take_orphans(void);
+
 void ls_deadlock_after_fork_child(void)
 {
+    take_orphans();
     atomic_store(&watchdog_started, 0); /* the watchdog did not survive the fork */
     atomic_store(&ndead, 0);
     dead_spin.v = 0;
@@ -633,23 +636,36 @@ void ls_deadlock_after_fork_child(void)
 #define MAX_ORPHANS 256
 static struct ls_lock *orphans[MAX_ORPHANS];
 static int norphans;
+/* Noted by the forking thread, taken up by the child only: in the parent
+ * the other threads go on and release what they hold (a wait in the
+ * parent while its fork is under way is no orphan's: taking it for one
+ * ended multiprocessing programs whose threads wait on a SimpleQueue). */
+static struct ls_lock *pending[MAX_ORPHANS];
+static int npending;
 
 void ls_deadlock_before_fork(struct ls_thread *self)
 {
-    norphans = 0;
+    npending = 0;
     FOR_EACH_THREAD(t) {
         if (t == self)
             continue;
         uint32_t n = t->nheld <= LS_MAX_HELD ? t->nheld : 0;
-        for (uint32_t i = 0; i < n && norphans < MAX_ORPHANS; i++)
+        for (uint32_t i = 0; i < n && npending < MAX_ORPHANS; i++)
             if (!t->held[i].read)
-                orphans[norphans++] = t->held[i].lk;
+                pending[npending++] = t->held[i].lk;
     }
 }
 
 void ls_deadlock_after_fork_parent(void)
 {
-    norphans = 0;
+    npending = 0;
+}
+
+static void take_orphans(void)
+{
+    memcpy(orphans, pending, (size_t)npending * sizeof orphans[0]);
+    norphans = npending;
+    npending = 0;
 }
 
 static int fork_orphaned(const struct ls_lock *lk)
@@ -686,7 +702,11 @@ static void wait_publish(struct ls_thread *t, uint32_t kind, struct ls_lock *lk,
         }
         return;
     }
-    if (norphans && lk && fork_orphaned(lk)) {
+    /* A Python lock can be released by any thread: orphaned only while
+     * no other thread is left to do it. */
+    if (norphans && lk && fork_orphaned(lk) &&
+        (!ls_lock_is_py(lk) ||
+         (atomic_load(&lk->py) == LS_PYSEM_LOCK && ls_live_threads() <= 1))) {
         publish_stacks(t);
         struct ls_wait_cycle c = {.n = 1};
         c.t[0] = t;
