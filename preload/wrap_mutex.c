@@ -228,11 +228,14 @@ static int __attribute__((noinline)) lock_slow(pthread_mutex_t *m, uint64_t ret0
  * timeline, no sampled hold due.  Its entry, or NULL for the general path. */
 LS_FAST struct ls_lock *lock_fast_entry(struct ls_thread *t, pthread_mutex_t *m)
 {
-    if (unlikely(!ls_real.mutex_lock || !t || ls_guard ||
-                 !atomic_load_explicit(&ls_active, memory_order_relaxed) ||
-                 atomic_load_explicit(&t->ring_pending, memory_order_relaxed) || t->tl ||
-                 t->nheld || t->last_wait_ns || t->hold_countdown <= 1 || ls_outer_ret ||
-                 ls_py_internal(m)))
+    /* (ls_active is set only once the real functions are resolved; the
+     * thread's own reasons for the general path are or-ed, not tested one
+     * by one: one branch) */
+    if (unlikely(!t || ls_guard || !atomic_load_explicit(&ls_active, memory_order_relaxed)))
+        return NULL;
+    if (unlikely(((uint64_t)atomic_load_explicit(&t->ring_pending, memory_order_relaxed) |
+                  (uintptr_t)t->tl | t->nheld | t->last_wait_ns | ls_outer_ret) != 0 ||
+                 t->hold_countdown == 0 || ls_py_internal(m)))
         return NULL;
     struct ls_lock *lk = ls_lock_at_home(m);
     if (unlikely(!lk || !atomic_load_explicit(&lk->id, memory_order_acquire) ||
@@ -276,16 +279,11 @@ LS_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
     uint32_t id = atomic_load_explicit(&lk->id, memory_order_acquire);
     ls_held_push_mixed(t, lk, id, 0, ret, cfa, ls_held_mix_fast(id));
     uint32_t last = lk->w.last_tid;
-    atomic_store_explicit(&lk->acquisitions,
-                          atomic_load_explicit(&lk->acquisitions, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
+    ls_holder_inc(&lk->acquisitions);
     t->hold_countdown--;
     if (last != t->tid) {
         if (last)
-            atomic_store_explicit(
-                &lk->owner_changes,
-                atomic_load_explicit(&lk->owner_changes, memory_order_relaxed) + 1,
-                memory_order_relaxed);
+            ls_holder_inc(&lk->owner_changes);
         ls_clock_acquire(t, &lk->w);
     }
     return 0;
@@ -334,17 +332,20 @@ static void unlock_robust_check(struct ls_thread *t, pthread_mutex_t *m, uint64_
 LS_FAST int unlock_fast(pthread_mutex_t *m)
 {
     struct ls_thread *t = ls_self;
-    if (unlikely(!t || ls_guard || !atomic_load_explicit(&ls_active, memory_order_relaxed) ||
-                 atomic_load_explicit(&t->ring_pending, memory_order_relaxed) || t->tl ||
-                 atomic_load_explicit(&ls_owner_died, memory_order_relaxed) ||
-                 ls_py_internal(m)))
+    if (unlikely(!t || ls_guard || !atomic_load_explicit(&ls_active, memory_order_relaxed)))
         return 0;
-    struct ls_lock *lk = ls_lock_at_home(m);
     uint32_t n = t->nheld;
-    if (unlikely(!lk || n == 0))
+    if (unlikely(((uint64_t)atomic_load_explicit(&t->ring_pending, memory_order_relaxed) |
+                  (uintptr_t)t->tl |
+                  (uint64_t)atomic_load_explicit(&ls_owner_died, memory_order_relaxed)) != 0 ||
+                 n == 0))
         return 0;
+    /* The lock taken last is m's entry when that entry's address is m (an
+     * address has one entry in the table): no lookup of m's own. */
     struct ls_held *h = &t->held[n - 1];
-    if (unlikely(h->lk != lk || h->count != 1 || h->read || h->since_ns ||
+    struct ls_lock *lk = h->lk;
+    if (unlikely(atomic_load_explicit(&lk->addr, memory_order_relaxed) != (uintptr_t)m ||
+                 ((h->count ^ 1) | h->read) != 0 || h->since_ns ||
                  h->since_tick != atomic_load_explicit(&ls_coarse_ns, memory_order_relaxed)))
         return 0;
     struct ls_sync *s = &lk->w;
@@ -375,9 +376,14 @@ LS_FAST int unlock_fast(pthread_mutex_t *m)
 
 static int unlock_slow(pthread_mutex_t *m, uint64_t ret) __attribute__((noinline));
 
-LS_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+/* No frame of its own: the real unlock is a tail call, so nothing runs
+ * with this frame on the stack but the few instructions before it. */
+LS_EXPORT __attribute__((optimize("omit-frame-pointer"))) int
+pthread_mutex_unlock(pthread_mutex_t *m)
 {
-    if (likely(ls_real.mutex_unlock) && likely(unlock_fast(m)))
+    /* (unlock_fast goes on only once ls_active says the real functions
+     * are resolved) */
+    if (likely(unlock_fast(m)))
         return ls_real.mutex_unlock(m);
     return unlock_slow(m, RET);
 }
