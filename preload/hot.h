@@ -136,13 +136,36 @@ LS_FAST struct ls_held *ls_held_push_mixed(struct ls_thread *t, struct ls_lock *
     h->ret_ip = ret;
     h->cfa = cfa;
     h->stack = 0;
-    h->read = (uint32_t)read;
+    h->read = (uint8_t)read;
     h->inherited = 0;
     h->since_ns = 0;
     h->since_tick = atomic_load_explicit(&ls_coarse_ns, memory_order_relaxed);
     h->mix = mix;
     t->heldhash ^= mix;
     t->nheld++;
+    return h;
+}
+
+/* The same for a thread that holds nothing: its first entry. */
+LS_FAST struct ls_held *ls_held_push_first(struct ls_thread *t, struct ls_lock *lk, uint32_t id,
+                                           uint64_t ret, uint64_t cfa, uint64_t mix)
+{
+    struct ls_held *h = &t->held[0];
+    h->lk = lk;
+    h->id = id;
+    h->count = 1;
+    h->ret_ip = ret;
+    h->cfa = cfa;
+    h->stack = 0;
+    h->stack_gen = 0;
+    h->read = 0;
+    h->approx = 0;
+    h->inherited = 0;
+    h->since_ns = 0;
+    h->since_tick = atomic_load_explicit(&ls_coarse_ns, memory_order_relaxed);
+    h->mix = mix;
+    t->heldhash ^= mix;
+    t->nheld = 1;
     return h;
 }
 
@@ -182,7 +205,7 @@ LS_FAST void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, int flags,
         ls_acquire_post_slow(t, lk, flags, ret, cfa);
         return;
     }
-    ls_held_push_mixed(t, lk, id, 0, ret, cfa, ls_held_mix_fast(id));
+    ls_held_push_first(t, lk, id, ret, cfa, ls_held_mix_fast(id));
     /* The profile's counters (the holder alone writes them: no locked
      * instruction), then what the last holder released. */
     uint32_t last = lk->w.last_tid;

@@ -199,6 +199,7 @@ void ls_stacks_after_fork_child(void) LS_HIDDEN;
 
 struct ls_lock;
 
+/* 64 bytes: an entry's address is the held stack's plus a shift. */
 struct ls_held {
     struct ls_lock *lk;
     uint32_t id;              /* lock id when acquired */
@@ -206,15 +207,18 @@ struct ls_held {
     uint64_t ret_ip;          /* return address of the acquiring call */
     uint64_t cfa;             /* caller's stack pointer at that call */
     uint32_t stack;           /* acquisition stack, captured lazily */
-    uint32_t stack_gen;       /* ls_file_gen when `stack` was interned */
-    uint32_t approx;          /* stack's outer frames are approximate */
-    uint32_t read;            /* held for reading (rwlock) */
-    uint32_t inherited;       /* held since before fork (a forked child's copy) */
+    uint16_t stack_gen;       /* ls_file_gen when `stack` was interned (compared with
+                                 the whole of it: a file generation past 65535 only
+                                 makes the stack taken again) */
+    uint8_t read;             /* held for reading (rwlock) */
+    uint8_t approx : 1;       /* stack's outer frames are approximate */
+    uint8_t inherited : 1;    /* held since before fork (a forked child's copy) */
     uint64_t since_ns;        /* acquisition time, for a sampled hold; 0 if not sampled */
     uint64_t since_tick;      /* ls_coarse_ns at acquisition: a hold that outlasts a tick
                                  is timed at its release */
     uint64_t mix;             /* its share of the thread's heldhash */
 };
+_Static_assert(sizeof(struct ls_held) == 64, "held entries are 64 bytes");
 
 struct ls_edge_slot { uint64_t key; uint64_t hh; };
 struct ls_sl_table;

@@ -231,10 +231,12 @@ LS_FAST struct ls_lock *lock_fast_entry(struct ls_thread *t, pthread_mutex_t *m)
     /* (ls_active is set only once the real functions are resolved; the
      * thread's own reasons for the general path are or-ed, not tested one
      * by one: one branch) */
-    if (unlikely(!t || ls_guard || !atomic_load_explicit(&ls_active, memory_order_relaxed)))
+    if (unlikely(!t))
         return NULL;
-    if (unlikely(((uint64_t)atomic_load_explicit(&t->ring_pending, memory_order_relaxed) |
+    if (unlikely(((uint64_t)(uint32_t)ls_guard |
+                  (uint64_t)atomic_load_explicit(&t->ring_pending, memory_order_relaxed) |
                   (uintptr_t)t->tl | t->nheld | t->last_wait_ns | ls_outer_ret) != 0 ||
+                 !atomic_load_explicit(&ls_active, memory_order_relaxed) ||
                  t->hold_countdown == 0 || ls_py_internal(m)))
         return NULL;
     struct ls_lock *lk = ls_lock_at_home(m);
@@ -277,7 +279,7 @@ LS_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
         return lock_contended(t, lk, m, r, ret, cfa);
     /* ls_acquire_post's fast path */
     uint32_t id = atomic_load_explicit(&lk->id, memory_order_acquire);
-    ls_held_push_mixed(t, lk, id, 0, ret, cfa, ls_held_mix_fast(id));
+    ls_held_push_first(t, lk, id, ret, cfa, ls_held_mix_fast(id));
     uint32_t last = lk->w.last_tid;
     ls_holder_inc(&lk->acquisitions);
     t->hold_countdown--;
@@ -325,45 +327,48 @@ static void unlock_robust_check(struct ls_thread *t, pthread_mutex_t *m, uint64_
 }
 
 /* The usual unlock, done with no call but the real one: a traced thread,
- * a known lock, its hold on top of the held stack and due no sample, its
- * clock the thread's own since its last release (hot.h's ls_release, with
- * every case that would call out left to the general path).  1 if done;
- * 0 with nothing changed otherwise. */
+ * a known lock, its hold on top of the held stack and not to be timed (a
+ * sampled hold, or one that outlasted a tick), its clock the thread's own
+ * since its last release (hot.h's ls_release, with every case that would
+ * call out left to the general path).  1 if done; 0 with nothing changed
+ * otherwise. */
 LS_FAST int unlock_fast(pthread_mutex_t *m)
 {
     struct ls_thread *t = ls_self;
-    if (unlikely(!t || ls_guard || !atomic_load_explicit(&ls_active, memory_order_relaxed)))
+    if (unlikely(!t))
         return 0;
     uint32_t n = t->nheld;
-    if (unlikely(((uint64_t)atomic_load_explicit(&t->ring_pending, memory_order_relaxed) |
+    if (unlikely(((uint64_t)(uint32_t)ls_guard |
+                  (uint64_t)atomic_load_explicit(&t->ring_pending, memory_order_relaxed) |
                   (uintptr_t)t->tl |
                   (uint64_t)atomic_load_explicit(&ls_owner_died, memory_order_relaxed)) != 0 ||
-                 n == 0))
+                 !atomic_load_explicit(&ls_active, memory_order_relaxed) || n == 0))
         return 0;
     /* The lock taken last is m's entry when that entry's address is m (an
      * address has one entry in the table): no lookup of m's own. */
     struct ls_held *h = &t->held[n - 1];
     struct ls_lock *lk = h->lk;
     if (unlikely(atomic_load_explicit(&lk->addr, memory_order_relaxed) != (uintptr_t)m ||
-                 ((h->count ^ 1) | h->read) != 0 || h->since_ns ||
-                 h->since_tick != atomic_load_explicit(&ls_coarse_ns, memory_order_relaxed)))
-        return 0;
-    struct ls_sync *s = &lk->w;
-    uint32_t *v = t->vc.v, tid = t->tid;
-    uint32_t *sv = s->clk.v;
-    int copy = sv && atomic_load_explicit(&ls_clocks_on, memory_order_relaxed);
-    if (unlikely(!v || (copy && (s->last_tid != tid || s->last_version != t->vc_version))))
+                 ((h->count ^ 1) | h->read |
+                  h->since_ns | (h->since_tick ^ atomic_load_explicit(&ls_coarse_ns,
+                                                                       memory_order_relaxed))) != 0))
         return 0;
     /* A use of the object, judged before the release publishes it: one
      * this thread made before (a first use is the general path's, so that
      * nothing here calls out and keeps registers across a call). */
     struct ls_sl_seen *e = ls_sl_hit(t, lk);
-    if (unlikely(!e))
+    uint32_t *v = t->vc.v;
+    if (unlikely(!e || !v))
         return 0;
-    uint32_t own = v[tid];
+    struct ls_sync *s = &lk->w;
+    uint32_t tid = t->tid, own = v[tid];
+    uint32_t *sv = s->clk.v;
+    if (sv && atomic_load_explicit(&ls_clocks_on, memory_order_relaxed)) {
+        if (unlikely(s->last_tid != tid || s->last_version != t->vc_version))
+            return 0;
+        sv[tid] = own; /* only our own entry moved since (the last check made) */
+    }
     ls_sl_used(e, own, RET, LS_CALL_MUTEX_UNLOCK);
-    if (copy)
-        sv[tid] = own; /* only our own entry moved since */
     s->last_tid = tid;
     s->last_epoch = own;
     s->last_version = t->vc_version;
