@@ -383,7 +383,7 @@ static int unlock_slow(pthread_mutex_t *m, uint64_t ret) __attribute__((noinline
 
 /* No frame of its own: the real unlock is a tail call, so nothing runs
  * with this frame on the stack but the few instructions before it. */
-LS_EXPORT __attribute__((optimize("omit-frame-pointer"))) int
+LS_EXPORT __attribute__((optimize("omit-frame-pointer", "no-tree-slp-vectorize"))) int
 pthread_mutex_unlock(pthread_mutex_t *m)
 {
     /* (unlock_fast goes on only once ls_active says the real functions
