@@ -330,9 +330,10 @@ static void unlock_robust_check(struct ls_thread *t, pthread_mutex_t *m, uint64_
  * a known lock, its hold on top of the held stack and not to be timed (a
  * sampled hold, or one that outlasted a tick), its clock the thread's own
  * since its last release (hot.h's ls_release, with every case that would
- * call out left to the general path).  1 if done; 0 with nothing changed
- * otherwise. */
-LS_FAST int unlock_fast(pthread_mutex_t *m)
+ * call out left to the general path).  1 if done; 2 if done but for the
+ * release into lock *copy's clock, whose content is not the thread's own
+ * (a lock handed over between threads); 0 with nothing changed otherwise. */
+LS_FAST int unlock_fast(pthread_mutex_t *m, struct ls_lock **copy)
 {
     struct ls_thread *t = ls_self;
     if (unlikely(!t))
@@ -364,8 +365,16 @@ LS_FAST int unlock_fast(pthread_mutex_t *m)
     uint32_t tid = t->tid, own = v[tid];
     uint32_t *sv = s->clk.v;
     if (sv && atomic_load_explicit(&ls_clocks_on, memory_order_relaxed)) {
-        if (unlikely(s->last_tid != tid || s->last_version != t->vc_version))
-            return 0;
+        if (unlikely(s->last_tid != tid || s->last_version != t->vc_version)) {
+            /* The clock is another thread's, or ours from before we learned
+             * more: all of ours goes into it (unlock_copying), the rest is
+             * done here. */
+            ls_sl_used(e, own, RET, LS_CALL_MUTEX_UNLOCK);
+            t->heldhash ^= h->mix;
+            t->nheld = n - 1;
+            *copy = lk;
+            return 2;
+        }
         sv[tid] = own; /* only our own entry moved since (the last check made) */
     }
     ls_sl_used(e, own, RET, LS_CALL_MUTEX_UNLOCK);
@@ -381,6 +390,14 @@ LS_FAST int unlock_fast(pthread_mutex_t *m)
 
 static int unlock_slow(pthread_mutex_t *m, uint64_t ret) __attribute__((noinline));
 
+/* The rest of unlock_fast's case 2: the release into lk's clock, then the
+ * real unlock. */
+static int __attribute__((noinline)) unlock_copying(pthread_mutex_t *m, struct ls_lock *lk)
+{
+    ls_clock_release(ls_self, &lk->w);
+    return ls_real.mutex_unlock(m);
+}
+
 /* No frame of its own: the real unlock is a tail call, so nothing runs
  * with this frame on the stack but the few instructions before it. */
 LS_EXPORT __attribute__((optimize("omit-frame-pointer", "no-tree-slp-vectorize"))) int
@@ -388,8 +405,12 @@ pthread_mutex_unlock(pthread_mutex_t *m)
 {
     /* (unlock_fast goes on only once ls_active says the real functions
      * are resolved) */
-    if (likely(unlock_fast(m)))
+    struct ls_lock *copy;
+    int done = unlock_fast(m, &copy);
+    if (likely(done == 1))
         return ls_real.mutex_unlock(m);
+    if (done == 2)
+        return unlock_copying(m, copy);
     return unlock_slow(m, RET);
 }
 
