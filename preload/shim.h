@@ -333,6 +333,10 @@ struct ls_thread {
     /* the stacks of the thread's last ownerless waits (wait_stacks.c) */
     uint32_t wait_site_next;
     struct ls_wait_site wait_sites[LS_WAIT_SITES];
+    /* lock waits (wait_stacks.c): a call seen waiting once, and how often
+     * kept frames were made for them and used */
+    uint64_t lock_cand_ret, lock_cand_cfa;
+    uint32_t lock_site_unwinds, lock_site_hits;
 };
 /* released: joined or detached; published: its creator is done with it
  * (pthread_create returned) */
@@ -589,7 +593,8 @@ void ls_wait_publish_stacks(struct ls_thread *t) LS_HIDDEN;
 void ls_wait_end(struct ls_thread *t) LS_HIDDEN;
 /* The blocking part of a mutex lock / pthread_join: published, then the
  * real blocking call.  Returns the real call's result. */
-int ls_wait_mutex(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m) LS_HIDDEN;
+int ls_wait_mutex(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m, uint64_t ret,
+                  uint64_t cfa) LS_HIDDEN;
 int ls_wait_join(struct ls_thread *t, struct ls_thread *child, pthread_t th, void **ret) LS_HIDDEN;
 /* A thread locking again a lock it holds where that never returns (plain
  * mutex; write lock over its own read lock): reported at once. */
@@ -612,6 +617,13 @@ void ls_held_stacks_from(struct ls_thread *t, const struct ls_frame_sp *cur, int
  * cfa: the thread's last stacks from that call, checked against the
  * return addresses on the stack, else a new unwind (wait_stacks.c). */
 uint32_t ls_wait_stacks_at(struct ls_thread *t, uint64_t ret, uint64_t cfa) LS_HIDDEN;
+/* The frames of a lock wait called from ret at cfa (the call's stack
+ * pointer): those kept for a wait from the same call when they still hold,
+ * or ones kept now for a call seen waiting before; NULL: none (unwind as
+ * usual).  Lock waits then record their raw stack with no unwind either
+ * (wait_stacks.c). */
+const struct ls_wait_site *ls_lock_wait_site(struct ls_thread *t, uint64_t ret,
+                                             uint64_t cfa) LS_HIDDEN;
 /* 1 if the frames kept in site still describe a call from ret at cfa of
  * the calling thread (wait_stacks.c). */
 int ls_wait_site_holds(const struct ls_wait_site *site, uint64_t ret, uint64_t cfa) LS_HIDDEN;

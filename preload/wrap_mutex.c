@@ -171,7 +171,7 @@ static int relocks_own(struct ls_thread *t, pthread_mutex_t *m)
 
 /* Only a thread that has to wait pays for deadlock detection: try first. */
 static int lock_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m, int held,
-                         uint64_t ret)
+                         uint64_t ret, uint64_t cfa)
 {
     if (unlikely(held) && relocks_own(t, m)) {
         ls_misuse(t, LS_MISUSE_PLAIN_RELOCK, lk, ret, 0);
@@ -186,7 +186,7 @@ static int lock_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_
     int r = ls_real.mutex_trylock(m);
     if (likely(r != EBUSY))
         return r;
-    return ls_wait_mutex(t, lk, m);
+    return ls_wait_mutex(t, lk, m, ret, cfa);
 }
 
 /* A timed lock is in the wait-for graph too, waiting in the real call with
@@ -219,7 +219,7 @@ static int timed_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_mutex
 static int __attribute__((noinline)) lock_slow(pthread_mutex_t *m, uint64_t ret0, uint64_t cfa0)
 {
     LS_ENSURE_REAL(mutex_lock);
-    ACQUIRE_AT(LS_CALL_MUTEX_LOCK, 0, ls_real.mutex_lock(m), lock_blocking(t, lk, m, held, ret),
+    ACQUIRE_AT(LS_CALL_MUTEX_LOCK, 0, ls_real.mutex_lock(m), lock_blocking(t, lk, m, held, ret, cfa),
                ret0, cfa0);
 }
 
@@ -252,7 +252,7 @@ static int __attribute__((noinline)) lock_contended(struct ls_thread *t, struct 
                                                     uint64_t cfa)
 {
     if (r == EBUSY)
-        r = ls_wait_mutex(t, lk, m);
+        r = ls_wait_mutex(t, lk, m, ret, cfa);
     if (r == 0)
         ls_acquire_post(t, lk, 0, ret, cfa);
     else
