@@ -496,11 +496,22 @@ void ls_wait_publish_stacks(struct ls_thread *t)
     publish_stacks(t);
 }
 
-static void publish_raw(struct ls_thread *t)
+/* The raw stack of a lock or join wait called from ret at cfa (0: not
+ * known): a lock wait's from the frames kept for its call when they hold
+ * (wait_stacks.c), else unwound. */
+static void publish_raw(struct ls_thread *t, uint64_t ret, uint64_t cfa)
 {
     int saved = errno;
     ls_guard++;
-    int n = ls_backtrace(t->wait_ips, ls_opt.stack_depth);
+    const struct ls_wait_site *site = cfa ? ls_lock_wait_site(t, ret, cfa) : NULL;
+    int n;
+    if (site) {
+        n = (int)site->n < ls_opt.stack_depth ? (int)site->n : ls_opt.stack_depth;
+        for (int i = 0; i < n; i++)
+            t->wait_ips[i] = site->f[i].ip;
+    } else {
+        n = ls_backtrace(t->wait_ips, ls_opt.stack_depth);
+    }
     ls_guard--;
     t->wait_nips = n > 0 ? (uint32_t)n : 0;
     atomic_store_explicit(&t->wait_published, 1, memory_order_release);
@@ -678,14 +689,17 @@ static int fork_orphaned(const struct ls_lock *lk)
 
 /* ---- waits ------------------------------------------------------------- */
 
-static void wait_publish(struct ls_thread *t, uint32_t kind, struct ls_lock *lk, const void *obj,
-                         struct ls_thread *other, uint64_t until_ms)
+/* ... called from ret at cfa (0: not known), at now_ns on CLOCK_MONOTONIC
+ * (0: read the clock). */
+static void wait_publish_at(struct ls_thread *t, uint32_t kind, struct ls_lock *lk,
+                            const void *obj, struct ls_thread *other, uint64_t until_ms,
+                            uint64_t ret, uint64_t cfa, uint64_t now_ns)
 {
     t->wait_lk = lk;
     t->wait_obj = obj;
     t->wait_thread = other;
     t->wait_until_ms = until_ms;
-    t->wait_since_ms = ls_opt.deadlock ? mono_ms() : 0;
+    t->wait_since_ms = !ls_opt.deadlock ? 0 : now_ns ? now_ns / 1000000u : mono_ms();
     atomic_store(&t->wait_stack, 0);
     atomic_store(&t->wait_published, 0);
     atomic_fetch_add(&t->wait_gen, 1);
@@ -714,8 +728,14 @@ static void wait_publish(struct ls_thread *t, uint32_t kind, struct ls_lock *lk,
         handle(&c, LS_DEADLOCK_FORK_ORPHAN);
         return;
     }
-    publish_raw(t);
+    publish_raw(t, ret, cfa);
     start_watchdog();
+}
+
+static void wait_publish(struct ls_thread *t, uint32_t kind, struct ls_lock *lk, const void *obj,
+                         struct ls_thread *other, uint64_t until_ms)
+{
+    wait_publish_at(t, kind, lk, obj, other, until_ms, 0, 0, 0);
 }
 
 void ls_wait_begin(struct ls_thread *t, uint32_t kind, struct ls_lock *lk, const void *obj,
@@ -751,7 +771,8 @@ void ls_wait_end(struct ls_thread *t)
     atomic_store_explicit(&t->wait_kind, 0, memory_order_release);
 }
 
-int ls_wait_mutex(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m)
+int ls_wait_mutex(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m, uint64_t ret,
+                  uint64_t cfa)
 {
     uint64_t t0 = ls_mono_ns();
     if (!ls_opt.deadlock) {
@@ -763,7 +784,10 @@ int ls_wait_mutex(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m)
         t->last_wait_ns = ls_mono_ns() - t0 + 1;
         return r;
     }
-    ls_wait_begin(t, LS_WAIT_LOCK, lk, m, NULL);
+    /* ls_wait_begin's, from the call's kept frames, at the time just read */
+    if (t->tl)
+        ls_tl_wait(t, LS_WAIT_LOCK, lk, m, NULL);
+    wait_publish_at(t, LS_WAIT_LOCK, lk, m, NULL, 0, ret, cfa, t0);
     int r = ls_real.mutex_lock(m);
     ls_wait_end(t);
     t->last_wait_ns = ls_mono_ns() - t0 + 1;

@@ -24,6 +24,15 @@
  * tick, every LS_PROFILE_TICK_MS; 0 while no ticker runs. */
 extern _Atomic uint64_t ls_coarse_ns LS_HIDDEN;
 
+/* One more on a profile counter that only the lock's holder writes: its
+ * mutual exclusion orders the writers, and the readers (the profile
+ * written at exit or destroy) load it whole, so a plain add in memory
+ * (one instruction, no locked one) does. */
+static inline void ls_holder_inc(_Atomic uint64_t *c)
+{
+    ++*(uint64_t *)(uintptr_t)c;
+}
+
 /* ---- lock ids -------------------------------------------------------- */
 uint32_t ls_lock_id_slow(struct ls_lock *lk) LS_HIDDEN;
 
@@ -127,13 +136,36 @@ LS_FAST struct ls_held *ls_held_push_mixed(struct ls_thread *t, struct ls_lock *
     h->ret_ip = ret;
     h->cfa = cfa;
     h->stack = 0;
-    h->read = (uint32_t)read;
+    h->read = (uint8_t)read;
     h->inherited = 0;
     h->since_ns = 0;
     h->since_tick = atomic_load_explicit(&ls_coarse_ns, memory_order_relaxed);
     h->mix = mix;
     t->heldhash ^= mix;
     t->nheld++;
+    return h;
+}
+
+/* The same for a thread that holds nothing: its first entry. */
+LS_FAST struct ls_held *ls_held_push_first(struct ls_thread *t, struct ls_lock *lk, uint32_t id,
+                                           uint64_t ret, uint64_t cfa, uint64_t mix)
+{
+    struct ls_held *h = &t->held[0];
+    h->lk = lk;
+    h->id = id;
+    h->count = 1;
+    h->ret_ip = ret;
+    h->cfa = cfa;
+    h->stack = 0;
+    h->stack_gen = 0;
+    h->read = 0;
+    h->approx = 0;
+    h->inherited = 0;
+    h->since_ns = 0;
+    h->since_tick = atomic_load_explicit(&ls_coarse_ns, memory_order_relaxed);
+    h->mix = mix;
+    t->heldhash ^= mix;
+    t->nheld = 1;
     return h;
 }
 
@@ -169,23 +201,18 @@ LS_FAST void ls_acquire_post(struct ls_thread *t, struct ls_lock *lk, int flags,
     if (unlikely(t->tl))
         ls_tl_lock(t, lk, LS_TL_ACQUIRED, flags);
     if (unlikely(t->nheld != 0 || (flags & LS_ACQ_READ) || t->last_wait_ns ||
-                 t->hold_countdown <= 1 || !id || lk->kind == LS_LOCK_RWLOCK)) {
+                 t->hold_countdown == 0 || !id || lk->kind == LS_LOCK_RWLOCK)) {
         ls_acquire_post_slow(t, lk, flags, ret, cfa);
         return;
     }
-    ls_held_push_mixed(t, lk, id, 0, ret, cfa, ls_held_mix_fast(id));
+    ls_held_push_first(t, lk, id, ret, cfa, ls_held_mix_fast(id));
     /* The profile's counters (the holder alone writes them: no locked
      * instruction), then what the last holder released. */
     uint32_t last = lk->w.last_tid;
-    atomic_store_explicit(&lk->acquisitions,
-                          atomic_load_explicit(&lk->acquisitions, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
+    ls_holder_inc(&lk->acquisitions);
     if (last != t->tid) {
         if (last)
-            atomic_store_explicit(
-                &lk->owner_changes,
-                atomic_load_explicit(&lk->owner_changes, memory_order_relaxed) + 1,
-                memory_order_relaxed);
+            ls_holder_inc(&lk->owner_changes);
         ls_clock_acquire(t, &lk->w);
     }
     t->hold_countdown--;

@@ -262,7 +262,7 @@ static void held_stack(struct ls_held *h, const struct ls_frame_sp *cur, int n)
     for (; i < n && k < ls_opt.stack_depth; i++)
         ips[k++] = cur[i].ip;
     h->stack = ls_stack_intern(ips, k);
-    h->stack_gen = ls_file_gen;
+    h->stack_gen = (uint16_t)ls_file_gen;
 }
 
 uint32_t ls_capture_wait_stacks(struct ls_thread *t)
@@ -309,7 +309,7 @@ static int held_stack_fast(struct ls_thread *t, struct ls_held *h, const uint64_
     for (int i = 1; i < n && k < ls_opt.stack_depth; i++)
         from[k++] = ips[i];
     h->stack = ls_edge_stack(t, 1, from, k);
-    h->stack_gen = ls_file_gen;
+    h->stack_gen = (uint16_t)ls_file_gen;
     h->approx = 0;
     return 1;
 }

@@ -140,7 +140,7 @@ static void set_held_stack(struct ls_thread *t, struct ls_lock *lk, uint32_t sit
     struct ls_held *h = site ? ls_held_find(t, lk) : NULL;
     if (h) {
         h->stack = site;
-        h->stack_gen = ls_file_gen;
+        h->stack_gen = (uint16_t)ls_file_gen;
         h->approx = 0;
     }
 }

@@ -199,6 +199,7 @@ void ls_stacks_after_fork_child(void) LS_HIDDEN;
 
 struct ls_lock;
 
+/* 64 bytes: an entry's address is the held stack's plus a shift. */
 struct ls_held {
     struct ls_lock *lk;
     uint32_t id;              /* lock id when acquired */
@@ -206,15 +207,18 @@ struct ls_held {
     uint64_t ret_ip;          /* return address of the acquiring call */
     uint64_t cfa;             /* caller's stack pointer at that call */
     uint32_t stack;           /* acquisition stack, captured lazily */
-    uint32_t stack_gen;       /* ls_file_gen when `stack` was interned */
-    uint32_t approx;          /* stack's outer frames are approximate */
-    uint32_t read;            /* held for reading (rwlock) */
-    uint32_t inherited;       /* held since before fork (a forked child's copy) */
+    uint16_t stack_gen;       /* ls_file_gen when `stack` was interned (compared with
+                                 the whole of it: a file generation past 65535 only
+                                 makes the stack taken again) */
+    uint8_t read;             /* held for reading (rwlock) */
+    uint8_t approx : 1;       /* stack's outer frames are approximate */
+    uint8_t inherited : 1;    /* held since before fork (a forked child's copy) */
     uint64_t since_ns;        /* acquisition time, for a sampled hold; 0 if not sampled */
     uint64_t since_tick;      /* ls_coarse_ns at acquisition: a hold that outlasts a tick
                                  is timed at its release */
     uint64_t mix;             /* its share of the thread's heldhash */
 };
+_Static_assert(sizeof(struct ls_held) == 64, "held entries are 64 bytes");
 
 struct ls_edge_slot { uint64_t key; uint64_t hh; };
 struct ls_sl_table;
@@ -329,6 +333,10 @@ struct ls_thread {
     /* the stacks of the thread's last ownerless waits (wait_stacks.c) */
     uint32_t wait_site_next;
     struct ls_wait_site wait_sites[LS_WAIT_SITES];
+    /* lock waits (wait_stacks.c): a call seen waiting once, and how often
+     * kept frames were made for them and used */
+    uint64_t lock_cand_ret, lock_cand_cfa;
+    uint32_t lock_site_unwinds, lock_site_hits;
 };
 /* released: joined or detached; published: its creator is done with it
  * (pthread_create returned) */
@@ -585,7 +593,8 @@ void ls_wait_publish_stacks(struct ls_thread *t) LS_HIDDEN;
 void ls_wait_end(struct ls_thread *t) LS_HIDDEN;
 /* The blocking part of a mutex lock / pthread_join: published, then the
  * real blocking call.  Returns the real call's result. */
-int ls_wait_mutex(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m) LS_HIDDEN;
+int ls_wait_mutex(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m, uint64_t ret,
+                  uint64_t cfa) LS_HIDDEN;
 int ls_wait_join(struct ls_thread *t, struct ls_thread *child, pthread_t th, void **ret) LS_HIDDEN;
 /* A thread locking again a lock it holds where that never returns (plain
  * mutex; write lock over its own read lock): reported at once. */
@@ -608,6 +617,13 @@ void ls_held_stacks_from(struct ls_thread *t, const struct ls_frame_sp *cur, int
  * cfa: the thread's last stacks from that call, checked against the
  * return addresses on the stack, else a new unwind (wait_stacks.c). */
 uint32_t ls_wait_stacks_at(struct ls_thread *t, uint64_t ret, uint64_t cfa) LS_HIDDEN;
+/* The frames of a lock wait called from ret at cfa (the call's stack
+ * pointer): those kept for a wait from the same call when they still hold,
+ * or ones kept now for a call seen waiting before; NULL: none (unwind as
+ * usual).  Lock waits then record their raw stack with no unwind either
+ * (wait_stacks.c). */
+const struct ls_wait_site *ls_lock_wait_site(struct ls_thread *t, uint64_t ret,
+                                             uint64_t cfa) LS_HIDDEN;
 /* 1 if the frames kept in site still describe a call from ret at cfa of
  * the calling thread (wait_stacks.c). */
 int ls_wait_site_holds(const struct ls_wait_site *site, uint64_t ret, uint64_t cfa) LS_HIDDEN;

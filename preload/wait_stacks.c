@@ -66,3 +66,56 @@ uint32_t ls_wait_stacks_at(struct ls_thread *t, uint64_t ret, uint64_t cfa)
     errno = saved;
     return here;
 }
+
+/* A thread whose kept frames seldom serve its lock waits (waits from many
+ * places, or from frames that keep changing) stops keeping them: each
+ * costs a step-by-step unwind. */
+#define LOCK_SITE_TRIES 64
+
+const struct ls_wait_site *ls_lock_wait_site(struct ls_thread *t, uint64_t ret, uint64_t cfa)
+{
+    if (!cfa || ls_site_stack)
+        return NULL;
+    for (int i = 0; i < LS_WAIT_SITES; i++) {
+        struct ls_wait_site *site = &t->wait_sites[i];
+        if (ls_wait_site_holds(site, ret, cfa)) {
+            t->lock_site_hits++;
+            return site;
+        }
+    }
+    /* Frames are kept for a call seen waiting twice in a row (most lock
+     * waits come from one or two calls in a loop). */
+    if (t->lock_cand_ret != ret || t->lock_cand_cfa != cfa ||
+        (t->lock_site_unwinds >= LOCK_SITE_TRIES &&
+         t->lock_site_hits < 4 * t->lock_site_unwinds)) {
+        t->lock_cand_ret = ret;
+        t->lock_cand_cfa = cfa;
+        return NULL;
+    }
+    t->lock_cand_ret = t->lock_cand_cfa = 0;
+    t->lock_site_unwinds++;
+    int saved = errno;
+    struct ls_wait_site *site = &t->wait_sites[t->wait_site_next++ % LS_WAIT_SITES];
+    site->n = 0;
+    int n = ls_unwind(site->f, (int)LS_TRACE_MAX_FRAMES);
+    const struct ls_wait_site *kept = NULL;
+    /* Kept only when the unwind starts at the call (it always should). */
+    if (n > 0 && site->f[0].ip == ret && site->f[0].sp == cfa) {
+        int depth = n < ls_opt.stack_depth ? n : ls_opt.stack_depth;
+        uint64_t ips[LS_TRACE_MAX_FRAMES];
+        for (int i = 0; i < depth; i++)
+            ips[i] = site->f[i].ip;
+        /* (an ownerless wait from the same call reuses the interned stack) */
+        uint32_t here = ls_stack_intern(ips, depth);
+        if (here) {
+            site->ret = ret;
+            site->cfa = cfa;
+            site->stack = here;
+            site->gen = ls_file_gen;
+            site->n = (uint32_t)n;
+            kept = site;
+        }
+    }
+    errno = saved;
+    return kept;
+}

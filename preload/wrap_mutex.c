@@ -171,7 +171,7 @@ static int relocks_own(struct ls_thread *t, pthread_mutex_t *m)
 
 /* Only a thread that has to wait pays for deadlock detection: try first. */
 static int lock_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_t *m, int held,
-                         uint64_t ret)
+                         uint64_t ret, uint64_t cfa)
 {
     if (unlikely(held) && relocks_own(t, m)) {
         ls_misuse(t, LS_MISUSE_PLAIN_RELOCK, lk, ret, 0);
@@ -186,7 +186,7 @@ static int lock_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_mutex_
     int r = ls_real.mutex_trylock(m);
     if (likely(r != EBUSY))
         return r;
-    return ls_wait_mutex(t, lk, m);
+    return ls_wait_mutex(t, lk, m, ret, cfa);
 }
 
 /* A timed lock is in the wait-for graph too, waiting in the real call with
@@ -219,7 +219,7 @@ static int timed_blocking(struct ls_thread *t, struct ls_lock *lk, pthread_mutex
 static int __attribute__((noinline)) lock_slow(pthread_mutex_t *m, uint64_t ret0, uint64_t cfa0)
 {
     LS_ENSURE_REAL(mutex_lock);
-    ACQUIRE_AT(LS_CALL_MUTEX_LOCK, 0, ls_real.mutex_lock(m), lock_blocking(t, lk, m, held, ret),
+    ACQUIRE_AT(LS_CALL_MUTEX_LOCK, 0, ls_real.mutex_lock(m), lock_blocking(t, lk, m, held, ret, cfa),
                ret0, cfa0);
 }
 
@@ -228,11 +228,16 @@ static int __attribute__((noinline)) lock_slow(pthread_mutex_t *m, uint64_t ret0
  * timeline, no sampled hold due.  Its entry, or NULL for the general path. */
 LS_FAST struct ls_lock *lock_fast_entry(struct ls_thread *t, pthread_mutex_t *m)
 {
-    if (unlikely(!ls_real.mutex_lock || !t || ls_guard ||
+    /* (ls_active is set only once the real functions are resolved; the
+     * thread's own reasons for the general path are or-ed, not tested one
+     * by one: one branch) */
+    if (unlikely(!t))
+        return NULL;
+    if (unlikely(((uint64_t)(uint32_t)ls_guard |
+                  (uint64_t)atomic_load_explicit(&t->ring_pending, memory_order_relaxed) |
+                  (uintptr_t)t->tl | t->nheld | t->last_wait_ns | ls_outer_ret) != 0 ||
                  !atomic_load_explicit(&ls_active, memory_order_relaxed) ||
-                 atomic_load_explicit(&t->ring_pending, memory_order_relaxed) || t->tl ||
-                 t->nheld || t->last_wait_ns || t->hold_countdown <= 1 || ls_outer_ret ||
-                 ls_py_internal(m)))
+                 t->hold_countdown == 0 || ls_py_internal(m)))
         return NULL;
     struct ls_lock *lk = ls_lock_at_home(m);
     if (unlikely(!lk || !atomic_load_explicit(&lk->id, memory_order_acquire) ||
@@ -247,7 +252,7 @@ static int __attribute__((noinline)) lock_contended(struct ls_thread *t, struct 
                                                     uint64_t cfa)
 {
     if (r == EBUSY)
-        r = ls_wait_mutex(t, lk, m);
+        r = ls_wait_mutex(t, lk, m, ret, cfa);
     if (r == 0)
         ls_acquire_post(t, lk, 0, ret, cfa);
     else
@@ -274,18 +279,13 @@ LS_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
         return lock_contended(t, lk, m, r, ret, cfa);
     /* ls_acquire_post's fast path */
     uint32_t id = atomic_load_explicit(&lk->id, memory_order_acquire);
-    ls_held_push_mixed(t, lk, id, 0, ret, cfa, ls_held_mix_fast(id));
+    ls_held_push_first(t, lk, id, ret, cfa, ls_held_mix_fast(id));
     uint32_t last = lk->w.last_tid;
-    atomic_store_explicit(&lk->acquisitions,
-                          atomic_load_explicit(&lk->acquisitions, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
+    ls_holder_inc(&lk->acquisitions);
     t->hold_countdown--;
     if (last != t->tid) {
         if (last)
-            atomic_store_explicit(
-                &lk->owner_changes,
-                atomic_load_explicit(&lk->owner_changes, memory_order_relaxed) + 1,
-                memory_order_relaxed);
+            ls_holder_inc(&lk->owner_changes);
         ls_clock_acquire(t, &lk->w);
     }
     return 0;
@@ -327,42 +327,57 @@ static void unlock_robust_check(struct ls_thread *t, pthread_mutex_t *m, uint64_
 }
 
 /* The usual unlock, done with no call but the real one: a traced thread,
- * a known lock, its hold on top of the held stack and due no sample, its
- * clock the thread's own since its last release (hot.h's ls_release, with
- * every case that would call out left to the general path).  1 if done;
- * 0 with nothing changed otherwise. */
-LS_FAST int unlock_fast(pthread_mutex_t *m)
+ * a known lock, its hold on top of the held stack and not to be timed (a
+ * sampled hold, or one that outlasted a tick), its clock the thread's own
+ * since its last release (hot.h's ls_release, with every case that would
+ * call out left to the general path).  1 if done; 2 if done but for the
+ * release into lock *copy's clock, whose content is not the thread's own
+ * (a lock handed over between threads); 0 with nothing changed otherwise. */
+LS_FAST int unlock_fast(pthread_mutex_t *m, struct ls_lock **copy)
 {
     struct ls_thread *t = ls_self;
-    if (unlikely(!t || ls_guard || !atomic_load_explicit(&ls_active, memory_order_relaxed) ||
-                 atomic_load_explicit(&t->ring_pending, memory_order_relaxed) || t->tl ||
-                 atomic_load_explicit(&ls_owner_died, memory_order_relaxed) ||
-                 ls_py_internal(m)))
+    if (unlikely(!t))
         return 0;
-    struct ls_lock *lk = ls_lock_at_home(m);
     uint32_t n = t->nheld;
-    if (unlikely(!lk || n == 0))
+    if (unlikely(((uint64_t)(uint32_t)ls_guard |
+                  (uint64_t)atomic_load_explicit(&t->ring_pending, memory_order_relaxed) |
+                  (uintptr_t)t->tl |
+                  (uint64_t)atomic_load_explicit(&ls_owner_died, memory_order_relaxed)) != 0 ||
+                 !atomic_load_explicit(&ls_active, memory_order_relaxed) || n == 0))
         return 0;
+    /* The lock taken last is m's entry when that entry's address is m (an
+     * address has one entry in the table): no lookup of m's own. */
     struct ls_held *h = &t->held[n - 1];
-    if (unlikely(h->lk != lk || h->count != 1 || h->read || h->since_ns ||
-                 h->since_tick != atomic_load_explicit(&ls_coarse_ns, memory_order_relaxed)))
-        return 0;
-    struct ls_sync *s = &lk->w;
-    uint32_t *v = t->vc.v, tid = t->tid;
-    uint32_t *sv = s->clk.v;
-    int copy = sv && atomic_load_explicit(&ls_clocks_on, memory_order_relaxed);
-    if (unlikely(!v || (copy && (s->last_tid != tid || s->last_version != t->vc_version))))
+    struct ls_lock *lk = h->lk;
+    if (unlikely(atomic_load_explicit(&lk->addr, memory_order_relaxed) != (uintptr_t)m ||
+                 ((h->count ^ 1) | h->read |
+                  h->since_ns | (h->since_tick ^ atomic_load_explicit(&ls_coarse_ns,
+                                                                       memory_order_relaxed))) != 0))
         return 0;
     /* A use of the object, judged before the release publishes it: one
      * this thread made before (a first use is the general path's, so that
      * nothing here calls out and keeps registers across a call). */
     struct ls_sl_seen *e = ls_sl_hit(t, lk);
-    if (unlikely(!e))
+    uint32_t *v = t->vc.v;
+    if (unlikely(!e || !v))
         return 0;
-    uint32_t own = v[tid];
+    struct ls_sync *s = &lk->w;
+    uint32_t tid = t->tid, own = v[tid];
+    uint32_t *sv = s->clk.v;
+    if (sv && atomic_load_explicit(&ls_clocks_on, memory_order_relaxed)) {
+        if (unlikely(s->last_tid != tid || s->last_version != t->vc_version)) {
+            /* The clock is another thread's, or ours from before we learned
+             * more: all of ours goes into it (unlock_copying), the rest is
+             * done here. */
+            ls_sl_used(e, own, RET, LS_CALL_MUTEX_UNLOCK);
+            t->heldhash ^= h->mix;
+            t->nheld = n - 1;
+            *copy = lk;
+            return 2;
+        }
+        sv[tid] = own; /* only our own entry moved since (the last check made) */
+    }
     ls_sl_used(e, own, RET, LS_CALL_MUTEX_UNLOCK);
-    if (copy)
-        sv[tid] = own; /* only our own entry moved since */
     s->last_tid = tid;
     s->last_epoch = own;
     s->last_version = t->vc_version;
@@ -375,10 +390,27 @@ LS_FAST int unlock_fast(pthread_mutex_t *m)
 
 static int unlock_slow(pthread_mutex_t *m, uint64_t ret) __attribute__((noinline));
 
-LS_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+/* The rest of unlock_fast's case 2: the release into lk's clock, then the
+ * real unlock. */
+static int __attribute__((noinline)) unlock_copying(pthread_mutex_t *m, struct ls_lock *lk)
 {
-    if (likely(ls_real.mutex_unlock) && likely(unlock_fast(m)))
+    ls_clock_release(ls_self, &lk->w);
+    return ls_real.mutex_unlock(m);
+}
+
+/* No frame of its own: the real unlock is a tail call, so nothing runs
+ * with this frame on the stack but the few instructions before it. */
+LS_EXPORT __attribute__((optimize("omit-frame-pointer", "no-tree-slp-vectorize"))) int
+pthread_mutex_unlock(pthread_mutex_t *m)
+{
+    /* (unlock_fast goes on only once ls_active says the real functions
+     * are resolved) */
+    struct ls_lock *copy;
+    int done = unlock_fast(m, &copy);
+    if (likely(done == 1))
         return ls_real.mutex_unlock(m);
+    if (done == 2)
+        return unlock_copying(m, copy);
     return unlock_slow(m, RET);
 }
 

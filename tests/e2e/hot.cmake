@@ -1,6 +1,6 @@
-# Costs kept off the program's path: a condvar wait publishes its stacks
-# from what the thread's last wait from the same call kept, checked against
-# the stack; a process that never starts a thread pays almost nothing.
+# Costs kept off the program's path: a condvar or lock wait publishes its
+# stacks from what the thread's last wait from the same call kept, checked
+# against the stack; a process that never starts a thread pays almost nothing.
 ls_test_programs(hot_cond_callers)
 
 # The same wait call, at the same depth, reached through another caller:
@@ -11,6 +11,14 @@ add_test(NAME e2e_hot_cond_callers COMMAND ${RUN_CASE} --status 66 --timeout 20
   --wait-stack hot_cond_callers.c:@wait,@second_call,-@first_call
   --wait-stack hot_cond_callers.c:@second_outer,-@first_outer=outer
   --stderr-has "lockscope: stall:" -- ${PR}/hot_cond_callers)
+
+# The same for a lock wait, whose raw stack comes from the frames kept for
+# the call: through another caller, the deadlock shows the caller of now.
+ls_test_programs(hot_lock_callers)
+add_test(NAME e2e_hot_lock_callers COMMAND ${RUN_CASE} --status 66 --timeout 20
+  --count deadlock=1 --waits-for m,outer --stdout-lacks "finished"
+  --wait-stack hot_lock_callers.c:@wait,@second_call,-@first_call
+  --stderr-has "lockscope: deadlock:" -- ${PR}/hot_lock_callers)
 
 # A process that starts no thread: clean, its output unchanged, its lock
 # profiled (the first stack it needs is its first lock's).
