@@ -48,10 +48,8 @@ add_test(NAME e2e_heap_arg_scalar_pointer COMMAND ${RUN_CASE} --repeat 5 --min-f
 # shared heap block (C), and std::thread's state holding the pointer (C++).
 hp_race(arg_ptr hp_arg_ptr "heap block" "heap:pointed to by the argument given to thread T")
 hp_clean(arg_ptr hp_arg_ptr locked "heap block")
-add_executable(hp_arg_ptr_cxx ${PROGS_SRC}/hp_arg_ptr_cxx.cpp)
-target_compile_options(hp_arg_ptr_cxx PRIVATE -O1 -g)
-target_link_libraries(hp_arg_ptr_cxx PRIVATE Threads::Threads)
-set_target_properties(hp_arg_ptr_cxx PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/progs)
+ls_user_program(hp_arg_ptr_cxx ${CMAKE_BINARY_DIR}/tests/progs CXX
+  SOURCES ${PROGS_SRC}/hp_arg_ptr_cxx.cpp)
 add_test(NAME e2e_heap_arg_ptr_cxx COMMAND ${RUN_CASE} --repeat 5 --min-found 4 --status 66
   --kind data-race --race-var "heap block" --race-location "heap:pointed to by the argument"
   --race-sites hp_arg_ptr_cxx.cpp:@write -- ${PR}/hp_arg_ptr_cxx)
