@@ -220,11 +220,45 @@ static struct routine *routine_of(struct ls_argtypes *a, uint64_t start)
     return r;
 }
 
+/* Memory a pointer in a thread's argument led to: named through that
+ * pointer member of the argument's struct ("w->st->count"), when the
+ * thread's start routine types its argument and the member at the word
+ * that held the pointer is one. */
+static char *through_arg(struct ls_argtypes *a, const struct ls_object_rec *o, uint64_t lo,
+                         uint64_t hi)
+{
+    for (size_t i = 0; i < a->p->nthread_args; i++) {
+        const struct ls_rec_thread_arg *ta = &a->p->thread_args[i];
+        if (ta->tid != o->r.arg_tid || o->r.via_addr < ta->arg)
+            continue;
+        const struct routine *r = routine_of(a, ta->start);
+        if (r->state != ROUTINE_TYPED || o->r.via_addr - ta->arg + 8 > r->size)
+            return NULL;
+        Dwarf_Die pointee = r->pointee, target;
+        char *path = ls_dw_pointer_member(r->name, &pointee, o->r.via_addr - ta->arg, &target);
+        if (!path)
+            return NULL;
+        /* A heap block's extent is known: a type wider than it is not what
+         * the block holds. */
+        uint64_t extent = o->r.alloc_size ? o->r.alloc_size : o->r.size;
+        uint64_t tsize = ls_dw_size(&target);
+        char *name = NULL;
+        if (tsize && (o->r.kind != LS_OBJ_HEAP || tsize <= extent) && lo >= o->r.addr &&
+            hi <= o->r.addr + tsize)
+            name = ls_dw_pointee_member(path, &target, lo - o->r.addr, hi - lo);
+        free(path);
+        return name;
+    }
+    return NULL;
+}
+
 char *ls_argtypes_member(struct ls_argtypes *a, const struct ls_object_rec *o, uint64_t lo,
                          uint64_t hi)
 {
     if (!a || !o || hi <= lo || (o->r.kind != LS_OBJ_HEAP && o->r.kind != LS_OBJ_STACK))
         return NULL;
+    if (o->r.via == LS_OBJ_VIA_ARG_PTR)
+        return through_arg(a, o, lo, hi);
     /* A heap block's extent is known: a type that does not fit in it from
      * the argument on is not what the block holds.  A stack window's is
      * not (the struct may go on past it). */

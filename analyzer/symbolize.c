@@ -791,6 +791,30 @@ char *ls_dw_pointee_member(const char *name, Dwarf_Die *pointee, uint64_t off, u
     return sb_detach(&sb);
 }
 
+char *ls_dw_pointer_member(const char *name, Dwarf_Die *pointee, uint64_t off,
+                           Dwarf_Die *target)
+{
+    int tag = strip(pointee);
+    if (tag != DW_TAG_structure_type && tag != DW_TAG_class_type && tag != DW_TAG_union_type)
+        return NULL;
+    Dwarf_Die type = *pointee;
+    struct strbuf m;
+    sb_init(&m);
+    for (int depth = 0; depth < 16 && descend(&m, &type, &off, 8) == 1; depth++)
+        if (strip(&type) == DW_TAG_pointer_type)
+            break;
+    if (off || !m.len || m.buf[0] != '.' || strip(&type) != DW_TAG_pointer_type ||
+        !type_of(&type, target)) {
+        sb_free(&m);
+        return NULL;
+    }
+    struct strbuf sb;
+    sb_init(&sb);
+    sb_printf(&sb, "%s->%s", name, m.buf + 1);
+    sb_free(&m);
+    return sb_detach(&sb);
+}
+
 char *ls_sym_pointee_member(struct ls_symbolizer *s, uint64_t global, uint64_t off,
                             uint64_t size)
 {

@@ -26,5 +26,10 @@ uint64_t ls_dw_size(Dwarf_Die *type);
  * type pointee) are called: "job->count", "job->inner.x", "job->arr[3]",
  * "*job+4", "p[2]".  malloc'ed. */
 char *ls_dw_pointee_member(const char *name, Dwarf_Die *pointee, uint64_t off, uint64_t size);
+/* The pointer member at byte off of what a pointer called name points to
+ * (of type pointee): its name ("w->st"), malloc'ed, and in *target the
+ * type it points to; NULL if no pointer member starts there. */
+char *ls_dw_pointer_member(const char *name, Dwarf_Die *pointee, uint64_t off,
+                           Dwarf_Die *target);
 
 #endif

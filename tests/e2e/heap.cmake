@@ -46,13 +46,14 @@ add_test(NAME e2e_heap_arg_scalar_pointer COMMAND ${RUN_CASE} --repeat 5 --min-f
   --race-field - --race-sites hp_arg_unnamed.c:@write_scalar -- ${PR}/hp_arg_unnamed scalar)
 # What the argument points to: a struct on main's stack pointing to the
 # shared heap block (C), and std::thread's state holding the pointer (C++).
-hp_race(arg_ptr hp_arg_ptr "heap block" "heap:pointed to by the argument given to thread T")
+hp_race(arg_ptr hp_arg_ptr "heap block" "heap:pointed to by the argument given to thread T"
+  w->st->count)
 hp_clean(arg_ptr hp_arg_ptr locked "heap block")
 ls_user_program(hp_arg_ptr_cxx ${CMAKE_BINARY_DIR}/tests/progs CXX
   SOURCES ${PROGS_SRC}/hp_arg_ptr_cxx.cpp)
 add_test(NAME e2e_heap_arg_ptr_cxx COMMAND ${RUN_CASE} --repeat 5 --min-found 4 --status 66
   --kind data-race --race-var "heap block" --race-location "heap:pointed to by the argument"
-  --race-sites hp_arg_ptr_cxx.cpp:@write -- ${PR}/hp_arg_ptr_cxx)
+  --race-field - --race-sites hp_arg_ptr_cxx.cpp:@write -- ${PR}/hp_arg_ptr_cxx)
 add_test(NAME e2e_heap_arg_ptr_cxx_clean COMMAND ${RUN_CASE} --repeat 10 --status 0 --findings 0
   --sampled "heap block:w" --host-same -- ${PR}/hp_arg_ptr_cxx locked)
 hp_race(stack_arr hp_stack_arr "stack of thread main" "stack:stack of thread main")
