@@ -385,9 +385,13 @@ static void follow_arg(struct ls_thread *t, int from, uint64_t a, uint64_t n, in
 {
     int added = 0;
     n = n < ARG_FOLLOW ? n : ARG_FOLLOW;
-    for (uint64_t off = (8 - (a & 7)) & 7; off + 8 <= n && added < ARG_FOLLOW_MAX; off += 8) {
-        uint64_t v, hi, usable;
-        if (peek(a + off, &v, sizeof v) != 0 || v < 65536 || (v & 7) ||
+    uint64_t first = (8 - (a & 7)) & 7, words[ARG_FOLLOW / 8] = {0};
+    size_t nwords = n > first ? (size_t)(n - first) / 8 : 0;
+    /* one read for all the words (each on its own if that fails) */
+    int whole = nwords && peek(a + first, words, nwords * 8) == 0;
+    for (size_t w = 0; w < nwords && added < ARG_FOLLOW_MAX; w++) {
+        uint64_t off = first + 8 * w, v = words[w], hi, usable;
+        if ((!whole && peek(a + off, &v, sizeof v) != 0) || v < 65536 || (v & 7) ||
             (v >= a && v < a + n) || ls_cand_at(v) >= 0)
             continue;
         int known = dyn_holding(v);
