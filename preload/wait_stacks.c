@@ -19,6 +19,17 @@
 
 #include <errno.h>
 
+/* The call's frames are kept in site for the next wait from it. */
+static void keep_site(struct ls_wait_site *site, uint64_t ret, uint64_t cfa, uint32_t stack,
+                      int n)
+{
+    site->ret = ret;
+    site->cfa = cfa;
+    site->stack = stack;
+    site->gen = ls_file_gen;
+    site->n = (uint32_t)n;
+}
+
 /* The kept frames still describe the calling thread's stack: the frames
  * above site->cfa have not been popped and pushed again differently. */
 int ls_wait_site_holds(const struct ls_wait_site *site, uint64_t ret, uint64_t cfa)
@@ -56,13 +67,8 @@ uint32_t ls_wait_stacks_at(struct ls_thread *t, uint64_t ret, uint64_t cfa)
     uint32_t here = ls_stack_intern(ips, kept);
     ls_held_stacks_from(t, site->f, n);
     /* Kept only when the unwind starts at the call (it always should). */
-    if (n > 0 && site->f[0].ip == ret && site->f[0].sp == cfa && here) {
-        site->ret = ret;
-        site->cfa = cfa;
-        site->stack = here;
-        site->gen = ls_file_gen;
-        site->n = (uint32_t)n;
-    }
+    if (n > 0 && site->f[0].ip == ret && site->f[0].sp == cfa && here)
+        keep_site(site, ret, cfa, here, n);
     errno = saved;
     return here;
 }
@@ -108,11 +114,7 @@ const struct ls_wait_site *ls_lock_wait_site(struct ls_thread *t, uint64_t ret, 
         /* (an ownerless wait from the same call reuses the interned stack) */
         uint32_t here = ls_stack_intern(ips, depth);
         if (here) {
-            site->ret = ret;
-            site->cfa = cfa;
-            site->stack = here;
-            site->gen = ls_file_gen;
-            site->n = (uint32_t)n;
+            keep_site(site, ret, cfa, here, n);
             kept = site;
         }
     }
