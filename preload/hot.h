@@ -124,33 +124,12 @@ static inline uint64_t ls_heldhash(struct ls_thread *t)
     return t->heldhash;
 }
 
-/* Pushes lk, not held before, on the thread's held stack (which has room),
- * with its share mix of heldhash (0: left for ls_heldhash). */
-LS_FAST struct ls_held *ls_held_push_mixed(struct ls_thread *t, struct ls_lock *lk, uint32_t id,
-                                           int read, uint64_t ret, uint64_t cfa, uint64_t mix)
+/* A new held entry: lk, not held before, taken by the call at ret/cfa.
+ * The stack fields are all zeroed (stack_gen and approx mean nothing while
+ * stack is 0): with read they make one 8-byte store. */
+LS_FAST void ls_held_fill(struct ls_held *h, struct ls_lock *lk, uint32_t id, int read,
+                          uint64_t ret, uint64_t cfa, uint64_t mix)
 {
-    struct ls_held *h = &t->held[t->nheld];
-    h->lk = lk;
-    h->id = id;
-    h->count = 1;
-    h->ret_ip = ret;
-    h->cfa = cfa;
-    h->stack = 0;
-    h->read = (uint8_t)read;
-    h->inherited = 0;
-    h->since_ns = 0;
-    h->since_tick = atomic_load_explicit(&ls_coarse_ns, memory_order_relaxed);
-    h->mix = mix;
-    t->heldhash ^= mix;
-    t->nheld++;
-    return h;
-}
-
-/* The same for a thread that holds nothing: its first entry. */
-LS_FAST struct ls_held *ls_held_push_first(struct ls_thread *t, struct ls_lock *lk, uint32_t id,
-                                           uint64_t ret, uint64_t cfa, uint64_t mix)
-{
-    struct ls_held *h = &t->held[0];
     h->lk = lk;
     h->id = id;
     h->count = 1;
@@ -158,12 +137,33 @@ LS_FAST struct ls_held *ls_held_push_first(struct ls_thread *t, struct ls_lock *
     h->cfa = cfa;
     h->stack = 0;
     h->stack_gen = 0;
-    h->read = 0;
+    h->read = (uint8_t)read;
     h->approx = 0;
     h->inherited = 0;
     h->since_ns = 0;
     h->since_tick = atomic_load_explicit(&ls_coarse_ns, memory_order_relaxed);
     h->mix = mix;
+}
+
+/* Pushes lk, not held before, on the thread's held stack (which has room),
+ * with its share mix of heldhash (0: left for ls_heldhash). */
+LS_FAST struct ls_held *ls_held_push_mixed(struct ls_thread *t, struct ls_lock *lk, uint32_t id,
+                                           int read, uint64_t ret, uint64_t cfa, uint64_t mix)
+{
+    struct ls_held *h = &t->held[t->nheld];
+    ls_held_fill(h, lk, id, read, ret, cfa, mix);
+    t->heldhash ^= mix;
+    t->nheld++;
+    return h;
+}
+
+/* The same for a thread that holds nothing: its first entry, at a fixed
+ * place (no index from nheld). */
+LS_FAST struct ls_held *ls_held_push_first(struct ls_thread *t, struct ls_lock *lk, uint32_t id,
+                                           uint64_t ret, uint64_t cfa, uint64_t mix)
+{
+    struct ls_held *h = &t->held[0];
+    ls_held_fill(h, lk, id, 0, ret, cfa, mix);
     t->heldhash ^= mix;
     t->nheld = 1;
     return h;
