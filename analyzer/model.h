@@ -113,6 +113,7 @@ struct ls_object_rec {
 /* What became of the watchpoint traps (LS_REC_WATCH). */
 struct ls_watch_counts {
     uint64_t traps, exact, inexact, no_access, undecoded, foreign, stray, atomic, limited;
+    uint32_t turns_armed, turns_rested; /* the sampler's turns (LS_REC_WATCH_TURNS) */
 };
 
 struct ls_profile_rec {

@@ -78,6 +78,7 @@ static const char *type_name(uint16_t t)
     case LS_REC_PYSTACK: return "pystack";
     case LS_REC_PYLOCK: return "pylock";
     case LS_REC_SYNC_RACE: return "sync-race";
+    case LS_REC_WATCH_TURNS: return "watch-turns";
     case LS_REC_PYVAR: return "pyvar";
     case LS_REC_PYACCESS: return "pyaccess";
     case LS_REC_PYWATCH: return "pywatch";
@@ -260,6 +261,7 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         [LS_REC_WRITER_QUEUE] = sizeof(struct ls_rec_writer_queue),
         [LS_REC_EXEC] = sizeof(struct ls_rec_exec),
         [LS_REC_SYNC_RACE] = sizeof(struct ls_rec_sync_race),
+        [LS_REC_WATCH_TURNS] = sizeof(struct ls_rec_watch_turns),
         [LS_REC_EDGES] = sizeof(struct ls_rec_edges),
         [LS_REC_EDGE_MORE] = sizeof(struct ls_rec_edge_more),
         [LS_REC_OBJECT] = sizeof(struct ls_rec_object),
@@ -518,11 +520,20 @@ static int parse_record(struct parser *ps, struct ls_process *pr, uint16_t type,
         pr->watch_classify = r.classify;
         pr->watch_sync = r.sync;
         pr->watch_slots = r.slots;
-        pr->wcount = (struct ls_watch_counts){r.traps, r.exact, r.inexact, r.no_access,
-                                              r.undecoded, r.foreign, r.stray, r.atomic,
-                                              r.limited};
+        uint32_t armed = pr->wcount.turns_armed, rested = pr->wcount.turns_rested;
+        pr->wcount = (struct ls_watch_counts){r.traps,   r.exact,  r.inexact,
+                                              r.no_access, r.undecoded, r.foreign,
+                                              r.stray,   r.atomic, r.limited,
+                                              armed,     rested};
         free(pr->watch_msg);
         pr->watch_msg = copy_str(p + sizeof r, r.msg_len);
+        return 0;
+    }
+    case LS_REC_WATCH_TURNS: {
+        struct ls_rec_watch_turns r;
+        memcpy(&r, p, sizeof r);
+        pr->wcount.turns_armed = r.armed;
+        pr->wcount.turns_rested = r.rested;
         return 0;
     }
     case LS_REC_MISUSE: {

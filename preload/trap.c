@@ -373,6 +373,14 @@ void ls_trap_handler(int sig, siginfo_t *si, void *ucv)
             sync_on(t, &ac->spin, &ac->clk, (a.flags & LS_DEC_WRITE) != 0);
     }
     atomic_fetch_add(a.flags & LS_DEC_INEXACT ? &ls_wcount.inexact : &ls_wcount.exact, 1);
+    /* Two threads met on the window, one of them writing: the sampler
+     * does not rest after this turn (watch.c). */
+    if ((a.flags & LS_DEC_WRITE) && !atomic_load_explicit(&sl->wrote, memory_order_relaxed))
+        atomic_store_explicit(&sl->wrote, 1, memory_order_relaxed);
+    if (!atomic_load_explicit(&sl->met, memory_order_relaxed) &&
+        atomic_load_explicit(&sl->shared, memory_order_relaxed) &&
+        atomic_load_explicit(&sl->wrote, memory_order_relaxed))
+        atomic_store_explicit(&sl->met, 1, memory_order_relaxed);
     record(t, &a, flags, wlo, wlen, pc, uc, obj);
 done:
     errno = saved;

@@ -177,6 +177,7 @@ static void arm(int s, int ci, uint32_t off)
     ls_spin_lock(&sl->move);
     atomic_store(&sl->first_tid, 0);
     atomic_store(&sl->shared, 0);
+    atomic_store(&sl->wrote, 0);
     /* A dynamic candidate freed meanwhile is not armed again: its freeing
      * disarms the slots on it after marking it gone, under this lock. */
     if (ci >= LS_DYN_BASE && !ls_cand_obj(ci))
@@ -200,6 +201,7 @@ static void arm(int s, int ci, uint32_t off)
 
 static uint32_t next_cand;
 static _Atomic int dyn_changed; /* a dynamic candidate came or went since the last turn */
+static _Atomic int dyn_new;   /* a new thread's memory was armed since the last turn */
 static int assigned;          /* the sampling slots have been given windows once */
 
 /* Windows of the eligible sampled candidates, counted up to limit + 1. */
@@ -456,9 +458,11 @@ static uint64_t credit[LS_WATCH_SLOTS];
  * rest of the turn.  (A bucket several threads spent has sampled them
  * already; moving its watchpoints again so soon would cost more than it
  * gives.) */
+static int resting;           /* turns of the current rest still to go (sampler only) */
+
 static void refill(long dt_ns)
 {
-    int rearm = ls_live_threads() <= CHEAP_REARM_THREADS;
+    int rearm = ls_live_threads() <= CHEAP_REARM_THREADS && !resting;
     int sampled = sampled_slots();
     for (int s = 0; s < ls_nslots; s++) {
         credit[s] += rate_of(s, sampled) * (uint64_t)dt_ns;
@@ -473,6 +477,59 @@ static void refill(long dt_ns)
             ci >= 0 && (ls_slots[s].sync || eligible(ci)))
             arm(s, ci, ls_slots[s].sync ? 0 : atomic_load(&ls_slots[s].off));
     }
+}
+
+/* ---- rests ----------------------------------------------------------------- */
+
+/* An armed debug register costs the whole program, whatever it watches and
+ * whether anything touches it: the CPU runs fast string instructions one
+ * element at a time, the kernel's page clearing among them (a page fault
+ * took 3.5 us here, 5 us with one watchpoint armed), and each context
+ * switch loads the registers (4 us more a switch on this VM).  zstd -T2,
+ * whose 12,000 page faults and 1,100 switches in 0.33 s come from its
+ * input and output buffers, ran 1.11x slower with four watchpoints on
+ * nothing, as slow as with lockscope watching its heap blocks.  So once
+ * the young turns are over (a short program is watched all its life), the
+ * sampling slots rest between turns, every one of them a disabled event:
+ * one turn after a turn in which a watched window was touched by two
+ * threads with one of them writing (what a race needs), two after a turn
+ * that found nothing of the kind.  A rest is never taken while an _Atomic
+ * global is followed (its slot keeps the registers armed anyway) nor after
+ * a turn in which a new thread's argument started being watched
+ * (ls_watch_dyn_now). */
+static uint32_t turns_armed, turns_rested;
+
+/* A window met on by two threads, one writing, in the turn ending (and
+ * the marks cleared for the next). */
+static int turn_met(void)
+{
+    int met = 0;
+    for (int s = 0; s < ls_nslots; s++)
+        met |= atomic_exchange(&ls_slots[s].met, 0);
+    return met;
+}
+
+/* The turns to rest after the one ending. */
+static int rest_after(int met, int young)
+{
+    if (!assigned || atomic_exchange(&dyn_new, 0))
+        return 0;
+    for (int s = 0; s < ls_nslots; s++)
+        if (ls_slots[s].sync)
+            return 0;
+    if (young)
+        return 0;
+    return met ? 1 : 2;
+}
+
+/* Every sampling slot sits out (benched: a rest ends with rotate(), which
+ * re-arms or moves them). */
+static void rest_slots(void)
+{
+    for (int s = 0; s < ls_nslots; s++)
+        if (!ls_slots[s].sync && atomic_load(&ls_slots[s].cand) >= 0 &&
+            !atomic_load(&ls_slots[s].benched))
+            ls_slot_bench(s);
 }
 
 static void *sampler_main(void *arg)
@@ -493,7 +550,14 @@ static void *sampler_main(void *arg)
              * sleeps) would fill its access ring and drop the rest. */
             ls_access_rings_drain_all();
         }
-        rotate();
+        int met = turn_met();
+        if (resting ? --resting != 0 : (resting = rest_after(met, turn < full)) != 0) {
+            rest_slots();
+            turns_rested++;
+        } else {
+            rotate();
+            turns_armed++;
+        }
         turn = turn * 2 < full ? turn * 2 : full;
     }
     return arg;
@@ -587,8 +651,11 @@ void ls_watch_finish(void)
                  spurious == 1 ? "was" : "were");
         ls_writer_note(LS_NOTE_INFO, msg);
     }
-    if (atomic_load(&watching))
+    if (atomic_load(&watching)) {
         record_status(last_status, "");
+        struct ls_rec_watch_turns tr = {turns_armed, turns_rested};
+        ls_writer_record(LS_REC_WATCH_TURNS, &tr, sizeof tr, NULL, 0, NULL, 0);
+    }
 }
 
 static void refused(const char *why)
@@ -713,6 +780,7 @@ void ls_watch_dyn_idle(int ci, uint32_t start)
 static void dyn_now(int ci, uint32_t start, int idle_only)
 {
     atomic_store(&dyn_changed, 1);
+    atomic_store(&dyn_new, 1);
     struct ls_cand *c = ls_cand_get(ci);
     if (!atomic_load(&watching) || ls_nslots == 0 || !c)
         return;

@@ -57,6 +57,8 @@ struct ls_slot {
     _Atomic int benched;      /* set aside until the next refill or turn */
     _Atomic uint32_t first_tid; /* the thread of its first trap since armed */
     _Atomic int shared;       /* another thread trapped since armed */
+    _Atomic int wrote;        /* a trap since armed was a write */
+    _Atomic int met;          /* trapped this turn, shared and written since armed */
     int sync;                 /* given to a followed global for the whole run (its kind) */
     _Atomic int lost;         /* a followed _Atomic global's: benched, accesses unseen */
     struct ls_sync clock;     /* that global's clock */

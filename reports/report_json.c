@@ -429,12 +429,14 @@ void ls_report_json(FILE *out, const struct ls_report *r, const struct ls_report
                 ",\"candidates\":%u,\"slots\":%u,\"traps\":{\"taken\":%llu,\"exact\":%llu,"
                 "\"address_not_computed\":%llu,\"no_access\":%llu,\"not_decoded\":%llu,"
                 "\"outside_program\":%llu,\"stray\":%llu,\"atomic\":%llu,"
-                "\"rate_limited\":%llu},\"sampled_accesses\":%zu,\"sampled\":[",
+                "\"rate_limited\":%llu},\"turns\":{\"armed\":%u,\"rested\":%u},"
+                "\"sampled_accesses\":%zu,\"sampled\":[",
                 p->watch_candidates, p->watch_slots, (unsigned long long)w->traps,
                 (unsigned long long)w->exact, (unsigned long long)w->inexact,
                 (unsigned long long)w->no_access, (unsigned long long)w->undecoded,
                 (unsigned long long)w->foreign, (unsigned long long)w->stray,
-                (unsigned long long)w->atomic, (unsigned long long)w->limited, p->accesses);
+                (unsigned long long)w->atomic, (unsigned long long)w->limited, w->turns_armed,
+                w->turns_rested, p->accesses);
         for (size_t k = 0; k < p->nsampled; k++) {
             const struct ls_fsampled *sv = &p->sampled[k];
             fputs(k ? ",{\"variable\":" : "{\"variable\":", out);

@@ -81,6 +81,7 @@ enum {
     LS_REC_PYSTACK = 26,
     LS_REC_PYLOCK = 27,
     LS_REC_PYTHON = 28,
+    LS_REC_WATCH_TURNS = 54,  /* turns the watchpoints were armed, and rested */
     LS_REC_SYNC_RACE = 55,    /* an init or destroy of a sync object unordered with a use */
     LS_REC_THREAD_ARG = 56,   /* a new thread's start routine, and the object its argument is in */
     LS_REC_PYVAR = 60,        /* a Python variable watched for races */
@@ -824,6 +825,14 @@ struct ls_rec_object_global {
  * record before it).  Written only when the argument is in a watched
  * object: the debug information of the start routine's parameter or
  * locals then names the object's fields (`job->count`). */
+/* LS_REC_WATCH_TURNS: the sampler's turns, at exit: armed (the sampling
+ * slots watching windows) and rested (every sampling slot disabled, after
+ * a turn that found no two threads on a written window). */
+struct ls_rec_watch_turns {
+    uint32_t armed;
+    uint32_t rested;
+};
+
 struct ls_rec_thread_arg {
     uint32_t tid;
     uint32_t obj;

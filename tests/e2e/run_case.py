@@ -36,6 +36,8 @@ Checks (all optional):
                      (cells[2], stats.errors)
   --trap-count K>=N  the processes' watchpoint traps of kind K (taken, exact,
                      no_access, ...) add up to at least N
+  --turns K>=N       the processes' watch turns of kind K (armed, rested) add
+                     up to at least N
   --repeat N         run the program N times; every run must pass the checks,
                      unless --min-found is given
   --min-found K      with --repeat: at least K runs report a race on
@@ -179,6 +181,7 @@ def main():
     ap.add_argument("--sampled", action="append", default=[])
     ap.add_argument("--race-where")
     ap.add_argument("--trap-count", action="append", default=[])
+    ap.add_argument("--turns", action="append", default=[])
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--min-found", type=int)
     ap.add_argument("--race-var")
@@ -406,6 +409,11 @@ def run_once(a, prog, env):
             got = sum(p.get("races", {}).get("traps", {}).get(key, 0) for p in rep["processes"])
             if got < int(n):
                 fail("%d traps of kind %s, expected at least %s" % (got, key, n), err)
+        for spec in a.turns:
+            key, _, n = spec.partition(">=")
+            got = sum(p.get("races", {}).get("turns", {}).get(key, 0) for p in rep["processes"])
+            if got < int(n):
+                fail("%d watch turns %s, expected at least %s" % (got, key, n), err)
         if a.race_where:
             races = [f for f in finds if f["kind"] == "data-race"]
             if not races:
