@@ -551,6 +551,10 @@ static void *sampler_main(void *arg)
             ls_access_rings_drain_all();
         }
         int met = turn_met();
+        /* A new thread's argument armed during a rest ends it: its first
+         * turns are watched in full. */
+        if (resting && atomic_load(&dyn_new))
+            resting = 1;
         if (resting ? --resting != 0 : (resting = rest_after(met, turn < full)) != 0) {
             rest_slots();
             turns_rested++;
