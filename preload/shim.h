@@ -171,7 +171,9 @@ struct ls_frame_sp {
     uint64_t ip;              /* return address */
     uint64_t sp;              /* the frame's stack pointer at that call */
 };
-void ls_stacks_init(void) LS_HIDDEN;
+/* libunwind set up now (it is otherwise on the first stack taken): before
+ * the watchpoints are armed, so that a trap handler never does it. */
+void ls_stacks_ready(void) LS_HIDDEN;
 /* Unwinds the calling thread, dropping the shim's own frames. */
 int ls_unwind(struct ls_frame_sp *out, int max) LS_HIDDEN;
 /* The process's one unwind at a time (stacks.c), for an unwind the shim
