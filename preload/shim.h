@@ -162,6 +162,9 @@ void ls_modules_init(void) LS_HIDDEN;
 void ls_modules_cover(const uint64_t *ips, int n) LS_HIDDEN;
 void ls_modules_rewrite(void) LS_HIDDEN;
 int ls_in_self(uintptr_t ip) LS_HIDDEN;
+/* The program's path as /proc/self/exe gave it at start-up ("" if it
+ * could not be read), and its length. */
+const char *ls_exe_path(size_t *len) LS_HIDDEN;
 /* 1 if addr lies in a loaded object recorded so far (its code or data);
  * never rescans, never takes the loader's lock. */
 int ls_modules_have(uintptr_t addr) LS_HIDDEN;
