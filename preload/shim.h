@@ -608,6 +608,10 @@ void ls_self_deadlock(struct ls_thread *t, struct ls_lock *lk, const void *obj,
 void ls_deadlock_after_fork_child(void) LS_HIDDEN;
 /* The program creates a thread: the watchdog starts (once). */
 void ls_deadlock_thread_created(void) LS_HIDDEN;
+/* The watchdog (started now if it is not yet) takes on the profile's
+ * ticks, woken to begin them; 0 if there is no watchdog (deadlock=off, or
+ * it cannot be started). */
+int ls_deadlock_take_ticks(void) LS_HIDDEN;
 /* At fork: remember the locks other threads hold (the child's copies of
  * them are never released). */
 void ls_deadlock_before_fork(struct ls_thread *self) LS_HIDDEN;
@@ -741,6 +745,10 @@ void ls_profile_write_all(void) LS_HIDDEN;
 /* The coarse clock's ticker, started with the program's first thread
  * (profile=1), and again in a forked child's. */
 void ls_profile_threads_start(void) LS_HIDDEN;
+/* The ticker's tick, for the watchdog that carries it (deadlock.c): when
+ * the next is due (CLOCK_MONOTONIC ns; 0: no ticks wanted), and one tick. */
+uint64_t ls_profile_tick_due(void) LS_HIDDEN;
+void ls_profile_tick(void) LS_HIDDEN;
 void ls_profile_after_fork_child(void) LS_HIDDEN;
 void ls_profile_write(struct ls_lock *lk) LS_HIDDEN;
 /* A lock is destroyed: its profile is written and starts again. */
