@@ -541,9 +541,8 @@ static void *sampler_main(void *arg)
 static void start_sampler(void)
 {
     sampler_begin();
-    uint64_t due = ls_mono_ns() + (uint64_t)tick_ns;
-    atomic_store_explicit(&sample_due, due, memory_order_release);
-    if (ls_deadlock_take_ticks(due))
+    atomic_store_explicit(&sample_due, ls_mono_ns() + (uint64_t)tick_ns, memory_order_release);
+    if (ls_deadlock_take_ticks())
         return;
     atomic_store(&sample_due, 0);
     sampler_own = 1;
