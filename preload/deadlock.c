@@ -589,14 +589,12 @@ static void *watchdog_main(void *arg)
     const uint64_t check_ns = (uint64_t)ls_opt.deadlock_check_ms * 1000000u;
     uint64_t next_check = ls_mono_ns() + check_ns;
     for (;;) {
-        /* Asleep until the next check, the profile's next tick or the
-         * watch sampler's (which this thread gives when they have it to:
-         * threads fewer to start); woken when it is given the ticks. */
+        /* Asleep until the next check, or the profile's next tick (which
+         * this thread gives when the profile has it to: one thread fewer
+         * to start); woken when it is given the ticks. */
         uint32_t seq = atomic_load(&wake_seq);
-        uint64_t now = ls_mono_ns(), due = ls_profile_tick_due(), sdue = ls_watch_sample_due();
+        uint64_t now = ls_mono_ns(), due = ls_profile_tick_due();
         uint64_t until = due && due < next_check ? due : next_check;
-        if (sdue && sdue < until)
-            until = sdue;
         if (until > now) {
             struct timespec ts = {(time_t)((until - now) / 1000000000u),
                                   (long)((until - now) % 1000000000u)};
@@ -611,9 +609,6 @@ static void *watchdog_main(void *arg)
         due = ls_profile_tick_due();
         if (due && now >= due)
             ls_profile_tick();
-        sdue = ls_watch_sample_due();
-        if (sdue && now >= sdue)
-            ls_watch_sample();
         if (now < next_check)
             continue;
         next_check = now + check_ns;

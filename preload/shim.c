@@ -285,7 +285,6 @@ static void after_fork_parent(void)
 static void after_fork_child(void)
 {
     ls_signals_after_fork_child();
-    ls_watch_after_fork_child();
     if (!atomic_load(&ls_active))
         return;
     ls_misuse_after_fork_child(ls_self);

@@ -705,12 +705,6 @@ void ls_watch_init(void) LS_HIDDEN;
 void ls_watch_finish(void) LS_HIDDEN;
 /* The program creates a thread: watching begins (once). */
 void ls_watch_threads_start(void) LS_HIDDEN;
-/* The sampler's tick, for the watchdog that carries it (deadlock.c): when
- * the next is due (CLOCK_MONOTONIC ns; 0: none wanted), and one tick. */
-uint64_t ls_watch_sample_due(void) LS_HIDDEN;
-void ls_watch_sample(void) LS_HIDDEN;
-/* In a forked child: the parent's watchpoints are not sampled. */
-void ls_watch_after_fork_child(void) LS_HIDDEN;
 int ls_watching(void) LS_HIDDEN;
 /* Python variables are watched (python_race.c). */
 int ls_pyr_watching(void) LS_HIDDEN;

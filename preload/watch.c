@@ -475,77 +475,32 @@ static void refill(long dt_ns)
     }
 }
 
-/* The sampler's turns: WINDOWS refills a turn, a tick apart; the first
- * turn YOUNG_NS, each one twice the one before up to watch_period_ms. */
-static long turn_ns, tick_ns;
-static int window;
-static int sampler_own;              /* a thread of its own samples, not the watchdog */
-static _Atomic uint64_t sample_due; /* the watchdog's next sampling tick; 0: none */
-
-static void sampler_begin(void)
-{
-    long full = (long)ls_opt.watch_period_ms * 1000000L;
-    turn_ns = YOUNG_NS < full ? YOUNG_NS : full;
-    tick_ns = turn_ns / WINDOWS;
-    window = 0;
-}
-
-/* One tick's work: a refill, and the rotation at the end of a turn. */
-void ls_watch_sample(void)
-{
-    refill(tick_ns);
-    /* A thread that never calls into the shim (plain stores and sleeps)
-     * would fill its access ring and drop the rest. */
-    ls_access_rings_drain_all();
-    if (++window == WINDOWS) {
-        window = 0;
-        rotate();
-        long full = (long)ls_opt.watch_period_ms * 1000000L;
-        turn_ns = turn_ns * 2 < full ? turn_ns * 2 : full;
-        tick_ns = turn_ns / WINDOWS;
-    }
-    if (!sampler_own)
-        atomic_store_explicit(&sample_due, ls_mono_ns() + (uint64_t)tick_ns,
-                              memory_order_release);
-}
-
-uint64_t ls_watch_sample_due(void)
-{
-    return atomic_load_explicit(&sample_due, memory_order_acquire);
-}
-
-void ls_watch_after_fork_child(void)
-{
-    /* The watchpoints are the parent's (a forked child inherits none): the
-     * child's watchdog must not move them. */
-    atomic_store(&sample_due, 0);
-}
-
 static void *sampler_main(void *arg)
 {
     ls_guard = 1;
+    long full = (long)ls_opt.watch_period_ms * 1000000L;
+    long turn = YOUNG_NS < full ? YOUNG_NS : full;
     for (;;) {
-        struct timespec ts = {tick_ns / 1000000000L, tick_ns % 1000000000L};
-        nanosleep(&ts, NULL);
-        /* The program's last thread has ended: do not keep it alive. */
-        if (atomic_load(&ls_live_count) == 0)
-            return arg;
-        ls_watch_sample();
+        long tick = turn / WINDOWS;
+        struct timespec ts = {tick / 1000000000L, tick % 1000000000L};
+        for (int w = 0; w < WINDOWS; w++) {
+            nanosleep(&ts, NULL);
+            /* The program's last thread has ended: do not keep it alive. */
+            if (atomic_load(&ls_live_count) == 0)
+                return arg;
+            refill(tick);
+            /* A thread that never calls into the shim (plain stores and
+             * sleeps) would fill its access ring and drop the rest. */
+            ls_access_rings_drain_all();
+        }
+        rotate();
+        turn = turn * 2 < full ? turn * 2 : full;
     }
     return arg;
 }
 
-/* The watchdog samples between its checks when there is one (a thread
- * fewer to start: some 100 us of every process that starts a thread);
- * else a thread of its own does. */
 static void start_sampler(void)
 {
-    sampler_begin();
-    atomic_store_explicit(&sample_due, ls_mono_ns() + (uint64_t)tick_ns, memory_order_release);
-    if (ls_deadlock_take_ticks())
-        return;
-    atomic_store(&sample_due, 0);
-    sampler_own = 1;
     pthread_t th;
     ls_shim_thread(&th, 128 * 1024, sampler_main);
 }
