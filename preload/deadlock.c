@@ -575,6 +575,7 @@ static int find_stall(struct ls_wait_cycle *c, uint32_t *flags)
 static pthread_t watchdog;
 static _Atomic int watchdog_started;
 static _Atomic uint32_t wake_seq; /* the watchdog's futex: bumped to wake it */
+static _Atomic uint64_t sleep_until; /* when it wakes by itself next; 0: not asleep yet */
 
 #define MAX_TRACKED 8
 
@@ -598,6 +599,7 @@ static void *watchdog_main(void *arg)
         if (until > now) {
             struct timespec ts = {(time_t)((until - now) / 1000000000u),
                                   (long)((until - now) % 1000000000u)};
+            atomic_store(&sleep_until, until);
             syscall(SYS_futex, &wake_seq, FUTEX_WAIT_PRIVATE, seq, &ts, NULL, 0);
         }
         /* The program's last thread has ended (it called pthread_exit, or a
@@ -644,15 +646,21 @@ static void start_watchdog(void)
         atomic_store(&watchdog_started, 0);
 }
 
-int ls_deadlock_take_ticks(void)
+int ls_deadlock_take_ticks(uint64_t due)
 {
     if (!ls_opt.deadlock)
         return 0;
     start_watchdog();
     if (!atomic_load(&watchdog_started))
         return 0;
+    /* The watchdog reads the dues after the sequence: one that read it
+     * before this bump and sleeps past due is woken; one that had not gone
+     * to sleep yet does not (its wait returns at once), nor one that wakes
+     * before due anyway.  A wake-up is a context switch (~30 us), and the
+     * watchdog started just now is usually one of these. */
     atomic_fetch_add(&wake_seq, 1);
-    syscall(SYS_futex, &wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    if (atomic_load(&sleep_until) > due)
+        syscall(SYS_futex, &wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
     return 1;
 }
 
@@ -671,6 +679,7 @@ void ls_deadlock_after_fork_child(void)
 {
     take_orphans();
     atomic_store(&watchdog_started, 0); /* the watchdog did not survive the fork */
+    atomic_store(&sleep_until, 0);
     atomic_store(&ndead, 0);
     dead_spin.v = 0;
 }

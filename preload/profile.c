@@ -181,7 +181,7 @@ void ls_profile_threads_start(void)
     /* The watchdog ticks between its checks when there is one: a thread
      * fewer to start (some 100 us of every process that starts a thread). */
     atomic_store_explicit(&tick_due, now + TICK_NS, memory_order_release);
-    if (ls_deadlock_take_ticks())
+    if (ls_deadlock_take_ticks(now + TICK_NS))
         return;
     atomic_store(&tick_due, 0);
     pthread_t th;

@@ -609,9 +609,10 @@ void ls_deadlock_after_fork_child(void) LS_HIDDEN;
 /* The program creates a thread: the watchdog starts (once). */
 void ls_deadlock_thread_created(void) LS_HIDDEN;
 /* The watchdog (started now if it is not yet) takes on the profile's
- * ticks, woken to begin them; 0 if there is no watchdog (deadlock=off, or
- * it cannot be started). */
-int ls_deadlock_take_ticks(void) LS_HIDDEN;
+ * ticks, the first due at `due` (CLOCK_MONOTONIC ns),
+ * woken for it if it would sleep past it; 0 if there is no watchdog
+ * (deadlock=off, or it cannot be started). */
+int ls_deadlock_take_ticks(uint64_t due) LS_HIDDEN;
 /* At fork: remember the locks other threads hold (the child's copies of
  * them are never released). */
 void ls_deadlock_before_fork(struct ls_thread *self) LS_HIDDEN;
