@@ -368,10 +368,7 @@ static int find_objects(struct dl_phdr_info *info, size_t size, void *arg)
     if (*first) {
         /* The first object is the main program. */
         *first = 0;
-        char exe[1024];
-        ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        exe[el > 0 ? el : 0] = 0;
-        load_hints(exe);
+        load_hints(ls_exe_path(NULL));
         add_code_range(info);
         find_candidates_in("/proc/self/exe", info->dlpi_addr, 1);
         return 0;

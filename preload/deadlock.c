@@ -32,7 +32,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <linux/futex.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -572,6 +574,8 @@ static int find_stall(struct ls_wait_cycle *c, uint32_t *flags)
 
 static pthread_t watchdog;
 static _Atomic int watchdog_started;
+static _Atomic uint32_t wake_seq; /* the watchdog's futex: bumped to wake it */
+static _Atomic uint64_t sleep_until; /* when it wakes by itself next; 0: not asleep yet */
 
 #define MAX_TRACKED 8
 
@@ -583,15 +587,33 @@ static void *watchdog_main(void *arg)
     static struct ls_wait_cycle cyc[2][MAX_TRACKED], stall[2];
     int ncyc[2] = {0, 0}, cur = 0;
     stall[1].n = 0;
+    const uint64_t check_ns = (uint64_t)ls_opt.deadlock_check_ms * 1000000u;
+    uint64_t next_check = ls_mono_ns() + check_ns;
     for (;;) {
-        struct timespec ts = {ls_opt.deadlock_check_ms / 1000,
-                              (long)(ls_opt.deadlock_check_ms % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
+        /* Asleep until the next check, or the profile's next tick (which
+         * this thread gives when the profile has it to: one thread fewer
+         * to start); woken when it is given the ticks. */
+        uint32_t seq = atomic_load(&wake_seq);
+        uint64_t now = ls_mono_ns(), due = ls_profile_tick_due();
+        uint64_t until = due && due < next_check ? due : next_check;
+        if (until > now) {
+            struct timespec ts = {(time_t)((until - now) / 1000000000u),
+                                  (long)((until - now) % 1000000000u)};
+            atomic_store(&sleep_until, until);
+            syscall(SYS_futex, &wake_seq, FUTEX_WAIT_PRIVATE, seq, &ts, NULL, 0);
+        }
         /* The program's last thread has ended (it called pthread_exit, or a
          * forked thread returned): the process ends when its last thread
          * does, and this one must not keep it alive. */
         if (atomic_load(&ls_live_count) == 0)
             return arg;
+        now = ls_mono_ns();
+        due = ls_profile_tick_due();
+        if (due && now >= due)
+            ls_profile_tick();
+        if (now < next_check)
+            continue;
+        next_check = now + check_ns;
         if (!atomic_load(&ls_active) || atomic_load(&reported))
             continue;
         check_now_ms = mono_ms();
@@ -609,6 +631,8 @@ static void *watchdog_main(void *arg)
         else if (same_cycle(&stall[cur], &stall[prev]) && members_published(&stall[cur]))
             handle(&stall[cur], flags);
         cur = prev;
+        /* The next check a whole period after this one ended, as before. */
+        next_check = ls_mono_ns() + check_ns;
     }
     return arg;
 }
@@ -620,6 +644,24 @@ static void start_watchdog(void)
         return;
     if (ls_shim_thread(&watchdog, 256 * 1024, watchdog_main) != 0)
         atomic_store(&watchdog_started, 0);
+}
+
+int ls_deadlock_take_ticks(uint64_t due)
+{
+    if (!ls_opt.deadlock)
+        return 0;
+    start_watchdog();
+    if (!atomic_load(&watchdog_started))
+        return 0;
+    /* The watchdog reads the dues after the sequence: one that read it
+     * before this bump and sleeps past due is woken; one that had not gone
+     * to sleep yet does not (its wait returns at once), nor one that wakes
+     * before due anyway.  A wake-up is a context switch (~30 us), and the
+     * watchdog started just now is usually one of these. */
+    atomic_fetch_add(&wake_seq, 1);
+    if (atomic_load(&sleep_until) > due)
+        syscall(SYS_futex, &wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    return 1;
 }
 
 void ls_deadlock_thread_created(void)
@@ -637,6 +679,7 @@ void ls_deadlock_after_fork_child(void)
 {
     take_orphans();
     atomic_store(&watchdog_started, 0); /* the watchdog did not survive the fork */
+    atomic_store(&sleep_until, 0);
     atomic_store(&ndead, 0);
     dead_spin.v = 0;
 }

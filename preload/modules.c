@@ -6,6 +6,7 @@
 #include "shim.h"
 
 #include <elf.h>
+#include <limits.h>
 #include <link.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,7 +25,10 @@ static struct module mods[MAX_MODULES];
 static int nmods;
 static struct ls_spin spin;
 static uint64_t self_start, self_end;
-static char exe_path[512];
+/* The program's path, read once (/proc/self/exe): the module map, the
+ * process record and the watch candidates all need it. */
+static char exe_path[PATH_MAX];
+static size_t exe_len;
 
 static uint32_t find_build_id(struct dl_phdr_info *info, uint8_t *out, uint32_t cap)
 {
@@ -109,7 +113,8 @@ static int on_object(struct dl_phdr_info *info, size_t size, void *arg)
 void ls_modules_init(void)
 {
     ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
-    exe_path[n > 0 ? n : 0] = 0;
+    exe_len = n > 0 ? (size_t)n : 0;
+    exe_path[exe_len] = 0;
     struct scan_ctx ctx = {.emit_new = 0};
     ls_spin_lock(&spin);
     dl_iterate_phdr(on_object, &ctx);
@@ -121,6 +126,13 @@ void ls_modules_init(void)
             self_end = mods[i].end;
         }
     ls_spin_unlock(&spin);
+}
+
+const char *ls_exe_path(size_t *len)
+{
+    if (len)
+        *len = exe_len;
+    return exe_path;
 }
 
 int ls_in_self(uintptr_t ip)

@@ -108,11 +108,38 @@ static _Atomic uint64_t tick_hist[TICK_HIST];
 static _Atomic uint32_t tick_seq;
 static _Atomic uint64_t tick_late_ns; /* the oldest ls_coarse_ns got, less a tick */
 
+/* When the next tick is due (CLOCK_MONOTONIC), 0 while no one ticks. */
+static _Atomic uint64_t tick_due;
+static uint64_t tick_last;
+
+uint64_t ls_profile_tick_due(void)
+{
+    return atomic_load_explicit(&tick_due, memory_order_acquire);
+}
+
+/* One tick: a tick's time after the end of the one before, as a thread
+ * that sleeps a tick between them has it. */
+void ls_profile_tick(void)
+{
+    uint64_t now = ls_mono_ns();
+    uint32_t seq = atomic_load_explicit(&tick_seq, memory_order_relaxed) + 1;
+    atomic_store_explicit(&tick_hist[seq % TICK_HIST], now, memory_order_relaxed);
+    atomic_store_explicit(&tick_seq, seq, memory_order_relaxed);
+    atomic_store_explicit(&ls_coarse_ns, now, memory_order_release);
+    /* How old the value it replaced was by then (a late wake, or a
+     * preemption between reading the clock and storing it). */
+    uint64_t stored = ls_mono_ns();
+    if (stored - tick_last > TICK_NS && stored - tick_last - TICK_NS > atomic_load(&tick_late_ns))
+        atomic_store(&tick_late_ns, stored - tick_last - TICK_NS);
+    tick_last = now;
+    atomic_store_explicit(&tick_due, stored + TICK_NS, memory_order_release);
+}
+
+/* The ticker of its own, when no watchdog runs (deadlock=off) to tick. */
 static void *ticker_main(void *arg)
 {
     ls_guard = 1;
     struct timespec ts = {0, (long)TICK_NS};
-    uint64_t last = atomic_load(&ls_coarse_ns);
     for (;;) {
         nanosleep(&ts, NULL);
         /* The program's last thread has ended (pthread_exit in main, or a
@@ -120,17 +147,7 @@ static void *ticker_main(void *arg)
          * process alive. */
         if (atomic_load(&ls_live_count) == 0)
             return arg;
-        uint64_t now = ls_mono_ns();
-        uint32_t seq = atomic_load_explicit(&tick_seq, memory_order_relaxed) + 1;
-        atomic_store_explicit(&tick_hist[seq % TICK_HIST], now, memory_order_relaxed);
-        atomic_store_explicit(&tick_seq, seq, memory_order_relaxed);
-        atomic_store_explicit(&ls_coarse_ns, now, memory_order_release);
-        /* How old the value it replaced was by then (a late wake, or a
-         * preemption between reading the clock and storing it). */
-        uint64_t stored = ls_mono_ns();
-        if (stored - last > TICK_NS && stored - last - TICK_NS > atomic_load(&tick_late_ns))
-            atomic_store(&tick_late_ns, stored - last - TICK_NS);
-        last = now;
+        ls_profile_tick();
     }
     return arg;
 }
@@ -158,7 +175,15 @@ void ls_profile_threads_start(void)
 {
     if (!ls_opt.profile || atomic_exchange(&ticking, 1))
         return;
-    atomic_store(&ls_coarse_ns, ls_mono_ns());
+    uint64_t now = ls_mono_ns();
+    tick_last = now;
+    atomic_store(&ls_coarse_ns, now);
+    /* The watchdog ticks between its checks when there is one: a thread
+     * fewer to start (some 100 us of every process that starts a thread). */
+    atomic_store_explicit(&tick_due, now + TICK_NS, memory_order_release);
+    if (ls_deadlock_take_ticks(now + TICK_NS))
+        return;
+    atomic_store(&tick_due, 0);
     pthread_t th;
     if (ls_shim_thread(&th, 64 * 1024, ticker_main) != 0)
         atomic_store(&ls_coarse_ns, 0); /* no ticker: short holds sampled only */
@@ -169,6 +194,7 @@ void ls_profile_after_fork_child(void)
     /* The ticker did not come along: a frozen clock would hide long holds
      * as well as none, and the next thread started starts it again. */
     atomic_store(&ls_coarse_ns, 0);
+    atomic_store(&tick_due, 0);
     atomic_store(&ticking, 0);
     atomic_store(&tick_late_ns, 0);
 }

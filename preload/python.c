@@ -108,8 +108,93 @@ static void unseen(const char *why)
     ls_writer_note(LS_NOTE_PY_UNSEEN, msg);
 }
 
+/* Whether some loaded object may define name, from the objects' GNU hash
+ * tables (their Bloom filters answer no in a few instructions): dlsym's
+ * "no" costs some 20 us the first time (it makes an error message, and
+ * with it malloc's first arena), in every process that is not CPython.  1
+ * when unsure (an object without the table): dlsym answers then. */
+struct maybe_ctx {
+    const char *name;
+    uint32_t hash;
+    int maybe;
+};
+
+static int maybe_in(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    struct maybe_ctx *c = arg;
+    const ElfW(Dyn) *dyn = NULL;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+            dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+    if (!dyn)
+        return 0; /* no dynamic symbols to find */
+    uintptr_t gnu = 0, symtab = 0, strtab = 0;
+    for (; dyn->d_tag != DT_NULL; dyn++) {
+        if (dyn->d_tag == DT_GNU_HASH)
+            gnu = dyn->d_un.d_ptr;
+        else if (dyn->d_tag == DT_SYMTAB)
+            symtab = dyn->d_un.d_ptr;
+        else if (dyn->d_tag == DT_STRTAB)
+            strtab = dyn->d_un.d_ptr;
+    }
+    /* glibc relocates these in place; the vDSO's (read-only) are not. */
+    if (gnu && gnu < info->dlpi_addr)
+        gnu += info->dlpi_addr;
+    if (symtab && symtab < info->dlpi_addr)
+        symtab += info->dlpi_addr;
+    if (strtab && strtab < info->dlpi_addr)
+        strtab += info->dlpi_addr;
+    if (!gnu || !symtab || !strtab) {
+        c->maybe = 1;
+        return 1;
+    }
+    const uint32_t *h = (const uint32_t *)gnu;
+    uint32_t nbuckets = h[0], symoffset = h[1], bloom_size = h[2], shift = h[3];
+    if (!nbuckets)
+        return 0; /* no symbols */
+    if (!bloom_size) {
+        c->maybe = 1;
+        return 1;
+    }
+    const ElfW(Addr) *bloom = (const ElfW(Addr) *)(h + 4);
+    const unsigned bits = sizeof(ElfW(Addr)) * 8;
+    ElfW(Addr) word = bloom[(c->hash / bits) % bloom_size];
+    ElfW(Addr) mask = ((ElfW(Addr))1 << (c->hash % bits)) |
+                      ((ElfW(Addr))1 << ((c->hash >> shift) % bits));
+    if ((word & mask) != mask)
+        return 0;
+    const uint32_t *buckets = (const uint32_t *)(bloom + bloom_size);
+    const uint32_t *chain = buckets + nbuckets;
+    uint32_t i = buckets[c->hash % nbuckets];
+    if (i < symoffset)
+        return 0;
+    const ElfW(Sym) *syms = (const ElfW(Sym) *)symtab;
+    for (;; i++) {
+        uint32_t ch = chain[i - symoffset];
+        if ((ch | 1) == (c->hash | 1) && syms[i].st_shndx != SHN_UNDEF &&
+            strcmp((const char *)strtab + syms[i].st_name, c->name) == 0) {
+            c->maybe = 1;
+            return 1;
+        }
+        if (ch & 1)
+            return 0;
+    }
+}
+
+static int maybe_defined(const char *name)
+{
+    struct maybe_ctx c = {.name = name, .hash = 5381, .maybe = 0};
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        c.hash = c.hash * 33 + *p;
+    dl_iterate_phdr(maybe_in, &c);
+    return c.maybe;
+}
+
 void ls_py_init(void)
 {
+    if (!maybe_defined("_PyRuntime"))
+        return;
     void *rt = sym("_PyRuntime");
     if (!rt)
         return;

@@ -382,7 +382,6 @@ void ls_init(void)
         return;
     }
     ls_modules_init();
-    ls_stacks_init();
     if (ls_writer_open() != 0) {
         ls_guard--;
         return;

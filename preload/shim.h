@@ -162,6 +162,9 @@ void ls_modules_init(void) LS_HIDDEN;
 void ls_modules_cover(const uint64_t *ips, int n) LS_HIDDEN;
 void ls_modules_rewrite(void) LS_HIDDEN;
 int ls_in_self(uintptr_t ip) LS_HIDDEN;
+/* The program's path as /proc/self/exe gave it at start-up ("" if it
+ * could not be read), and its length. */
+const char *ls_exe_path(size_t *len) LS_HIDDEN;
 /* 1 if addr lies in a loaded object recorded so far (its code or data);
  * never rescans, never takes the loader's lock. */
 int ls_modules_have(uintptr_t addr) LS_HIDDEN;
@@ -171,7 +174,9 @@ struct ls_frame_sp {
     uint64_t ip;              /* return address */
     uint64_t sp;              /* the frame's stack pointer at that call */
 };
-void ls_stacks_init(void) LS_HIDDEN;
+/* libunwind set up now (it is otherwise on the first stack taken): before
+ * the watchpoints are armed, so that a trap handler never does it. */
+void ls_stacks_ready(void) LS_HIDDEN;
 /* Unwinds the calling thread, dropping the shim's own frames. */
 int ls_unwind(struct ls_frame_sp *out, int max) LS_HIDDEN;
 /* The process's one unwind at a time (stacks.c), for an unwind the shim
@@ -603,6 +608,11 @@ void ls_self_deadlock(struct ls_thread *t, struct ls_lock *lk, const void *obj,
 void ls_deadlock_after_fork_child(void) LS_HIDDEN;
 /* The program creates a thread: the watchdog starts (once). */
 void ls_deadlock_thread_created(void) LS_HIDDEN;
+/* The watchdog (started now if it is not yet) takes on the profile's
+ * ticks, the first due at `due` (CLOCK_MONOTONIC ns),
+ * woken for it if it would sleep past it; 0 if there is no watchdog
+ * (deadlock=off, or it cannot be started). */
+int ls_deadlock_take_ticks(uint64_t due) LS_HIDDEN;
 /* At fork: remember the locks other threads hold (the child's copies of
  * them are never released). */
 void ls_deadlock_before_fork(struct ls_thread *self) LS_HIDDEN;
@@ -736,6 +746,10 @@ void ls_profile_write_all(void) LS_HIDDEN;
 /* The coarse clock's ticker, started with the program's first thread
  * (profile=1), and again in a forked child's. */
 void ls_profile_threads_start(void) LS_HIDDEN;
+/* The ticker's tick, for the watchdog that carries it (deadlock.c): when
+ * the next is due (CLOCK_MONOTONIC ns; 0: no ticks wanted), and one tick. */
+uint64_t ls_profile_tick_due(void) LS_HIDDEN;
+void ls_profile_tick(void) LS_HIDDEN;
 void ls_profile_after_fork_child(void) LS_HIDDEN;
 void ls_profile_write(struct ls_lock *lk) LS_HIDDEN;
 /* A lock is destroyed: its profile is written and starts again. */

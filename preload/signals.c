@@ -232,6 +232,42 @@ static int take_dfl(int sig, const struct sigaction *virt, struct sigaction *old
     return 0;
 }
 
+/* The old action exactly as it was, through the kernel directly (glibc's
+ * sigaction would add its restorer and SA_RESTORER to it). */
+static void put_back(int sig, const struct sigaction *old)
+{
+    struct {
+        void *handler;
+        unsigned long flags;
+        void *restorer;
+        unsigned long mask;
+    } k;
+    k.handler = (void *)old->sa_handler;
+    k.flags = (unsigned long)(unsigned int)old->sa_flags;
+    k.restorer = (void *)old->sa_restorer;
+    memcpy(&k.mask, &old->sa_mask, sizeof k.mask);
+    syscall(SYS_rt_sigaction, sig, &k, NULL, sizeof k.mask);
+}
+
+/* At start-up, with every signal blocked and the table held: the shim's
+ * handler for sig if the program's disposition is SIG_DFL.  Installed
+ * first and undone if the old action was another (a program started with
+ * a signal ignored keeps it ignored): one system call a signal, not two
+ * (a read, then the install), for the 60 signals of a start. */
+static void take_if_dfl(int sig)
+{
+    struct sigaction sa, cur;
+    flush_action(sig, &sa);
+    if (install_own(sig, &sa, &cur) != 0)
+        return;
+    if (cur.sa_handler != SIG_DFL) {
+        put_back(sig, &cur);
+        return;
+    }
+    tab[sig].virt = cur;
+    tab[sig].mode = MODE_DFL;
+}
+
 /* ---- SIGTRAP while watching ------------------------------------------- */
 
 static int is_handler(void (*h)(int))
@@ -675,14 +711,9 @@ void ls_signals_init(void)
         return;
     sigset_t saved;
     lock_table(&saved);
-    for (int sig = 1; sig <= rtmax; sig++) {
-        struct sigaction cur;
-        /* A program started with a signal ignored keeps it ignored. */
-        if (!fatal_by_default(sig) || real_action(sig, NULL, &cur) != 0 ||
-            cur.sa_handler != SIG_DFL)
-            continue;
-        take_dfl(sig, &cur, NULL);
-    }
+    for (int sig = 1; sig <= rtmax; sig++)
+        if (fatal_by_default(sig))
+            take_if_dfl(sig);
     unlock_table(&saved);
 }
 

@@ -7,6 +7,7 @@
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#include <errno.h>
 #include <string.h>
 
 /* uthash allocates from the shim's arena, never from the program's malloc. */
@@ -38,11 +39,33 @@ static uint32_t next_id = 1;
  * stack cannot be had now goes without one. */
 static struct ls_spin unwind_spin;
 __thread int ls_unwinding LS_TLS;
+static _Atomic int unwinder_ready;
+
+/* libunwind sets itself up (a pipe to test addresses with, its locks and
+ * tables, some 100 us) on its first call: made by the first stack the
+ * process needs, not at start-up, so that a process that needs none does
+ * not pay for it.  Caller holds unwind_spin.  ls_guard is raised: the
+ * locks and the pipe libunwind takes then are the shim's, not the
+ * program's (pipe2 moves the shim's descriptors out of the way). */
+static void unwinder_setup(void)
+{
+    if (likely(atomic_load_explicit(&unwinder_ready, memory_order_acquire)))
+        return;
+    int saved = errno;
+    ls_guard++;
+    /* A per-thread cache needs no lock and no signal masking (the global
+     * one blocks signals around every access: two syscalls per unwind). */
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    ls_guard--;
+    errno = saved;
+    atomic_store_explicit(&unwinder_ready, 1, memory_order_release);
+}
 
 static void unwind_begin(void)
 {
     ls_spin_lock(&unwind_spin);
     ls_unwinding = 1;
+    unwinder_setup();
 }
 
 int ls_unwind_try_begin(void)
@@ -50,11 +73,18 @@ int ls_unwind_try_begin(void)
     for (int i = 0; i < 256; i++) {
         if (ls_spin_trylock(&unwind_spin)) {
             ls_unwinding = 1;
+            unwinder_setup();
             return 1;
         }
         __builtin_ia32_pause();
     }
     return 0;
+}
+
+void ls_stacks_ready(void)
+{
+    unwind_begin();
+    ls_unwind_end();
 }
 
 void ls_unwind_end(void)
@@ -221,17 +251,6 @@ uint32_t ls_stack_here(void)
     uint64_t ips[LS_TRACE_MAX_FRAMES];
     int n = ls_backtrace(ips, ls_opt.stack_depth);
     return ls_stack_intern(ips, n);
-}
-
-void ls_stacks_init(void)
-{
-    /* A per-thread cache needs no lock and no signal masking (the global
-     * one blocks signals around every access: two syscalls per unwind). */
-    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-    /* The first unwind finds and parses unwind tables (through
-     * dl_iterate_phdr): left to the first stack the process needs (the
-     * first lock it takes, or the first thread it starts), so that a
-     * process that takes none does not pay for it. */
 }
 
 void ls_stacks_after_fork_child(void)

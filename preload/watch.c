@@ -724,6 +724,7 @@ static int prepare(void)
     /* Without globals, what the threads are handed and the sampled heap
      * blocks are still watched. */
     ls_cands_find();
+    ls_stacks_ready();
     ls_decode_on = ls_opt.watch_decode && ls_decode_load() == 0;
     if (ls_opt.watch_decode && !ls_decode_on)
         ls_warn("lockscope: warning: the instruction decoder (libZydis.so.4.0) cannot be "

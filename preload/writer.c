@@ -243,11 +243,8 @@ static size_t read_cmdline(char *out, size_t cap, uint32_t *argc)
 static void write_prologue(uint32_t parent_tid)
 {
     static char cmd[16384];
-    char exe[PATH_MAX];
-    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (el < 0)
-        el = 0;
-    exe[el] = 0;
+    size_t el;
+    const char *exe = ls_exe_path(&el);
     uint32_t argc;
     size_t cl = read_cmdline(cmd, sizeof cmd, &argc);
     struct ls_rec_process pr = {
