@@ -606,6 +606,12 @@ int ls_pedge_plain_seen(const struct ls_thread *t, uint32_t from, uint32_t to)
     if (!f->bits || f->gen != ls_file_gen || f->tid != t->tid || f->epoch != t->epoch)
         return 0;
     size_t i = dense_index(from, to);
+    /* A clear bit is a claim of the pair's count next (count_claim): its
+     * line, which another CPU wrote last, is asked for now rather than
+     * after this miss. */
+    _Atomic uint8_t *pc = __atomic_load_n(&pair_counts, __ATOMIC_RELAXED);
+    if (pc)
+        __builtin_prefetch((const void *)&pc[i]);
     return (int)((f->bits[i >> 6] >> (i & 63)) & 1);
 }
 
