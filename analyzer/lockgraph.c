@@ -259,7 +259,7 @@ static void add_instance(struct ls_graph *g, uint32_t i)
             g->nalways_pool += k;
         }
         p->nalways = (uint8_t)k;
-    } else {
+    } else if (p->nalways) { /* (none yet: the pool may not exist) */
         uint32_t *al = g->always + p->always_off;
         int k = 0;
         for (int j = 0; j < p->nalways; j++)
