@@ -153,7 +153,7 @@ static void index_reserve(const struct ls_graph *g, struct index *ix,
  * edge instance probes twice. */
 #define NODE_DIRECT (1u << 22)
 
-static int node_find(const struct ls_graph *g, uint32_t lock)
+static inline int node_find(const struct ls_graph *g, uint32_t lock)
 {
     if (lock < NODE_DIRECT)
         return lock < g->ndirect ? (int)g->node_direct[lock] - 1 : -1;
