@@ -50,7 +50,9 @@ struct index {
 struct ls_graph {
     struct node *nodes;
     size_t n, cap;
-    struct index node_index;  /* lock id -> node */
+    struct index node_index;  /* lock id -> node, for ids from NODE_DIRECT */
+    uint32_t *node_direct;    /* lock id -> node + 1 (0: none), for ids below NODE_DIRECT */
+    uint32_t ndirect;
     struct pair *pairs;
     size_t npairs, cap_pairs;
     struct index pair_index;  /* (from, to) -> pair */
@@ -93,6 +95,7 @@ void ls_graph_free(struct ls_graph *g)
         return;
     free(g->nodes);
     free(g->node_index.slot);
+    free(g->node_direct);
     free(g->pairs);
     free(g->pair_index.slot);
     free(g->ptrs);
@@ -117,8 +120,9 @@ static uint64_t pair_key(const struct ls_graph *g, uint32_t v)
     return ((uint64_t)(uint32_t)g->pairs[v].from << 32) | (uint32_t)g->pairs[v].to;
 }
 
-/* The slot of key in ix (its value, or the empty slot where it goes). */
-static uint32_t *index_slot(const struct ls_graph *g, const struct index *ix, uint64_t key,
+/* The slot of key in ix (its value, or the empty slot where it goes).
+ * Inlined: key_of is then a direct load, not a call per probe. */
+static inline __attribute__((always_inline)) uint32_t *index_slot(const struct ls_graph *g, const struct index *ix, uint64_t key,
                             uint64_t (*key_of)(const struct ls_graph *, uint32_t))
 {
     for (uint32_t i = mix32(key) & ix->mask;; i = (i + 1) & ix->mask) {
@@ -144,8 +148,15 @@ static void index_reserve(const struct ls_graph *g, struct index *ix,
     free(old.slot);
 }
 
-static int node_find(const struct ls_graph *g, uint32_t lock)
+/* The shim numbers locks from 1 up: ids below this (nearly all) index an
+ * array (at most 4 bytes an id) rather than the hash index, which every
+ * edge instance probes twice. */
+#define NODE_DIRECT (1u << 22)
+
+static inline int node_find(const struct ls_graph *g, uint32_t lock)
 {
+    if (lock < NODE_DIRECT)
+        return lock < g->ndirect ? (int)g->node_direct[lock] - 1 : -1;
     if (!g->node_index.slot)
         return -1;
     uint32_t v = *index_slot(g, &g->node_index, lock, node_key);
@@ -157,13 +168,28 @@ static int node_of(struct ls_graph *g, uint32_t lock)
     int v = node_find(g, lock);
     if (v >= 0)
         return v;
-    index_reserve(g, &g->node_index, node_key);
+    if (lock < NODE_DIRECT) {
+        if (lock >= g->ndirect) {
+            uint32_t n = g->ndirect ? g->ndirect : 1024;
+            while (n <= lock)
+                n *= 2;
+            g->node_direct = xrealloc(g->node_direct, (size_t)n * sizeof *g->node_direct);
+            memset(g->node_direct + g->ndirect, 0, (size_t)(n - g->ndirect) * sizeof *g->node_direct);
+            g->ndirect = n;
+        }
+    } else {
+        index_reserve(g, &g->node_index, node_key);
+    }
     LS_GROW(g->nodes, g->cap, g->n + 1);
     struct node *nd = &g->nodes[g->n];
     memset(nd, 0, sizeof *nd);
     nd->lock = lock;
-    *index_slot(g, &g->node_index, lock, node_key) = (uint32_t)g->n + 1;
-    g->node_index.used++;
+    if (lock < NODE_DIRECT) {
+        g->node_direct[lock] = (uint32_t)g->n + 1;
+    } else {
+        *index_slot(g, &g->node_index, lock, node_key) = (uint32_t)g->n + 1;
+        g->node_index.used++;
+    }
     return (int)g->n++;
 }
 
@@ -233,7 +259,7 @@ static void add_instance(struct ls_graph *g, uint32_t i)
             g->nalways_pool += k;
         }
         p->nalways = (uint8_t)k;
-    } else {
+    } else if (p->nalways) { /* (none yet: the pool may not exist) */
         uint32_t *al = g->always + p->always_off;
         int k = 0;
         for (int j = 0; j < p->nalways; j++)
@@ -250,6 +276,43 @@ static void add_instance(struct ls_graph *g, uint32_t i)
         p->n++;
     } else {
         p->dropped = 1;
+    }
+}
+
+/* With hundreds of thousands of pairs, each instance's index slot, pair,
+ * chain tail and always-held list are cache misses, each waiting for the
+ * one before: the loop asks for the slot of the instance 3 *
+ * PREFETCH_AHEAD further (stage 0), for the pair of the one 2 *
+ * PREFETCH_AHEAD further, whose slot has come meanwhile (stage 1), and for
+ * the tail and list of the one PREFETCH_AHEAD further (stage 2).  Hints
+ * only: nothing is changed. */
+#define PREFETCH_AHEAD 8
+
+static inline void prefetch_pair(const struct ls_graph *g, const struct ls_edge *e, int stage)
+{
+    int a = e->from < NODE_DIRECT ? node_find(g, e->from) : -1;
+    int b = e->to < NODE_DIRECT ? node_find(g, e->to) : -1;
+    if (a < 0 || b < 0 || !g->pair_index.slot)
+        return;
+    uint64_t key = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;
+    const uint32_t *slot = &g->pair_index.slot[mix32(key) & g->pair_index.mask];
+    if (stage == 0) {
+        __builtin_prefetch(slot);
+        return;
+    }
+    uint32_t v = *slot;
+    if (!v)
+        return;
+    const struct pair *p = &g->pairs[v - 1];
+    if (stage == 1) {
+        __builtin_prefetch(p);
+        return;
+    }
+    if (p->from == a && p->to == b) {
+        if (p->tail != NIL)
+            __builtin_prefetch(&g->next[p->tail]);
+        if (p->nalways)
+            __builtin_prefetch(always_of(g, p));
     }
 }
 
@@ -277,6 +340,9 @@ void ls_graph_add_edges(struct ls_graph *g, const struct ls_edge *edges, size_t 
     for (size_t i = 0; i < n; i++) {
         if (i % 65536 == 0)
             ls_progress(pg, LS_STAGE_LOCK_GRAPH, i, n);
+        for (int stage = 0; stage < 3; stage++)
+            if (i + PREFETCH_AHEAD * (3 - stage) < n)
+                prefetch_pair(g, &edges[i + PREFETCH_AHEAD * (3 - stage)], stage);
         add_instance(g, (uint32_t)i);
     }
 }

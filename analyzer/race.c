@@ -317,20 +317,26 @@ static size_t check_var(struct ctx *c, struct var *v, size_t proc, struct ls_rep
     uint64_t *site = xcalloc(n + 1, sizeof *site);
     const struct ls_clock_rec **clock = xcalloc(n + 1, sizeof *clock);
     char *skip = xcalloc(n + 1, 1);
+    /* ... and its thread and whether it writes: the pairs' first test
+     * reads these arrays, not each access record again */
+    uint32_t *tid = xcalloc(n + 1, sizeof *tid);
+    char *writes = xcalloc(n + 1, 1);
     for (size_t i = 0; i < n; i++) {
         const struct ls_access_rec *a = &p->accesses[v->refs[i].acc];
         site[i] = site_of(p, a);
         clock[i] = clock_of(c, a);
         skip[i] = (a->flags & LS_ACCESS_ATOMIC) || on_atomic_bytes(c, v, &v->refs[i]);
+        tid[i] = a->tid;
+        writes[i] = (char)is_write(a);
     }
     for (size_t i = 0; i < n; i++) {
         if (skip[i])
             continue;
         const struct ls_access_rec *a = &p->accesses[v->refs[i].acc];
         for (size_t j = i + 1; j < n; j++) {
-            const struct ls_access_rec *b = &p->accesses[v->refs[j].acc];
-            if (skip[j] || a->tid == b->tid || (!is_write(a) && !is_write(b)))
+            if (skip[j] || tid[i] == tid[j] || (!writes[i] && !writes[j]))
                 continue;
+            const struct ls_access_rec *b = &p->accesses[v->refs[j].acc];
             if (!overlap(&v->refs[i], a, &v->refs[j], b))
                 continue;
             if (before(a, clock[j]) || before(b, clock[i]))
@@ -352,6 +358,8 @@ static size_t check_var(struct ctx *c, struct var *v, size_t proc, struct ls_rep
     free(site);
     free(clock);
     free(skip);
+    free(tid);
+    free(writes);
     return added;
 }
 

@@ -373,6 +373,7 @@ static int count_claim(uint32_t from, uint32_t to)
 struct dense_filter {
     uint64_t *bits;           /* DENSE_IDS * DENSE_IDS bits, reserved */
     uint64_t sig;             /* the context they are of */
+    uint32_t tid, epoch;      /* ... the thread's then (ls_pedge_plain_seen) */
     uint32_t gen;             /* ls_file_gen they are of */
     uint32_t used;            /* a bit was set since they were cleared */
     uint32_t before;          /* plain contexts noted in the table before there were bits */
@@ -416,6 +417,10 @@ struct ls_edge_batch {
     uint32_t other[LS_MAX_HELD];
     struct ls_rec_edge_pair e[BATCH_EDGES];
     struct stack_memo memo[2];
+    struct {                  /* ls_edge_from_memo */
+        uint64_t from_ret;
+        uint32_t to_stack, from_stack, gen;
+    } from_memo;
     struct dense_filter dense;
     struct edge_sites *sites; /* once a call repeated */
     uint64_t cand_ret, cand_cfa; /* until then: a call seen once */
@@ -516,6 +521,8 @@ static struct dense_filter *dense_of(struct ls_thread *t, uint64_t sig)
             return NULL;
         }
         f->sig = sig;
+        f->tid = t->tid;
+        f->epoch = t->epoch;
         f->gen = ls_file_gen;
         f->used = 0;
         if (f->early_sig == sig && f->early_gen == ls_file_gen)
@@ -530,6 +537,8 @@ static struct dense_filter *dense_of(struct ls_thread *t, uint64_t sig)
         if (f->used)
             madvise(f->bits, bytes, MADV_DONTNEED); /* reads as zeros again */
         f->sig = sig;
+        f->tid = t->tid;
+        f->epoch = t->epoch;
         f->gen = ls_file_gen;
         f->used = 0;
     }
@@ -583,6 +592,27 @@ int ls_pedge_note_plain(struct ls_thread *t, uint32_t from, uint32_t to, uint64_
     default: /* no counts: the table decides */
         return ls_pedge_note(from, to, sig, t->tid);
     }
+}
+
+int ls_pedge_plain_seen(const struct ls_thread *t, uint32_t from, uint32_t to)
+{
+    const struct ls_edge_batch *b = t->edge_batch;
+    if (!b || from >= DENSE_IDS || to >= DENSE_IDS)
+        return 0;
+    /* (the plain signature is of the thread and epoch alone: the filter is
+     * of the current one if they are the same, and then dense_of would
+     * keep it as it is) */
+    const struct dense_filter *f = &b->dense;
+    if (!f->bits || f->gen != ls_file_gen || f->tid != t->tid || f->epoch != t->epoch)
+        return 0;
+    size_t i = dense_index(from, to);
+    /* A clear bit is a claim of the pair's count next (count_claim): its
+     * line, which another CPU wrote last, is asked for now rather than
+     * after this miss. */
+    _Atomic uint8_t *pc = __atomic_load_n(&pair_counts, __ATOMIC_RELAXED);
+    if (pc)
+        __builtin_prefetch((const void *)&pc[i]);
+    return (int)((f->bits[i >> 6] >> (i & 63)) & 1);
 }
 
 const struct ls_wait_site *ls_edge_site(struct ls_thread *t, uint64_t ret, uint64_t cfa)
@@ -657,6 +687,27 @@ uint32_t ls_edge_stack(struct ls_thread *t, int which, const uint64_t *ips, int 
     m->n = (uint32_t)n;
     memcpy(m->ips, ips, (size_t)n * sizeof *ips);
     return id;
+}
+
+uint32_t ls_edge_from_memo(struct ls_thread *t, uint32_t to_stack, uint64_t from_ret)
+{
+    struct ls_edge_batch *b = t->edge_batch;
+    if (!b || !to_stack || b->from_memo.to_stack != to_stack ||
+        b->from_memo.from_ret != from_ret || b->from_memo.gen != ls_file_gen)
+        return 0;
+    return b->from_memo.from_stack;
+}
+
+void ls_edge_from_keep(struct ls_thread *t, uint32_t to_stack, uint64_t from_ret,
+                       uint32_t from_stack)
+{
+    struct ls_edge_batch *b = batch_of(t);
+    if (!b || !to_stack || !from_stack)
+        return;
+    b->from_memo.to_stack = to_stack;
+    b->from_memo.from_ret = from_ret;
+    b->from_memo.from_stack = from_stack;
+    b->from_memo.gen = ls_file_gen;
 }
 
 void ls_edge_batch_add(struct ls_thread *t, uint32_t from, uint32_t to, uint32_t from_stack,

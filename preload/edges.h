@@ -40,6 +40,12 @@ int ls_pedge_note(uint32_t from, uint32_t to, uint64_t sig, uint32_t tid) LS_HID
  * the pairs it noted already without the table. */
 int ls_pedge_note_plain(struct ls_thread *t, uint32_t from, uint32_t to, uint64_t sig) LS_HIDDEN;
 
+/* 1 if thread t's dense filter says that its plain context (as for
+ * ls_pedge_note_plain) noted the pair (from, to) already: what
+ * ls_pedge_note_plain would answer LS_PEDGE_SEEN to, without its
+ * signature; 0: ask it. */
+int ls_pedge_plain_seen(const struct ls_thread *t, uint32_t from, uint32_t to) LS_HIDDEN;
+
 /* The frames and interned stack of an acquisition from ret at cfa that
  * makes new edges, kept from an earlier one by the same call in the same
  * function activation (its return addresses still where they were, as for
@@ -50,6 +56,15 @@ const struct ls_wait_site *ls_edge_site(struct ls_thread *t, uint64_t ret, uint6
 /* ls_stack_intern(ips, n) through a per-thread memo of the last stack
  * interned for `which` (0: where the new lock is taken, 1: a held one). */
 uint32_t ls_edge_stack(struct ls_thread *t, int which, const uint64_t *ips, int n) LS_HIDDEN;
+
+/* The stack last made (ls_edge_from_keep) for a held lock acquired from
+ * from_ret in the activation that now takes a lock with stack to_stack
+ * (the held lock's return address, then to_stack's frames past its
+ * first): 0 if it was not that one.  A loop that takes new pairs at the
+ * same two places builds and interns it once, not at every pair. */
+uint32_t ls_edge_from_memo(struct ls_thread *t, uint32_t to_stack, uint64_t from_ret) LS_HIDDEN;
+void ls_edge_from_keep(struct ls_thread *t, uint32_t to_stack, uint64_t from_ret,
+                       uint32_t from_stack) LS_HIDDEN;
 
 /* Adds an edge to thread t's batch (which is written first if its context
  * differs or it is full). */

@@ -297,9 +297,9 @@ void ls_held_stacks_from(struct ls_thread *t, const struct ls_frame_sp *cur, int
 /* held h's stack when the current call comes from the same activation of
  * the same function that took h (same caller stack pointer, same function):
  * h's return address, then the current stack's outer frames.  Exact, and
- * needs no step-by-step unwind. */
+ * needs no step-by-step unwind.  to_stack: ips[0..n) interned (0: not). */
 static int held_stack_fast(struct ls_thread *t, struct ls_held *h, const uint64_t *ips, int n,
-                           uint64_t cfa)
+                           uint64_t cfa, uint32_t to_stack)
 {
     if (h->cfa != cfa || n == 0 || !ls_same_function(h->ret_ip, ips[0]))
         return 0;
@@ -311,6 +311,7 @@ static int held_stack_fast(struct ls_thread *t, struct ls_held *h, const uint64_
     h->stack = ls_edge_stack(t, 1, from, k);
     h->stack_gen = (uint16_t)ls_file_gen;
     h->approx = 0;
+    ls_edge_from_keep(t, to_stack, h->ret_ip, h->stack);
     return 1;
 }
 
@@ -324,6 +325,7 @@ static void new_edges(struct ls_thread *t, struct ls_lock *lk, uint32_t id, int 
     ls_guard++;
     uint64_t ips[LS_TRACE_MAX_FRAMES];
     int kept = -1; /* the fast unwind, done once an edge is to be written */
+    int have_ips = 0; /* ips hold the kept frames (from a site: copied when needed) */
     uint32_t to_stack = 0;
     /* the frames of an earlier acquisition from this call, if they hold */
     const struct ls_wait_site *site = NULL;
@@ -348,23 +350,38 @@ static void new_edges(struct ls_thread *t, struct ls_lock *lk, uint32_t id, int 
             site = ls_site_stack ? NULL : ls_edge_site(t, ret, cfa);
             if (site) {
                 kept = (int)site->n < ls_opt.stack_depth ? (int)site->n : ls_opt.stack_depth;
-                for (int k = 0; k < kept; k++)
-                    ips[k] = site->f[k].ip;
-                to_stack = site->stack;
+                to_stack = site->stack; /* (its ips are copied only if needed) */
             } else {
                 kept = ls_site_stack ? 0 : ls_backtrace(ips, ls_opt.stack_depth);
                 to_stack = ls_site_stack ? ls_site_stack : ls_edge_stack(t, 0, ips, kept);
+                have_ips = 1;
             }
             ls_lock_ensure_written(lk);
         }
-        if ((!h->stack || h->stack_gen != ls_file_gen) && !held_stack_fast(t, h, ips, kept, cfa)) {
-            if (ncur < 0 && site) {
-                curp = site->f;
-                ncur = (int)site->n;
-            } else if (ncur < 0) {
-                ncur = ls_unwind(cur, (int)LS_TRACE_MAX_FRAMES);
+        if (!h->stack || h->stack_gen != ls_file_gen) {
+            uint32_t memo =
+                kept > 0 && h->cfa == cfa ? ls_edge_from_memo(t, to_stack, h->ret_ip) : 0;
+            if (memo) {
+                /* what held_stack_fast made from the same two calls last time */
+                h->stack = memo;
+                h->stack_gen = (uint16_t)ls_file_gen;
+                h->approx = 0;
+            } else {
+                if (!have_ips) {
+                    for (int k = 0; k < kept; k++)
+                        ips[k] = site->f[k].ip;
+                    have_ips = 1;
+                }
+                if (!held_stack_fast(t, h, ips, kept, cfa, to_stack)) {
+                    if (ncur < 0 && site) {
+                        curp = site->f;
+                        ncur = (int)site->n;
+                    } else if (ncur < 0) {
+                        ncur = ls_unwind(cur, (int)LS_TRACE_MAX_FRAMES);
+                    }
+                    held_stack(h, curp, ncur);
+                }
             }
-            held_stack(h, curp, ncur);
         }
         ls_lock_ensure_written(h->lk);
         uint32_t nother = 0;
@@ -395,6 +412,15 @@ int ls_acquire_pre_slow(struct ls_thread *t, struct ls_lock *lk, int flags, uint
     for (uint32_t i = 0; i < n; i++) {
         uint64_t key = ((uint64_t)t->held[i].id << 32) | id;
         if (unlikely(!edge_seen(t, key, hh))) {
+            /* One lock held, in the plain context, and a pair the thread's
+             * filter has: all new_edges would do is put it in the cache
+             * (a program taking many pairs misses the cache nearly always) */
+            struct ls_held *h = &t->held[0];
+            if (n == 1 && hh == h->mix && !h->read && !(flags & LS_ACQ_TIMED) &&
+                ls_pedge_plain_seen(t, h->id, id)) {
+                edge_insert(t, key, hh);
+                break;
+            }
             new_edges(t, lk, id, flags, ret, cfa, hh);
             break;
         }
