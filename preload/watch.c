@@ -494,7 +494,8 @@ static void refill(long dt_ns)
  * one turn after a turn in which a watched window was touched by two
  * threads with one of them writing (what a race needs), two after a turn
  * that found nothing of the kind.  A rest is never taken while an _Atomic
- * global is followed (its slot keeps the registers armed anyway) nor after
+ * global is followed (its slot keeps the registers armed anyway), nor with
+ * watch_only (the globals asked for are watched all the time), nor after
  * a turn in which a new thread's argument started being watched
  * (ls_watch_dyn_now). */
 static uint32_t turns_armed, turns_rested;
@@ -512,7 +513,8 @@ static int turn_met(void)
 /* The turns to rest after the one ending. */
 static int rest_after(int met, int young)
 {
-    if (!assigned || atomic_exchange(&dyn_new, 0))
+    /* (watch_only: the globals a person named are followed without rests) */
+    if (!assigned || atomic_exchange(&dyn_new, 0) || ls_opt.watch_only[0])
         return 0;
     for (int s = 0; s < ls_nslots; s++)
         if (ls_slots[s].sync)
