@@ -363,6 +363,8 @@ struct ls_thread *ls_thread_new(uint32_t parent, uint32_t parent_epoch,
                                 uint32_t create_stack) LS_HIDDEN;
 void ls_thread_finish(struct ls_thread *t, uint32_t exit_stack) LS_HIDDEN;
 uint32_t ls_thread_next_tid(void) LS_HIDDEN;
+/* How many threads were given an id so far (a count that only grows). */
+uint32_t ls_thread_tids_given(void) LS_HIDDEN;
 /* The thread will run no more program code through the shim: its state
  * may serve a new thread.  Sets ls_self to NULL and raises ls_guard so
  * that late calls (TLS destructors) pass straight through. */

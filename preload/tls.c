@@ -29,6 +29,11 @@ uint32_t ls_thread_next_tid(void)
     return atomic_fetch_add(&next_tid, 1);
 }
 
+uint32_t ls_thread_tids_given(void)
+{
+    return atomic_load_explicit(&next_tid, memory_order_relaxed);
+}
+
 static struct ls_thread *alloc_state(void)
 {
     struct ls_thread *t = NULL;

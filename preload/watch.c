@@ -482,22 +482,20 @@ static void refill(long dt_ns)
 /* ---- rests ----------------------------------------------------------------- */
 
 /* An armed debug register costs the whole program, whatever it watches and
- * whether anything touches it: the CPU runs fast string instructions one
- * element at a time, the kernel's page clearing among them (a page fault
- * took 3.5 us here, 5 us with one watchpoint armed), and each context
- * switch loads the registers (4 us more a switch on this VM).  zstd -T2,
- * whose 12,000 page faults and 1,100 switches in 0.33 s come from its
- * input and output buffers, ran 1.11x slower with four watchpoints on
- * nothing, as slow as with lockscope watching its heap blocks.  So once
- * the young turns are over (a short program is watched all its life), the
- * sampling slots rest between turns, every one of them a disabled event:
- * one turn after a turn in which a watched window was touched by two
- * threads with one of them writing (what a race needs), two after a turn
- * that found nothing of the kind.  A rest is never taken while an _Atomic
- * global is followed (its slot keeps the registers armed anyway), nor with
- * watch_only (the globals asked for are watched all the time), nor after
- * a turn in which a new thread's argument started being watched
- * (ls_watch_dyn_now). */
+ * whether anything touches it (watch_cost.c): zstd -T2, whose page faults,
+ * switches and 50 MB of reads and writes in 0.33 s the registers make
+ * dearer, ran 1.11x slower with four watchpoints on nothing, as slow as
+ * with lockscope watching its heap blocks.  So once the young turns are
+ * over (a short program is watched all its life, unless that is dear),
+ * the sampling slots rest between turns, every one of them a disabled
+ * event: one turn after a turn in which a watched window was touched by
+ * two threads with one of them writing (what a race needs), two after a
+ * turn that found nothing of the kind, more after a turn whose armed
+ * registers cost the program more than 2% of it (in the young turns too,
+ * past 10%).  A rest is never taken while an _Atomic global is followed
+ * (its slot keeps the registers armed anyway), nor with watch_only (the
+ * globals asked for are watched all the time), nor after a turn in which
+ * a new thread's argument started being watched (ls_watch_dyn_now). */
 static uint32_t turns_armed, turns_rested;
 
 /* A window met on by two threads, one writing, in the turn ending (and
@@ -510,8 +508,8 @@ static int turn_met(void)
     return met;
 }
 
-/* The turns to rest after the one ending. */
-static int rest_after(int met, int young)
+/* The turns to rest after the one ending (dear: what its cost asks for). */
+static int rest_after(int met, int young, int dear)
 {
     /* (watch_only: the globals a person named are followed without rests) */
     if (!assigned || atomic_exchange(&dyn_new, 0) || ls_opt.watch_only[0])
@@ -520,8 +518,9 @@ static int rest_after(int met, int young)
         if (ls_slots[s].sync)
             return 0;
     if (young)
-        return 0;
-    return met ? 1 : 2;
+        return dear;
+    int r = met ? 1 : 2;
+    return dear > r ? dear : r;
 }
 
 /* Every sampling slot sits out (benched: a rest ends with rotate(), which
@@ -539,6 +538,7 @@ static void *sampler_main(void *arg)
     ls_guard = 1;
     long full = (long)ls_opt.watch_period_ms * 1000000L;
     long turn = YOUNG_NS < full ? YOUNG_NS : full;
+    ls_watch_cost_start();
     for (;;) {
         long tick = turn / WINDOWS;
         struct timespec ts = {tick / 1000000000L, tick % 1000000000L};
@@ -553,11 +553,15 @@ static void *sampler_main(void *arg)
             ls_access_rings_drain_all();
         }
         int met = turn_met();
+        /* (a rest's turn is only counted) */
+        int dear = ls_watch_cost_rests(turn, !resting,
+                                       turn < full ? LS_WATCH_COST_YOUNG_PERMILLE
+                                                   : LS_WATCH_COST_PERMILLE);
         /* A new thread's argument armed during a rest ends it: its first
          * turns are watched in full. */
         if (resting && atomic_load(&dyn_new))
             resting = 1;
-        if (resting ? --resting != 0 : (resting = rest_after(met, turn < full)) != 0) {
+        if (resting ? --resting != 0 : (resting = rest_after(met, turn < full, dear)) != 0) {
             rest_slots();
             turns_rested++;
         } else {

@@ -205,6 +205,14 @@ void ls_slot_bench(int s) LS_HIDDEN;
 /* The candidate whose bytes hold addr, or -1 (binary search; candidates.c). */
 int ls_cand_at(uint64_t addr) LS_HIDDEN;
 
+/* watch_cost.c: the turns of rest that an armed turn of turn_ns costs
+ * (0: it cost little; armed 0: the turn ending was a rest, only counted). */
+#define LS_WATCH_COST_PERMILLE 20  /* what the armed turns may cost, of their time */
+#define LS_WATCH_COST_YOUNG_PERMILLE 100 /* the same in the young turns */
+#define LS_WATCH_COST_RESTS_MAX 15
+void ls_watch_cost_start(void) LS_HIDDEN;
+int ls_watch_cost_rests(long turn_ns, int armed, int permille) LS_HIDDEN;
+
 /* trap.c */
 /* Memory for the decode cache and the atomics' clocks; 0 on success. */
 int ls_trap_init(void) LS_HIDDEN;

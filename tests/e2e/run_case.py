@@ -37,7 +37,7 @@ Checks (all optional):
   --trap-count K>=N  the processes' watchpoint traps of kind K (taken, exact,
                      no_access, ...) add up to at least N
   --turns K>=N       the processes' watch turns of kind K (armed, rested) add
-                     up to at least N
+                     up to at least N (K<=N: at most N)
   --repeat N         run the program N times; every run must pass the checks,
                      unless --min-found is given
   --min-found K      with --repeat: at least K runs report a race on
@@ -410,10 +410,12 @@ def run_once(a, prog, env):
             if got < int(n):
                 fail("%d traps of kind %s, expected at least %s" % (got, key, n), err)
         for spec in a.turns:
-            key, _, n = spec.partition(">=")
+            most = "<=" in spec
+            key, _, n = spec.partition("<=" if most else ">=")
             got = sum(p.get("races", {}).get("turns", {}).get(key, 0) for p in rep["processes"])
-            if got < int(n):
-                fail("%d watch turns %s, expected at least %s" % (got, key, n), err)
+            if (got > int(n)) if most else (got < int(n)):
+                fail("%d watch turns %s, expected at %s %s" % (got, key, "most" if most else "least", n),
+                     err)
         if a.race_where:
             races = [f for f in finds if f["kind"] == "data-race"]
             if not races:

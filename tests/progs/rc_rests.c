@@ -7,10 +7,14 @@
  *                     add to `late_count` without a lock for 700 ms: a race
  *                     found in spite of the rests; four more globals, each
  *                     written by one thread, share the rotation with it
- *   rc_rests locked   the same with a mutex around the adds: clean */
+ *   rc_rests locked   the same with a mutex around the adds: clean
+ *   rc_rests faults   `solo` as in alone, while another thread maps, touches
+ *                     and unmaps memory all the time: page faults an armed
+ *                     watchpoint makes dearer, so the slots rest longer */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +40,23 @@ static void *alone(void *arg)
     return arg;
 }
 
+/* Page faults, 256 a round, for a second. */
+static void *faulter(void *arg)
+{
+    long touched = 0;
+    for (double end = now() + 1.0; now() < end;) {
+        char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            break;
+        for (int i = 0; i < (1 << 20); i += 4096)
+            p[i] = 1;
+        touched += 256;
+        munmap(p, 1 << 20);
+    }
+    *(long *)arg = touched;
+    return arg;
+}
+
 static void *adder(void *arg)
 {
     long *mine = arg;
@@ -56,10 +77,16 @@ int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "alone";
     pthread_t a, b;
-    if (strcmp(mode, "alone") == 0) {
+    if (strcmp(mode, "alone") == 0 || strcmp(mode, "faults") == 0) {
+        long touched = 0;
+        int faults = strcmp(mode, "faults") == 0;
         pthread_create(&a, NULL, alone, NULL);
+        if (faults)
+            pthread_create(&b, NULL, faulter, &touched);
         pthread_join(a, NULL);
-        printf("solo=%ld\n", solo);
+        if (faults)
+            pthread_join(b, NULL);
+        printf("solo=%ld%s\n", solo, faults && touched > 0 ? ", pages touched" : "");
         return 0;
     }
     locked = strcmp(mode, "locked") == 0;
