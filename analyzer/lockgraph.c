@@ -287,6 +287,7 @@ static void add_instance(struct ls_graph *g, uint32_t i)
  * the tail and list of the one PREFETCH_AHEAD further (stage 2).  Hints
  * only: nothing is changed. */
 #define PREFETCH_AHEAD 8
+#define PRESIZE_MAX (1u << 23) /* instances: an index of up to 32 MB */
 
 static inline void prefetch_pair(const struct ls_graph *g, const struct ls_edge *e, int stage)
 {
@@ -326,6 +327,22 @@ void ls_graph_add_edge(struct ls_graph *g, const struct ls_edge *e)
     add_instance(g, (uint32_t)g->ninst++);
 }
 
+/* A pair index of a slot for each of n instances, at once: growing it as
+ * the pairs come rehashes every pair, each a cache miss, once a doubling.
+ * (index_reserve still grows it past half full.) */
+static void presize(struct ls_graph *g, size_t n)
+{
+    if (g->npairs || n < 1024 || n > PRESIZE_MAX)
+        return;
+    uint32_t size = 1024;
+    while (size < n)
+        size *= 2;
+    free(g->pair_index.slot);
+    g->pair_index.slot = xcalloc(size, sizeof *g->pair_index.slot);
+    g->pair_index.mask = size - 1;
+    g->pair_index.used = 0;
+}
+
 void ls_graph_add_edges(struct ls_graph *g, const struct ls_edge *edges, size_t n,
                         const struct ls_progress *pg)
 {
@@ -337,6 +354,7 @@ void ls_graph_add_edges(struct ls_graph *g, const struct ls_edge *edges, size_t 
     g->base = edges;
     g->next = xmalloc((n + 1) * sizeof *g->next);
     g->ninst = n;
+    presize(g, n);
     for (size_t i = 0; i < n; i++) {
         if (i % 65536 == 0)
             ls_progress(pg, LS_STAGE_LOCK_GRAPH, i, n);
