@@ -40,7 +40,11 @@
 #define THREAD_FAULTS 20
 #define THREAD_SWITCHES 4
 
-static long last_faults, last_switches, last_mine, last_threads, last_bytes;
+/* The process's counts, as they were when the last turn ended. */
+struct tally {
+    long faults, switches, mine, threads, bytes; /* mine: the sampler's own switches */
+};
+static struct tally last;
 
 /* What the process's system calls read and wrote (the kernel copies it
  * with a fast string instruction): /proc/self/io's rchar and wchar, 0 if
@@ -65,41 +69,34 @@ static long io_bytes(void)
     return sum;
 }
 
-static void counts(long *faults, long *switches, long *mine, long *threads, long *bytes)
+static struct tally counts(void)
 {
     struct rusage ru;
-    *threads = (long)ls_thread_tids_given();
-    *bytes = io_bytes();
-    *faults = *switches = *mine = 0;
+    struct tally t = {.threads = (long)ls_thread_tids_given(), .bytes = io_bytes()};
     if (getrusage(RUSAGE_SELF, &ru) == 0) {
-        *faults = ru.ru_minflt + ru.ru_majflt;
-        *switches = ru.ru_nvcsw + ru.ru_nivcsw;
+        t.faults = ru.ru_minflt + ru.ru_majflt;
+        t.switches = ru.ru_nvcsw + ru.ru_nivcsw;
     }
     if (getrusage(RUSAGE_THREAD, &ru) == 0)
-        *mine = ru.ru_nvcsw + ru.ru_nivcsw;
+        t.mine = ru.ru_nvcsw + ru.ru_nivcsw;
+    return t;
 }
 
 void ls_watch_cost_start(void)
 {
-    counts(&last_faults, &last_switches, &last_mine, &last_threads, &last_bytes);
+    last = counts();
 }
 
 int ls_watch_cost_rests(long turn_ns, int armed, int permille)
 {
-    long faults, switches, mine, threads, bytes;
-    counts(&faults, &switches, &mine, &threads, &bytes);
-    long db = bytes - last_bytes;
-    long started = threads - last_threads;
+    struct tally now = counts();
+    long started = now.threads - last.threads, db = now.bytes - last.bytes;
     /* Less the sampler's own switches and the watchdog's (it wakes at
      * least every profile tick). */
-    long df = faults - last_faults - started * THREAD_FAULTS;
-    long ds = switches - last_switches - (mine - last_mine) -
+    long df = now.faults - last.faults - started * THREAD_FAULTS;
+    long ds = now.switches - last.switches - (now.mine - last.mine) -
               (turn_ns / ((long)LS_PROFILE_TICK_MS * 1000000L) + 2) - started * THREAD_SWITCHES;
-    last_faults = faults;
-    last_switches = switches;
-    last_mine = mine;
-    last_threads = threads;
-    last_bytes = bytes;
+    last = now;
     if (!armed)
         return 0;
     long cost = (df > 0 ? df : 0) * FAULT_NS + (ds > 0 ? ds : 0) * SWITCH_NS +
