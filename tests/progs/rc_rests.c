@@ -10,10 +10,15 @@
  *   rc_rests locked   the same with a mutex around the adds: clean
  *   rc_rests faults   `solo` as in alone, while another thread maps, touches
  *                     and unmaps memory all the time: page faults an armed
- *                     watchpoint makes dearer, so the slots rest longer */
+ *                     watchpoint makes dearer, so the slots rest longer
+ *   rc_rests reads    the same with a thread that reads /dev/zero, 1 MB a
+ *                     call (the kernel's copies are dearer too)
+ *   rc_rests pingpong the same with two threads that hand a turn back and
+ *                     forth through a condvar (context switches) */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,6 +62,50 @@ static void *faulter(void *arg)
     return arg;
 }
 
+/* Bytes read by system calls, for a second. */
+static void *reader(void *arg)
+{
+    static char buf[1 << 20];
+    long got = 0;
+    int fd = open("/dev/zero", O_RDONLY);
+    for (double end = now() + 1.0; fd >= 0 && now() < end;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0)
+            break;
+        got += n;
+    }
+    if (fd >= 0)
+        close(fd);
+    *(long *)arg = got;
+    return arg;
+}
+
+/* Context switches: two threads take turns through a condvar for a second. */
+static pthread_cond_t turn_changed = PTHREAD_COND_INITIALIZER;
+static int turn;
+static int stop; /* (under m: an _Atomic global would keep the watch from resting) */
+
+static void *player(void *arg)
+{
+    int me = arg != NULL;
+    long rounds = 0;
+    for (double end = now() + 1.0;;) {
+        pthread_mutex_lock(&m);
+        while (turn != me && !stop)
+            pthread_cond_wait(&turn_changed, &m);
+        if (!me && now() >= end)
+            stop = 1;
+        turn = !me;
+        rounds++;
+        pthread_cond_signal(&turn_changed);
+        int done = stop;
+        pthread_mutex_unlock(&m);
+        if (done)
+            break;
+    }
+    return (void *)rounds;
+}
+
 static void *adder(void *arg)
 {
     long *mine = arg;
@@ -77,16 +126,28 @@ int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "alone";
     pthread_t a, b;
-    if (strcmp(mode, "alone") == 0 || strcmp(mode, "faults") == 0) {
-        long touched = 0;
-        int faults = strcmp(mode, "faults") == 0;
+    if (strcmp(mode, "pingpong") == 0) {
+        pthread_t c;
+        void *r0, *r1;
         pthread_create(&a, NULL, alone, NULL);
-        if (faults)
-            pthread_create(&b, NULL, faulter, &touched);
+        pthread_create(&b, NULL, player, NULL);
+        pthread_create(&c, NULL, player, &c);
         pthread_join(a, NULL);
-        if (faults)
+        pthread_join(b, &r0);
+        pthread_join(c, &r1);
+        printf("solo=%ld, %s\n", solo, (long)r0 > 0 && (long)r1 > 0 ? "played" : "not played");
+        return 0;
+    }
+    if (strcmp(mode, "alone") == 0 || strcmp(mode, "faults") == 0 || strcmp(mode, "reads") == 0) {
+        long work = 0;
+        void *(*busy)(void *) = mode[0] == 'f' ? faulter : mode[0] == 'r' ? reader : NULL;
+        pthread_create(&a, NULL, alone, NULL);
+        if (busy)
+            pthread_create(&b, NULL, busy, &work);
+        pthread_join(a, NULL);
+        if (busy)
             pthread_join(b, NULL);
-        printf("solo=%ld%s\n", solo, faults && touched > 0 ? ", pages touched" : "");
+        printf("solo=%ld%s\n", solo, work > 0 ? ", busy" : "");
         return 0;
     }
     locked = strcmp(mode, "locked") == 0;
